@@ -1,0 +1,45 @@
+"""Runs inside a verifier worker process: math-verify's parse/verify, which may hang or blow up."""
+
+from __future__ import annotations
+
+import logging
+import signal
+
+
+def _verify(gold: str, pred: str) -> bool:
+    from math_verify import ExprExtractionConfig, LatexExtractionConfig, parse, verify
+
+    # Both sides wrapped in $...$: bare text lets math-verify's expression parser take the last number
+    # of an equation (its known false positive "3*x-1*y+13=0" == "3x+4y+14=0").
+    config = [LatexExtractionConfig(), ExprExtractionConfig()]
+    gold_parsed = parse(f"${gold}$", extraction_config=config, parsing_timeout=None)
+    pred_parsed = parse(f"${pred}$", extraction_config=config, parsing_timeout=None)
+    if not gold_parsed or not pred_parsed:
+        return False
+    return bool(verify(gold_parsed, pred_parsed, timeout_seconds=None))
+
+
+def main() -> None:
+    """Answer JSON lines [key, gold, pred] on stdin with [key, true|false|"error"] on stdout."""
+    import json
+    import sys
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    logging.disable(logging.WARNING)
+    import math_verify  # noqa: F401  (imported before the first request is timed)
+
+    out = sys.stdout
+    out.write("ready\n")
+    out.flush()
+    for line in sys.stdin:
+        key, gold, pred = json.loads(line)
+        try:
+            result: bool | str = _verify(gold, pred)
+        except BaseException:  # noqa: BLE001 - anything the parser raises is a verdict, not a crash
+            result = "error"
+        out.write(json.dumps([key, result]) + "\n")
+        out.flush()
+
+
+if __name__ == "__main__":
+    main()

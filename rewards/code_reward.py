@@ -1,0 +1,132 @@
+"""The code grader: a completion's program against unit tests, run in the sandbox.
+
+Tests come in two kinds: HumanEval-style check code (`def check(candidate): ...` plus an entry point)
+and stdin/stdout cases (LiveCodeBench/APPS style, a list of {input, output}).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import re
+from concurrent.futures import ThreadPoolExecutor
+
+from rlvr.rewards import sandbox
+from rlvr.rewards.verdict import CORRECT, ERROR, NO_ANSWER, TIMEOUT, WRONG, Grade, completion_text
+
+PASSED = "passed"
+FAILED = "failed"
+
+_FENCE_RE = re.compile(r"```(?:python|py|Python3?|python3)?[^\n]*\n(.*?)```", re.DOTALL)
+_STATUS_TO_VERDICT = {
+    sandbox.TIMEOUT: TIMEOUT,
+    sandbox.SANDBOX_ERROR: ERROR,
+    sandbox.RUNTIME_ERROR: WRONG,
+    sandbox.MEMORY_LIMIT: WRONG,
+    sandbox.OUTPUT_LIMIT: WRONG,
+}
+
+
+def extract_program(text: str) -> str | None:
+    """The last fenced code block, or the raw text when there is no fence."""
+    blocks = _FENCE_RE.findall(text)
+    if blocks:
+        return blocks[-1]
+    stripped = text.strip()
+    return stripped or None
+
+
+def parse_tests(tests) -> str | list[dict]:
+    """Check code stays a string; stdin/stdout cases may arrive as a list or as its JSON text."""
+    if isinstance(tests, str):
+        stripped = tests.strip()
+        if stripped.startswith("[") or stripped.startswith("{"):
+            try:
+                loaded = json.loads(stripped)
+            except json.JSONDecodeError:
+                return tests
+            return _as_cases(loaded)
+        return tests
+    return _as_cases(tests)
+
+
+def _as_cases(loaded) -> list[dict]:
+    if isinstance(loaded, dict) and "inputs" in loaded:  # APPS: {"inputs": [...], "outputs": [...]}
+        return [{"input": i, "output": o} for i, o in zip(loaded["inputs"], loaded["outputs"])]
+    if isinstance(loaded, list) and all(isinstance(c, dict) and "input" in c for c in loaded):
+        return list(loaded)
+    raise ValueError("code tests must be check code (str) or a list of {'input', 'output'} cases")
+
+
+def _same_output(actual: str, expected: str) -> bool:
+    def lines(s: str) -> list[str]:
+        return [line.rstrip() for line in s.strip().splitlines()]
+
+    return lines(actual) == lines(expected)
+
+
+class CodeReward:
+    """Reward 1.0 when the program passes every test, else 0.0; verdicts say which test failed and why."""
+
+    def __init__(self, limits: sandbox.SandboxLimits | None = None, workers: int | None = None) -> None:
+        self.limits = limits or sandbox.SandboxLimits()
+        self.workers = max(1, workers or os.cpu_count() or 1)
+        self.__name__ = "code"
+        self._slots: queue.Queue[int] = queue.Queue()
+        for slot in range(self.workers):
+            self._slots.put(slot)
+        self._executor = ThreadPoolExecutor(self.workers, thread_name_prefix="rlvr-code")
+
+    def describe(self) -> dict:
+        return {"grader": "code", "isolation": sandbox.isolation_mode(), "timeout": self.limits.timeout}
+
+    def grade(self, completions: list, tests: list, entry_point: list | None = None) -> list[Grade]:
+        if len(completions) != len(tests):
+            raise ValueError(f"{len(completions)} completions but {len(tests)} test sets")
+        entry_points = entry_point if entry_point is not None else [None] * len(completions)
+        jobs = [
+            self._executor.submit(self._grade_one, completion_text(c), t, e)
+            for c, t, e in zip(completions, tests, entry_points)
+        ]
+        return [job.result() for job in jobs]
+
+    def _grade_one(self, text: str, tests, entry_point: str | None) -> Grade:
+        program = extract_program(text)
+        if program is None:
+            return Grade(NO_ANSWER, None, "no program")
+        slot = self._slots.get()
+        try:
+            return self._run_tests(program, parse_tests(tests), entry_point, slot)
+        finally:
+            self._slots.put(slot)
+
+    def _run_tests(self, program: str, tests, entry_point: str | None, slot: int) -> Grade:
+        if isinstance(tests, str):
+            if not entry_point:
+                raise ValueError("HumanEval-style tests need an `entry_point` column")
+            source = f"{program}\n\n{tests}\n\ncheck({entry_point})\n"
+            result = sandbox.run_python(source, "", self.limits, slot)
+            if result.status == sandbox.OK:
+                return Grade(CORRECT, program, PASSED, {"status": PASSED})
+            return self._failure(program, result, "check")
+        for index, case in enumerate(tests):
+            result = sandbox.run_python(program, str(case["input"]), self.limits, slot)
+            if result.status != sandbox.OK:
+                return self._failure(program, result, f"test {index}")
+            if not _same_output(result.stdout, str(case["output"])):
+                return Grade(WRONG, program, f"{FAILED}: test {index}", {"status": FAILED, "test": index})
+        return Grade(CORRECT, program, PASSED, {"status": PASSED})
+
+    @staticmethod
+    def _failure(program: str, result: sandbox.RunResult, where: str) -> Grade:
+        if result.status == sandbox.RUNTIME_ERROR and "AssertionError" in result.stderr:
+            return Grade(WRONG, program, f"{FAILED}: {where}", {"status": FAILED})
+        verdict = _STATUS_TO_VERDICT.get(result.status, WRONG)
+        tail = result.stderr.strip().splitlines()[-1:] or [""]
+        return Grade(verdict, program, f"{result.status}: {where}: {tail[0][:200]}", {"status": result.status})
+
+    def __call__(self, prompts=None, completions=None, tests=None, entry_point=None, **kwargs) -> list[float]:
+        if tests is None:
+            raise KeyError("the code reward needs a `tests` column in the dataset")
+        return [g.reward for g in self.grade(completions, tests, entry_point)]

@@ -1,0 +1,138 @@
+"""A pool of verifier processes with a hard wall-clock limit per answer.
+
+math-verify times out with signal.alarm, which fails off the main thread and can't interrupt C code
+(9^{9^{9^9}}), so each comparison runs in a worker process that is killed and replaced when it overruns.
+Workers are plain subprocesses (not multiprocessing), so a user's script needs no `__main__` guard and
+a parent holding torch threads is never forked. Safe to call from any thread: one batch holds the pool.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import selectors
+import subprocess
+import sys
+import threading
+import time
+from collections import deque
+
+_STARTUP_LIMIT = 60.0
+
+
+class _Worker:
+    def __init__(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "rlvr.rewards._math_worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        self.task: int | None = None
+        self.deadline = 0.0
+        self.ready = False
+
+    def send(self, key: int, gold: str, pred: str) -> None:
+        if not self.ready:  # the first answer's clock starts once math-verify is imported
+            ready, _, _ = select.select([self.process.stdout], [], [], _STARTUP_LIMIT)
+            if not ready or self.process.stdout.readline().strip() != b"ready":
+                raise OSError("math verifier worker failed to start")
+            self.ready = True
+        self.process.stdin.write((json.dumps([key, gold, pred]) + "\n").encode())
+        self.process.stdin.flush()
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.wait(timeout=5)
+        self.process.stdin.close()
+        self.process.stdout.close()
+
+
+class VerifierPool:
+    """`run(pairs)` -> one of True, False, "timeout", "error" per (gold, pred) pair."""
+
+    def __init__(self, workers: int | None = None, timeout: float = 5.0) -> None:
+        self.size = max(1, workers or os.cpu_count() or 1)
+        self.timeout = timeout
+        self._workers: list[_Worker] = []
+        self._lock = threading.Lock()
+
+    def run(self, pairs: list[tuple[str, str]]) -> list[bool | str]:
+        if not pairs:
+            return []
+        with self._lock:
+            return self._run_locked(pairs)
+
+    def _run_locked(self, pairs: list[tuple[str, str]]) -> list[bool | str]:
+        self._workers = [w for w in self._workers if w.process.poll() is None]
+        while len(self._workers) < self.size:
+            self._workers.append(_Worker())
+        results: list[bool | str] = ["error"] * len(pairs)
+        pending = deque(range(len(pairs)))
+        idle = list(self._workers)
+        selector = selectors.DefaultSelector()
+        failed_starts = 0
+        try:
+            while pending or selector.get_map():
+                while pending and idle:
+                    worker, key = idle.pop(), pending.popleft()
+                    try:
+                        worker.send(key, *pairs[key])
+                    except (BrokenPipeError, OSError) as exc:
+                        failed_starts += 1
+                        if failed_starts > 3:
+                            raise RuntimeError(f"math verifier workers keep failing to start: {exc}") from exc
+                        pending.appendleft(key)
+                        idle.append(self._replace(worker))
+                        continue
+                    worker.task, worker.deadline = key, time.monotonic() + self.timeout
+                    selector.register(worker.process.stdout, selectors.EVENT_READ, worker)
+                busy = [k.data for k in selector.get_map().values()]
+                wait_for = max(0.0, min(w.deadline for w in busy) - time.monotonic())
+                for event, _ in selector.select(timeout=wait_for):
+                    worker = event.data
+                    selector.unregister(event.fileobj)
+                    line = worker.process.stdout.readline()
+                    try:
+                        key, result = json.loads(line)
+                        results[key] = result
+                        idle.append(worker)
+                    except (ValueError, TypeError):  # the worker died mid-answer
+                        idle.append(self._replace(worker))
+                now = time.monotonic()
+                for key in list(selector.get_map().values()):
+                    worker = key.data
+                    if worker.deadline <= now:
+                        selector.unregister(key.fileobj)
+                        results[worker.task] = "timeout"
+                        idle.append(self._replace(worker))
+        finally:
+            selector.close()
+        return results
+
+    def _replace(self, worker: _Worker) -> _Worker:
+        worker.kill()
+        fresh = _Worker()
+        self._workers = [w for w in self._workers if w is not worker] + [fresh]
+        return fresh
+
+    def close(self) -> None:
+        with self._lock:
+            for worker in self._workers:
+                worker.kill()
+            self._workers = []
+
+
+_SHARED: dict[tuple, VerifierPool] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_pool(workers: int | None = None, timeout: float = 5.0) -> VerifierPool:
+    """One pool per process and setting, so every grader instance reuses warm workers."""
+    with _SHARED_LOCK:
+        key = (workers, timeout)
+        if key not in _SHARED:
+            _SHARED[key] = VerifierPool(workers, timeout)
+        return _SHARED[key]

@@ -1,0 +1,79 @@
+"""The math grader: one object that is a TRL reward function and the evaluation's grader."""
+
+from __future__ import annotations
+
+import re
+
+from rlvr.rewards.math_extract import MODES, extract_answer
+from rlvr.rewards.math_normalize import normalize_answer
+from rlvr.rewards.math_pool import shared_pool
+from rlvr.rewards.verdict import CORRECT, ERROR, NO_ANSWER, TIMEOUT, WRONG, Grade, completion_text
+
+
+# Values no verifier can compute in time: numeric power towers of 4+ levels, factorials of 5+ digits.
+_TOWER_RE = re.compile(r"\d+\s*\^\s*\{?\s*\d+\s*\^\s*\{?\s*\d+\s*\^")
+_HUGE_FACTORIAL_RE = re.compile(r"\d{5,}\s*!")
+
+
+class MathReward:
+    """Reward 1.0 when the completion's final answer equals the `answer` column, else 0.0.
+
+    Identical (gold, answer) pairs are verified once per grader (the cache lives as long as it does),
+    and distinct ones in parallel worker processes with a hard time limit each.
+    """
+
+    def __init__(self, mode: str = "lenient", timeout: float = 5.0, workers: int | None = None) -> None:
+        if mode not in MODES:
+            raise ValueError(f"unknown math grading mode {mode!r}; use one of {MODES}")
+        self.mode = mode
+        self.timeout = timeout
+        self.workers = workers
+        self.__name__ = "math" if mode == "lenient" else f"math_{mode}"
+        self._cache: dict[tuple[str, str], str] = {}
+        self._hung: set[str] = set()
+
+    def describe(self) -> dict:
+        return {"grader": "math", "mode": self.mode, "timeout": self.timeout}
+
+    def grade(self, completions: list, answers: list) -> list[Grade]:
+        if len(completions) != len(answers):
+            raise ValueError(f"{len(completions)} completions but {len(answers)} answers")
+        extracted = [extract_answer(completion_text(c), self.mode) for c in completions]
+        golds = [str(a) for a in answers]
+        todo: dict[tuple[str, str], None] = {}
+        for gold, pred in zip(golds, extracted):
+            if pred is not None and (gold, pred) not in self._cache:
+                verdict = self._fast_verdict(gold, pred)
+                if verdict is None:
+                    todo[(gold, pred)] = None
+                else:
+                    self._cache[(gold, pred)] = verdict
+        if todo:
+            pairs = list(todo)
+            normalized = [(normalize_answer(g), normalize_answer(p)) for g, p in pairs]
+            outcomes = shared_pool(self.workers, self.timeout).run(normalized)
+            for pair, outcome in zip(pairs, outcomes):
+                self._cache[pair] = {True: CORRECT, False: WRONG}.get(outcome, outcome)  # type: ignore[arg-type]
+                if outcome == TIMEOUT:
+                    self._hung.add(pair[1])
+        return [
+            Grade(NO_ANSWER, None) if pred is None else Grade(self._cache[(gold, pred)], pred)
+            for gold, pred in zip(golds, extracted)
+        ]
+
+    def _fast_verdict(self, gold: str, pred: str) -> str | None:
+        """Settle cases without a worker: the same canonical string; an answer that already hung a worker
+        in this evaluation or whose value is astronomically expensive (verdict `timeout`, counted wrong)."""
+        if normalize_answer(gold, keep_percent=False) == normalize_answer(pred, keep_percent=False):
+            return CORRECT
+        if pred in self._hung or _TOWER_RE.search(pred) or _HUGE_FACTORIAL_RE.search(pred):
+            return TIMEOUT
+        return None
+
+    def __call__(self, prompts=None, completions=None, answer=None, **kwargs) -> list[float]:
+        if answer is None:
+            raise KeyError("the math reward needs an `answer` column in the dataset")
+        return [g.reward for g in self.grade(completions, answer)]
+
+
+VERDICTS_COUNTED_WRONG = (WRONG, NO_ANSWER, TIMEOUT, ERROR)

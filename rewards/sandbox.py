@@ -1,0 +1,249 @@
+"""Run an untrusted Python program: the only place model-written code ever executes.
+
+Isolation, strongest available first: bubblewrap (`bwrap --unshare-all`, read-only system, a fresh
+writable working directory, no network, no parent environment), else `unshare` (user, net and pid
+namespaces), else resource limits alone. In every mode the program gets wall-clock, CPU, address-space,
+file-size and process-count limits, its own session, a cleared environment, capped output and, when we
+are root, an unprivileged uid of its own (so process limits bind and the caller's files are out of reach).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import resource
+import selectors
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from dataclasses import dataclass, field
+
+OK = "ok"
+RUNTIME_ERROR = "runtime_error"
+TIMEOUT = "timeout"
+MEMORY_LIMIT = "memory_limit"
+OUTPUT_LIMIT = "output_limit"
+SANDBOX_ERROR = "sandbox_error"
+
+_SANDBOX_UID_BASE = 61000
+_SYSTEM_DIRS = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin")
+
+
+@dataclass
+class SandboxLimits:
+    """Resource limits for one program run."""
+
+    timeout: float = field(default=10.0, metadata={"help": "Wall-clock seconds before the program is killed."})
+    cpu_seconds: int = field(default=10, metadata={"help": "CPU seconds (RLIMIT_CPU)."})
+    memory_mb: int = field(default=1024, metadata={"help": "Address space in MiB (RLIMIT_AS)."})
+    file_size_mb: int = field(default=16, metadata={"help": "Largest file the program may write, MiB."})
+    max_processes: int = field(default=64, metadata={"help": "Processes and threads (RLIMIT_NPROC)."})
+    max_output_bytes: int = field(default=1 << 20, metadata={"help": "Captured stdout+stderr cap."})
+
+
+@dataclass
+class RunResult:
+    status: str
+    returncode: int | None
+    stdout: str
+    stderr: str
+    seconds: float
+
+
+def _interpreter() -> str:
+    """A system Python under /usr when there is one: it is inside the read-only binds."""
+    for candidate in ("/usr/bin/python3", "/usr/local/bin/python3"):
+        if os.path.exists(candidate):
+            return candidate
+    return sys.executable
+
+
+def _bwrap_prefix(workdir: str, python: str) -> list[str]:
+    # --as-pid-1: no reaper process inside; on hosts whose init reaps slowly its zombies would count
+    # against the process limit of the slot's uid.
+    cmd = ["bwrap", "--unshare-all", "--as-pid-1", "--die-with-parent", "--new-session"]
+    binds = [d for d in _SYSTEM_DIRS if os.path.isdir(d)]
+    real = os.path.realpath(python)
+    prefix = os.path.dirname(os.path.dirname(real))
+    if not any(real.startswith(d + "/") for d in binds):
+        binds.append(prefix)
+    for d in binds:
+        cmd += ["--ro-bind", d, d]
+    cmd += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--bind", workdir, "/sandbox",
+            "--chdir", "/sandbox", "--clearenv", "--setenv", "PATH", "/usr/bin:/bin",
+            "--setenv", "HOME", "/sandbox", "--setenv", "PYTHONDONTWRITEBYTECODE", "1"]
+    return cmd
+
+
+def _probe(cmd: list[str]) -> bool:
+    try:
+        done = subprocess.run(cmd, capture_output=True, timeout=20, preexec_fn=_drop_privileges_fn(0, None))
+        return done.returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
+
+
+@functools.lru_cache(maxsize=1)
+def isolation_mode() -> str:
+    """'bwrap', 'unshare' or 'rlimits': the strongest that works here, warned about once if not bwrap."""
+    probe_dir = tempfile.mkdtemp(prefix="rlvr-probe-")
+    os.chmod(probe_dir, 0o777)
+    try:
+        if shutil.which("bwrap") and _probe(_bwrap_prefix(probe_dir, _interpreter()) + ["/bin/true"]):
+            return "bwrap"
+        if shutil.which("unshare") and _probe(["unshare", "--user", "--net", "--pid", "--fork", "/bin/true"]):
+            warnings.warn(
+                "rlvr sandbox: bubblewrap is not available, running generated code under `unshare` "
+                "(user, net, pid namespaces) and resource limits; install it with `apt-get install bubblewrap`.",
+                stacklevel=2,
+            )
+            return "unshare"
+    finally:
+        shutil.rmtree(probe_dir, ignore_errors=True)
+    warnings.warn(
+        "rlvr sandbox: neither bubblewrap nor unprivileged namespaces work here; generated code runs "
+        "with resource limits and a separate uid only (no network isolation). Install bubblewrap.",
+        stacklevel=2,
+    )
+    return "rlimits"
+
+
+def _drop_privileges_fn(slot: int, limits: SandboxLimits | None):
+    """preexec_fn for the child: limits first, then (as root) a uid of the slot's own."""
+
+    def apply() -> None:
+        os.setsid()
+        if limits is not None:
+            mb = 1024 * 1024
+            resource.setrlimit(resource.RLIMIT_AS, (limits.memory_mb * mb, limits.memory_mb * mb))
+            resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 1))
+            resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_size_mb * mb, limits.file_size_mb * mb))
+            resource.setrlimit(resource.RLIMIT_NPROC, (limits.max_processes, limits.max_processes))
+            resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        if os.geteuid() == 0:
+            uid = _SANDBOX_UID_BASE + slot
+            os.setgroups([])
+            os.setgid(uid)
+            os.setuid(uid)
+
+    return apply
+
+
+def _kill_everything_of(slot: int) -> None:
+    """Outside a pid namespace a program can escape its process group: kill all of its uid's processes."""
+    if os.geteuid() != 0:
+        return
+    subprocess.run(
+        [sys.executable, "-S", "-c", "import os, signal\ntry: os.kill(-1, signal.SIGKILL)\nexcept OSError: pass"],
+        preexec_fn=_drop_privileges_fn(slot, None),
+        timeout=10,
+        check=False,
+    )
+
+
+def run_python(source: str, stdin: str = "", limits: SandboxLimits | None = None, slot: int = 0) -> RunResult:
+    """Run `source` as a Python program in the sandbox; `slot` picks the uid (one per concurrent run)."""
+    limits = limits or SandboxLimits()
+    mode = isolation_mode()
+    python = _interpreter()
+    workdir = tempfile.mkdtemp(prefix="rlvr-sandbox-")
+    start = time.monotonic()
+    try:
+        with open(os.path.join(workdir, "main.py"), "w") as f:
+            f.write(source)
+        with open(os.path.join(workdir, "stdin.txt"), "w") as f:
+            f.write(stdin)
+        if os.geteuid() == 0:
+            for path in (workdir, os.path.join(workdir, "main.py"), os.path.join(workdir, "stdin.txt")):
+                os.chown(path, _SANDBOX_UID_BASE + slot, _SANDBOX_UID_BASE + slot)
+        if mode == "bwrap":
+            cmd = _bwrap_prefix(workdir, python) + [python, "-I", "main.py"]
+            env: dict[str, str] = {}
+        else:
+            cmd = [python, "-I", "main.py"]
+            if mode == "unshare":
+                cmd = ["unshare", "--user", "--net", "--pid", "--fork", "--kill-child"] + cmd
+            env = {"PATH": "/usr/bin:/bin", "HOME": workdir, "PYTHONDONTWRITEBYTECODE": "1"}
+        with open(os.path.join(workdir, "stdin.txt"), "rb") as stdin_file:
+            try:
+                proc = subprocess.Popen(
+                    cmd, stdin=stdin_file, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=workdir,
+                    env=env, preexec_fn=_drop_privileges_fn(slot, limits), close_fds=True,
+                )
+            except OSError as exc:
+                return RunResult(SANDBOX_ERROR, None, "", str(exc), time.monotonic() - start)
+            status, out, err = _collect(proc, limits, start)
+        if mode != "bwrap":
+            _kill_everything_of(slot)
+        return _classify(status, proc.returncode, out, err, time.monotonic() - start, mode)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _collect(proc: subprocess.Popen, limits: SandboxLimits, start: float) -> tuple[str | None, bytes, bytes]:
+    """Read stdout/stderr up to the cap until exit or deadline; kill the whole group on either limit."""
+    buffers = {proc.stdout: bytearray(), proc.stderr: bytearray()}
+    selector = selectors.DefaultSelector()
+    for stream in buffers:
+        selector.register(stream, selectors.EVENT_READ)
+    status = None
+    deadline = start + limits.timeout
+    while selector.get_map():
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            status = TIMEOUT
+            break
+        for key, _ in selector.select(timeout=remaining):
+            chunk = os.read(key.fd, 65536)
+            if not chunk:
+                selector.unregister(key.fileobj)
+                continue
+            buffers[key.fileobj] += chunk
+        if sum(len(b) for b in buffers.values()) > limits.max_output_bytes:
+            status = OUTPUT_LIMIT
+            break
+    selector.close()
+    if status is not None:
+        _kill_group(proc)
+    try:
+        proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+    except subprocess.TimeoutExpired:
+        status = TIMEOUT
+        _kill_group(proc)
+        proc.wait()
+    for stream in buffers:
+        stream.close()
+    cap = limits.max_output_bytes
+    return status, bytes(buffers[proc.stdout][:cap]), bytes(buffers[proc.stderr][:cap])
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    try:
+        proc.kill()
+    except ProcessLookupError:
+        pass
+
+
+def _classify(status, returncode, out: bytes, err: bytes, seconds: float, mode: str) -> RunResult:
+    stdout = out.decode("utf-8", "replace")
+    stderr = err.decode("utf-8", "replace")
+    if status is None:
+        if returncode == 0:
+            status = OK
+        elif "MemoryError" in stderr or returncode == -signal.SIGKILL and not stderr:
+            status = MEMORY_LIMIT
+        elif returncode in (-signal.SIGXCPU,):
+            status = TIMEOUT
+        elif mode == "bwrap" and stderr.startswith("bwrap:"):
+            status = SANDBOX_ERROR
+        else:
+            status = RUNTIME_ERROR
+    return RunResult(status, returncode, stdout, stderr, seconds)

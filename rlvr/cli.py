@@ -1,0 +1,52 @@
+"""The `rlvr` command. Each subcommand lives in its own module and is imported only when it runs."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# name -> (module with `add_arguments(parser)` and `run(args)`, one-line help)
+SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "eval": ("rlvr.evaluate.cli_eval", "sample a model n times per problem, grade, store, compute pass@k"),
+    "compare": ("rlvr.evaluate.cli_compare", "pass@k curves with CIs, coverage, dSE, crossover; write a report"),
+    "regrade": ("rlvr.evaluate.cli_regrade", "grade a sample store again with another grader, without re-sampling"),
+    "perplexity": ("rlvr.evaluate.cli_perplexity", "perplexity of one model on another model's answers"),
+}
+
+
+def build_parser(chosen: str | None = None) -> argparse.ArgumentParser:
+    from rlvr import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="rlvr",
+        description="Train LLMs with RL from verifiable rewards and measure the reasoning boundary (pass@k).",
+    )
+    parser.add_argument("--version", action="version", version=f"rlvr {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module_name, help_text) in SUBCOMMANDS.items():
+        command = sub.add_parser(name, help=help_text, description=help_text)
+        command.set_defaults(_module=module_name)
+        if name == chosen:  # only the chosen subcommand pays for its imports
+            importlib.import_module(module_name).add_arguments(command)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(argv[0] if argv else None)
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help()
+        return 1
+    try:
+        result = importlib.import_module(args._module).run(args)
+    except (ValueError, FileNotFoundError, KeyError) as exc:
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        print(f"rlvr {args.command}: error: {message}", file=sys.stderr)
+        return 2
+    return int(result or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,209 @@
+"""The math grader: extraction, equivalence both ways, robustness to anything a model writes."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from rlvr.rewards import MathReward, get_reward
+from rlvr.rewards.math_extract import extract_answer, last_boxed
+from rlvr.rewards.math_normalize import normalize_answer
+
+# (gold, model's final answer): must be accepted
+ACCEPT = [
+    ("0.5", r"\frac{1}{2}"),
+    (r"\frac{1}{2}", r"\dfrac{1}{2}"),
+    (r"\frac{1}{2}", r"\tfrac12"),
+    ("1/2", "0.5"),
+    ("3", "x = 3"),
+    ("3", "x=3"),
+    ("5", r"5\text{ cm}"),
+    ("5", r"5 \text{ cm}^2"),
+    ("10", r"10 \text{ dollars}"),
+    ("5", r"5 \mbox{ cm}"),
+    ("90", r"90^\circ"),
+    ("90", r"90^{\circ}"),
+    ("1000", "1,000"),
+    ("1234567", "1,234,567"),
+    ("50", r"50\%"),
+    (r"50\%", "50"),
+    ("0.5", r"50\%"),
+    (r"(1,2)", r"\left(1,2\right)"),
+    (r"\left( 3, -1 \right)", "(3,-1)"),
+    (r"\sqrt{2}/2", r"\frac{\sqrt2}{2}"),
+    (r"\frac{\sqrt{3}}{3}", r"\frac{1}{\sqrt{3}}"),
+    ("2", "2.0"),
+    ("2", "2.000"),
+    ("-7", "-7"),
+    (r"\pi", r"\pi"),
+    (r"2\pi", r"2 \pi"),
+    (r"\frac{\pi}{2}", r"\pi/2"),
+    (r"\$5", "5"),
+    ("5", r"\$5"),
+    (r"x^2+2x+1", r"(x+1)^2"),
+    (r"2x+3", r"3+2x"),
+    (r"\{1,2,3\}", r"\{3,2,1\}"),
+    (r"[1,2]", r"[1, 2]"),
+    (r"3\sqrt{2}", r"\sqrt{18}"),
+    (r"\frac{3}{4}", "0.75"),
+    ("12", "12."),
+    (r"10^{3}", "1000"),
+    (r"e^{2}", r"e^2"),
+    ("1.5", r"\frac32"),
+    (r"\infty", r"\infty"),
+    ("y = 2x + 1", "y=2x+1"),
+    (r"\frac{7}{2}", "3.5"),
+]
+
+# (gold, model's final answer): must be rejected
+REJECT = [
+    ("3x+4y+14=0", "3*x-1*y+13=0"),
+    ("2", "3"),
+    ("0.5", "0.6"),
+    (r"\frac{1}{2}", r"\frac{1}{3}"),
+    ("1000", "100"),
+    ("-7", "7"),
+    (r"\sqrt{2}", "2"),
+    (r"(1,2)", r"(2,1)"),
+    ("90", "180"),
+    (r"\pi", "3"),
+    (r"x^2+1", r"(x+1)^2"),
+    ("50", "5"),
+    ("12", "121"),
+    (r"\frac{3}{4}", "0.7"),
+    (r"2\pi", r"\pi"),
+    (r"\{1,2,3\}", r"\{1,2\}"),
+    ("1,000", "1"),
+    ("10", "10.5"),
+    (r"e^{2}", r"e^3"),
+    ("y = 2x + 1", "y=2x-1"),
+    (r"\infty", "0"),
+]
+
+
+@pytest.fixture(scope="module")
+def grader() -> MathReward:
+    return MathReward(mode="lenient")
+
+
+def test_enough_cases():
+    assert len(ACCEPT) + len(REJECT) >= 60
+
+
+@pytest.mark.parametrize(("gold", "pred"), ACCEPT)
+def test_accepts_equivalent_answers(grader, gold, pred):
+    grade = grader.grade([f"So the answer is \\boxed{{{pred}}}."], [gold])[0]
+    assert grade.verdict == "correct", (gold, pred, grade)
+
+
+@pytest.mark.parametrize(("gold", "pred"), REJECT)
+def test_rejects_different_answers(grader, gold, pred):
+    grade = grader.grade([f"Therefore \\boxed{{{pred}}}"], [gold])[0]
+    assert grade.verdict != "correct", (gold, pred, grade)
+
+
+def test_boxed_extraction_handles_nested_braces_and_fbox():
+    assert last_boxed(r"first \boxed{1} then \boxed{\frac{a}{b^{2}}}") == r"\frac{a}{b^{2}}"
+    assert last_boxed(r"\fbox{42} done") == "42"
+    assert last_boxed(r"\boxed{unclosed") is None
+    assert last_boxed(r"\boxed 7") == "7"
+
+
+@pytest.mark.parametrize(
+    ("text", "lenient", "strict"),
+    [
+        (r"so \boxed{12}", "12", "12"),
+        ("Thus, the answer is 42.", "42", None),
+        ("The answer is: $\\frac{1}{2}$\n", "\\frac{1}{2}", None),
+        ("Natalia sold 48 clips.\n#### 72", "72", None),
+        ("Final Answer: The final answer is $7$. I hope it is correct.", "7", None),
+        ("I computed 3 then 5 and finally 8", "8", None),
+        ("no numbers here", None, None),
+        ("", None, None),
+    ],
+)
+def test_extraction_modes(text, lenient, strict):
+    assert extract_answer(text, "lenient") == lenient
+    assert extract_answer(text, "strict") == strict
+
+
+def test_strict_mode_does_not_credit_unboxed_guesses():
+    strict, lenient = get_reward("math_strict"), get_reward("math")
+    completions, answers = ["I think it is 7"], ["7"]
+    assert lenient(completions=completions, answer=answers) == [1.0]
+    assert strict(completions=completions, answer=answers) == [0.0]
+    assert strict.grade(completions, answers)[0].verdict == "no_answer"
+
+
+def test_normalisation_forms():
+    assert normalize_answer(r"\left( 1, 2 \right)") == "(1,2)"
+    assert normalize_answer(r"\dfrac{3}{4}") == r"\frac{3}{4}"
+    assert normalize_answer(r"12\text{ inches}") == "12"
+    assert normalize_answer("1,234") == "1234"
+    assert normalize_answer("(1,234)") == "(1,234)"
+    assert normalize_answer(r"45^\circ") == "45"
+    assert normalize_answer("x = 3") == "3"
+    assert normalize_answer(r"50\%", keep_percent=False) == "50"
+
+
+def test_trl_signature_with_conversational_completions(grader):
+    completions = [[{"role": "assistant", "content": "\\boxed{4}"}], [{"role": "assistant", "content": "\\boxed{5}"}]]
+    rewards = grader(prompts=[[{"role": "user", "content": "2+2?"}]] * 2, completions=completions, answer=["4", "4"])
+    assert rewards == [1.0, 0.0]
+
+
+def test_missing_answer_column_is_a_clear_error(grader):
+    with pytest.raises(KeyError, match="answer"):
+        grader(prompts=["q"], completions=["\\boxed{1}"])
+
+
+PATHOLOGICAL = [
+    r"\boxed{9^{9^{9^{9}}}}",
+    r"\boxed{1000000!}",
+    r"\boxed{9^{9^{99999}}}",
+    "\\boxed{" + "{" * 50_000 + "1" + "}" * 50_000 + "}",
+    "{" * 100_000,
+    "",
+    "\x00\xff\xfe binary \x1b[31m junk \ud800",
+]
+
+
+def test_pathological_answers_return_within_twice_the_limit():
+    limit = 2.0
+    grader = MathReward(timeout=limit)
+    for text in PATHOLOGICAL:
+        start = time.monotonic()
+        grade = grader.grade([text], ["5"])[0]
+        elapsed = time.monotonic() - start
+        assert elapsed < 2 * limit, (text[:40], elapsed)
+        assert grade.verdict in {"wrong", "timeout", "error", "no_answer"}
+    # the pool still answers after its workers were killed
+    assert grader.grade(["\\boxed{5}", "\\boxed{2+3}"], ["5", "5"])[1].verdict == "correct"
+
+
+def test_timeout_is_a_verdict_not_a_crash():
+    grade = MathReward(timeout=1.0).grade([r"\boxed{9^{9^{99999}}}"], ["3"])[0]
+    assert grade.verdict == "timeout"
+    assert grade.reward == 0.0
+
+
+def test_works_from_threads():
+    grader = MathReward()
+    results: list = []
+
+    def worker(i: int) -> None:
+        results.append(grader.grade([f"\\boxed{{{i}/2}}"], [str(i / 2)])[0].verdict)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == ["correct"] * 6
+
+
+def test_identical_pairs_are_verified_once():
+    grader = MathReward()
+    grader.grade(["\\boxed{\\frac{2}{4}}"] * 50 + ["\\boxed{0.25}"] * 50, ["0.5"] * 100)
+    assert len(grader._cache) == 2
