@@ -1,7 +1,8 @@
 """The code grader: a completion's program against unit tests, run in the sandbox.
 
-Tests come in two kinds: HumanEval-style check code (`def check(candidate): ...` plus an entry point)
-and stdin/stdout cases (LiveCodeBench/APPS style, a list of {input, output}).
+Tests come in three kinds: HumanEval-style check code (`def check(candidate): ...` plus an entry point),
+a script of asserts (MBPP style: check code with no entry point), and stdin/stdout cases
+(LiveCodeBench/APPS style, a list of {input, output}).
 """
 
 from __future__ import annotations
@@ -103,9 +104,9 @@ class CodeReward:
 
     def _run_tests(self, program: str, tests, entry_point: str | None, slot: int) -> Grade:
         if isinstance(tests, str):
-            if not entry_point:
-                raise ValueError("HumanEval-style tests need an `entry_point` column")
-            source = f"{program}\n\n{tests}\n\ncheck({entry_point})\n"
+            # HumanEval: check(candidate) called on the entry point; MBPP-style: a script of asserts.
+            call = f"check({entry_point})\n" if entry_point else ""
+            source = f"{program}\n\n{tests}\n\n{call}"
             result = sandbox.run_python(source, "", self.limits, slot)
             if result.status == sandbox.OK:
                 return Grade(CORRECT, program, PASSED, {"status": PASSED})

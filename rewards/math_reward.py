@@ -9,7 +9,6 @@ from rlvr.rewards.math_normalize import normalize_answer
 from rlvr.rewards.math_pool import shared_pool
 from rlvr.rewards.verdict import CORRECT, ERROR, NO_ANSWER, TIMEOUT, WRONG, Grade, completion_text
 
-
 # Values no verifier can compute in time: numeric power towers of 4+ levels, factorials of 5+ digits.
 _TOWER_RE = re.compile(r"\d+\s*\^\s*\{?\s*\d+\s*\^\s*\{?\s*\d+\s*\^")
 _HUGE_FACTORIAL_RE = re.compile(r"\d{5,}\s*!")
@@ -35,11 +34,11 @@ class MathReward:
     def describe(self) -> dict:
         return {"grader": "math", "mode": self.mode, "timeout": self.timeout}
 
-    def grade(self, completions: list, answers: list) -> list[Grade]:
-        if len(completions) != len(answers):
-            raise ValueError(f"{len(completions)} completions but {len(answers)} answers")
+    def grade(self, completions: list, answer: list) -> list[Grade]:
+        if len(completions) != len(answer):
+            raise ValueError(f"{len(completions)} completions but {len(answer)} answers")
         extracted = [extract_answer(completion_text(c), self.mode) for c in completions]
-        golds = [str(a) for a in answers]
+        golds = [str(a) for a in answer]
         todo: dict[tuple[str, str], None] = {}
         for gold, pred in zip(golds, extracted):
             if pred is not None and (gold, pred) not in self._cache:

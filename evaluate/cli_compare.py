@@ -1,0 +1,65 @@
+"""`rlvr compare`: pass@k curves with CIs, coverage, ΔSE and crossover for sample stores or counts files."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("inputs", nargs="+", help="sample store directories or counts CSVs (problem,n,correct); "
+                        "with two, the first is the base model and the second the RL model")
+    parser.add_argument("--labels", help="comma-separated names, one per input (default: file or directory names)")
+    parser.add_argument("--out", required=True, help="directory for report.html, report.md, passk.csv, coverage.json")
+    parser.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples over problems")
+    parser.add_argument("--seed", type=int, default=0, help="bootstrap seed")
+    parser.add_argument("--se-k", type=int, default=256, help="k of the base model in ΔSE = pass@1(RL) − pass@k(base)")
+    parser.add_argument("--perplexity", help="perplexity.json written by `rlvr perplexity`, to add its histogram")
+    parser.add_argument("--wandb", action="store_true", help="also log tables and curves to W&B (offline unless WANDB_API_KEY is set)")
+    parser.add_argument("--wandb-project", default="rlvr", help="W&B project for --wandb")
+
+
+def run(args: argparse.Namespace) -> int:
+    import json
+
+    from rlvr.evaluate.counts import load_counts
+    from rlvr.evaluate.report import compare, write_report
+
+    start = time.perf_counter()
+    labels = args.labels.split(",") if args.labels else [None] * len(args.inputs)
+    if len(labels) != len(args.inputs):
+        raise ValueError(f"--labels names {len(labels)} models but {len(args.inputs)} inputs were given")
+    counts = [load_counts(path, label) for path, label in zip(args.inputs, labels)]
+    result = compare(counts, args.resamples, args.seed, args.se_k)
+    cases = _case_studies(args.inputs, result)
+    perplexity = json.loads(Path(args.perplexity).read_text())["perplexity"] if args.perplexity else None
+    report = write_report(result, args.out, case_studies=cases, perplexity=perplexity)
+    if args.wandb:
+        from rlvr.tracking import log_comparison
+
+        log_comparison(result, args.wandb_project, Path(args.out))
+    for sentence in result.findings:
+        print(sentence)
+    print(f"wrote {report} ({time.perf_counter() - start:.1f}s)")
+    return 0
+
+
+def _case_studies(inputs: list[str], result) -> list[dict]:
+    """For each problem only one model solves, one of its correct samples (when stores are given)."""
+    if len(inputs) != 2 or "only" not in result.coverage:
+        return []
+    from rlvr.evaluate.store import SampleStore
+
+    cases = []
+    for path, counts in zip(inputs, result.counts):
+        if not Path(path).is_dir():
+            continue
+        only = set(result.coverage["only"][counts.label]["ids"])
+        seen: set = set()
+        for record in SampleStore.open_existing(path).records():
+            pid = str(record["problem"])
+            if record.get("correct") and pid in only and pid not in seen:
+                seen.add(pid)
+                cases.append({"problem": pid, "label": counts.label, "text": record["text"]})
+    return cases

@@ -1,0 +1,34 @@
+"""`rlvr eval`: arguments come from EvalConfig's fields and help."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import typing
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from rlvr.evaluate.runner import EvalConfig
+
+    hints = typing.get_type_hints(EvalConfig)
+    for f in dataclasses.fields(EvalConfig):
+        flag = "--" + f.name.replace("_", "-")
+        kind = hints[f.name]
+        base = next((t for t in typing.get_args(kind) if t is not type(None)), kind)
+        if base is bool:
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=f.default, help=f.metadata["help"])
+        elif f.default is dataclasses.MISSING:
+            parser.add_argument(flag, type=base, required=True, help=f.metadata["help"])
+        else:
+            parser.add_argument(flag, type=base, default=f.default, help=f.metadata["help"] + f" (default: {f.default})")
+
+
+def run(args: argparse.Namespace) -> int:
+    from rlvr.evaluate.runner import EvalConfig, run_eval
+
+    cfg = EvalConfig(**{f.name: getattr(args, f.name) for f in dataclasses.fields(EvalConfig)})
+    results = run_eval(cfg)
+    for key, value in results["summary"].items():
+        print(f"{key}\t{value:.4f}")
+    print(f"store: {cfg.out}")
+    return 0

@@ -1,0 +1,49 @@
+"""`rlvr perplexity`: how expected are stored responses to a model (the base on the RL model's answers)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", required=True, help="the model that scores (e.g. the base model)")
+    parser.add_argument("--samples", nargs="+", required=True, help="sample store directories whose responses are scored")
+    parser.add_argument("--labels", help="comma-separated names for the stores (default: their labels)")
+    parser.add_argument("--out", required=True, help="directory for perplexity.json")
+    parser.add_argument("--all", action="store_true", help="score every response, not only the correct ones")
+    parser.add_argument("--max-per-problem", type=int, default=8, help="responses scored per problem and store")
+    parser.add_argument("--batch-size", type=int, default=16)
+
+
+def run(args: argparse.Namespace) -> int:
+    import numpy as np
+    from rlvr.evaluate.perplexity import response_perplexities
+    from rlvr.evaluate.store import SampleStore
+
+    labels = args.labels.split(",") if args.labels else [None] * len(args.samples)
+    if len(labels) != len(args.samples):
+        raise ValueError("--labels needs one name per --samples store")
+    result: dict = {"model": args.model, "perplexity": {}}
+    for path, label in zip(args.samples, labels):
+        store = SampleStore.open_existing(path)
+        label = label or store.meta.get("label", Path(path).name)
+        prompts = {str(p["id"]): p["prompt"] for p in store.problems()}
+        per_problem: dict[str, int] = {}
+        chosen = []
+        for record in store.records():
+            pid = str(record["problem"])
+            if (args.all or record["correct"]) and per_problem.get(pid, 0) < args.max_per_problem:
+                per_problem[pid] = per_problem.get(pid, 0) + 1
+                chosen.append(record)
+        values = response_perplexities(args.model, [prompts[str(r["problem"])] for r in chosen],
+                                       [r["text"] for r in chosen], args.batch_size)
+        result["perplexity"][label] = values
+        finite = np.asarray(values)[np.isfinite(values)]
+        print(f"{label}: {len(values)} responses, median perplexity {np.median(finite) if len(finite) else float('nan'):.3f}")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "perplexity.json").write_text(json.dumps(result))
+    print(f"wrote {out / 'perplexity.json'}")
+    return 0

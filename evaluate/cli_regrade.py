@@ -1,0 +1,58 @@
+"""`rlvr regrade`: grade a sample store again with another grader or mode, without re-sampling."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+from pathlib import Path
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("store", help="sample store directory written by `rlvr eval`")
+    parser.add_argument("--reward", required=True, help="grader name, e.g. math_strict, math, code")
+    parser.add_argument("--out", help="where the regraded store goes (default: STORE-REWARD)")
+
+
+def regrade(store_dir: str, reward: str, out: str | None = None) -> Path:
+    from rlvr.evaluate.store import SampleStore
+    from rlvr.rewards import get_reward
+
+    source = SampleStore.open_existing(store_dir)
+    grader = get_reward(reward)
+    if not hasattr(grader, "grade"):
+        raise ValueError(f"reward {reward!r} is not a grader; use math, math_strict or code")
+    target = Path(out or f"{str(store_dir).rstrip('/')}-{reward}")
+    if target.exists():
+        raise ValueError(f"{target} exists; pass another --out")
+    problems = {str(p["id"]): p for p in source.problems()}
+    records = source.records()
+    columns: dict[str, list] = {}
+    for record in records:
+        problem = problems[str(record["problem"])]
+        for key in ("answer", "tests", "entry_point"):
+            if key in problem:
+                columns.setdefault(key, []).append(problem[key])
+    for record, grade in zip(records, grader.grade([r["text"] for r in records], **columns)):
+        record.update(extracted=grade.extracted, verdict=grade.verdict, correct=grade.correct)
+    meta = {**source.meta, "grader": reward, "grader_settings": grader.describe(), "regraded_from": str(store_dir)}
+    target.mkdir(parents=True)
+    shutil.copy(Path(store_dir) / "problems.jsonl", target / "problems.jsonl")
+    (target / "meta.json").write_text(json.dumps(meta, indent=2))
+    store = SampleStore.open_existing(target)
+    store.append(records)
+    store.write_results()
+    return target
+
+
+def run(args: argparse.Namespace) -> int:
+    from rlvr.evaluate.store import SampleStore
+
+    target = regrade(args.store, args.reward, args.out)
+    before = json.loads((Path(args.store) / "results.json").read_text())["summary"] if (Path(args.store) / "results.json").exists() else {}
+    after = json.loads((target / "results.json").read_text())["summary"]
+    print(f"{'k':>10}  {'before':>8}  {'after':>8}")
+    for key, value in after.items():
+        print(f"{key:>10}  {before.get(key, float('nan')):8.4f}  {value:8.4f}")
+    print(f"regraded store: {target} ({len(SampleStore.open_existing(target).records())} samples)")
+    return 0

@@ -1,0 +1,74 @@
+"""Figures for reports, as PNG bytes (matplotlib, headless)."""
+
+from __future__ import annotations
+
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from rlvr.evaluate.stats import Curve  # noqa: E402
+
+
+def _png(fig) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def passk_figure(curves: list[Curve], k_star: int | None = None, title: str = "pass@k") -> bytes:
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    for curve in curves:
+        (line,) = ax.plot(curve.ks, curve.mean * 100, label=curve.label, linewidth=1.8)
+        ax.fill_between(curve.ks, curve.low * 100, curve.high * 100, color=line.get_color(), alpha=0.2, linewidth=0)
+    if k_star is not None:
+        ax.axvline(k_star, color="grey", linestyle="--", linewidth=1)
+        ax.annotate(f"crossover k={k_star}", (k_star, ax.get_ylim()[0]), xytext=(4, 6), textcoords="offset points", color="grey")
+    ax.set_xscale("log", base=2)
+    ax.set_xlabel("k (samples)")
+    ax.set_ylabel("pass@k (%)")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return _png(fig)
+
+
+def cover_figure(series: dict[str, tuple[np.ndarray, np.ndarray]]) -> bytes:
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    for label, (taus, cover) in series.items():
+        ax.plot(taus, cover * 100, marker="o", markersize=3, label=label)
+    ax.set_xlabel("τ (per-problem success rate)")
+    ax.set_ylabel("Cover@τ (% of problems)")
+    ax.set_title("Cover@τ")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return _png(fig)
+
+
+def histogram_figure(values: dict[str, np.ndarray], xlabel: str, title: str, bins: int = 20) -> bytes:
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    finite = [v[np.isfinite(v)] for v in values.values()]
+    edges = np.histogram_bin_edges(np.concatenate(finite) if finite else np.zeros(1), bins=bins)
+    for label, v in zip(values, finite):
+        ax.hist(v, bins=edges, alpha=0.5, label=label)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("problems" if "accuracy" in xlabel else "responses")
+    ax.set_title(title)
+    ax.legend()
+    return _png(fig)
+
+
+def steps_figure(steps: list[int], series: dict[str, list[float]], title: str) -> bytes:
+    """pass@k over training steps (the boundary probe)."""
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    for label, values in series.items():
+        ax.plot(steps, np.asarray(values) * 100, marker="o", label=label)
+    ax.set_xlabel("training step")
+    ax.set_ylabel("pass@k (%)")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return _png(fig)

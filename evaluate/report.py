@@ -1,0 +1,196 @@
+"""`rlvr compare`'s output: passk.csv, coverage.json, report.md and a self-contained report.html."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import html
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from rlvr.evaluate import plots
+from rlvr.evaluate.counts import Counts, align
+from rlvr.evaluate.passk import log2_ks
+from rlvr.evaluate.stats import (
+    Crossover,
+    Curve,
+    PairedDifference,
+    bootstrap_curve,
+    cover_at_tau,
+    coverage,
+    crossover,
+    k_ranges,
+    paired_difference,
+    sampling_efficiency_gap,
+)
+
+
+@dataclass
+class Comparison:
+    counts: list[Counts]
+    curves: list[Curve]
+    coverage: dict
+    diff: PairedDifference | None = None
+    cross: Crossover | None = None
+    delta_se: dict | None = None
+    findings: list[str] = field(default_factory=list)
+
+    @property
+    def k_max(self) -> int:
+        return len(self.curves[0].mean)
+
+
+def compare(counts: list[Counts], resamples: int = 1000, seed: int = 0, se_k: int = 256) -> Comparison:
+    """All statistics for one report. With two models the first is read as the base, the second as RL."""
+    labels = [c.label for c in counts]
+    if len(set(labels)) != len(labels):
+        raise ValueError(f"labels must be distinct, got {labels}; pass --labels a,b")
+    counts = align(counts)
+    k_max = int(min(c.n.min() for c in counts))
+    curves = [bootstrap_curve(c, k_max, resamples, seed) for c in counts]
+    result = Comparison(counts, curves, coverage(counts))
+    if len(counts) == 2:
+        base, rl = counts
+        result.diff = paired_difference(rl, base, k_max, resamples, seed)
+        result.cross = crossover(result.diff)
+        result.delta_se = sampling_efficiency_gap(rl, base, se_k, resamples, seed)
+    result.findings = findings(result)
+    return result
+
+
+def _pts(x: float) -> str:
+    return f"{x * 100:+.1f}"
+
+
+def findings(c: Comparison) -> list[str]:
+    """One plain sentence per finding, with its interval."""
+    out = []
+    n_problems = len(c.counts[0].problems)
+    for curve in c.curves:
+        out.append(
+            f"{curve.label}: pass@1 {curve.mean[0] * 100:.1f}% [{curve.low[0] * 100:.1f}, {curve.high[0] * 100:.1f}], "
+            f"pass@{c.k_max} {curve.mean[-1] * 100:.1f}% [{curve.low[-1] * 100:.1f}, {curve.high[-1] * 100:.1f}] "
+            f"over {n_problems} problems."
+        )
+    if c.diff is None:
+        return out
+    base, rl = c.diff.b, c.diff.a
+    d0, lo0, hi0 = c.diff.diff[0], c.diff.low[0], c.diff.high[0]
+    leader, trailer = (rl, base) if d0 >= 0 else (base, rl)
+    sign = 1 if d0 >= 0 else -1
+    sentence = (f"{leader} leads at pass@1 by {_pts(sign * d0)} points "
+                f"[{_pts(sign * (lo0 if sign > 0 else hi0))[1:]}, {_pts(sign * (hi0 if sign > 0 else lo0))[1:]}]")
+    if c.cross and c.cross.k_star is not None:
+        sentence += f"; {trailer} overtakes at k = {c.cross.k_star}"
+    else:
+        sentence += f"; {trailer} does not overtake up to k = {c.k_max}"
+    only = c.coverage["only"]
+    sentence += f"; {base} alone solves {only[base]['count']} problems, {rl} alone {only[rl]['count']}."
+    out.append(sentence)
+    dk, dlo, dhi = c.diff.diff[-1], c.diff.low[-1], c.diff.high[-1]
+    out.append(f"At k = {c.k_max}, {rl} − {base} = {_pts(dk)} points [{_pts(dlo)}, {_pts(dhi)}].")
+    if c.cross and c.cross.undecided_ks:
+        runs = ", ".join(f"{a}" if a == b else f"{a}–{b}" for a, b in k_ranges(c.cross.undecided_ks))
+        out.append(f"The paired 95% interval of the difference contains 0 at k in {runs}.")
+    if c.delta_se:
+        s = c.delta_se
+        out.append(f"Sampling-efficiency gap ΔSE = pass@1({rl}) − pass@{s['k']}({base}) = {_pts(s['delta_se'])} points "
+                   f"[{_pts(s['ci_low'])}, {_pts(s['ci_high'])}].")
+    both, neither = c.coverage["both"]["count"], c.coverage["neither"]["count"]
+    out.append(f"Coverage at n: both solve {both}, neither solves {neither} of {n_problems}.")
+    return out
+
+
+def write_passk_csv(c: Comparison, path: Path) -> None:
+    with path.open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["label", "k", "pass_at_k", "ci_low", "ci_high"])
+        for curve in c.curves:
+            for k, m, lo, hi in zip(curve.ks, curve.mean, curve.low, curve.high):
+                writer.writerow([curve.label, int(k), f"{m:.6f}", f"{lo:.6f}", f"{hi:.6f}"])
+
+
+def write_report(c: Comparison, out_dir: str | Path, extra_figures: dict[str, bytes] | None = None,
+                 case_studies: list[dict] | None = None, perplexity: dict | None = None) -> Path:
+    """Write every output file into `out_dir`; returns the path of report.html."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    write_passk_csv(c, out / "passk.csv")
+    (out / "coverage.json").write_text(json.dumps(c.coverage, indent=2))
+    figures: dict[str, bytes] = {
+        "pass@k curves (95% bootstrap CI)": plots.passk_figure(c.curves, c.cross.k_star if c.cross else None),
+        "Cover@τ": plots.cover_figure({x.label: cover_at_tau(x) for x in c.counts}),
+        "Per-problem accuracy": plots.histogram_figure({x.label: x.accuracy for x in c.counts},
+                                                       "per-problem accuracy c/n", "Per-problem accuracy"),
+    }
+    if perplexity:
+        figures["Perplexity"] = plots.histogram_figure({k: np.asarray(v) for k, v in perplexity.items()},
+                                                       "perplexity", "Per-response perplexity")
+    figures.update(extra_figures or {})
+    for i, png in enumerate(figures.values()):
+        (out / f"figure_{i}.png").write_bytes(png)
+    table = _summary_rows(c)
+    (out / "report.md").write_text(_markdown(c, table, list(figures), case_studies or []))
+    html_path = out / "report.html"
+    html_path.write_text(_html(c, table, figures, case_studies or []))
+    return html_path
+
+
+def _summary_rows(c: Comparison) -> list[list[str]]:
+    ks = [k for k in log2_ks(c.k_max)]
+    rows = [["k"] + [x.label for x in c.curves]]
+    for k in ks:
+        rows.append([str(k)] + [f"{x.mean[k - 1] * 100:.1f} [{x.low[k - 1] * 100:.1f}, {x.high[k - 1] * 100:.1f}]" for x in c.curves])
+    return rows
+
+
+def _coverage_rows(c: Comparison) -> list[list[str]]:
+    cov = c.coverage
+    rows = [["", "problems"]] + [[f"solved by {label}", str(v["count"])] for label, v in cov["solved"].items()]
+    if "both" in cov:
+        rows += [["both", str(cov["both"]["count"])]]
+        rows += [[f"{label} only", str(v["count"])] for label, v in cov["only"].items()]
+        rows += [["neither", str(cov["neither"]["count"])]]
+    return rows
+
+
+def _markdown(c: Comparison, table, figure_names, cases) -> str:
+    def md_table(rows):
+        return "\n".join(["| " + " | ".join(rows[0]) + " |", "|" + "---|" * len(rows[0])] + ["| " + " | ".join(r) + " |" for r in rows[1:]])
+
+    parts = ["# rlvr comparison", "", "## Findings", ""] + [f"- {s}" for s in c.findings]
+    parts += ["", "## pass@k (%) with 95% bootstrap intervals", "", md_table(table), "", "## Coverage at n", "", md_table(_coverage_rows(c)), ""]
+    parts += ["## Figures", ""] + [f"![{name}](figure_{i}.png)" for i, name in enumerate(figure_names)]
+    if cases:
+        parts += ["", "## Case studies: problems only one model solves", ""]
+        for case in cases:
+            parts += [f"### problem {case['problem']} ({case['label']} only)", "", "```", case["text"][:2000], "```", ""]
+    return "\n".join(parts) + "\n"
+
+
+def _html(c: Comparison, table, figures: dict[str, bytes], cases) -> str:
+    def html_table(rows):
+        head = "".join(f"<th>{html.escape(x)}</th>" for x in rows[0])
+        body = "".join("<tr>" + "".join(f"<td>{html.escape(x)}</td>" for x in r) + "</tr>" for r in rows[1:])
+        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+    imgs = "".join(
+        f'<figure><img alt="{html.escape(name)}" src="data:image/png;base64,{base64.b64encode(png).decode()}">'
+        f"<figcaption>{html.escape(name)}</figcaption></figure>"
+        for name, png in figures.items()
+    )
+    case_html = "".join(
+        f"<h3>problem {html.escape(str(x['problem']))} ({html.escape(x['label'])} only)</h3><pre>{html.escape(x['text'][:2000])}</pre>"
+        for x in cases
+    )
+    style = ("body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}"
+             "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.25rem .6rem;text-align:right}"
+             "figure{display:inline-block;margin:.5rem}img{max-width:28rem}pre{background:#f6f6f6;padding:.5rem;white-space:pre-wrap}")
+    findings_html = "".join(f"<li>{html.escape(s)}</li>" for s in c.findings)
+    return (f"<!doctype html><html><head><meta charset='utf-8'><title>rlvr comparison</title><style>{style}</style></head><body>"
+            f"<h1>rlvr comparison</h1><h2>Findings</h2><ul>{findings_html}</ul>"
+            f"<h2>pass@k (%) with 95% bootstrap intervals</h2>{html_table(table)}"
+            f"<h2>Coverage at n</h2>{html_table(_coverage_rows(c))}<h2>Figures</h2>{imgs}"
+            + (f"<h2>Case studies</h2>{case_html}" if cases else "") + "</body></html>")

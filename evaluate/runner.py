@@ -1,0 +1,141 @@
+"""`rlvr eval`: sample n answers per problem, grade them with the training grader, store, compute pass@k."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from rlvr.evaluate.backends import SamplingSettings, make_backend, resolve_backend_name
+from rlvr.evaluate.store import SampleStore
+
+
+@dataclass
+class EvalConfig:
+    model: str = field(metadata={"help": "Model path or Hub id."})
+    out: str = field(metadata={"help": "Sample store directory; rerunning the same command resumes into it."})
+    dataset: str | None = field(default=None, metadata={"help": "Benchmark name (see rlvr.data.DATASETS)."})
+    data_file: str | None = field(default=None, metadata={"help": "JSONL/Parquet/CSV with id, problem, answer or tests."})
+    split: str | None = field(default=None, metadata={"help": "Dataset split (default: the benchmark's)."})
+    template: str | None = field(default=None, metadata={"help": "Prompt template; default qwen-boxed (math) or code."})
+    chat: str = field(default="auto", metadata={"help": "auto: the tokenizer's chat template when it has one; chat; raw."})
+    n: int = field(default=256, metadata={"help": "Samples per problem."})
+    temperature: float = field(default=0.6, metadata={"help": "Sampling temperature."})
+    top_p: float = field(default=0.95, metadata={"help": "Nucleus sampling top-p."})
+    max_tokens: int = field(default=1024, metadata={"help": "Most new tokens per sample."})
+    seed: int = field(default=0, metadata={"help": "Sampling seed; each generate call derives its own from it."})
+    backend: str = field(default="auto", metadata={"help": "auto (vLLM with a GPU), vllm or hf."})
+    dtype: str = field(default="auto", metadata={"help": "Model dtype: auto, bf16, fp16, fp32."})
+    reward: str | None = field(default=None, metadata={"help": "Grader name; default math (math data) or code."})
+    samples_per_call: int = field(default=256, metadata={"help": "Sequences per generate call (packs problems)."})
+    limit: int | None = field(default=None, metadata={"help": "Evaluate only the first N problems."})
+    shard: str | None = field(default=None, metadata={"help": "i/N: evaluate slice i of N (merge by sharing --out)."})
+    label: str | None = field(default=None, metadata={"help": "Name of this model in reports."})
+    progress: bool = field(default=True, metadata={"help": "Show a progress bar."})
+
+
+def call_seed(seed: int, call_index: int) -> int:
+    return int(hashlib.sha256(f"{seed}:{call_index}".encode()).hexdigest()[:8], 16)
+
+
+def plan_calls(problem_ids: list[str], n: int, per_call: int) -> list[list[tuple[str, int, int]]]:
+    """Units (problem, first sample, count) grouped into generate calls of at most `per_call` sequences.
+
+    The plan depends only on the problem list and the settings, so resumes and shards reproduce it."""
+    units = [(pid, start, min(per_call, n - start)) for pid in problem_ids for start in range(0, n, per_call)]
+    calls, current, size = [], [], 0
+    for unit in units:
+        if current and size + unit[2] > per_call:
+            calls.append(current)
+            current, size = [], 0
+        current.append(unit)
+        size += unit[2]
+    if current:
+        calls.append(current)
+    return calls
+
+
+def parse_shard(shard: str | None) -> tuple[int, int] | None:
+    if not shard:
+        return None
+    try:
+        i, total = (int(x) for x in shard.split("/"))
+    except ValueError as exc:
+        raise ValueError(f"--shard takes i/N, e.g. 0/4; got {shard!r}") from exc
+    if not 0 <= i < total:
+        raise ValueError(f"--shard {shard}: i must lie in [0, N)")
+    return i, total
+
+
+def _versions() -> dict:
+    out = {}
+    for package in ("rlvr", "torch", "transformers", "trl", "math-verify", "vllm"):
+        try:
+            out[package] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    return out
+
+
+def run_eval(cfg: EvalConfig) -> dict:
+    from rlvr.rewards import get_reward
+
+    from rlvr.data import load_problems
+    from rlvr.templates import get_template, render
+
+    if cfg.n < 1 or cfg.samples_per_call < 1:
+        raise ValueError("--n and --samples-per-call must be at least 1")
+    shard = parse_shard(cfg.shard)
+    problems, kind = load_problems(cfg.dataset, cfg.data_file, cfg.split, cfg.limit)
+    template = get_template(cfg.template or ("code" if kind == "code" else "qwen-boxed"))
+    grader_name = cfg.reward or ("code" if kind == "code" else "math")
+    grader = get_reward(grader_name)
+    if not hasattr(grader, "grade"):
+        raise ValueError(f"reward {grader_name!r} only shapes training; evaluation needs a grader such as math or code")
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(cfg.model)
+    prompts = {p.id: render(template, p.problem, tokenizer, cfg.chat) for p in problems}
+    meta = {**{k: v for k, v in asdict(cfg).items() if k not in ("out", "shard", "progress", "backend", "label")},
+            "template": template.name, "grader": grader_name, "grader_settings": grader.describe(),
+            "label": cfg.label or Path(cfg.model.rstrip("/")).name, "kind": kind, "versions": _versions()}
+    rows = [{"id": p.id, "prompt": prompts[p.id], "problem": p.problem, **p.columns()} for p in problems]
+    store = SampleStore.create_or_resume(cfg.out, meta, rows, shard)
+
+    calls = list(enumerate(plan_calls([p.id for p in problems], cfg.n, cfg.samples_per_call)))
+    if shard:
+        calls = [c for c in calls if c[0] % shard[1] == shard[0]]
+    done = store.done()
+    todo = [(i, units) for i, units in calls
+            if any(s not in done.get(pid, ()) for pid, start, count in units for s in range(start, start + count))]
+    by_id = {p.id: p for p in problems}
+    settings = SamplingSettings(cfg.n, cfg.temperature, cfg.top_p, cfg.max_tokens)
+    total = sum(count for _, units in todo for _, _, count in units)
+    if todo:
+        backend = make_backend(resolve_backend_name(cfg.backend), cfg.model, cfg.dtype)
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=total, unit="sample", desc=f"eval {meta['label']}", disable=not cfg.progress, dynamic_ncols=True)
+        for call_index, units in todo:
+            started = time.perf_counter()
+            outputs = backend.generate([prompts[pid] for pid, _, _ in units], [c for _, _, c in units], settings,
+                                       call_seed(cfg.seed, call_index))
+            records, texts, columns = [], [], {}
+            for (pid, start, _), gens in zip(units, outputs):
+                for offset, gen in enumerate(gens):
+                    if start + offset in done.get(pid, ()):
+                        continue
+                    records.append({"problem": pid, "sample": start + offset, "text": gen.text,
+                                    "tokens": gen.tokens, "finish_reason": gen.finish_reason})
+                    texts.append(gen.text)
+                    for key, value in by_id[pid].columns().items():
+                        columns.setdefault(key, []).append(value)
+            for record, grade in zip(records, grader.grade(texts, **columns)):
+                record.update(extracted=grade.extracted, verdict=grade.verdict, correct=grade.correct)
+            store.append(records)
+            bar.update(len(records))
+            bar.set_postfix(samples_per_s=f"{len(records) / max(time.perf_counter() - started, 1e-9):.0f}")
+        bar.close()
+    return store.write_results()

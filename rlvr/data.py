@@ -1,0 +1,148 @@
+"""Benchmarks by name (Hub ids and column mappings) and local data files: problems for eval and training."""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    hub_id: str
+    split: str
+    problem: str
+    kind: str  # "math" or "code"
+    answer: str | None = None
+    tests: str | None = None
+    entry_point: str | None = None
+    config: str | None = None
+    id_column: str | None = None
+
+
+DATASETS: dict[str, DatasetSpec] = {
+    "gsm8k": DatasetSpec("openai/gsm8k", "test", "question", "math", answer="answer", config="main"),
+    "math500": DatasetSpec("HuggingFaceH4/MATH-500", "test", "problem", "math", answer="answer", id_column="unique_id"),
+    "aime24": DatasetSpec("HuggingFaceH4/aime_2024", "train", "problem", "math", answer="answer", id_column="id"),
+    "aime25": DatasetSpec("math-ai/aime25", "test", "problem", "math", answer="answer", id_column="id"),
+    "amc23": DatasetSpec("math-ai/amc23", "test", "question", "math", answer="answer", id_column="id"),
+    "minerva": DatasetSpec("math-ai/minervamath", "test", "question", "math", answer="answer"),
+    "olympiadbench": DatasetSpec("math-ai/olympiadbench", "test", "question", "math", answer="final_answer", id_column="id"),
+    "humaneval_plus": DatasetSpec("evalplus/humanevalplus", "test", "prompt", "code", tests="test", entry_point="entry_point", id_column="task_id"),
+    "mbpp_plus": DatasetSpec("evalplus/mbppplus", "test", "prompt", "code", tests="test", id_column="task_id"),
+    "livecodebench": DatasetSpec("livecodebench/code_generation_lite", "test", "question_content", "code", tests="public_test_cases", id_column="question_id"),
+}
+
+
+@dataclass
+class Problem:
+    id: str
+    problem: str
+    answer: str | None = None
+    tests: object = None
+    entry_point: str | None = None
+    extra: dict = field(default_factory=dict)
+
+    def columns(self) -> dict:
+        """What a grader reads, as TRL dataset columns."""
+        if self.tests is not None:
+            return {"tests": self.tests, "entry_point": self.entry_point}
+        return {"answer": self.answer}
+
+
+def _gold(value) -> str:
+    """Gold answers: GSM8K's '... #### 72' -> '72'; a one-element list -> its element."""
+    if isinstance(value, (list, tuple)):
+        value = value[0] if value else ""
+    text = str(value)
+    return text.split("####")[-1].strip() if "####" in text else text.strip()
+
+
+def load_problems(dataset: str | None = None, data_file: str | None = None, split: str | None = None,
+                  limit: int | None = None) -> tuple[list[Problem], str]:
+    """(problems, kind). `data_file` (JSONL, Parquet or CSV) wins over a named dataset."""
+    if data_file:
+        problems = _from_file(Path(data_file))
+    elif dataset:
+        problems = _from_hub(dataset, split)
+    else:
+        raise ValueError("give --dataset NAME or --data-file PATH")
+    if not problems:
+        raise ValueError(f"no problems in {data_file or dataset}")
+    if limit:
+        problems = problems[:limit]
+    kind = "code" if problems[0].tests is not None else "math"
+    ids = [p.id for p in problems]
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"{data_file or dataset}: problem ids are not unique")
+    return problems, kind
+
+
+def _rows_from_file(path: Path) -> list[dict]:
+    if not path.exists():
+        raise FileNotFoundError(f"--data-file {path} does not exist")
+    suffix = path.suffix.lower()
+    if suffix in (".jsonl", ".json"):
+        text = path.read_text()
+        if suffix == ".json" and text.lstrip().startswith("["):
+            return json.loads(text)
+        return [json.loads(line) for line in text.splitlines() if line.strip()]
+    if suffix == ".csv":
+        with path.open(newline="") as f:
+            return list(csv.DictReader(f))
+    if suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        return pq.read_table(path).to_pylist()
+    raise ValueError(f"--data-file {path}: use .jsonl, .json, .csv or .parquet")
+
+
+def _from_file(path: Path) -> list[Problem]:
+    rows = _rows_from_file(path)
+    problems = []
+    for i, row in enumerate(rows):
+        text = row.get("problem", row.get("prompt", row.get("question")))
+        if text is None:
+            raise ValueError(f"{path}: row {i} has no `problem` (or `prompt`) column")
+        if "answer" not in row and "tests" not in row:
+            raise ValueError(f"{path}: row {i} needs an `answer` (math) or `tests` (code) column")
+        tests = row.get("tests")
+        if isinstance(tests, str) and tests.strip().startswith(("[", "{")):
+            tests = json.loads(tests)
+        problems.append(Problem(
+            id=str(row.get("id", i)), problem=str(text),
+            answer=_gold(row["answer"]) if row.get("answer") is not None else None,
+            tests=tests, entry_point=row.get("entry_point") or None,
+            extra={k: v for k, v in row.items() if k not in {"id", "problem", "prompt", "answer", "tests", "entry_point"}},
+        ))
+    return problems
+
+
+def _from_hub(name: str, split: str | None) -> list[Problem]:
+    if name not in DATASETS:
+        raise ValueError(f"unknown dataset {name!r}; known: {', '.join(DATASETS)}; or pass --data-file PATH")
+    spec = DATASETS[name]
+    try:
+        import datasets
+
+        rows = datasets.load_dataset(spec.hub_id, spec.config, split=split or spec.split)
+    except Exception as exc:  # offline, gated, renamed: say what to do instead
+        raise ValueError(
+            f"could not load {name!r} ({spec.hub_id}) from the Hugging Face Hub: {type(exc).__name__}: {exc}. "
+            f"If the Hub cannot be reached, download it elsewhere and pass --data-file PATH "
+            f"(JSONL/Parquet/CSV with id, problem, and answer or tests)."
+        ) from exc
+    problems = []
+    for i, row in enumerate(rows):
+        tests = row.get(spec.tests) if spec.tests else None
+        if isinstance(tests, str) and tests.strip().startswith(("[", "{")):
+            tests = json.loads(tests)
+        problems.append(Problem(
+            id=str(row[spec.id_column]) if spec.id_column else str(i),
+            problem=str(row[spec.problem]),
+            answer=_gold(row[spec.answer]) if spec.answer else None,
+            tests=tests,
+            entry_point=row.get(spec.entry_point) if spec.entry_point else None,
+        ))
+    return problems

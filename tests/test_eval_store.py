@@ -1,0 +1,138 @@
+"""`rlvr eval` with the tiny local model: resume after SIGKILL, shards, torn lines, regrade, perplexity."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from rlvr.evaluate.store import SampleStore
+
+N = 16
+
+
+@pytest.fixture(scope="module")
+def data_file(tmp_path_factory) -> str:
+    path = tmp_path_factory.mktemp("data") / "problems.jsonl"
+    rows = [{"id": f"p{i}", "problem": f"What is {i} + {i % 3}?", "answer": str(i + i % 3)} for i in range(8)]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return str(path)
+
+
+def eval_cmd(model: str, data: str, out: Path, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "rlvr.cli", "eval", "--model", model, "--data-file", data, "--n", str(N),
+            "--max-tokens", "12", "--samples-per-call", "8", "--seed", "7", "--no-progress", "--out", str(out), *extra]
+
+
+def snapshot(store_dir: Path) -> list[tuple]:
+    return [(r["problem"], r["sample"], r["text"], r["verdict"]) for r in SampleStore.open_existing(store_dir).records()]
+
+
+@pytest.fixture(scope="module")
+def full_run(tiny_model_dir, data_file, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("full") / "store"
+    subprocess.run(eval_cmd(tiny_model_dir, data_file, out), check=True, capture_output=True, timeout=600)
+    return out
+
+
+def test_store_layout(full_run):
+    meta = json.loads((full_run / "meta.json").read_text())
+    assert meta["n"] == N and meta["seed"] == 7 and meta["grader"] == "math" and "transformers" in meta["versions"]
+    records = SampleStore.open_existing(full_run).records()
+    assert len(records) == 8 * N
+    assert set(records[0]) >= {"problem", "sample", "text", "extracted", "verdict", "correct", "tokens", "finish_reason"}
+    results = json.loads((full_run / "results.json").read_text())
+    assert all(v["n"] == N for v in results["problems"].values())
+    assert len(results["pass_at_k"]) == N
+
+
+def test_sigkill_then_rerun_equals_uninterrupted(tiny_model_dir, data_file, full_run, tmp_path):
+    out = tmp_path / "store"
+    proc = subprocess.Popen(eval_cmd(tiny_model_dir, data_file, out), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    samples = out / "samples.jsonl"
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and proc.poll() is None:
+        if samples.exists() and samples.stat().st_size > 0:
+            break
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    partial = len(samples.read_text().splitlines())
+    assert 0 < partial < 8 * N, "the kill should land mid-run"
+    with samples.open("a") as f:  # as if the kill tore the last line
+        f.write('{"problem": "p7", "sample": 3, "te')
+    subprocess.run(eval_cmd(tiny_model_dir, data_file, out), check=True, capture_output=True, timeout=600)
+    assert snapshot(out) == snapshot(full_run)
+    assert json.loads((out / "results.json").read_text()) == json.loads((full_run / "results.json").read_text())
+
+
+def test_two_shards_merge_into_the_unsharded_run(tiny_model_dir, data_file, full_run, tmp_path):
+    out = tmp_path / "sharded"
+    for shard in ("0/2", "1/2"):
+        subprocess.run(eval_cmd(tiny_model_dir, data_file, out, "--shard", shard), check=True, capture_output=True, timeout=600)
+    assert sorted(p.name for p in out.glob("samples*.jsonl")) == ["samples.shard-0-of-2.jsonl", "samples.shard-1-of-2.jsonl"]
+    assert snapshot(out) == snapshot(full_run)
+
+
+def test_different_settings_refuse_to_resume(tiny_model_dir, data_file, full_run):
+    cmd = eval_cmd(tiny_model_dir, data_file, full_run)
+    cmd[cmd.index("--seed") + 1] = "8"
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 2
+    assert "seed=7" in done.stderr and "another --out" in done.stderr
+
+
+def test_regrade_strict_never_credits_more(full_run, tmp_path):
+    from rlvr.evaluate.cli_regrade import regrade
+
+    strict = regrade(str(full_run), "math_strict", str(tmp_path / "strict"))
+    lenient_counts = SampleStore.open_existing(full_run).counts()
+    strict_counts = SampleStore.open_existing(strict).counts()
+    assert (strict_counts.correct <= lenient_counts.correct).all()
+    assert json.loads((strict / "meta.json").read_text())["grader"] == "math_strict"
+    assert len(SampleStore.open_existing(strict).records()) == 8 * N
+
+
+def test_perplexity_matches_a_direct_computation(tiny_model_dir):
+    import torch
+    from rlvr.evaluate.perplexity import response_perplexities
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    prompts, responses = ["Question: What is 1 + 2?", "Q"], [" The answer is 3.", " 12 + 30 = 42 and more"]
+    got = response_perplexities(tiny_model_dir, prompts, responses, batch_size=2, progress=False)
+    tok = AutoTokenizer.from_pretrained(tiny_model_dir)
+    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir).eval()
+    for prompt, response, value in zip(prompts, responses, got):
+        p = tok(prompt)["input_ids"]
+        r = tok(response)["input_ids"]
+        ids = torch.tensor([p + r])
+        with torch.no_grad():
+            logprobs = model(ids).logits[0, :-1].log_softmax(-1)
+        nll = -sum(logprobs[len(p) - 1 + i, t].item() for i, t in enumerate(r)) / len(r)
+        assert value == pytest.approx(float(torch.tensor(nll).exp()), rel=1e-4)
+
+
+def test_missing_data_file_names_the_flag(tiny_model_dir, tmp_path):
+    done = subprocess.run([sys.executable, "-m", "rlvr.cli", "eval", "--model", tiny_model_dir, "--data-file",
+                           str(tmp_path / "nope.jsonl"), "--out", str(tmp_path / "o")], capture_output=True, text=True)
+    assert done.returncode == 2 and "--data-file" in done.stderr
+
+
+def test_offline_hub_dataset_error_names_data_file():
+    from rlvr.data import load_problems
+
+    env_before = os.environ.get("HF_HUB_OFFLINE")
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    try:
+        with pytest.raises(ValueError, match="--data-file"):
+            load_problems("math500")
+    finally:
+        if env_before is None:
+            os.environ.pop("HF_HUB_OFFLINE")
+        else:
+            os.environ["HF_HUB_OFFLINE"] = env_before
