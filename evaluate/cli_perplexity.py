@@ -19,6 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import numpy as np
+
     from rlvr.evaluate.perplexity import response_perplexities
     from rlvr.evaluate.store import SampleStore
 

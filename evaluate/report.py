@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
 from rlvr.evaluate import plots
 from rlvr.evaluate.counts import Counts, align
 from rlvr.evaluate.passk import log2_ks

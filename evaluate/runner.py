@@ -80,9 +80,8 @@ def _versions() -> dict:
 
 
 def run_eval(cfg: EvalConfig) -> dict:
-    from rlvr.rewards import get_reward
-
     from rlvr.data import load_problems
+    from rlvr.rewards import get_reward
     from rlvr.templates import get_template, render
 
     if cfg.n < 1 or cfg.samples_per_call < 1:

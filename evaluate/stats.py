@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+
 from rlvr.evaluate.counts import Counts
 from rlvr.evaluate.passk import pass_at_k_matrix
 

@@ -16,6 +16,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
+
 from rlvr.evaluate.counts import Counts
 from rlvr.evaluate.passk import log2_ks, mean_pass_at_k
 

@@ -8,6 +8,7 @@ import threading
 from pathlib import Path
 
 import pytest
+
 from rlvr.rewards import CodeReward, get_reward
 from rlvr.rewards.code_reward import extract_program
 from rlvr.rewards.sandbox import SandboxLimits, isolation_mode, run_python

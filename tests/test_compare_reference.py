@@ -76,3 +76,16 @@ def test_bad_counts_file_is_a_clear_error(tmp_path):
                           capture_output=True, text=True)
     assert done.returncode == 2
     assert "problem,n,correct" in done.stderr and "missing ['correct']" in done.stderr
+
+
+def test_wandb_offline_run_holds_the_curves(tmp_path, monkeypatch):
+    monkeypatch.delenv("WANDB_API_KEY", raising=False)
+    monkeypatch.setenv("WANDB_MODE", "offline")
+    from rlvr.evaluate.counts import load_counts
+    from rlvr.evaluate.report import compare
+    from rlvr.tracking import log_comparison
+
+    result = compare([load_counts(BASE, "base"), load_counts(RL, "simplerl")], resamples=50)
+    run_dir = Path(log_comparison(result, "rlvr-test", tmp_path))
+    assert "offline-run" in str(run_dir)
+    assert list(run_dir.parent.glob("*.wandb"))

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from rlvr.evaluate.store import SampleStore
 
 N = 16
@@ -100,8 +101,9 @@ def test_regrade_strict_never_credits_more(full_run, tmp_path):
 
 def test_perplexity_matches_a_direct_computation(tiny_model_dir):
     import torch
-    from rlvr.evaluate.perplexity import response_perplexities
     from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from rlvr.evaluate.perplexity import response_perplexities
 
     prompts, responses = ["Question: What is 1 + 2?", "Q"], [" The answer is 3.", " 12 + 30 = 42 and more"]
     got = response_perplexities(tiny_model_dir, prompts, responses, batch_size=2, progress=False)

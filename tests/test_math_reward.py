@@ -6,6 +6,7 @@ import threading
 import time
 
 import pytest
+
 from rlvr.rewards import MathReward, get_reward
 from rlvr.rewards.math_extract import extract_answer, last_boxed
 from rlvr.rewards.math_normalize import normalize_answer

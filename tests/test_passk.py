@@ -8,6 +8,7 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+
 from rlvr.evaluate.counts import Counts
 from rlvr.evaluate.passk import log2_ks, mean_pass_at_k, pass_at_k, pass_at_k_curve, pass_at_k_matrix
 from rlvr.evaluate.stats import (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import torch
+
 from rlvr.evaluate.backends.base import Generation, SamplingSettings
 
 
