@@ -12,6 +12,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "compare": ("rlvr.evaluate.cli_compare", "pass@k curves with CIs, coverage, dSE, crossover; write a report"),
     "regrade": ("rlvr.evaluate.cli_regrade", "grade a sample store again with another grader, without re-sampling"),
     "perplexity": ("rlvr.evaluate.cli_perplexity", "perplexity of one model on another model's answers"),
+    "train": ("rlvr.train.cli_train", "train from a YAML recipe (GRPO, RLOO, presets, SFT) with dotted overrides"),
 }
 
 
@@ -41,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     try:
         result = importlib.import_module(args._module).run(args)
-    except (ValueError, FileNotFoundError, KeyError) as exc:
+    except (ValueError, FileNotFoundError, KeyError) as exc:  # RecipeError is a ValueError
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         print(f"rlvr {args.command}: error: {message}", file=sys.stderr)
         return 2

@@ -4,7 +4,7 @@ import sys
 
 def test_help_lists_subcommands():
     out = subprocess.run([sys.executable, "-m", "rlvr.cli", "--help"], capture_output=True, text=True, check=True)
-    for name in ("eval", "compare", "regrade", "perplexity"):
+    for name in ("eval", "compare", "regrade", "perplexity", "train"):
         assert name in out.stdout
 
 

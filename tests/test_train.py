@@ -1,0 +1,77 @@
+"""Training from recipes on the tiny local model: validation, overrides, GRPO/RLOO/SFT steps."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from rlvr.train.recipe import RecipeError, load_recipe
+
+RECIPES = Path(__file__).resolve().parents[1] / "recipes" / "tiny"
+
+
+@pytest.fixture(scope="module")
+def task_dir(tmp_path_factory) -> Path:
+    from rlvr.train.tiny_task import write_task
+
+    return write_task(tmp_path_factory.mktemp("tiny-task"), train=16, probe=4)
+
+
+def localized(name: str, task_dir: Path, tmp_path: Path, **changes) -> Path:
+    raw = yaml.safe_load((RECIPES / name).read_text())
+    raw["model"]["path"] = str(task_dir / "model")
+    raw["data"]["data_file"] = str(task_dir / "train.jsonl")
+    raw["trainer"]["output_dir"] = str(tmp_path / "run")
+    for section, values in changes.items():
+        raw.setdefault(section, {}).update(values)
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(raw))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("override", "bad", "suggestion"),
+    [
+        ("trainer.learnig_rate=1e-5", "learnig_rate", "learning_rate"),
+        ("model.pth=x", "pth", "path"),
+        ("probe.ks_=[1]", "ks_", "ks"),
+        ("rewards.mathh=1.0", "mathh", "math"),
+        ("algorithm=grp", "grp", "grpo"),
+        ("trainr.max_steps=1", "trainr", "trainer"),
+    ],
+)
+def test_misspelled_keys_name_the_key_and_the_fix(task_dir, tmp_path, override, bad, suggestion):
+    with pytest.raises(RecipeError) as info:
+        load_recipe(localized("grpo.yaml", task_dir, tmp_path), [override])
+    assert repr(bad) in str(info.value) and repr(suggestion) in str(info.value)
+
+
+def test_overrides_apply(task_dir, tmp_path):
+    recipe = load_recipe(localized("grpo.yaml", task_dir, tmp_path),
+                         ["trainer.learning_rate=3e-6", "algorithm=dr_grpo", "probe.n=8", "logging.tags=[a,b]"])
+    assert recipe.trainer["learning_rate"] == 3e-6
+    assert recipe.algorithm == "dr_grpo" and recipe.probe.n == 8 and recipe.logging.tags == ["a", "b"]
+    from rlvr.train.build import build_config
+
+    config = build_config(recipe)
+    assert config.loss_type == "dr_grpo" and config.scale_rewards == "none"  # the preset reached TRL
+    assert config.learning_rate == 3e-6 and config.bf16 is False
+
+
+@pytest.mark.parametrize("name", ["grpo.yaml", "rloo.yaml", "sft.yaml"])
+def test_two_steps_write_checkpoints(task_dir, tmp_path, name):
+    from rlvr.train.build import train
+
+    recipe = load_recipe(localized(name, task_dir, tmp_path))
+    out = Path(train(recipe))
+    assert (out / "checkpoint-2").is_dir() and (out / "final" / "model.safetensors").exists()
+
+
+def test_ppo_is_refused_clearly(task_dir, tmp_path):
+    from rlvr.train.build import build_trainer
+
+    recipe = load_recipe(localized("grpo.yaml", task_dir, tmp_path), ["algorithm=ppo"])
+    with pytest.raises(RecipeError, match="ppo"):
+        build_trainer(recipe)

@@ -1,0 +1,121 @@
+"""Recipe -> TRL trainer. Thin on purpose: TRL does the training, rlvr supplies data, rewards and presets."""
+
+from __future__ import annotations
+
+import json
+import os
+
+from rlvr.train.recipe import PRESETS, Recipe, RecipeError, trainer_config_class
+
+
+def _cpu_safe(values: dict) -> dict:
+    """TRL's GRPOConfig defaults to bf16 and gradient checkpointing; neither works well on a CPU."""
+    import torch
+
+    if not torch.cuda.is_available():
+        values.setdefault("bf16", False)
+        values.setdefault("fp16", False)
+        values.setdefault("gradient_checkpointing", False)
+    return values
+
+
+def build_config(recipe: Recipe):
+    values = {**PRESETS.get(recipe.algorithm, {}), **recipe.trainer}
+    values.setdefault("output_dir", str(recipe.output_dir))
+    values.setdefault("report_to", [] if recipe.logging.report_to == "none" else [recipe.logging.report_to])
+    if recipe.logging.name:
+        values.setdefault("run_name", recipe.logging.name)
+    if recipe.algorithm != "sft":
+        values.setdefault("reward_weights", list(recipe.rewards.values()))
+    return trainer_config_class(recipe.algorithm)(**_cpu_safe(values))
+
+
+def build_dataset(recipe: Recipe, tokenizer):
+    """Prompts (conversational when the tokenizer has a chat template) plus the graders' columns."""
+    from datasets import Dataset
+
+    from rlvr.data import load_problems
+    from rlvr.templates import get_template, messages_for
+
+    problems, _ = load_problems(recipe.data.dataset, recipe.data.data_file, recipe.data.split, recipe.data.limit)
+    template = get_template(recipe.data.template)
+    chat = recipe.data.chat == "chat" or (recipe.data.chat == "auto" and getattr(tokenizer, "chat_template", None))
+    rows = []
+    for p in problems:
+        prompt = messages_for(template, p.problem) if chat else template.raw.format(problem=p.problem)
+        row = {"prompt": prompt}
+        if recipe.algorithm == "sft":
+            completion = p.extra.get(recipe.data.completion_column)
+            if completion is None:
+                raise RecipeError(f"sft needs teacher traces: column {recipe.data.completion_column!r} is missing for problem {p.id}")
+            row["completion"] = [{"role": "assistant", "content": completion}] if chat else completion
+        elif p.tests is not None:
+            row["tests"] = p.tests if isinstance(p.tests, str) else json.dumps(p.tests)
+            row["entry_point"] = p.entry_point or ""
+        else:
+            row["answer"] = p.answer
+        rows.append(row)
+    return Dataset.from_list(rows)
+
+
+def build_peft_config(recipe: Recipe):
+    if recipe.model.lora is None:
+        return None
+    from peft import LoraConfig
+
+    lora = recipe.model.lora
+    return LoraConfig(r=lora.r, lora_alpha=lora.alpha, lora_dropout=lora.dropout,
+                      target_modules=lora.target_modules, task_type="CAUSAL_LM")
+
+
+def build_trainer(recipe: Recipe, callbacks: list | None = None):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from rlvr.rewards import get_reward
+
+    if recipe.algorithm == "ppo":
+        raise RecipeError("algorithm ppo is not available in this version of rlvr (TRL 1.16 has no PPO trainer and "
+                          "rlvr's own is not built yet); use grpo, rloo, reinforce_pp, dr_grpo or dapo")
+    os.environ.setdefault("WANDB_PROJECT", recipe.logging.project)
+    if recipe.logging.group:
+        os.environ.setdefault("WANDB_RUN_GROUP", recipe.logging.group)
+    if recipe.logging.tags:
+        os.environ.setdefault("WANDB_TAGS", ",".join(recipe.logging.tags))
+    from rlvr.tracking import wandb_mode
+
+    os.environ.setdefault("WANDB_MODE", wandb_mode())
+    tokenizer = AutoTokenizer.from_pretrained(recipe.model.path)
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    model_kwargs = {"dtype": "auto" if recipe.model.dtype == "auto" else recipe.model.dtype}
+    if recipe.model.attn_implementation:
+        model_kwargs["attn_implementation"] = recipe.model.attn_implementation
+    model = AutoModelForCausalLM.from_pretrained(recipe.model.path, **model_kwargs)
+    config = build_config(recipe)
+    dataset = build_dataset(recipe, tokenizer)
+    common = {"model": model, "args": config, "train_dataset": dataset, "processing_class": tokenizer,
+              "peft_config": build_peft_config(recipe), "callbacks": callbacks or []}
+    if recipe.algorithm == "sft":
+        from trl import SFTTrainer
+
+        return SFTTrainer(**common)
+    rewards = [get_reward(name) for name in recipe.rewards]
+    if recipe.algorithm == "rloo":
+        from trl import RLOOTrainer
+
+        return RLOOTrainer(reward_funcs=rewards, **common)
+    from trl import GRPOTrainer
+
+    return GRPOTrainer(reward_funcs=rewards, **common)
+
+
+def train(recipe: Recipe) -> str:
+    """Train, resuming from the last checkpoint in the output directory when there is one."""
+    from transformers.trainer_utils import get_last_checkpoint
+
+    trainer = build_trainer(recipe)
+    out = recipe.output_dir
+    last = get_last_checkpoint(str(out)) if out.is_dir() else None
+    trainer.train(resume_from_checkpoint=last)
+    trainer.save_model(str(out / "final"))
+    return str(out)

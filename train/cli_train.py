@@ -1,0 +1,26 @@
+"""`rlvr train RECIPE.yaml [key=value ...]` (also `accelerate launch -m rlvr.train RECIPE.yaml`)."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("recipe", help="YAML recipe (see recipes/)")
+    parser.add_argument("overrides", nargs="*", help="dotted overrides, e.g. trainer.learning_rate=1e-6 algorithm=rloo")
+    parser.add_argument("--check", action="store_true", help="validate the recipe and print it; train nothing")
+
+
+def run(args: argparse.Namespace) -> int:
+    import dataclasses
+    import json
+
+    from rlvr.train.build import train
+    from rlvr.train.recipe import load_recipe
+
+    recipe = load_recipe(args.recipe, args.overrides)
+    if args.check:
+        print(json.dumps(dataclasses.asdict(recipe), indent=2, default=str))
+        return 0
+    print(f"trained: {train(recipe)}")
+    return 0

@@ -1,0 +1,207 @@
+"""Recipes: one YAML file per experiment, validated whole before any model loads.
+
+Sections: model, data, algorithm, trainer (passed to the TRL config), rewards (registry names with
+weights), probe, logging. `key=value` overrides use dotted paths (trainer.learning_rate=1e-6).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+ALGORITHMS = ("grpo", "rloo", "ppo", "reinforce_pp", "dr_grpo", "dapo", "sft")
+
+# Presets over GRPO: what each algorithm changes in TRL's GRPOConfig (recipe `trainer` keys still win).
+PRESETS: dict[str, dict] = {
+    "grpo": {},
+    # REINFORCE++: no per-group std scaling; advantages normalised over the whole batch; small KL.
+    "reinforce_pp": {"scale_rewards": "batch", "beta": 0.001, "loss_type": "dapo"},
+    # Dr. GRPO: no std scaling, loss normalised by a constant (no length bias).
+    "dr_grpo": {"scale_rewards": "none", "loss_type": "dr_grpo", "beta": 0.0},
+    # DAPO: clip-higher, token-level loss, no KL, truncated completions masked.
+    "dapo": {"loss_type": "dapo", "epsilon_high": 0.28, "beta": 0.0, "mask_truncated_completions": True},
+}
+
+
+@dataclass
+class LoraSection:
+    r: int = field(default=16, metadata={"help": "LoRA rank."})
+    alpha: int = field(default=32, metadata={"help": "LoRA alpha."})
+    dropout: float = field(default=0.05, metadata={"help": "LoRA dropout."})
+    target_modules: list[str] | str = field(default="all-linear", metadata={"help": "Modules to adapt."})
+
+
+@dataclass
+class ModelSection:
+    path: str = field(default="", metadata={"help": "Model path or Hub id."})
+    dtype: str = field(default="auto", metadata={"help": "auto, bfloat16, float16, float32."})
+    attn_implementation: str | None = field(default=None, metadata={"help": "e.g. sdpa, flash_attention_2."})
+    lora: LoraSection | None = field(default=None, metadata={"help": "LoRA settings; absent trains all weights."})
+
+
+@dataclass
+class DataSection:
+    dataset: str | None = field(default=None, metadata={"help": "Benchmark name from rlvr.data.DATASETS."})
+    data_file: str | None = field(default=None, metadata={"help": "JSONL/Parquet/CSV with id, problem, answer or tests."})
+    split: str | None = field(default=None, metadata={"help": "Training split."})
+    template: str = field(default="qwen-boxed", metadata={"help": "Prompt template."})
+    chat: str = field(default="auto", metadata={"help": "auto, chat or raw prompt rendering."})
+    limit: int | None = field(default=None, metadata={"help": "Use only the first N problems."})
+    completion_column: str = field(default="completion", metadata={"help": "Teacher traces, for sft."})
+    probe_file: str | None = field(default=None, metadata={"help": "Held-out problems for the boundary probe."})
+
+
+@dataclass
+class ProbeSection:
+    enabled: bool = field(default=False, metadata={"help": "Evaluate pass@k at step 0 and at every save."})
+    n: int = field(default=256, metadata={"help": "Samples per probe problem."})
+    ks: list[int] | None = field(default=None, metadata={"help": "ks to log (default 1, 2, 4, ..., n)."})
+    max_tokens: int = field(default=512, metadata={"help": "Most new tokens per probe sample."})
+    temperature: float = field(default=0.6, metadata={"help": "Probe sampling temperature."})
+    top_p: float = field(default=0.95, metadata={"help": "Probe sampling top-p."})
+    limit: int | None = field(default=None, metadata={"help": "Probe only the first N problems."})
+    backend: str = field(default="hf", metadata={"help": "auto, vllm or hf."})
+    mode: str = field(default="inprocess", metadata={"help": "inprocess (rank 0) or detached (rlvr probe --watch)."})
+    seed: int = field(default=0, metadata={"help": "Probe sampling seed."})
+
+
+@dataclass
+class LoggingSection:
+    project: str = field(default="rlvr", metadata={"help": "W&B project."})
+    group: str | None = field(default=None, metadata={"help": "W&B group (a sweep's name)."})
+    tags: list[str] = field(default_factory=list, metadata={"help": "W&B tags."})
+    name: str | None = field(default=None, metadata={"help": "W&B run name."})
+    report_to: str = field(default="wandb", metadata={"help": "wandb (offline unless WANDB_API_KEY) or none."})
+
+
+@dataclass
+class Recipe:
+    model: ModelSection
+    data: DataSection
+    algorithm: str = "grpo"
+    trainer: dict = field(default_factory=dict)
+    rewards: dict[str, float] = field(default_factory=lambda: {"math": 1.0})
+    probe: ProbeSection = field(default_factory=ProbeSection)
+    logging: LoggingSection = field(default_factory=LoggingSection)
+    source: str = ""
+
+    @property
+    def output_dir(self) -> Path:
+        return Path(self.trainer.get("output_dir", "runs/rlvr"))
+
+
+SECTIONS = {"model": ModelSection, "data": DataSection, "probe": ProbeSection, "logging": LoggingSection}
+TOP_KEYS = ("model", "data", "algorithm", "trainer", "rewards", "probe", "logging")
+
+
+class RecipeError(ValueError):
+    """A recipe problem, phrased as what to change."""
+
+
+def _suggest(key: str, valid, where: str) -> str:
+    close = difflib.get_close_matches(key, list(valid), n=1, cutoff=0.5)
+    hint = f"; did you mean {close[0]!r}?" if close else f"; valid keys: {', '.join(sorted(valid))}"
+    return f"unknown key {key!r} in {where}{hint}"
+
+
+def _build(cls, values: dict | None, where: str):
+    values = dict(values or {})
+    names = {f.name: f for f in dataclasses.fields(cls)}
+    for key in values:
+        if key not in names:
+            raise RecipeError(_suggest(key, names, where))
+    if cls is ModelSection and isinstance(values.get("lora"), dict):
+        values["lora"] = _build(LoraSection, values["lora"], f"{where}.lora")
+    return cls(**values)
+
+
+def trainer_config_class(algorithm: str):
+    """TRL's config class for an algorithm; PPO and the presets use GRPO's."""
+    if algorithm == "rloo":
+        from trl import RLOOConfig
+
+        return RLOOConfig
+    if algorithm == "sft":
+        from trl import SFTConfig
+
+        return SFTConfig
+    from trl import GRPOConfig
+
+    return GRPOConfig
+
+
+def _set_dotted(raw: dict, dotted: str, value) -> None:
+    keys = dotted.split(".")
+    node = raw
+    for key in keys[:-1]:
+        node = node.setdefault(key, {})
+        if not isinstance(node, dict):
+            raise RecipeError(f"override {dotted}: {key} is not a section")
+    node[keys[-1]] = value
+
+
+def parse_overrides(pairs: list[str]) -> list[tuple[str, object]]:
+    out = []
+    for pair in pairs:
+        if "=" not in pair:
+            raise RecipeError(f"override {pair!r} must look like section.key=value, e.g. trainer.learning_rate=1e-6")
+        key, text = pair.split("=", 1)
+        value = yaml.safe_load(text)
+        if isinstance(value, str):
+            try:  # YAML 1.1 reads 1e-6 as a string; a user typing it means the number
+                value = float(value)
+            except ValueError:
+                pass
+        out.append((key.strip(), value))
+    return out
+
+
+def validate(raw: dict, source: str = "") -> Recipe:
+    """The whole recipe checked: sections, keys (with the closest valid one), algorithm, trainer keys, rewards."""
+    if not isinstance(raw, dict):
+        raise RecipeError(f"{source}: a recipe is a YAML mapping with sections {', '.join(TOP_KEYS)}")
+    for key in raw:
+        if key not in TOP_KEYS:
+            raise RecipeError(_suggest(key, TOP_KEYS, "the recipe"))
+    algorithm = raw.get("algorithm", "grpo")
+    if algorithm not in ALGORITHMS:
+        close = difflib.get_close_matches(str(algorithm), ALGORITHMS, n=1)
+        raise RecipeError(f"unknown algorithm {algorithm!r}" + (f"; did you mean {close[0]!r}?" if close else f"; choose one of {ALGORITHMS}"))
+    model = _build(ModelSection, raw.get("model"), "model")
+    if not model.path:
+        raise RecipeError("model.path is required (a local directory or a Hub id)")
+    data = _build(DataSection, raw.get("data"), "data")
+    if not (data.dataset or data.data_file):
+        raise RecipeError("data needs dataset (a benchmark name) or data_file")
+    trainer = dict(raw.get("trainer") or {})
+    valid = {f.name for f in dataclasses.fields(trainer_config_class(algorithm))}
+    for key in trainer:
+        if key not in valid:
+            raise RecipeError(_suggest(key, valid, f"trainer (fields of TRL's {trainer_config_class(algorithm).__name__})"))
+    rewards = raw.get("rewards") or {"math": 1.0}
+    if isinstance(rewards, list):
+        rewards = {name: 1.0 for name in rewards}
+    from rlvr.rewards import reward_names
+
+    for name in rewards:
+        if name not in reward_names():
+            raise RecipeError(_suggest(name, reward_names(), "rewards"))
+    return Recipe(model, data, algorithm, trainer, {k: float(v) for k, v in rewards.items()},
+                  _build(ProbeSection, raw.get("probe"), "probe"), _build(LoggingSection, raw.get("logging"), "logging"),
+                  source)
+
+
+def load_recipe(path: str | Path, overrides: list[str] | None = None) -> Recipe:
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"recipe {path} does not exist")
+    raw = yaml.safe_load(path.read_text()) or {}
+    for key, value in parse_overrides(overrides or []):
+        if key.split(".")[0] not in TOP_KEYS:
+            raise RecipeError(f"override {key}: " + _suggest(key.split(".")[0], TOP_KEYS, "the recipe"))
+        _set_dotted(raw, key, value)
+    return validate(raw, str(path))
