@@ -13,6 +13,17 @@ import numpy as np  # noqa: E402
 from rlvr.evaluate.stats import Curve  # noqa: E402
 
 
+def _finish(fig, ax, xlabel: str, ylabel: str, title: str, grid: bool = True) -> bytes:
+    """Labels, grid and legend every figure shares, then the PNG bytes."""
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    if grid:
+        ax.grid(alpha=0.3)
+    ax.legend()
+    return _png(fig)
+
+
 def _png(fig) -> bytes:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
@@ -29,24 +40,14 @@ def passk_figure(curves: list[Curve], k_star: int | None = None, title: str = "p
         ax.axvline(k_star, color="grey", linestyle="--", linewidth=1)
         ax.annotate(f"crossover k={k_star}", (k_star, ax.get_ylim()[0]), xytext=(4, 6), textcoords="offset points", color="grey")
     ax.set_xscale("log", base=2)
-    ax.set_xlabel("k (samples)")
-    ax.set_ylabel("pass@k (%)")
-    ax.set_title(title)
-    ax.grid(alpha=0.3)
-    ax.legend()
-    return _png(fig)
+    return _finish(fig, ax, "k (samples)", "pass@k (%)", title)
 
 
 def cover_figure(series: dict[str, tuple[np.ndarray, np.ndarray]]) -> bytes:
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     for label, (taus, cover) in series.items():
         ax.plot(taus, cover * 100, marker="o", markersize=3, label=label)
-    ax.set_xlabel("τ (per-problem success rate)")
-    ax.set_ylabel("Cover@τ (% of problems)")
-    ax.set_title("Cover@τ")
-    ax.grid(alpha=0.3)
-    ax.legend()
-    return _png(fig)
+    return _finish(fig, ax, "τ (per-problem success rate)", "Cover@τ (% of problems)", "Cover@τ")
 
 
 def histogram_figure(values: dict[str, np.ndarray], xlabel: str, title: str, bins: int = 20) -> bytes:
@@ -55,11 +56,7 @@ def histogram_figure(values: dict[str, np.ndarray], xlabel: str, title: str, bin
     edges = np.histogram_bin_edges(np.concatenate(finite) if finite else np.zeros(1), bins=bins)
     for label, v in zip(values, finite):
         ax.hist(v, bins=edges, alpha=0.5, label=label)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel("problems" if "accuracy" in xlabel else "responses")
-    ax.set_title(title)
-    ax.legend()
-    return _png(fig)
+    return _finish(fig, ax, xlabel, "problems" if "accuracy" in xlabel else "responses", title, grid=False)
 
 
 def steps_figure(steps: list[int], series: dict[str, list[float]], title: str) -> bytes:
@@ -67,9 +64,4 @@ def steps_figure(steps: list[int], series: dict[str, list[float]], title: str) -
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     for label, values in series.items():
         ax.plot(steps, np.asarray(values) * 100, marker="o", label=label)
-    ax.set_xlabel("training step")
-    ax.set_ylabel("pass@k (%)")
-    ax.set_title(title)
-    ax.grid(alpha=0.3)
-    ax.legend()
-    return _png(fig)
+    return _finish(fig, ax, "training step", "pass@k (%)", title)
