@@ -7,7 +7,7 @@ import re
 from rlvr.rewards.math_extract import MODES, extract_answer
 from rlvr.rewards.math_normalize import normalize_answer
 from rlvr.rewards.math_pool import shared_pool
-from rlvr.rewards.verdict import CORRECT, ERROR, NO_ANSWER, TIMEOUT, WRONG, Grade, completion_text
+from rlvr.rewards.verdict import CORRECT, NO_ANSWER, TIMEOUT, WRONG, Grade, completion_text
 
 # Values no verifier can compute in time: numeric power towers of 4+ levels, factorials of 5+ digits.
 _TOWER_RE = re.compile(r"\d+\s*\^\s*\{?\s*\d+\s*\^\s*\{?\s*\d+\s*\^")
@@ -74,5 +74,3 @@ class MathReward:
             raise KeyError("the math reward needs an `answer` column in the dataset")
         return [g.reward for g in self.grade(completions, answer)]
 
-
-VERDICTS_COUNTED_WRONG = (WRONG, NO_ANSWER, TIMEOUT, ERROR)
