@@ -15,6 +15,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def regrade(store_dir: str, reward: str, out: str | None = None) -> Path:
+    from rlvr.evaluate.grading import grade_records
     from rlvr.evaluate.store import SampleStore
     from rlvr.rewards import get_reward
 
@@ -25,16 +26,8 @@ def regrade(store_dir: str, reward: str, out: str | None = None) -> Path:
     target = Path(out or f"{str(store_dir).rstrip('/')}-{reward}")
     if target.exists():
         raise ValueError(f"{target} exists; pass another --out")
-    problems = {str(p["id"]): p for p in source.problems()}
     records = source.records()
-    columns: dict[str, list] = {}
-    for record in records:
-        problem = problems[str(record["problem"])]
-        for key in ("answer", "tests", "entry_point"):
-            if key in problem:
-                columns.setdefault(key, []).append(problem[key])
-    for record, grade in zip(records, grader.grade([r["text"] for r in records], **columns)):
-        record.update(extracted=grade.extracted, verdict=grade.verdict, correct=grade.correct)
+    grade_records(grader, records, {str(p["id"]): p for p in source.problems()})
     meta = {**source.meta, "grader": reward, "grader_settings": grader.describe(), "regraded_from": str(store_dir)}
     target.mkdir(parents=True)
     shutil.copy(Path(store_dir) / "problems.jsonl", target / "problems.jsonl")

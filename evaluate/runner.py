@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from rlvr.evaluate.backends import SamplingSettings, make_backend, resolve_backend_name
+from rlvr.evaluate.grading import grade_records
 from rlvr.evaluate.store import SampleStore
 
 
@@ -109,7 +110,7 @@ def run_eval(cfg: EvalConfig) -> dict:
     done = store.done()
     todo = [(i, units) for i, units in calls
             if any(s not in done.get(pid, ()) for pid, start, count in units for s in range(start, start + count))]
-    by_id = {p.id: p for p in problems}
+    rows_by_id = {row["id"]: row for row in rows}
     settings = SamplingSettings(cfg.n, cfg.temperature, cfg.top_p, cfg.max_tokens)
     total = sum(count for _, units in todo for _, _, count in units)
     if todo:
@@ -121,18 +122,14 @@ def run_eval(cfg: EvalConfig) -> dict:
             started = time.perf_counter()
             outputs = backend.generate([prompts[pid] for pid, _, _ in units], [c for _, _, c in units], settings,
                                        call_seed(cfg.seed, call_index))
-            records, texts, columns = [], [], {}
-            for (pid, start, _), gens in zip(units, outputs):
-                for offset, gen in enumerate(gens):
-                    if start + offset in done.get(pid, ()):
-                        continue
-                    records.append({"problem": pid, "sample": start + offset, "text": gen.text,
-                                    "tokens": gen.tokens, "finish_reason": gen.finish_reason})
-                    texts.append(gen.text)
-                    for key, value in by_id[pid].columns().items():
-                        columns.setdefault(key, []).append(value)
-            for record, grade in zip(records, grader.grade(texts, **columns)):
-                record.update(extracted=grade.extracted, verdict=grade.verdict, correct=grade.correct)
+            records = [
+                {"problem": pid, "sample": start + offset, "text": gen.text, "tokens": gen.tokens,
+                 "finish_reason": gen.finish_reason}
+                for (pid, start, _), gens in zip(units, outputs)
+                for offset, gen in enumerate(gens)
+                if start + offset not in done.get(pid, ())
+            ]
+            grade_records(grader, records, rows_by_id)
             store.append(records)
             bar.update(len(records))
             bar.set_postfix(samples_per_s=f"{len(records) / max(time.perf_counter() - started, 1e-9):.0f}")

@@ -103,9 +103,8 @@ class SampleStore:
     def done(self) -> dict[str, set[int]]:
         """Sample indices already stored per problem (this shard's file and any others)."""
         out: dict[str, set[int]] = defaultdict(set)
-        for file in self.sample_files():
-            for record in _read_jsonl(file):
-                out[str(record["problem"])].add(int(record["sample"]))
+        for record in self.records():
+            out[str(record["problem"])].add(int(record["sample"]))
         return out
 
     def append(self, records: list[dict]) -> None:

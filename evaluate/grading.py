@@ -1,0 +1,17 @@
+"""Grade stored samples with their problems' columns: the one path `eval` and `regrade` share."""
+
+from __future__ import annotations
+
+GRADER_COLUMNS = ("answer", "tests", "entry_point")
+
+
+def grade_records(grader, records: list[dict], problems: dict[str, dict]) -> None:
+    """Fill `extracted`, `verdict`, `correct` of each record in place; `problems` maps id -> stored row."""
+    columns: dict[str, list] = {}
+    for record in records:
+        problem = problems[str(record["problem"])]
+        for key in GRADER_COLUMNS:
+            if key in problem:
+                columns.setdefault(key, []).append(problem[key])
+    for record, grade in zip(records, grader.grade([r["text"] for r in records], **columns)):
+        record.update(extracted=grade.extracted, verdict=grade.verdict, correct=grade.correct)
