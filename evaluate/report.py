@@ -81,8 +81,8 @@ def findings(c: Comparison) -> list[str]:
     d0, lo0, hi0 = c.diff.diff[0], c.diff.low[0], c.diff.high[0]
     leader, trailer = (rl, base) if d0 >= 0 else (base, rl)
     sign = 1 if d0 >= 0 else -1
-    sentence = (f"{leader} leads at pass@1 by {_pts(sign * d0)} points "
-                f"[{_pts(sign * (lo0 if sign > 0 else hi0))[1:]}, {_pts(sign * (hi0 if sign > 0 else lo0))[1:]}]")
+    lead_low, lead_high = sorted((sign * lo0, sign * hi0))
+    sentence = f"{leader} leads at pass@1 by {_pts(sign * d0)} points [{lead_low * 100:.1f}, {lead_high * 100:.1f}]"
     if c.cross and c.cross.k_star is not None:
         sentence += f"; {trailer} overtakes at k = {c.cross.k_star}"
     else:

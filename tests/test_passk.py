@@ -120,3 +120,15 @@ def test_coverage_and_cover_at_tau():
     assert cov["neither"]["ids"] == ["3"]
     taus, cover = cover_at_tau(a, np.array([0.25, 0.5, 1.0]))
     assert list(cover) == [0.5, 0.25, 0.25]
+
+
+def test_finding_keeps_the_sign_of_an_interval_that_crosses_zero():
+    from rlvr.evaluate.report import compare
+
+    # b leads at pass@1 by a hair (better on one problem, worse on another): the interval reaches below 0
+    a = _counts("a", [8, 8, 8, 6, 8])
+    b = _counts("b", [8, 8, 8, 8, 7])
+    sentence = next(s for s in compare([a, b], resamples=400).findings if "leads at pass@1" in s)
+    low, high = (float(x) for x in sentence.split("[")[1].split("]")[0].split(","))
+    assert sentence.startswith("b leads at pass@1 by +1.")
+    assert low < 0 < high
