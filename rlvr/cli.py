@@ -12,7 +12,8 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "compare": ("rlvr.evaluate.cli_compare", "pass@k curves with CIs, coverage, dSE, crossover; write a report"),
     "regrade": ("rlvr.evaluate.cli_regrade", "grade a sample store again with another grader, without re-sampling"),
     "perplexity": ("rlvr.evaluate.cli_perplexity", "perplexity of one model on another model's answers"),
-    "train": ("rlvr.train.cli_train", "train from a YAML recipe (GRPO, RLOO, presets, SFT) with dotted overrides"),
+    "train": ("rlvr.train.cli_train", "train from a YAML recipe (GRPO, RLOO, PPO, presets, SFT) with dotted overrides"),
+    "probe": ("rlvr.train.cli_probe", "the boundary probe detached from training: evaluate checkpoints as they appear"),
 }
 
 

@@ -73,9 +73,6 @@ def build_trainer(recipe: Recipe, callbacks: list | None = None):
 
     from rlvr.rewards import get_reward
 
-    if recipe.algorithm == "ppo":
-        raise RecipeError("algorithm ppo is not available in this version of rlvr (TRL 1.16 has no PPO trainer and "
-                          "rlvr's own is not built yet); use grpo, rloo, reinforce_pp, dr_grpo or dapo")
     os.environ.setdefault("WANDB_PROJECT", recipe.logging.project)
     if recipe.logging.group:
         os.environ.setdefault("WANDB_RUN_GROUP", recipe.logging.group)
@@ -100,6 +97,10 @@ def build_trainer(recipe: Recipe, callbacks: list | None = None):
 
         return SFTTrainer(**common)
     rewards = [get_reward(name) for name in recipe.rewards]
+    if recipe.algorithm == "ppo":
+        from rlvr.train.ppo import PPOTrainer
+
+        return PPOTrainer(reward_funcs=rewards, **common)
     if recipe.algorithm == "rloo":
         from trl import RLOOTrainer
 
@@ -113,7 +114,12 @@ def train(recipe: Recipe) -> str:
     """Train, resuming from the last checkpoint in the output directory when there is one."""
     from transformers.trainer_utils import get_last_checkpoint
 
-    trainer = build_trainer(recipe)
+    callbacks = []
+    if recipe.probe.enabled:
+        from rlvr.train.probe_callback import BoundaryProbeCallback
+
+        callbacks.append(BoundaryProbeCallback(recipe))
+    trainer = build_trainer(recipe, callbacks)
     out = recipe.output_dir
     last = get_last_checkpoint(str(out)) if out.is_dir() else None
     trainer.train(resume_from_checkpoint=last)

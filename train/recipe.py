@@ -13,6 +13,8 @@ from pathlib import Path
 
 import yaml
 
+from rlvr.train.config_fields import config_fields
+
 ALGORITHMS = ("grpo", "rloo", "ppo", "reinforce_pp", "dr_grpo", "dapo", "sft")
 
 # Presets over GRPO: what each algorithm changes in TRL's GRPOConfig (recipe `trainer` keys still win).
@@ -58,12 +60,15 @@ class DataSection:
 @dataclass
 class ProbeSection:
     enabled: bool = field(default=False, metadata={"help": "Evaluate pass@k at step 0 and at every save."})
+    datasets: list[str] = field(default_factory=list, metadata={"help": "Benchmark names or data files to probe (default: data.probe_file)."})
+    every: int = field(default=1, metadata={"help": "Probe every Nth save (1: every checkpoint)."})
     n: int = field(default=256, metadata={"help": "Samples per probe problem."})
     ks: list[int] | None = field(default=None, metadata={"help": "ks to log (default 1, 2, 4, ..., n)."})
     max_tokens: int = field(default=512, metadata={"help": "Most new tokens per probe sample."})
     temperature: float = field(default=0.6, metadata={"help": "Probe sampling temperature."})
     top_p: float = field(default=0.95, metadata={"help": "Probe sampling top-p."})
     limit: int | None = field(default=None, metadata={"help": "Probe only the first N problems."})
+    samples_per_call: int = field(default=256, metadata={"help": "Sequences per generate call."})
     backend: str = field(default="hf", metadata={"help": "auto, vllm or hf."})
     mode: str = field(default="inprocess", metadata={"help": "inprocess (rank 0) or detached (rlvr probe --watch)."})
     seed: int = field(default=0, metadata={"help": "Probe sampling seed."})
@@ -94,6 +99,7 @@ class Recipe:
         return Path(self.trainer.get("output_dir", "runs/rlvr"))
 
 
+CONFIG_CLASS_NAMES = {"ppo": "PPOConfig", "rloo": "RLOOConfig", "sft": "SFTConfig"}
 SECTIONS = {"model": ModelSection, "data": DataSection, "probe": ProbeSection, "logging": LoggingSection}
 TOP_KEYS = ("model", "data", "algorithm", "trainer", "rewards", "probe", "logging")
 
@@ -120,7 +126,11 @@ def _build(cls, values: dict | None, where: str):
 
 
 def trainer_config_class(algorithm: str):
-    """TRL's config class for an algorithm; PPO and the presets use GRPO's."""
+    """TRL's config class for an algorithm; the presets use GRPO's, PPO GRPO's plus value-model fields."""
+    if algorithm == "ppo":
+        from rlvr.train.ppo import PPOConfig
+
+        return PPOConfig
     if algorithm == "rloo":
         from trl import RLOOConfig
 
@@ -178,10 +188,11 @@ def validate(raw: dict, source: str = "") -> Recipe:
     if not (data.dataset or data.data_file):
         raise RecipeError("data needs dataset (a benchmark name) or data_file")
     trainer = dict(raw.get("trainer") or {})
-    valid = {f.name for f in dataclasses.fields(trainer_config_class(algorithm))}
+    class_name = CONFIG_CLASS_NAMES.get(algorithm, "GRPOConfig")
+    valid = config_fields(class_name, lambda: trainer_config_class(algorithm))
     for key in trainer:
         if key not in valid:
-            raise RecipeError(_suggest(key, valid, f"trainer (fields of TRL's {trainer_config_class(algorithm).__name__})"))
+            raise RecipeError(_suggest(key, valid, f"trainer (fields of {class_name})"))
     rewards = raw.get("rewards") or {"math": 1.0}
     if isinstance(rewards, list):
         rewards = {name: 1.0 for name in rewards}
@@ -190,8 +201,11 @@ def validate(raw: dict, source: str = "") -> Recipe:
     for name in rewards:
         if name not in reward_names():
             raise RecipeError(_suggest(name, reward_names(), "rewards"))
+    probe = _build(ProbeSection, raw.get("probe"), "probe")
+    if probe.mode not in ("inprocess", "detached"):
+        raise RecipeError(f"probe.mode {probe.mode!r}: choose inprocess (rank 0 evaluates) or detached (rlvr probe --watch)")
     return Recipe(model, data, algorithm, trainer, {k: float(v) for k, v in rewards.items()},
-                  _build(ProbeSection, raw.get("probe"), "probe"), _build(LoggingSection, raw.get("logging"), "logging"),
+                  probe, _build(LoggingSection, raw.get("logging"), "logging"),
                   source)
 
 

@@ -1,0 +1,153 @@
+"""The boundary probe: pass@k of each checkpoint on held-out problems, over training steps.
+
+Step 0 is the recipe's starting model; every later point is a saved `checkpoint-N`. Each point is a
+plain `rlvr eval` into RUN_DIR/probe/<dataset>/step-N (so it resumes, and equals a standalone eval with
+the same seed), summarised into RUN_DIR/probe.jsonl, W&B (x-axis: the global step) and RUN_DIR/probe.png.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+from rlvr.train.recipe import Recipe, RecipeError
+
+PROBE_LOG = "probe.jsonl"
+RUN_RECIPE = "recipe.yaml"
+WANDB_RUN_FILE = "wandb_run.json"
+
+
+def probe_targets(recipe: Recipe) -> list[tuple[str, dict]]:
+    """(name, data arguments for EvalConfig) per probe dataset: benchmark names or data files."""
+    entries = list(recipe.probe.datasets) or ([recipe.data.probe_file] if recipe.data.probe_file else [])
+    if not entries:
+        raise RecipeError("the probe needs held-out problems: set data.probe_file or probe.datasets")
+    from rlvr.data import DATASETS
+
+    targets = []
+    for entry in entries:
+        if entry in DATASETS:
+            targets.append((entry, {"dataset": entry}))
+        else:
+            targets.append((Path(entry).stem, {"data_file": str(entry)}))
+    return targets
+
+
+def probe_ks(recipe: Recipe) -> list[int]:
+    from rlvr.evaluate.passk import log2_ks
+
+    ks = recipe.probe.ks or log2_ks(recipe.probe.n)
+    bad = [k for k in ks if not 1 <= k <= recipe.probe.n]
+    if bad:
+        raise RecipeError(f"probe.ks {bad} must lie in [1, probe.n={recipe.probe.n}]")
+    return sorted(ks)
+
+
+def grader_name(recipe: Recipe) -> str:
+    """The probe grades with the recipe's own grader (math or code), never a different notion of correct."""
+    from rlvr.rewards import get_reward, is_grader
+
+    graders = [name for name in recipe.rewards if is_grader(get_reward(name))]
+    return graders[0] if graders else "math"
+
+
+def read_probe_log(run_dir: str | Path) -> list[dict]:
+    path = Path(run_dir) / PROBE_LOG
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def eval_config(recipe: Recipe, step: int, model_path: str, name: str, data: dict, progress: bool = True):
+    from rlvr.evaluate.runner import EvalConfig
+
+    p = recipe.probe
+    return EvalConfig(model=str(model_path), out=str(recipe.output_dir / "probe" / name / f"step-{step}"),
+                      template=recipe.data.template, chat=recipe.data.chat, n=p.n, temperature=p.temperature,
+                      top_p=p.top_p, max_tokens=p.max_tokens, seed=p.seed, backend=p.backend, dtype=recipe.model.dtype,
+                      reward=grader_name(recipe), samples_per_call=p.samples_per_call, limit=p.limit,
+                      label=f"step-{step}", progress=progress, **data)
+
+
+def probe_point(recipe: Recipe, step: int, model_path: str | Path, progress: bool = True) -> dict:
+    """Evaluate one model on every probe dataset; append one line to probe.jsonl and return it."""
+    import torch
+
+    from rlvr.evaluate.runner import run_eval
+    from rlvr.evaluate.stats import coverage, sampling_efficiency_gap
+    from rlvr.evaluate.store import SampleStore
+    from rlvr.tracking import append_jsonl
+
+    ks = probe_ks(recipe)
+    record: dict = {"step": step, "model": str(model_path), "metrics": {}}
+    # Sampling seeds the global RNGs; the trainer's own stream must not notice that a probe ran.
+    py_state = random.getstate()
+    import numpy as np
+
+    np_state = np.random.get_state()
+    with torch.random.fork_rng(devices=list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []):
+        for name, data in probe_targets(recipe):
+            cfg = eval_config(recipe, step, str(model_path), name, data, progress)
+            results = run_eval(cfg)
+            counts = SampleStore.open_existing(cfg.out).counts()
+            curve = results["pass_at_k"]
+            metrics = {f"pass@{k}": curve[str(k)] for k in ks}
+            solved = coverage([counts])["solved"][counts.label]["count"]
+            metrics["coverage"] = solved / len(counts.problems)
+            step0 = recipe.output_dir / "probe" / name / "step-0"
+            if (step0 / "results.json").exists():
+                base = SampleStore.open_existing(step0).counts()
+                metrics["delta_se"] = sampling_efficiency_gap(counts, base, k=max(ks), resamples=200)["delta_se"]
+            record["metrics"][name] = metrics
+    random.setstate(py_state)
+    np.random.set_state(np_state)
+    append_jsonl(recipe.output_dir / PROBE_LOG, record)
+    draw_probe(recipe.output_dir)
+    return record
+
+
+def wandb_payload(record: dict) -> dict:
+    """probe/<dataset>/<metric> plus the step axis the HF W&B callback defines."""
+    payload = {f"probe/{name}/{key}": value for name, metrics in record["metrics"].items() for key, value in metrics.items()}
+    payload["train/global_step"] = record["step"]
+    return payload
+
+
+def draw_probe(run_dir: str | Path) -> list[Path]:
+    """RUN_DIR/probe.png (and probe-<dataset>.png with several datasets): pass@1 and pass@k over steps."""
+    from rlvr.evaluate.plots import steps_figure
+
+    run_dir = Path(run_dir)
+    records = sorted({r["step"]: r for r in read_probe_log(run_dir)}.values(), key=lambda r: r["step"])
+    if not records:
+        return []
+    names = list(records[-1]["metrics"])
+    written = []
+    for name in names:
+        rows = [r for r in records if name in r["metrics"]]
+        keys = [k for k in rows[-1]["metrics"][name] if k.startswith("pass@")]
+        shown = sorted({keys[0], *keys[len(keys) // 2: len(keys) // 2 + 1], keys[-1]}, key=lambda k: int(k[5:]))
+        series = {key: [r["metrics"][name][key] for r in rows] for key in shown}
+        png = steps_figure([r["step"] for r in rows], series, f"boundary probe: {name}")
+        path = run_dir / ("probe.png" if len(names) == 1 else f"probe-{name}.png")
+        path.write_bytes(png)
+        written.append(path)
+    return written
+
+
+def probed_steps(run_dir: str | Path) -> set[int]:
+    return {int(r["step"]) for r in read_probe_log(run_dir)}
+
+
+def save_run_recipe(recipe: Recipe) -> Path:
+    """The resolved recipe beside the checkpoints, so `rlvr probe --watch RUN_DIR` needs nothing else."""
+    import dataclasses
+
+    import yaml
+
+    raw = {k: v for k, v in dataclasses.asdict(recipe).items() if k != "source"}
+    path = recipe.output_dir / RUN_RECIPE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(raw, sort_keys=False))
+    return path

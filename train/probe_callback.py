@@ -1,0 +1,65 @@
+"""The probe inside training: rank 0 evaluates at step 0 and at every save while the other ranks wait."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from transformers import TrainerCallback
+
+from rlvr.train.probe import WANDB_RUN_FILE, probe_point, probed_steps, save_run_recipe, wandb_payload
+from rlvr.train.recipe import Recipe
+
+
+def _barrier() -> None:
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+
+
+def log_to_wandb(record: dict) -> None:
+    """Into the trainer's W&B run when one is active (rank 0 only ever gets here)."""
+    try:
+        import wandb
+    except ImportError:
+        return
+    if wandb.run is not None:
+        wandb.log(wandb_payload(record))
+
+
+class BoundaryProbeCallback(TrainerCallback):
+    def __init__(self, recipe: Recipe) -> None:
+        self.recipe = recipe
+        self.saves = 0
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        if state.is_world_process_zero:
+            save_run_recipe(self.recipe)
+            self._remember_wandb_run()
+        if state.global_step == 0:
+            self._probe(state, 0, self.recipe.model.path)
+
+    def on_save(self, args, state, control, **kwargs):
+        self.saves += 1
+        if self.saves % max(self.recipe.probe.every, 1) == 0:
+            self._probe(state, state.global_step, Path(args.output_dir) / f"checkpoint-{state.global_step}")
+
+    def _probe(self, state, step: int, model_path) -> None:
+        if self.recipe.probe.mode != "inprocess":
+            return  # detached: `rlvr probe --watch RUN_DIR` does it on another device
+        if state.is_world_process_zero and step not in probed_steps(self.recipe.output_dir):
+            record = probe_point(self.recipe, step, model_path)
+            log_to_wandb(record)
+            first = next(iter(record["metrics"].values()))
+            print(f"[probe] step {step}: " + ", ".join(f"{k}={v:.3f}" for k, v in first.items()), flush=True)
+        _barrier()
+
+    def _remember_wandb_run(self) -> None:
+        try:
+            import wandb
+        except ImportError:
+            return
+        if wandb.run is not None:
+            info = {"id": wandb.run.id, "project": wandb.run.project, "dir": str(Path(wandb.run.dir).parent.parent)}
+            (self.recipe.output_dir / WANDB_RUN_FILE).write_text(json.dumps(info))
