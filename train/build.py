@@ -124,4 +124,14 @@ def train(recipe: Recipe) -> str:
     last = get_last_checkpoint(str(out)) if out.is_dir() else None
     trainer.train(resume_from_checkpoint=last)
     trainer.save_model(str(out / "final"))
+    _finish_wandb()
     return str(out)
+
+
+def _finish_wandb() -> None:
+    """Close the run TRL opened, so its files are complete when `train` returns (not at interpreter exit)."""
+    import sys
+
+    wandb = sys.modules.get("wandb")
+    if wandb is not None and wandb.run is not None:
+        wandb.finish()

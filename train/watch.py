@@ -52,19 +52,24 @@ def watch(run_dir: str | Path, once: bool = False, interval: float = 30.0, progr
     recipe = load_recipe(recipe_file, [f"trainer.output_dir={run_dir}"])
     run = _wandb_run(run_dir, recipe)
     records = []
+
+    def pending() -> list[tuple[int, Path]]:
+        todo = [(0, Path(recipe.model.path))] + ready_checkpoints(run_dir)
+        return [(step, path) for step, path in todo if step not in probed_steps(run_dir)]
+
     try:
         while True:
-            todo = [(0, Path(recipe.model.path))] + ready_checkpoints(run_dir)
-            todo = [(step, path) for step, path in todo if step not in probed_steps(run_dir)]
+            todo = pending()
             for step, path in todo:
                 record = probe_point(recipe, step, path, progress)
                 records.append(record)
                 if run is not None:
                     run.log(wandb_payload(record))
                 print(f"[probe] step {step}: {json.dumps(record['metrics'])}", flush=True)
-            if once or ((run_dir / "final").exists() and not todo):
+            if once or ((run_dir / "final").exists() and not pending()):
                 return records
-            time.sleep(interval)
+            if not todo:
+                time.sleep(interval)
     finally:
         if run is not None:
             run.finish()

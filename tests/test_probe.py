@@ -1,0 +1,96 @@
+"""The boundary probe: in-process during training, detached with `rlvr probe --watch`, logged to W&B."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from wandb_log import history
+
+RECIPES = Path(__file__).resolve().parents[1] / "recipes" / "tiny"
+
+
+@pytest.fixture(scope="module")
+def task_dir(tmp_path_factory) -> Path:
+    from rlvr.train.tiny_task import write_task
+
+    return write_task(tmp_path_factory.mktemp("probe-task"), train=16, probe=6)
+
+
+def overrides(task_dir: Path, run_dir: Path, *more: str) -> list[str]:
+    return [f"model.path={task_dir / 'model'}", f"data.data_file={task_dir / 'train.jsonl'}",
+            f"data.probe_file={task_dir / 'probe.jsonl'}", f"trainer.output_dir={run_dir}", *more]
+
+
+@pytest.fixture(scope="module")
+def probed_run(task_dir, tmp_path_factory):
+    """Two GRPO steps with the probe in-process and W&B offline."""
+    import os
+
+    from rlvr.train.build import train
+    from rlvr.train.recipe import load_recipe
+
+    run_dir = tmp_path_factory.mktemp("probed") / "run"
+    old = {k: os.environ.get(k) for k in ("WANDB_MODE", "WANDB_DIR")}
+    os.environ["WANDB_MODE"] = "offline"
+    os.environ["WANDB_DIR"] = str(run_dir.parent)
+    try:
+        train(load_recipe(RECIPES / "grpo.yaml", overrides(task_dir, run_dir, "logging.report_to=wandb",
+                                                           "trainer.learning_rate=5e-2")))
+    finally:
+        for key, value in old.items():
+            os.environ.pop(key, None) if value is None else os.environ.__setitem__(key, value)
+    return run_dir
+
+
+def test_probe_logs_step_zero_and_every_save(probed_run):
+    from rlvr.train.probe import read_probe_log
+
+    records = read_probe_log(probed_run)
+    assert [r["step"] for r in records] == [0, 1, 2]
+    metrics = records[0]["metrics"]["probe"]
+    assert set(metrics) == {"pass@1", "pass@2", "pass@4", "pass@8", "coverage", "delta_se"}
+    assert records[1]["model"].endswith("checkpoint-1")
+    assert (probed_run / "probe.png").stat().st_size > 1000
+    # ΔSE against step 0 is pass@1(step) - pass@8(step 0); at step 0 itself, pass@1 - pass@8 of the same model.
+    assert metrics["delta_se"] == pytest.approx(metrics["pass@1"] - metrics["pass@8"])
+
+
+def test_probe_at_step_zero_equals_a_standalone_eval(probed_run, task_dir, tmp_path):
+    from rlvr.cli import main
+
+    out = tmp_path / "eval"
+    assert main(["eval", "--model", str(task_dir / "model"), "--data-file", str(task_dir / "probe.jsonl"),
+                 "--template", "plain", "--chat", "raw", "--n", "8", "--temperature", "1.0", "--max-tokens", "16",
+                 "--seed", "0", "--backend", "hf", "--out", str(out), "--no-progress"]) == 0
+    standalone = json.loads((out / "results.json").read_text())
+    probed = json.loads((probed_run / "probe" / "probe" / "step-0" / "results.json").read_text())
+    assert standalone["problems"] == probed["problems"] and standalone["pass_at_k"] == probed["pass_at_k"]
+    texts = lambda d: [json.loads(line)["text"] for line in (d / "samples.jsonl").read_text().splitlines()]  # noqa: E731
+    assert texts(out) == texts(probed_run / "probe" / "probe" / "step-0")
+
+
+def test_offline_wandb_run_holds_probe_metrics_keyed_by_step(probed_run):
+    files = list(probed_run.parent.glob("wandb/offline-run-*/*.wandb"))
+    assert len(files) == 1
+    rows = [row for row in history(files[0]) if "probe/probe/pass@1" in row]
+    from rlvr.train.probe import read_probe_log
+
+    expected = {r["step"]: r["metrics"]["probe"]["pass@8"] for r in read_probe_log(probed_run)}
+    assert {row["train/global_step"]: row["probe/probe/pass@8"] for row in rows} == pytest.approx(expected)
+
+
+def test_detached_probe_watches_checkpoints(task_dir, tmp_path):
+    from rlvr.cli import main
+    from rlvr.train.build import train
+    from rlvr.train.probe import read_probe_log
+    from rlvr.train.recipe import load_recipe
+
+    run_dir = tmp_path / "run"
+    train(load_recipe(RECIPES / "grpo.yaml", overrides(task_dir, run_dir, "probe.mode=detached")))
+    assert read_probe_log(run_dir) == []  # training itself did not probe
+    assert main(["probe", "--watch", str(run_dir), "--no-progress"]) == 0  # `final` exists: probes all, stops
+    assert [r["step"] for r in read_probe_log(run_dir)] == [0, 1, 2]
+    assert main(["probe", "--watch", str(run_dir), "--once", "--no-progress"]) == 0
+    assert len(read_probe_log(run_dir)) == 3  # nothing probed twice
