@@ -59,9 +59,10 @@ def histogram_figure(values: dict[str, np.ndarray], xlabel: str, title: str, bin
     return _finish(fig, ax, xlabel, "problems" if "accuracy" in xlabel else "responses", title, grid=False)
 
 
-def steps_figure(steps: list[int], series: dict[str, list[float]], title: str) -> bytes:
-    """pass@k over training steps (the boundary probe)."""
+def steps_figure(steps: list[int] | dict[str, list[int]], series: dict[str, list[float]], title: str) -> bytes:
+    """pass@k over training steps (the boundary probe); `steps` per series when runs differ (sweeps)."""
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     for label, values in series.items():
-        ax.plot(steps, np.asarray(values) * 100, marker="o", label=label)
+        xs = steps[label] if isinstance(steps, dict) else steps
+        ax.plot(xs, np.asarray(values) * 100, marker="o", label=label)
     return _finish(fig, ax, "training step", "pass@k (%)", title)

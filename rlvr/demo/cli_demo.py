@@ -1,0 +1,19 @@
+"""`rlvr demo [--quick] [--out DIR]`."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", default="demo_out", help="where the data, models, run, probe log and report go")
+    parser.add_argument("--quick", action="store_true", help="a small run of every stage (about 2 minutes)")
+    parser.add_argument("--seed", type=int, default=0, help="seeds the task, pretraining, GRPO and sampling")
+    parser.add_argument("--no-progress", dest="progress", action="store_false", help="hide progress bars")
+
+
+def run(args: argparse.Namespace) -> int:
+    from rlvr.demo.run import DemoConfig, run_demo
+
+    run_demo(DemoConfig(out=args.out, quick=args.quick, seed=args.seed, progress=args.progress))
+    return 0

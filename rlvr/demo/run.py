@@ -1,0 +1,136 @@
+"""`rlvr demo`: task -> pretrained base model -> GRPO with the boundary probe -> base-versus-RL report.
+
+Every stage writes into OUT and is skipped when its output is already there, so a killed demo resumes.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class DemoConfig:
+    out: str = field(default="demo_out", metadata={"help": "Where the data, models, run, probe log and report go."})
+    quick: bool = field(default=False, metadata={"help": "A smaller run of every stage (about 2 minutes; used by the tests)."})
+    seed: int = field(default=0, metadata={"help": "Seeds the task, pretraining, GRPO and sampling."})
+    progress: bool = field(default=True, metadata={"help": "Show progress bars."})
+
+
+@dataclass(frozen=True)
+class Scale:
+    held_out: int
+    train_problems: int
+    corpus: int
+    pretrain_steps: int
+    grpo_steps: int
+    save_every: int
+    n: int
+
+
+FULL = Scale(held_out=48, train_problems=512, corpus=40000, pretrain_steps=1500, grpo_steps=80, save_every=20, n=256)
+QUICK = Scale(held_out=8, train_problems=64, corpus=4000, pretrain_steps=120, grpo_steps=4, save_every=2, n=16)
+
+
+def write_data(out: Path, scale: Scale, seed: int) -> tuple[Path, Path]:
+    from rlvr.demo.task import rows, split
+
+    train, held = split(seed, scale.held_out)
+    data = out / "data"
+    data.mkdir(parents=True, exist_ok=True)
+    train_file, held_file = data / "train.jsonl", data / "heldout.jsonl"
+    import random
+
+    picked = random.Random(seed).sample(train, scale.train_problems)
+    for path, items in ((train_file, picked), (held_file, held)):
+        path.write_text("".join(json.dumps(r) + "\n" for r in rows(items)))
+    return train_file, held_file
+
+
+def base_model(out: Path, scale: Scale, seed: int, progress: bool) -> Path:
+    from rlvr.demo.pretrain import pretrain
+    from rlvr.demo.task import corpus, split
+
+    path = out / "base"
+    if (path / "model.safetensors").exists():
+        return path
+    train, _ = split(seed, scale.held_out)  # held-out problems never appear in pretraining
+    return pretrain(path, corpus(train, scale.corpus, seed + 1), scale.pretrain_steps, seed=seed, progress=progress)
+
+
+def recipe_for(out: Path, scale: Scale, seed: int, train_file: Path, held_file: Path) -> dict:
+    """The GRPO recipe the demo runs; written to OUT/recipe.yaml so it can be rerun with `rlvr train`."""
+    return {
+        "model": {"path": str(out / "base"), "dtype": "float32"},
+        "data": {"data_file": str(train_file), "probe_file": str(held_file), "template": "plain", "chat": "raw"},
+        "algorithm": "grpo",
+        "rewards": {"math": 1.0},
+        "trainer": {"output_dir": str(out / "rl"), "max_steps": scale.grpo_steps, "save_steps": scale.save_every,
+                    "per_device_train_batch_size": 32, "num_generations": 8, "max_completion_length": 40,
+                    "temperature": 1.0, "learning_rate": 5e-4, "lr_scheduler_type": "constant", "beta": 0.0,
+                    "logging_steps": 1, "seed": seed, "data_seed": seed, "save_only_model": True,
+                    "disable_tqdm": False, "report_to": ["wandb"]},
+        "probe": {"enabled": True, "n": scale.n, "max_tokens": 40, "temperature": 1.0, "top_p": 1.0, "seed": seed,
+                  "backend": "hf"},
+        "logging": {"project": "rlvr-demo", "name": "demo-grpo", "report_to": "wandb"},
+    }
+
+
+def report(out: Path, progress: bool = True) -> Path:
+    """Base (probe step 0) against the final RL checkpoint at n samples, plus the probe over steps."""
+    from rlvr.evaluate.cli_compare import _case_studies
+    from rlvr.evaluate.plots import steps_figure
+    from rlvr.evaluate.report import compare, write_report
+    from rlvr.evaluate.store import SampleStore
+    from rlvr.train.probe import read_probe_log
+
+    probe_dir = out / "rl" / "probe" / "heldout"
+    records = sorted(read_probe_log(out / "rl"), key=lambda r: r["step"])
+    last = records[-1]["step"]
+    stores = [probe_dir / "step-0", probe_dir / f"step-{last}"]
+    counts = [SampleStore.open_existing(stores[0]).counts("base"), SampleStore.open_existing(stores[1]).counts("rl")]
+    result = compare(counts)
+    steps = [r["step"] for r in records]
+    keys = [k for k in records[0]["metrics"]["heldout"] if k.startswith("pass@")]
+    series = {key: [r["metrics"]["heldout"][key] for r in records] for key in (keys[0], keys[len(keys) // 2], keys[-1])}
+    extra = {"Boundary probe over training steps": steps_figure(steps, series, "held-out pass@k over GRPO steps")}
+    html = write_report(result, out / "report", extra_figures=extra,
+                        case_studies=_case_studies([str(s) for s in stores], result))
+    from rlvr.tracking import log_comparison
+
+    log_comparison(result, "rlvr-demo", out)
+    (out / "report" / "findings.txt").write_text("\n".join(result.findings) + "\n")
+    return html
+
+
+def run_demo(cfg: DemoConfig) -> Path:
+    import os
+
+    import yaml
+
+    from rlvr.train.build import train
+    from rlvr.train.recipe import validate
+
+    os.environ.setdefault("WANDB_MODE", "offline")  # the demo never needs an account
+    started = time.perf_counter()
+    out = Path(cfg.out).resolve()
+    scale = QUICK if cfg.quick else FULL
+    os.environ.setdefault("WANDB_DIR", str(out))
+    print(f"[demo] 1/4 task: {scale.held_out} held-out problems, {scale.train_problems} for RL -> {out / 'data'}", flush=True)
+    train_file, held_file = write_data(out, scale, cfg.seed)
+    print(f"[demo] 2/4 base model: pretraining {scale.pretrain_steps} steps on worked solutions -> {out / 'base'}", flush=True)
+    base_model(out, scale, cfg.seed, cfg.progress)
+    raw = recipe_for(out, scale, cfg.seed, train_file, held_file)
+    (out / "recipe.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
+    print(f"[demo] 3/4 GRPO for {scale.grpo_steps} steps, probing pass@1..{scale.n} at step 0 and every "
+          f"{scale.save_every} steps -> {out / 'rl'}", flush=True)
+    if not (out / "rl" / "final").exists():
+        train(validate(raw, str(out / "recipe.yaml")))
+    print("[demo] 4/4 compare base and RL", flush=True)
+    html = report(out, cfg.progress)
+    for line in (out / "report" / "findings.txt").read_text().splitlines():
+        print(f"  {line}")
+    print(f"[demo] done in {time.perf_counter() - started:.0f}s: {html}", flush=True)
+    return html

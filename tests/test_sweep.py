@@ -1,0 +1,79 @@
+"""Sweeps: a 2 x 2 grid run locally with its comparison; SLURM scripts that bash accepts; every recipe validates."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def task_dir(tmp_path_factory) -> Path:
+    from rlvr.train.tiny_task import write_task
+
+    return write_task(tmp_path_factory.mktemp("sweep-task"), train=16, probe=4)
+
+
+def sweep_args(task_dir: Path, out: Path) -> list[str]:
+    return [str(ROOT / "recipes" / "tiny" / "sweep.yaml"), f"model.path={task_dir / 'model'}",
+            f"data.data_file={task_dir / 'train.jsonl'}", f"data.probe_file={task_dir / 'probe.jsonl'}",
+            "trainer.disable_tqdm=true"]
+
+
+def test_grid_expands_into_named_runs_with_their_point(task_dir, tmp_path):
+    from rlvr.train.sweep import load_sweep
+
+    sweep = load_sweep(ROOT / "recipes" / "tiny" / "sweep.yaml", sweep_args(task_dir, tmp_path)[1:])
+    runs = sweep.runs()
+    assert [r.point for r in runs] == [{"trainer.beta": b, "trainer.num_generations": g} for b in (0.0, 0.01) for g in (2, 4)]
+    assert len({r.output_dir for r in runs}) == 4
+    assert all("logging.group=tiny-sweep" in r.overrides and f"logging.name={r.name}" in r.overrides for r in runs)
+
+
+def test_local_sweep_runs_four_runs_and_writes_the_comparison(task_dir, tmp_path, monkeypatch):
+    from rlvr.cli import main
+
+    monkeypatch.chdir(tmp_path)  # the sweep's output_dir (runs/tiny/sweep) is relative
+    assert main(["sweep", *sweep_args(task_dir, tmp_path), "--launcher", "local"]) == 0
+    out = tmp_path / "runs" / "tiny" / "sweep"
+    runs = sorted(p for p in out.iterdir() if (p / "probe.jsonl").exists())
+    assert len(runs) == 4 and all((p / "checkpoint-2").is_dir() for p in runs)
+    table = (out / "report" / "sweep.md").read_text()
+    assert all(f"| {p.name} |" in table for p in runs)
+    assert (out / "report" / "sweep.html").stat().st_size > 5000
+
+
+def test_slurm_dry_run_prints_scripts_bash_accepts(task_dir, tmp_path, monkeypatch, capsys):
+    from rlvr.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["sweep", *sweep_args(task_dir, tmp_path), "--launcher", "slurm", "--dry-run"]) == 0
+    printed = capsys.readouterr().out
+    assert printed.count("#SBATCH --job-name=tiny-sweep-") == 4
+    scripts = sorted((tmp_path / "runs" / "tiny" / "sweep" / "slurm").glob("*.sbatch"))
+    assert len(scripts) == 4
+    for script in scripts:
+        subprocess.run(["bash", "-n", str(script)], check=True)
+        text = script.read_text()
+        assert "${" not in text.replace("${SLURM", "")  # every template field was filled
+        assert "-m rlvr.train" in text and "logging.group=tiny-sweep" in text
+
+
+def test_misspelled_grid_key_fails_before_anything_runs(tmp_path):
+    from rlvr.train.recipe import RecipeError
+    from rlvr.train.sweep import load_sweep
+
+    path = tmp_path / "s.yaml"
+    path.write_text(f"name: s\nrecipe: {ROOT / 'recipes' / 'tiny' / 'grpo.yaml'}\ngrid:\n  trainer.bta: [0.0, 0.1]\n")
+    with pytest.raises(RecipeError, match="'bta'.*'beta'"):
+        load_sweep(path)
+
+
+@pytest.mark.parametrize("recipe", sorted((ROOT / "recipes").glob("*.yaml")), ids=lambda p: p.name)
+def test_full_size_recipes_validate(recipe):
+    from rlvr.train.recipe import load_recipe
+
+    load_recipe(recipe)

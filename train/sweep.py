@@ -1,0 +1,158 @@
+"""`rlvr sweep SWEEP.yaml`: a grid over recipe keys expanded into runs, launched locally, with accelerate or SLURM.
+
+    name: kl-ablation                  # W&B group; runs go to <output_dir>/<run name>
+    recipe: recipes/grpo_qwen25_math_1p5b.yaml
+    output_dir: runs/sweeps/kl-ablation
+    overrides: [trainer.max_steps=500] # applied to every run
+    grid:
+      trainer.beta: [0.0, 0.001]
+      trainer.num_generations: [8, 32]
+    accelerate_config: launch/accelerate/multi_gpu.yaml
+    slurm: {template: launch/slurm/train.sbatch, nodes: 1, gpus_per_node: 8, time: "24:00:00", partition: gpu}
+"""
+
+from __future__ import annotations
+
+import difflib
+import itertools
+import json
+import re
+import shlex
+import string
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+LAUNCHERS = ("local", "accelerate", "slurm")
+SWEEP_KEYS = ("name", "recipe", "output_dir", "overrides", "grid", "launcher", "accelerate_config", "slurm")
+SLURM_DEFAULTS = {"template": "launch/slurm/train.sbatch", "nodes": 1, "gpus_per_node": 8, "cpus_per_task": 32,
+                  "time": "24:00:00", "partition": "gpu", "extra": ""}
+
+
+@dataclass
+class Run:
+    name: str
+    point: dict
+    overrides: list[str]
+    output_dir: Path
+
+
+@dataclass
+class Sweep:
+    name: str
+    recipe: Path
+    output_dir: Path
+    grid: dict[str, list]
+    overrides: list[str] = field(default_factory=list)
+    launcher: str = "local"
+    accelerate_config: str = "launch/accelerate/single_gpu.yaml"
+    slurm: dict = field(default_factory=dict)
+    source: Path = Path(".")
+
+    def runs(self) -> list[Run]:
+        keys = list(self.grid)
+        out = []
+        for values in itertools.product(*(self.grid[k] for k in keys)):
+            point = dict(zip(keys, values))
+            name = "_".join(f"{k.split('.')[-1]}-{v}" for k, v in point.items())
+            name = re.sub(r"[^A-Za-z0-9_.=-]", "", name)
+            run_dir = self.output_dir / name
+            overrides = [*self.overrides, *(f"{k}={_text(v)}" for k, v in point.items()),
+                         f"trainer.output_dir={run_dir}", f"logging.group={self.name}", f"logging.name={name}"]
+            out.append(Run(name, point, overrides, run_dir))
+        return out
+
+
+def _text(value) -> str:
+    """A grid value as override text that YAML reads back to the same value."""
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def _resolve(path: str, base: Path) -> Path:
+    """Relative paths are tried from the working directory, then from the sweep file's directory and the
+    directories above it (so `recipes/...` works from anywhere in or outside the project)."""
+    candidate = Path(path)
+    if candidate.is_absolute() or candidate.exists():
+        return candidate
+    for directory in (base.resolve(), *base.resolve().parents):
+        if (directory / candidate).exists():
+            return directory / candidate
+    return candidate
+
+
+def load_sweep(path: str | Path, extra_overrides: list[str] | None = None) -> Sweep:
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"sweep file {path} does not exist")
+    raw = yaml.safe_load(path.read_text()) or {}
+    for key in raw:
+        if key not in SWEEP_KEYS:
+            close = difflib.get_close_matches(key, SWEEP_KEYS, n=1)
+            raise ValueError(f"unknown key {key!r} in sweep {path}" + (f"; did you mean {close[0]!r}?" if close else
+                                                                         f"; valid keys: {', '.join(SWEEP_KEYS)}"))
+    for key in ("name", "recipe", "grid"):
+        if key not in raw:
+            raise ValueError(f"sweep {path} needs `{key}`")
+    grid = raw["grid"]
+    if not isinstance(grid, dict) or not grid or not all(isinstance(v, list) and v for v in grid.values()):
+        raise ValueError(f"sweep {path}: grid maps recipe keys to non-empty lists, e.g. trainer.beta: [0.0, 0.001]")
+    slurm = {**SLURM_DEFAULTS, **(raw.get("slurm") or {})}
+    unknown = set(slurm) - set(SLURM_DEFAULTS)
+    if unknown:
+        raise ValueError(f"sweep {path}: unknown slurm keys {sorted(unknown)}; valid: {', '.join(SLURM_DEFAULTS)}")
+    sweep = Sweep(name=raw["name"], recipe=_resolve(raw["recipe"], path.parent),
+                  output_dir=Path(raw.get("output_dir", f"runs/sweeps/{raw['name']}")), grid=grid,
+                  overrides=[*(raw.get("overrides") or []), *(extra_overrides or [])],
+                  launcher=raw.get("launcher", "local"),
+                  accelerate_config=raw.get("accelerate_config", "launch/accelerate/single_gpu.yaml"),
+                  slurm=slurm, source=path)
+    from rlvr.train.recipe import load_recipe
+
+    for run in sweep.runs():  # every run's recipe is validated before anything launches
+        load_recipe(sweep.recipe, run.overrides)
+    return sweep
+
+
+def train_command(sweep: Sweep, run: Run, launcher: str) -> list[str]:
+    entry = ["-m", "rlvr.train", str(sweep.recipe), *run.overrides]
+    if launcher == "accelerate":
+        return ["accelerate", "launch", "--config_file", str(sweep.accelerate_config), *entry]
+    return [sys.executable, *entry]
+
+
+def slurm_script(sweep: Sweep, run: Run) -> str:
+    """The sbatch script for one run, from the sweep's template (string.Template `${...}` fields)."""
+    template_path = _resolve(str(sweep.slurm["template"]), sweep.source.parent)
+    if not template_path.exists():
+        raise FileNotFoundError(f"SLURM template {sweep.slurm['template']} not found")
+    fields = {**sweep.slurm, "job_name": f"{sweep.name}-{run.name}", "output_dir": str(run.output_dir),
+              "accelerate_config": str(sweep.accelerate_config), "recipe": shlex.quote(str(sweep.recipe)),
+              "overrides": " ".join(shlex.quote(o) for o in run.overrides)}
+    return string.Template(template_path.read_text()).substitute(fields)
+
+
+def launch(sweep: Sweep, launcher: str | None = None, dry_run: bool = False) -> list[Run]:
+    launcher = launcher or sweep.launcher
+    if launcher not in LAUNCHERS:
+        raise ValueError(f"--launcher {launcher!r}: choose one of {', '.join(LAUNCHERS)}")
+    runs = sweep.runs()
+    sweep.output_dir.mkdir(parents=True, exist_ok=True)
+    for i, run in enumerate(runs, 1):
+        if launcher == "slurm":
+            script = slurm_script(sweep, run)
+            path = sweep.output_dir / "slurm" / f"{run.name}.sbatch"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(script)
+            if dry_run:
+                print(f"# ---- {path}\n{script}")
+            else:
+                subprocess.run(["sbatch", str(path)], check=True)
+            continue
+        command = train_command(sweep, run, launcher)
+        print(f"[sweep] run {i}/{len(runs)} {run.name}: {shlex.join(command)}", flush=True)
+        if not dry_run:
+            subprocess.run(command, check=True)
+    return runs
