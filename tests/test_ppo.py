@@ -87,3 +87,18 @@ def test_ppo_value_loss_falls_and_reward_rises(task_dir, tmp_path):
     from safetensors.torch import load_file
 
     assert not any(k.startswith("v_head") for k in load_file(checkpoint / "model.safetensors"))
+
+
+def test_ppo_with_lora_saves_the_adapter_and_the_value_head(task_dir, tmp_path):
+    from rlvr.train.build import train
+    from rlvr.train.recipe import load_recipe
+
+    recipe = load_recipe(RECIPES / "ppo.yaml", [
+        f"model.path={task_dir / 'model'}", f"data.data_file={task_dir / 'train.jsonl'}",
+        f"trainer.output_dir={tmp_path / 'run'}", "model.lora={r: 4, alpha: 8}", "trainer.disable_tqdm=true"])
+    out = Path(train(recipe))
+    checkpoint = out / "checkpoint-2"
+    assert (checkpoint / "adapter_model.safetensors").exists() and (checkpoint / "value_head.pt").exists()
+    from safetensors.torch import load_file
+
+    assert all("lora" in k for k in load_file(checkpoint / "adapter_model.safetensors"))

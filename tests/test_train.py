@@ -93,3 +93,25 @@ def test_validation_does_not_import_trl(task_dir, tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert "'vf_cof'" in out and "'vf_coef'" in out
     assert out.strip().endswith("False False")
+
+
+def test_torchrun_two_processes_train_and_probe_once(task_dir, tmp_path):
+    """DDP over gloo on the CPU: both ranks train, rank 0 alone probes (one probe.jsonl line per step)."""
+    import json
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    torchrun = shutil.which("torchrun", path=str(Path(sys.executable).parent)) or shutil.which("torchrun")
+    recipe = localized("grpo.yaml", task_dir, tmp_path)
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "WANDB_MODE": "offline"}
+    result = subprocess.run([torchrun, "--nproc_per_node", "2", "--master_port", "29531", "-m", "rlvr.train",
+                             str(recipe), "trainer.disable_tqdm=true"], env=env, capture_output=True, text=True,
+                            timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    run = tmp_path / "run"
+    assert json.loads((run / "run_info.json").read_text())["world_size"] == 2
+    assert (run / "checkpoint-2" / "model.safetensors").exists()
+    steps = [json.loads(line)["step"] for line in (run / "probe.jsonl").read_text().splitlines()]
+    assert steps == [0, 1, 2]

@@ -9,10 +9,12 @@ from rlvr.train.recipe import PRESETS, Recipe, RecipeError, trainer_config_class
 
 
 def _cpu_safe(values: dict) -> dict:
-    """TRL's GRPOConfig defaults to bf16 and gradient checkpointing; neither works well on a CPU."""
+    """TRL's GRPOConfig defaults to bf16 and gradient checkpointing; neither works well on a CPU. `use_cpu`
+    makes accelerate treat `torchrun --nproc_per_node N` on CPUs as N gloo processes, not N lone runs."""
     import torch
 
     if not torch.cuda.is_available():
+        values.setdefault("use_cpu", True)
         values.setdefault("bf16", False)
         values.setdefault("fp16", False)
         values.setdefault("gradient_checkpointing", False)
@@ -121,6 +123,10 @@ def train(recipe: Recipe) -> str:
         callbacks.append(BoundaryProbeCallback(recipe))
     trainer = build_trainer(recipe, callbacks)
     out = recipe.output_dir
+    if trainer.is_world_process_zero():
+        out.mkdir(parents=True, exist_ok=True)
+        info = {"algorithm": recipe.algorithm, "world_size": trainer.args.world_size, "recipe": recipe.source}
+        (out / "run_info.json").write_text(json.dumps(info, indent=2))
     last = get_last_checkpoint(str(out)) if out.is_dir() else None
     trainer.train(resume_from_checkpoint=last)
     trainer.save_model(str(out / "final"))

@@ -31,19 +31,20 @@ class Scale:
 
 
 FULL = Scale(held_out=48, train_problems=512, corpus=40000, pretrain_steps=1500, grpo_steps=80, save_every=20, n=256)
-QUICK = Scale(held_out=8, train_problems=64, corpus=4000, pretrain_steps=120, grpo_steps=4, save_every=2, n=16)
+QUICK = Scale(held_out=8, train_problems=64, corpus=8000, pretrain_steps=400, grpo_steps=4, save_every=2, n=16)
 
 
 def write_data(out: Path, scale: Scale, seed: int) -> tuple[Path, Path]:
-    from rlvr.demo.task import rows, split
+    from rlvr.demo.task import needs_precedence, rows, split
 
     train, held = split(seed, scale.held_out)
+    train = [e for e in train if needs_precedence(e)]  # RL spends its steps where the reward tells strategies apart
     data = out / "data"
     data.mkdir(parents=True, exist_ok=True)
     train_file, held_file = data / "train.jsonl", data / "heldout.jsonl"
     import random
 
-    picked = random.Random(seed).sample(train, scale.train_problems)
+    picked = random.Random(seed).sample(train, min(scale.train_problems, len(train)))
     for path, items in ((train_file, picked), (held_file, held)):
         path.write_text("".join(json.dumps(r) + "\n" for r in rows(items)))
     return train_file, held_file
@@ -69,8 +70,8 @@ def recipe_for(out: Path, scale: Scale, seed: int, train_file: Path, held_file: 
         "rewards": {"math": 1.0},
         "trainer": {"output_dir": str(out / "rl"), "max_steps": scale.grpo_steps, "save_steps": scale.save_every,
                     "per_device_train_batch_size": 32, "num_generations": 8, "max_completion_length": 40,
-                    "temperature": 1.0, "learning_rate": 5e-4, "lr_scheduler_type": "constant", "beta": 0.0,
-                    "logging_steps": 1, "seed": seed, "data_seed": seed, "save_only_model": True,
+                    "temperature": 1.0, "learning_rate": 1e-4, "lr_scheduler_type": "constant", "beta": 0.0,
+                    "logging_steps": 10, "seed": seed, "data_seed": seed, "save_only_model": True,
                     "disable_tqdm": False, "report_to": ["wandb"]},
         "probe": {"enabled": True, "n": scale.n, "max_tokens": 40, "temperature": 1.0, "top_p": 1.0, "seed": seed,
                   "backend": "hf"},

@@ -78,13 +78,17 @@ def problem_text(e: Expression) -> str:
     return f"Compute {e.text}."
 
 
+def needs_precedence(e: Expression) -> bool:
+    """`a + b * c` and `a - b * c`: the only problems where the strategies' answers disagree."""
+    return e.op2 == "*" and e.op1 != "*"
+
+
 def split(seed: int, held_out: int) -> tuple[list[Expression], list[Expression]]:
     """(train, held-out): held-out problems all need precedence (a later `*`), where strategies disagree."""
     rng = random.Random(seed)
     expressions = all_expressions()
     rng.shuffle(expressions)
-    hard = [e for e in expressions if e.op2 == "*" and e.op1 != "*"]
-    held = hard[:held_out]
+    held = [e for e in expressions if needs_precedence(e)][:held_out]
     chosen = set(held)
     return [e for e in expressions if e not in chosen], held
 

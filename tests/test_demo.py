@@ -1,0 +1,68 @@
+"""`rlvr demo --quick`: the whole loop end to end (task, base model, GRPO with the probe, report)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(scope="module")
+def demo_out(tmp_path_factory) -> Path:
+    from rlvr.cli import main
+
+    out = tmp_path_factory.mktemp("demo") / "out"
+    assert main(["demo", "--quick", "--out", str(out), "--no-progress"]) == 0
+    return out
+
+
+def test_quick_demo_writes_the_report_with_curves_and_probe(demo_out):
+    html = (demo_out / "report" / "report.html").read_text()
+    assert html.count("data:image/png;base64,") >= 4  # pass@k curves, Cover@τ, histogram, probe over steps
+    assert "Boundary probe over training steps" in html
+    labels = {line.split(",")[0] for line in (demo_out / "report" / "passk.csv").read_text().splitlines()[1:]}
+    assert labels == {"base", "rl"}
+    steps = [json.loads(line)["step"] for line in (demo_out / "rl" / "probe.jsonl").read_text().splitlines()]
+    assert steps == [0, 2, 4]
+    assert list(demo_out.glob("wandb/offline-run-*/*.wandb"))  # offline W&B, no account
+
+
+def test_rerun_resumes_instead_of_redoing(demo_out):
+    from rlvr.cli import main
+
+    before = (demo_out / "base" / "model.safetensors").stat().st_mtime_ns
+    assert main(["demo", "--quick", "--out", str(demo_out), "--no-progress"]) == 0
+    assert (demo_out / "base" / "model.safetensors").stat().st_mtime_ns == before
+    assert len((demo_out / "rl" / "probe.jsonl").read_text().splitlines()) == 3
+
+
+def test_task_and_pretraining_are_deterministic_under_a_seed(tmp_path):
+    import torch
+    from safetensors.torch import load_file
+
+    from rlvr.demo.pretrain import pretrain
+    from rlvr.demo.task import answer, corpus, split
+
+    train, held = split(0, 8)
+    assert (train, held) == split(0, 8) and not set(train) & set(held)
+    assert all(eval(e.text) == answer(e) for e in held)  # noqa: S307 - our own arithmetic strings
+    pairs = corpus(train, 200, 1)
+    assert pairs == corpus(train, 200, 1)
+    a = load_file(pretrain(tmp_path / "a", pairs, steps=3, hidden=32, layers=1, progress=False) / "model.safetensors")
+    b = load_file(pretrain(tmp_path / "b", pairs, steps=3, hidden=32, layers=1, progress=False) / "model.safetensors")
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_worked_solutions_follow_their_strategy():
+    import random
+
+    from rlvr.demo.task import Expression, solution
+
+    e = Expression(3, "+", 4, "*", 2)
+    rng = random.Random(0)
+    assert solution(e, "precedence", rng) == " 4 * 2 = 8. 3 + 8 = 11. The answer is \\boxed{11}."
+    assert solution(e, "left_to_right", rng) == " 3 + 4 = 7. 7 * 2 = 14. The answer is \\boxed{14}."
+    assert solution(e, "swapped", rng) == " 2 * 4 = 8. 8 + 3 = 11. The answer is \\boxed{11}."
+    slipped = solution(e, "slip", rng)
+    assert slipped.startswith(" 4 * 2 = 8. 3 + 8 = ") and ("{10}" in slipped or "{12}" in slipped)
