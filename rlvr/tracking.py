@@ -15,11 +15,11 @@ def wandb_mode() -> str:
 
 
 def init_wandb(project: str, out_dir: Path, name: str | None = None, group: str | None = None,
-               config: dict | None = None, run_id: str | None = None):
+               config: dict | None = None, run_id: str | None = None, tags: list[str] | None = None):
     import wandb
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    return wandb.init(project=project, name=name, group=group, config=config or {}, dir=str(out_dir),
+    return wandb.init(project=project, name=name, group=group, config=config or {}, dir=str(out_dir), tags=tags,
                       mode=wandb_mode(), id=run_id, resume="allow" if run_id else None, reinit="finish_previous")
 
 

@@ -25,7 +25,8 @@ def test_quick_demo_writes_the_report_with_curves_and_probe(demo_out):
     assert labels == {"base", "rl"}
     steps = [json.loads(line)["step"] for line in (demo_out / "rl" / "probe.jsonl").read_text().splitlines()]
     assert steps == [0, 2, 4]
-    assert list(demo_out.glob("wandb/offline-run-*/*.wandb"))  # offline W&B, no account
+    assert list(demo_out.glob("rl/wandb/offline-run-*/*.wandb"))  # the training run, offline W&B, no account
+    assert list(demo_out.glob("wandb/offline-run-*/*.wandb"))  # the comparison
 
 
 def test_rerun_resumes_instead_of_redoing(demo_out):

@@ -125,6 +125,8 @@ def train(recipe: Recipe) -> str:
     out = recipe.output_dir
     if trainer.is_world_process_zero():
         out.mkdir(parents=True, exist_ok=True)
+        if "wandb" in (trainer.args.report_to or []):
+            _start_wandb(recipe)
         info = {"algorithm": recipe.algorithm, "world_size": trainer.args.world_size, "recipe": recipe.source}
         (out / "run_info.json").write_text(json.dumps(info, indent=2))
     last = get_last_checkpoint(str(out)) if out.is_dir() else None
@@ -132,6 +134,14 @@ def train(recipe: Recipe) -> str:
     trainer.save_model(str(out / "final"))
     _finish_wandb()
     return str(out)
+
+
+def _start_wandb(recipe: Recipe) -> None:
+    """Open the run ourselves so its files live in RUN_DIR/wandb (TRL's callback then logs into it)."""
+    from rlvr.tracking import init_wandb
+
+    init_wandb(recipe.logging.project, recipe.output_dir, name=recipe.logging.name, group=recipe.logging.group,
+               tags=recipe.logging.tags)
 
 
 def _finish_wandb() -> None:

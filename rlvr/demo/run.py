@@ -118,7 +118,6 @@ def run_demo(cfg: DemoConfig) -> Path:
     started = time.perf_counter()
     out = Path(cfg.out).resolve()
     scale = QUICK if cfg.quick else FULL
-    os.environ.setdefault("WANDB_DIR", str(out))
     print(f"[demo] 1/4 task: {scale.held_out} held-out problems, {scale.train_problems} for RL -> {out / 'data'}", flush=True)
     train_file, held_file = write_data(out, scale, cfg.seed)
     print(f"[demo] 2/4 base model: pretraining {scale.pretrain_steps} steps on worked solutions -> {out / 'base'}", flush=True)
