@@ -31,6 +31,11 @@ def test_grid_expands_into_named_runs_with_their_point(task_dir, tmp_path):
     assert [r.point for r in runs] == [{"trainer.beta": b, "trainer.num_generations": g} for b in (0.0, 0.01) for g in (2, 4)]
     assert len({r.output_dir for r in runs}) == 4
     assert all("logging.group=tiny-sweep" in r.overrides and f"logging.name={r.name}" in r.overrides for r in runs)
+    from rlvr.train.recipe import load_recipe
+
+    recipe = load_recipe(sweep.recipe, runs[3].overrides)  # the W&B config carries the grid point
+    assert recipe.logging.config == {"sweep": "tiny-sweep", "trainer.beta": 0.01, "trainer.num_generations": 4}
+    assert recipe.trainer["beta"] == 0.01 and recipe.trainer["num_generations"] == 4
 
 
 def test_local_sweep_runs_four_runs_and_writes_the_comparison(task_dir, tmp_path, monkeypatch):
@@ -77,3 +82,42 @@ def test_full_size_recipes_validate(recipe):
     from rlvr.train.recipe import load_recipe
 
     load_recipe(recipe)
+
+
+def test_accelerate_dry_run_prints_one_launch_per_run(task_dir, tmp_path, monkeypatch, capsys):
+    from rlvr.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["sweep", *sweep_args(task_dir, tmp_path), "--launcher", "accelerate", "--dry-run"]) == 0
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("[sweep] run")]
+    assert len(lines) == 4
+    assert all("accelerate launch --config_file launch/accelerate/single_gpu.yaml -m rlvr.train" in line for line in lines)
+    assert not (tmp_path / "runs" / "tiny" / "sweep" / "beta-0.0_num_generations-2").exists()  # nothing ran
+
+
+def test_slurm_script_hands_every_override_to_the_trainer_intact(task_dir, tmp_path, monkeypatch):
+    """Run a rendered script with stand-ins for srun, scontrol and accelerate that record their arguments."""
+    import os
+    import stat
+
+    from rlvr.train.sweep import launch, load_sweep
+
+    monkeypatch.chdir(tmp_path)
+    sweep = load_sweep(ROOT / "recipes" / "tiny" / "sweep.yaml", sweep_args(task_dir, tmp_path)[1:])
+    run = launch(sweep, "slurm", dry_run=True)[0]
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    record = tmp_path / "argv.txt"
+    scripts = {"scontrol": "echo node1", "srun": 'while [[ $1 == --* ]]; do shift; done; exec "$@"',
+               "accelerate": f'printf "%s\\n" "$@" > {record}'}
+    for name, body in scripts.items():
+        (fake / name).write_text(f"#!/bin/bash\n{body}\n")
+        (fake / name).chmod((fake / name).stat().st_mode | stat.S_IEXEC)
+    env = {**os.environ, "PATH": f"{fake}:{os.environ['PATH']}", "SLURM_NNODES": "1", "SLURM_NODEID": "0",
+           "SLURM_JOB_NODELIST": "node1"}
+    script = tmp_path / "runs" / "tiny" / "sweep" / "slurm" / f"{run.name}.sbatch"
+    subprocess.run(["bash", str(script)], env=env, check=True)
+    argv = record.read_text().splitlines()
+    assert argv[argv.index("--num_processes") + 1] == "8" and argv[argv.index("--machine_rank") + 1] == "0"
+    tail = argv[argv.index("rlvr.train") + 1:]
+    assert tail == [str(sweep.recipe), *run.overrides]

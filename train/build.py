@@ -141,7 +141,7 @@ def _start_wandb(recipe: Recipe) -> None:
     from rlvr.tracking import init_wandb
 
     init_wandb(recipe.logging.project, recipe.output_dir, name=recipe.logging.name, group=recipe.logging.group,
-               tags=recipe.logging.tags)
+               tags=recipe.logging.tags, config=recipe.logging.config)
 
 
 def _finish_wandb() -> None:

@@ -81,6 +81,7 @@ class LoggingSection:
     tags: list[str] = field(default_factory=list, metadata={"help": "W&B tags."})
     name: str | None = field(default=None, metadata={"help": "W&B run name."})
     report_to: str = field(default="wandb", metadata={"help": "wandb (offline unless WANDB_API_KEY) or none."})
+    config: dict = field(default_factory=dict, metadata={"help": "Extra W&B config (a sweep puts its grid point here)."})
 
 
 @dataclass

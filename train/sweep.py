@@ -61,7 +61,8 @@ class Sweep:
             name = re.sub(r"[^A-Za-z0-9_.=-]", "", name)
             run_dir = self.output_dir / name
             overrides = [*self.overrides, *(f"{k}={_text(v)}" for k, v in point.items()),
-                         f"trainer.output_dir={run_dir}", f"logging.group={self.name}", f"logging.name={name}"]
+                         f"trainer.output_dir={run_dir}", f"logging.group={self.name}", f"logging.name={name}",
+                         f"logging.config={json.dumps({'sweep': self.name, **point})}"]
             out.append(Run(name, point, overrides, run_dir))
         return out
 
