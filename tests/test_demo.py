@@ -19,8 +19,10 @@ def demo_out(tmp_path_factory) -> Path:
 
 def test_quick_demo_writes_the_report_with_curves_and_probe(demo_out):
     html = (demo_out / "report" / "report.html").read_text()
-    assert html.count("data:image/png;base64,") >= 4  # pass@k curves, Cover@τ, histogram, probe over steps
-    assert "Boundary probe over training steps" in html
+    assert html.count("data:image/png;base64,") >= 5  # pass@k, Cover@τ, histogram, probe over steps, families
+    assert "Boundary probe over training steps" in html and "pass@k by problem family" in html
+    findings = (demo_out / "report" / "findings.txt").read_text()
+    assert "precedence problems (6)" in findings and "chain problems (2)" in findings
     labels = {line.split(",")[0] for line in (demo_out / "report" / "passk.csv").read_text().splitlines()[1:]}
     assert labels == {"base", "rl"}
     steps = [json.loads(line)["step"] for line in (demo_out / "rl" / "probe.jsonl").read_text().splitlines()]
@@ -67,3 +69,15 @@ def test_worked_solutions_follow_their_strategy():
     assert solution(e, "swapped", rng) == " 2 * 4 = 8. 8 + 3 = 11. The answer is \\boxed{11}."
     slipped = solution(e, "slip", rng)
     assert slipped.startswith(" 4 * 2 = 8. 3 + 8 = ") and ("{10}" in slipped or "{12}" in slipped)
+
+
+def test_subtraction_chains_are_right_only_left_to_right():
+    import random
+
+    from rlvr.demo.task import all_expressions, answer, family, is_chain, steps
+
+    chains = [e for e in all_expressions() if is_chain(e)]
+    rng = random.Random(0)
+    assert chains and all(family(e.id) == "chain" for e in chains)
+    assert all(steps(e, "left_to_right", rng)[1] == eval(e.text) == answer(e) for e in chains)  # noqa: S307
+    assert all(steps(e, "right_first", rng)[1] != answer(e) for e in chains)

@@ -96,14 +96,51 @@ def report(out: Path, progress: bool = True) -> Path:
     steps = [r["step"] for r in records]
     keys = [k for k in records[0]["metrics"]["heldout"] if k.startswith("pass@")]
     series = {key: [r["metrics"]["heldout"][key] for r in records] for key in (keys[0], keys[len(keys) // 2], keys[-1])}
-    extra = {"Boundary probe over training steps": steps_figure(steps, series, "held-out pass@k over GRPO steps")}
+    extra = {"Boundary probe over training steps": steps_figure(steps, series, "held-out pass@k over GRPO steps"),
+             "pass@k by problem family": family_figure(counts)}
     html = write_report(result, out / "report", extra_figures=extra,
                         case_studies=_case_studies([str(s) for s in stores], result))
     from rlvr.tracking import log_comparison
 
     log_comparison(result, "rlvr-demo", out)
-    (out / "report" / "findings.txt").write_text("\n".join(result.findings) + "\n")
+    (out / "report" / "findings.txt").write_text("\n".join(result.findings + family_findings(counts)) + "\n")
     return html
+
+
+def by_family(counts) -> dict[str, list]:
+    """Each model's counts split into the task's problem families (precedence, chain)."""
+    from rlvr.demo.task import family
+
+    out: dict[str, list] = {}
+    for c in counts:
+        for name in ("precedence", "chain"):
+            ids = [p for p in c.problems if family(p) == name]
+            if ids:
+                out.setdefault(name, []).append(c.subset(ids))
+    return out
+
+
+def family_figure(counts) -> bytes:
+    from dataclasses import replace
+
+    from rlvr.evaluate.plots import passk_figure
+    from rlvr.evaluate.stats import bootstrap_curve
+
+    curves = [replace(bootstrap_curve(c), label=f"{c.label} · {name}") for name, cs in by_family(counts).items() for c in cs]
+    return passk_figure(curves, title="pass@k by problem family")
+
+
+def family_findings(counts) -> list[str]:
+    from rlvr.evaluate.passk import mean_pass_at_k
+
+    lines = []
+    for name, (base, rl) in by_family(counts).items():
+        b, r = mean_pass_at_k(base.n, base.correct), mean_pass_at_k(rl.n, rl.correct)
+        k = len(b)
+        lines.append(f"{name} problems ({len(base.problems)}): pass@1 {b[0] * 100:.1f}% -> {r[0] * 100:.1f}%, "
+                     f"pass@{k} {b[-1] * 100:.1f}% -> {r[-1] * 100:.1f}%, solved at all {int((base.correct > 0).sum())} -> "
+                     f"{int((rl.correct > 0).sum())}.")
+    return lines
 
 
 def run_demo(cfg: DemoConfig) -> Path:

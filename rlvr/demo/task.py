@@ -1,4 +1,4 @@
-"""The demo's verifiable task: three one-digit numbers and two operators, e.g. "Compute 3 + 4 * 2.".
+"""The demo's verifiable task: three numbers from 1 to 5 and two operators, e.g. "Compute 3 + 4 * 2.".
 
 The base model learns from worked solutions written in several strategies, some of them wrong, so it
 samples many reasoning paths and solves a problem only sometimes:
@@ -7,6 +7,10 @@ samples many reasoning paths and solves a problem only sometimes:
 - swapped: the same steps with each step's operands swapped where that is allowed (right)
 - left-to-right: ignores precedence (wrong whenever a later `*` should have gone first)
 - slip: the right steps with one result off by one (wrong)
+
+Subtraction chains (`a - b - c`, `a - b + c`) are written mostly right to left (`right_first`, wrong there)
+and rarely left to right: the base solves them only by a rare path, which is where RL trained on
+precedence problems can shrink the boundary.
 """
 
 from __future__ import annotations
@@ -16,6 +20,9 @@ from dataclasses import dataclass
 
 OPS = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b}
 STRATEGIES = {"precedence": 0.35, "swapped": 0.15, "left_to_right": 0.35, "slip": 0.15}
+# Subtraction chains (a - b - c, a - b + c): the base mostly works right to left, which is wrong there, and
+# only rarely left to right: problems it can solve, but only with a rare path.
+CHAIN_STRATEGIES = {"right_first": 0.87, "left_to_right": 0.05, "slip": 0.08}
 
 
 @dataclass(frozen=True)
@@ -53,12 +60,12 @@ def _step(x: int, op: str, y: int, swap: bool = False) -> tuple[str, int]:
 def steps(e: Expression, strategy: str, rng: random.Random) -> tuple[list[str], int]:
     """The worked steps and the final value a strategy reaches."""
     swap = strategy == "swapped"
-    if strategy == "left_to_right" or e.op2 != "*" or e.op1 == "*":
-        s1, v1 = _step(e.a, e.op1, e.b, swap)
-        s2, v2 = _step(v1, e.op2, e.c, swap)
-    else:  # a op1 (b * c)
+    if strategy == "right_first" or (strategy != "left_to_right" and needs_precedence(e)):  # a op1 (b op2 c)
         s1, v1 = _step(e.b, e.op2, e.c, swap)
         s2, v2 = _step(e.a, e.op1, v1, swap)
+    else:  # (a op1 b) op2 c
+        s1, v1 = _step(e.a, e.op1, e.b, swap)
+        s2, v2 = _step(v1, e.op2, e.c, swap)
     if strategy == "slip":
         v2 += rng.choice((-1, 1))
         s2 = s2.rsplit("=", 1)[0] + f"= {v2}."
@@ -83,12 +90,27 @@ def needs_precedence(e: Expression) -> bool:
     return e.op2 == "*" and e.op1 != "*"
 
 
+def is_chain(e: Expression) -> bool:
+    """`a - b - c` and `a - b + c`: working right to left gives a wrong answer."""
+    return e.op1 == "-" and e.op2 in "+-"
+
+
+def family(problem_id: str) -> str:
+    """'precedence', 'chain' or 'other', from an Expression id such as '5-2*3'."""
+    a, op1, b, op2, c = problem_id
+    e = Expression(int(a), op1, int(b), op2, int(c))
+    return "precedence" if needs_precedence(e) else "chain" if is_chain(e) else "other"
+
+
 def split(seed: int, held_out: int) -> tuple[list[Expression], list[Expression]]:
-    """(train, held-out): held-out problems all need precedence (a later `*`), where strategies disagree."""
+    """(train, held-out). Two thirds of the held-out problems need precedence (the base solves them about
+    half the time), one third are subtraction chains (the base rarely takes the right path)."""
     rng = random.Random(seed)
     expressions = all_expressions()
     rng.shuffle(expressions)
-    held = [e for e in expressions if needs_precedence(e)][:held_out]
+    chains = held_out // 3
+    held = [e for e in expressions if needs_precedence(e)][:held_out - chains]
+    held += [e for e in expressions if is_chain(e)][:chains]
     chosen = set(held)
     return [e for e in expressions if e not in chosen], held
 
@@ -96,9 +118,12 @@ def split(seed: int, held_out: int) -> tuple[list[Expression], list[Expression]]
 def corpus(expressions: list[Expression], samples: int, seed: int) -> list[tuple[str, str]]:
     """(prompt problem, worked solution) pairs, strategies drawn with STRATEGIES' weights."""
     rng = random.Random(seed)
-    names, weights = list(STRATEGIES), list(STRATEGIES.values())
-    return [(problem_text(e), solution(e, rng.choices(names, weights)[0], rng))
-            for e in (rng.choice(expressions) for _ in range(samples))]
+    pairs = []
+    for _ in range(samples):
+        e = rng.choice(expressions)
+        mixture = CHAIN_STRATEGIES if is_chain(e) else STRATEGIES
+        pairs.append((problem_text(e), solution(e, rng.choices(list(mixture), list(mixture.values()))[0], rng)))
+    return pairs
 
 
 def rows(expressions: list[Expression]) -> list[dict]:
