@@ -81,3 +81,16 @@ def test_subtraction_chains_are_right_only_left_to_right():
     assert chains and all(family(e.id) == "chain" for e in chains)
     assert all(steps(e, "left_to_right", rng)[1] == eval(e.text) == answer(e) for e in chains)  # noqa: S307
     assert all(steps(e, "right_first", rng)[1] != answer(e) for e in chains)
+
+
+def test_a_second_quick_demo_reproduces_every_sample(demo_out, tmp_path):
+    """Deterministic under the seed: pretraining, GRPO and the probe's samples all come out the same."""
+    from rlvr.cli import main
+
+    again = tmp_path / "again"
+    assert main(["demo", "--quick", "--out", str(again), "--no-progress"]) == 0
+    probe = lambda out: [{k: v for k, v in json.loads(line).items() if k != "model"}  # noqa: E731
+                         for line in (out / "rl" / "probe.jsonl").read_text().splitlines()]
+    assert probe(again) == probe(demo_out)
+    texts = lambda out: (out / "rl" / "probe" / "heldout" / "step-4" / "samples.jsonl").read_text()  # noqa: E731
+    assert texts(again) == texts(demo_out)
