@@ -102,3 +102,21 @@ def test_ppo_with_lora_saves_the_adapter_and_the_value_head(task_dir, tmp_path):
     from safetensors.torch import load_file
 
     assert all("lora" in k for k in load_file(checkpoint / "adapter_model.safetensors"))
+
+
+def test_ppo_resume_restores_the_value_head(task_dir, tmp_path):
+    from rlvr.rewards import register_reward
+    from rlvr.train.build import build_trainer, train
+    from rlvr.train.recipe import load_recipe
+
+    register_reward("digit_share", lambda **kw: digit_share)  # a reward the random model earns, so values move
+    overrides = [f"model.path={task_dir / 'model'}", f"data.data_file={task_dir / 'train.jsonl'}",
+                 f"trainer.output_dir={tmp_path / 'run'}", "trainer.disable_tqdm=true", "trainer.learning_rate=1e-2",
+                 "rewards={digit_share: 1.0}"]
+    train(load_recipe(RECIPES / "ppo.yaml", overrides))
+    saved = torch.load(tmp_path / "run" / "checkpoint-2" / "value_head.pt")
+    fresh = build_trainer(load_recipe(RECIPES / "ppo.yaml", overrides))
+    head = fresh.accelerator.unwrap_model(fresh.model).v_head
+    assert not torch.equal(head.weight.detach(), saved["weight"])  # a new trainer starts from zeros
+    fresh._load_from_checkpoint(str(tmp_path / "run" / "checkpoint-2"))
+    assert torch.equal(head.weight.detach(), saved["weight"]) and torch.equal(head.bias.detach(), saved["bias"])

@@ -93,3 +93,21 @@ def test_detached_probe_watches_checkpoints(task_dir, tmp_path):
     assert [r["step"] for r in read_probe_log(run_dir)] == [0, 1, 2]
     assert main(["probe", "--watch", str(run_dir), "--once", "--no-progress"]) == 0
     assert len(read_probe_log(run_dir)) == 3  # nothing probed twice
+
+
+def test_watcher_logs_into_the_trainers_wandb_run(task_dir, tmp_path, monkeypatch):
+    from rlvr.train.build import train
+    from rlvr.train.probe import WANDB_RUN_FILE
+    from rlvr.train.recipe import load_recipe
+    from rlvr.train.watch import watch
+
+    monkeypatch.setenv("WANDB_MODE", "offline")
+    run_dir = tmp_path / "run"
+    train(load_recipe(RECIPES / "grpo.yaml", overrides(task_dir, run_dir, "probe.mode=detached",
+                                                        "logging.report_to=wandb")))
+    run_id = json.loads((run_dir / WANDB_RUN_FILE).read_text())["id"]
+    watch(run_dir, progress=False)
+    files = sorted(run_dir.glob(f"wandb/offline-run-*-{run_id}*/*.wandb"))  # "-1" when both start in one second
+    assert len(files) == 2  # the trainer's and the watcher's, one run id: `wandb sync` merges them
+    rows = [row for row in history(files[-1]) if "probe/probe/pass@1" in row]
+    assert sorted(row["train/global_step"] for row in rows) == [0, 1, 2]
