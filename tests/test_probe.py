@@ -111,3 +111,25 @@ def test_watcher_logs_into_the_trainers_wandb_run(task_dir, tmp_path, monkeypatc
     assert len(files) == 2  # the trainer's and the watcher's, one run id: `wandb sync` merges them
     rows = [row for row in history(files[-1]) if "probe/probe/pass@1" in row]
     assert sorted(row["train/global_step"] for row in rows) == [0, 1, 2]
+
+
+def test_switching_the_probe_on_does_not_change_training(task_dir, tmp_path):
+    """The probe samples with its own seeds; the trainer's random streams must not notice."""
+    import torch
+    from safetensors.torch import load_file
+    from test_ppo import digit_share
+
+    from rlvr.rewards import register_reward
+    from rlvr.train.build import train
+    from rlvr.train.recipe import load_recipe
+
+    register_reward("digit_share", lambda **kw: digit_share)  # a reward the random model earns: weights move
+    finals = []
+    for enabled in ("true", "false"):
+        run_dir = tmp_path / enabled
+        train(load_recipe(RECIPES / "grpo.yaml", overrides(task_dir, run_dir, f"probe.enabled={enabled}",
+                                                            "rewards={digit_share: 1.0}", "trainer.learning_rate=1e-2")))
+        finals.append(load_file(run_dir / "final" / "model.safetensors"))
+    start = load_file(task_dir / "model" / "model.safetensors")
+    assert not torch.equal(finals[0]["model.embed_tokens.weight"], start["model.embed_tokens.weight"])
+    assert finals[0].keys() == finals[1].keys() and all(torch.equal(finals[0][k], finals[1][k]) for k in finals[0])
