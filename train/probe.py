@@ -59,6 +59,11 @@ def read_probe_log(run_dir: str | Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
+def probe_history(run_dir: str | Path) -> list[dict]:
+    """The probe log by step, one record per step (a step probed again keeps its last record)."""
+    return sorted({r["step"]: r for r in read_probe_log(run_dir)}.values(), key=lambda r: r["step"])
+
+
 def eval_config(recipe: Recipe, step: int, model_path: str, name: str, data: dict, progress: bool = True):
     from rlvr.evaluate.runner import EvalConfig
 
@@ -114,24 +119,28 @@ def wandb_payload(record: dict) -> dict:
     return payload
 
 
-def draw_probe(run_dir: str | Path) -> list[Path]:
-    """RUN_DIR/probe.png (and probe-<dataset>.png with several datasets): pass@1 and pass@k over steps."""
+def steps_png(records: list[dict], name: str, title: str) -> bytes:
+    """pass@1, a middle k and the largest k of one probe dataset over steps."""
     from rlvr.evaluate.plots import steps_figure
 
+    rows = [r for r in records if name in r["metrics"]]
+    keys = [k for k in rows[-1]["metrics"][name] if k.startswith("pass@")]
+    shown = sorted({keys[0], keys[len(keys) // 2], keys[-1]}, key=lambda k: int(k[5:]))
+    series = {key: [r["metrics"][name][key] for r in rows] for key in shown}
+    return steps_figure([r["step"] for r in rows], series, title)
+
+
+def draw_probe(run_dir: str | Path) -> list[Path]:
+    """RUN_DIR/probe.png (and probe-<dataset>.png with several datasets): pass@1 and pass@k over steps."""
     run_dir = Path(run_dir)
-    records = sorted({r["step"]: r for r in read_probe_log(run_dir)}.values(), key=lambda r: r["step"])
+    records = probe_history(run_dir)
     if not records:
         return []
     names = list(records[-1]["metrics"])
     written = []
     for name in names:
-        rows = [r for r in records if name in r["metrics"]]
-        keys = [k for k in rows[-1]["metrics"][name] if k.startswith("pass@")]
-        shown = sorted({keys[0], *keys[len(keys) // 2: len(keys) // 2 + 1], keys[-1]}, key=lambda k: int(k[5:]))
-        series = {key: [r["metrics"][name][key] for r in rows] for key in shown}
-        png = steps_figure([r["step"] for r in rows], series, f"boundary probe: {name}")
         path = run_dir / ("probe.png" if len(names) == 1 else f"probe-{name}.png")
-        path.write_bytes(png)
+        path.write_bytes(steps_png(records, name, f"boundary probe: {name}"))
         written.append(path)
     return written
 

@@ -61,5 +61,5 @@ class BoundaryProbeCallback(TrainerCallback):
         except ImportError:
             return
         if wandb.run is not None:
-            info = {"id": wandb.run.id, "project": wandb.run.project, "dir": str(Path(wandb.run.dir).parent.parent)}
+            info = {"id": wandb.run.id, "project": wandb.run.project}
             (self.recipe.output_dir / WANDB_RUN_FILE).write_text(json.dumps(info))

@@ -100,7 +100,9 @@ class Recipe:
         return Path(self.trainer.get("output_dir", "runs/rlvr"))
 
 
-CONFIG_CLASS_NAMES = {"ppo": "PPOConfig", "rloo": "RLOOConfig", "sft": "SFTConfig"}
+# (module, class) of each algorithm's trainer config; the presets use GRPO's, PPO GRPO's plus value fields.
+CONFIG_CLASSES = {"ppo": ("rlvr.train.ppo", "PPOConfig"), "rloo": ("trl", "RLOOConfig"), "sft": ("trl", "SFTConfig")}
+GRPO_CONFIG = ("trl", "GRPOConfig")
 SECTIONS = {"model": ModelSection, "data": DataSection, "probe": ProbeSection, "logging": LoggingSection}
 TOP_KEYS = ("model", "data", "algorithm", "trainer", "rewards", "probe", "logging")
 
@@ -127,22 +129,11 @@ def _build(cls, values: dict | None, where: str):
 
 
 def trainer_config_class(algorithm: str):
-    """TRL's config class for an algorithm; the presets use GRPO's, PPO GRPO's plus value-model fields."""
-    if algorithm == "ppo":
-        from rlvr.train.ppo import PPOConfig
+    """The config class for an algorithm (imports trl; validation reads field names without it)."""
+    import importlib
 
-        return PPOConfig
-    if algorithm == "rloo":
-        from trl import RLOOConfig
-
-        return RLOOConfig
-    if algorithm == "sft":
-        from trl import SFTConfig
-
-        return SFTConfig
-    from trl import GRPOConfig
-
-    return GRPOConfig
+    module, name = CONFIG_CLASSES.get(algorithm, GRPO_CONFIG)
+    return getattr(importlib.import_module(module), name)
 
 
 def _set_dotted(raw: dict, dotted: str, value) -> None:
@@ -189,7 +180,7 @@ def validate(raw: dict, source: str = "") -> Recipe:
     if not (data.dataset or data.data_file):
         raise RecipeError("data needs dataset (a benchmark name) or data_file")
     trainer = dict(raw.get("trainer") or {})
-    class_name = CONFIG_CLASS_NAMES.get(algorithm, "GRPOConfig")
+    class_name = CONFIG_CLASSES.get(algorithm, GRPO_CONFIG)[1]
     valid = config_fields(class_name, lambda: trainer_config_class(algorithm))
     for key in trainer:
         if key not in valid:

@@ -6,14 +6,14 @@ import base64
 import html
 from pathlib import Path
 
-from rlvr.train.probe import read_probe_log
+from rlvr.train.probe import probe_history
 
 
 def collect(runs) -> dict[str, list[dict]]:
     """Run name -> its probe records by step (runs without a probe log are left out)."""
     out = {}
     for run in runs:
-        records = sorted({r["step"]: r for r in read_probe_log(run.output_dir)}.values(), key=lambda r: r["step"])
+        records = probe_history(run.output_dir)
         if records:
             out[run.name] = records
     return out

@@ -44,10 +44,10 @@ def watch(run_dir: str | Path, once: bool = False, interval: float = 30.0, progr
 
     run_dir = Path(run_dir)
     recipe_file = run_dir / RUN_RECIPE
-    deadline_note = "start training with probe.mode=detached (or any probe setting) so the run writes it"
+    hint = "start training with probe.mode=detached (or any probe setting) so the run writes it"
     while not recipe_file.exists():
         if once:
-            raise FileNotFoundError(f"{recipe_file} does not exist; {deadline_note}")
+            raise FileNotFoundError(f"{recipe_file} does not exist; {hint}")
         time.sleep(interval)
     recipe = load_recipe(recipe_file, [f"trainer.output_dir={run_dir}"])
     run = _wandb_run(run_dir, recipe)

@@ -79,24 +79,20 @@ def recipe_for(out: Path, scale: Scale, seed: int, train_file: Path, held_file: 
     }
 
 
-def report(out: Path, progress: bool = True) -> Path:
+def report(out: Path) -> Path:
     """Base (probe step 0) against the final RL checkpoint at n samples, plus the probe over steps."""
     from rlvr.evaluate.cli_compare import _case_studies
-    from rlvr.evaluate.plots import steps_figure
     from rlvr.evaluate.report import compare, write_report
     from rlvr.evaluate.store import SampleStore
-    from rlvr.train.probe import read_probe_log
+    from rlvr.train.probe import probe_history, steps_png
 
     probe_dir = out / "rl" / "probe" / "heldout"
-    records = sorted(read_probe_log(out / "rl"), key=lambda r: r["step"])
+    records = probe_history(out / "rl")
     last = records[-1]["step"]
     stores = [probe_dir / "step-0", probe_dir / f"step-{last}"]
     counts = [SampleStore.open_existing(stores[0]).counts("base"), SampleStore.open_existing(stores[1]).counts("rl")]
     result = compare(counts)
-    steps = [r["step"] for r in records]
-    keys = [k for k in records[0]["metrics"]["heldout"] if k.startswith("pass@")]
-    series = {key: [r["metrics"]["heldout"][key] for r in records] for key in (keys[0], keys[len(keys) // 2], keys[-1])}
-    extra = {"Boundary probe over training steps": steps_figure(steps, series, "held-out pass@k over GRPO steps"),
+    extra = {"Boundary probe over training steps": steps_png(records, "heldout", "held-out pass@k over GRPO steps"),
              "pass@k by problem family": family_figure(counts)}
     html = write_report(result, out / "report", extra_figures=extra,
                         case_studies=_case_studies([str(s) for s in stores], result))
@@ -166,7 +162,7 @@ def run_demo(cfg: DemoConfig) -> Path:
     if not (out / "rl" / "final").exists():
         train(validate(raw, str(out / "recipe.yaml")))
     print("[demo] 4/4 compare base and RL", flush=True)
-    html = report(out, cfg.progress)
+    html = report(out)
     for line in (out / "report" / "findings.txt").read_text().splitlines():
         print(f"  {line}")
     print(f"[demo] done in {time.perf_counter() - started:.0f}s: {html}", flush=True)
