@@ -6,17 +6,34 @@ import logging
 import signal
 
 
-def _verify(gold: str, pred: str) -> bool:
-    from math_verify import ExprExtractionConfig, LatexExtractionConfig, parse, verify
+def _parse(answer: str):
+    from math_verify import ExprExtractionConfig, LatexExtractionConfig, parse
 
-    # Both sides wrapped in $...$: bare text lets math-verify's expression parser take the last number
-    # of an equation (its known false positive "3*x-1*y+13=0" == "3x+4y+14=0").
+    # Wrapped in $...$: bare text lets math-verify's expression parser take the last number of an
+    # equation (its known false positive "3*x-1*y+13=0" == "3x+4y+14=0"). The bare text is read only
+    # when the wrapped one yields no expression (a matrix in parentheses, say).
     config = [LatexExtractionConfig(), ExprExtractionConfig()]
-    gold_parsed = parse(f"${gold}$", extraction_config=config, parsing_timeout=None)
-    pred_parsed = parse(f"${pred}$", extraction_config=config, parsing_timeout=None)
-    if not gold_parsed or not pred_parsed:
-        return False
-    return bool(verify(gold_parsed, pred_parsed, timeout_seconds=None))
+    parsed = parse(f"${answer}$", extraction_config=config, parsing_timeout=None)
+    if not any(not isinstance(p, str) for p in parsed):
+        parsed = parse(answer, extraction_config=config, parsing_timeout=None) or parsed
+    return parsed
+
+
+def _equal(gold: str, pred: str) -> bool:
+    from math_verify import verify
+
+    gold_parsed, pred_parsed = _parse(gold), _parse(pred)
+    return bool(gold_parsed and pred_parsed and verify(gold_parsed, pred_parsed, timeout_seconds=None))
+
+
+def _verify(gold: str, pred: str) -> bool:
+    """As written first; then the normalised forms, which can only add a match."""
+    from rlvr.rewards.math_normalize import second_chance
+
+    if _equal(gold, pred):
+        return True
+    normalized = second_chance(gold, pred)
+    return normalized is not None and _equal(*normalized)
 
 
 def main() -> None:

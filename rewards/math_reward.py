@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
+import math
 import re
 
-from rlvr.rewards.math_extract import MODES, extract_answer
-from rlvr.rewards.math_normalize import normalize_answer
+from rlvr.rewards.math_extract import MODES, extract_answer, extract_gold
+from rlvr.rewards.math_normalize import same_text
 from rlvr.rewards.math_pool import shared_pool
 from rlvr.rewards.verdict import CORRECT, NO_ANSWER, TIMEOUT, WRONG, Grade, completion_text
 
 # Values no verifier can compute in time: numeric power towers of 4+ levels, factorials of 5+ digits.
 _TOWER_RE = re.compile(r"\d+\s*\^\s*\{?\s*\d+\s*\^\s*\{?\s*\d+\s*\^")
 _HUGE_FACTORIAL_RE = re.compile(r"\d{5,}\s*!")
+
+
+def _gold_text(answer, index: int) -> str:
+    """The gold answer as a string; a missing one is a data error, never an answer that can match."""
+    missing = answer is None or (isinstance(answer, float) and math.isnan(answer))
+    text = "" if missing else str(answer).strip()
+    if missing or not text or text.lower() in ("none", "nan", "null"):
+        raise ValueError(
+            f"gold answer #{index} is {answer!r}: every problem needs a non-empty `answer`; "
+            "fix or drop that row of the dataset"
+        )
+    return extract_gold(text)
 
 
 class MathReward:
@@ -37,8 +50,8 @@ class MathReward:
     def grade(self, completions: list, answer: list) -> list[Grade]:
         if len(completions) != len(answer):
             raise ValueError(f"{len(completions)} completions but {len(answer)} answers")
+        golds = [_gold_text(a, i) for i, a in enumerate(answer)]
         extracted = [extract_answer(completion_text(c), self.mode) for c in completions]
-        golds = [str(a) for a in answer]
         todo: dict[tuple[str, str], None] = {}
         for gold, pred in zip(golds, extracted):
             if pred is not None and (gold, pred) not in self._cache:
@@ -49,8 +62,7 @@ class MathReward:
                     self._cache[(gold, pred)] = verdict
         if todo:
             pairs = list(todo)
-            normalized = [(normalize_answer(g), normalize_answer(p)) for g, p in pairs]
-            outcomes = shared_pool(self.workers, self.timeout).run(normalized)
+            outcomes = shared_pool(self.workers, self.timeout).run(pairs)
             for pair, outcome in zip(pairs, outcomes):
                 self._cache[pair] = {True: CORRECT, False: WRONG}.get(outcome, outcome)  # type: ignore[arg-type]
                 if outcome == TIMEOUT:
@@ -63,7 +75,7 @@ class MathReward:
     def _fast_verdict(self, gold: str, pred: str) -> str | None:
         """Settle cases without a worker: the same canonical string; an answer that already hung a worker
         in this evaluation or whose value is astronomically expensive (verdict `timeout`, counted wrong)."""
-        if normalize_answer(gold, keep_percent=False) == normalize_answer(pred, keep_percent=False):
+        if same_text(gold, pred):
             return CORRECT
         if pred in self._hung or _TOWER_RE.search(pred) or _HUGE_FACTORIAL_RE.search(pred):
             return TIMEOUT

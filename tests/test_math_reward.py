@@ -115,11 +115,17 @@ def test_boxed_extraction_handles_nested_braces_and_fbox():
     ("text", "lenient", "strict"),
     [
         (r"so \boxed{12}", "12", "12"),
-        ("Thus, the answer is 42.", "42", None),
-        ("The answer is: $\\frac{1}{2}$\n", "\\frac{1}{2}", None),
-        ("Natalia sold 48 clips.\n#### 72", "72", None),
-        ("Final Answer: The final answer is $7$. I hope it is correct.", "7", None),
+        # an answer the text declares is read in both modes; a number in passing only by lenient
+        ("Thus, the answer is 42.", "42", "42"),
+        ("The answer is: $\\frac{1}{2}$\n", "\\frac{1}{2}", "\\frac{1}{2}"),
+        ("Natalia sold 48 clips.\n#### 72", "72", "72"),
+        ("Final Answer: The final answer is $7$. I hope it is correct.", "7", "7"),
         ("I computed 3 then 5 and finally 8", "8", None),
+        # a formula is read whole, never a digit out of it
+        ("so $x = \\frac{2}{3}$ of the cake", "x = \\frac{2}{3}", "x = \\frac{2}{3}"),
+        ("We get $10^3$ here", "10^3", "10^3"),
+        # the rightmost of the last formula and the last number outside formulas
+        ("With $d = 3$ there are 12 such sequences.", "12", "d = 3"),
         ("no numbers here", None, None),
         ("", None, None),
     ],
@@ -138,14 +144,17 @@ def test_strict_mode_does_not_credit_unboxed_guesses():
 
 
 def test_normalisation_forms():
-    assert normalize_answer(r"\left( 1, 2 \right)") == "(1,2)"
+    assert normalize_answer(r"\left( 1, 2 \right)") == "( 1, 2 )"
     assert normalize_answer(r"\dfrac{3}{4}") == r"\frac{3}{4}"
     assert normalize_answer(r"12\text{ inches}") == "12"
     assert normalize_answer("1,234") == "1234"
     assert normalize_answer("(1,234)") == "(1,234)"
     assert normalize_answer(r"45^\circ") == "45"
     assert normalize_answer("x = 3") == "3"
-    assert normalize_answer(r"50\%", keep_percent=False) == "50"
+    assert normalize_answer(r"50\%") == "50"
+    assert normalize_answer("28 pct") == normalize_answer("28 percent") == "28"
+    assert normalize_answer("32, 349") == "32, 349"  # a list, not a thousands separator
+    assert normalize_answer(r"(5, 8) \quad \text{and} \quad (8, 5)") == "(5, 8), (8, 5)"
 
 
 def test_trl_signature_with_conversational_completions(grader):
