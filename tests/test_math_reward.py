@@ -217,3 +217,33 @@ def test_identical_pairs_are_verified_once():
     grader = MathReward()
     grader.grade(["\\boxed{\\frac{2}{4}}"] * 50 + ["\\boxed{0.25}"] * 50, ["0.5"] * 100)
     assert len(grader._cache) == 2
+
+
+def test_unicode_minus_and_full_width_digits(grader):
+    texts = ["so we get \u22125", "so we get \u22125", "\\boxed{\uff11\uff12}", "\\boxed{\u22121/2}"]
+    golds = ["5", "-5", "12", "-0.5"]
+    assert [g.correct for g in grader.grade(texts, golds)] == [False, True, True, True]
+
+
+@pytest.mark.parametrize("gold", [None, float("nan"), "", "  ", "None"])
+def test_missing_gold_is_an_error_not_an_answer(grader, gold):
+    with pytest.raises(ValueError, match="gold answer #1"):
+        grader.grade(["\\boxed{1}", "\\boxed{None}"], ["1", gold])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1 " * 500_000 + "\\boxed{7}",  # a megabyte of text
+        "\\boxed{" + " " * 30_000,  # an unclosed box of spaces
+        "the answer is 1 " * 8_000 + "$",  # answer statements with no end
+        "$" + "x+" * 100_000 + "$",  # one enormous formula
+        "\\boxed{" * 5_000 + "}" * 5_000,  # boxes nested 5,000 deep
+    ],
+)
+def test_degenerate_completions_are_graded_within_the_timeout(text):
+    grader = MathReward(timeout=2.0)
+    grader.grade(["\\boxed{1}"], ["1"])  # warm the workers
+    start = time.monotonic()
+    grade = grader.grade([text], ["7"])[0]
+    assert time.monotonic() - start < 2.0 + 3.0, grade

@@ -111,7 +111,7 @@ def test_strict_misses_only_numbers_written_in_passing(verdicts):
     for case in misses:
         assert case["expected"] == 1, case["case"]
         lenient, strict = extract_answer(case["response"], "lenient"), extract_answer(case["response"], "strict")
-        assert lenient != strict and re.fullmatch(r"-?[\d,. ]+", lenient or ""), case["case"]
+        assert lenient != strict and re.fullmatch(r"-?[\d,. /]+", lenient or ""), case["case"]
 
 
 def test_normalisation_only_adds_matches():
