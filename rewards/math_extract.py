@@ -64,7 +64,7 @@ def _boxes(text: str) -> list[tuple[int, int, str]]:
         return []
     found: list[tuple[int, int, str]] = []
     stack: list[int] = []
-    i, size = 0, len(text)
+    i, size = min(openings), len(text)  # braces before the first box cannot close one
     while i < size:
         ch = text[i]
         if ch == "\\":
