@@ -1,5 +1,11 @@
 """The code grader: a completion's program against unit tests, run in the sandbox.
 
+A program passes check-style tests only when the test harness, a separate sandboxed process the program
+cannot reach, ran them to the end (`sandbox.run_tests`). Failure statuses in `Grade.extra["status"]`:
+failed, runtime_error, timeout, memory_limit, output_limit, exited_early (the program ended its process
+or raised SystemExit/KeyboardInterrupt), tampered (it returned something other than plain data),
+test_error and sandbox_error (the grader's fault, verdict `error`).
+
 Tests come in three kinds: HumanEval-style check code (`def check(candidate): ...` plus an entry point),
 a script of asserts (MBPP style: check code with no entry point), and stdin/stdout cases
 (LiveCodeBench/APPS style, a list of {input, output}).
@@ -23,6 +29,7 @@ _FENCE_RE = re.compile(r"```(?:python|py|Python3?|python3)?[^\n]*\n(.*?)```", re
 _STATUS_TO_VERDICT = {
     sandbox.TIMEOUT: TIMEOUT,
     sandbox.SANDBOX_ERROR: ERROR,
+    "test_error": ERROR,
     sandbox.RUNTIME_ERROR: WRONG,
     sandbox.MEMORY_LIMIT: WRONG,
     sandbox.OUTPUT_LIMIT: WRONG,
@@ -105,12 +112,12 @@ class CodeReward:
     def _run_tests(self, program: str, tests, entry_point: str | None, slot: int) -> Grade:
         if isinstance(tests, str):
             # HumanEval: check(candidate) called on the entry point; MBPP-style: a script of asserts.
-            call = f"check({entry_point})\n" if entry_point else ""
-            source = f"{program}\n\n{tests}\n\n{call}"
-            result = sandbox.run_python(source, "", self.limits, slot)
-            if result.status == sandbox.OK:
+            # The tests run in a harness process of their own; passing means the harness says so.
+            run = sandbox.run_tests(program, tests, entry_point, self.limits, slot)
+            if run.status == PASSED:
                 return Grade(CORRECT, program, PASSED, {"status": PASSED})
-            return self._failure(program, result, "check")
+            verdict = _STATUS_TO_VERDICT.get(run.status, WRONG)
+            return Grade(verdict, program, f"{run.status}: {run.detail}"[:300], {"status": run.status})
         for index, case in enumerate(tests):
             result = sandbox.run_python(program, str(case["input"]), self.limits, slot)
             if result.status != sandbox.OK:

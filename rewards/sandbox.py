@@ -10,8 +10,10 @@ are root, an unprivileged uid of its own (so process limits bind and the caller'
 from __future__ import annotations
 
 import functools
+import json
 import os
 import resource
+import secrets
 import selectors
 import shutil
 import signal
@@ -30,6 +32,8 @@ OUTPUT_LIMIT = "output_limit"
 SANDBOX_ERROR = "sandbox_error"
 
 _SANDBOX_UID_BASE = 61000
+_HARNESS_UID_OFFSET = 1000  # the test harness of slot s runs as 62000 + s, apart from the program's uid
+_HERE = os.path.dirname(os.path.abspath(__file__))
 _SYSTEM_DIRS = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin")
 
 
@@ -113,7 +117,8 @@ def isolation_mode() -> str:
 
 
 def _drop_privileges_fn(slot: int, limits: SandboxLimits | None):
-    """preexec_fn for the child: limits first, then (as root) a uid of the slot's own."""
+    """preexec_fn for the child: limits first, then (as root) a uid of the slot's own (`slot` may carry
+    the harness offset)."""
 
     def apply() -> None:
         os.setsid()
@@ -247,3 +252,139 @@ def _classify(status, returncode, out: bytes, err: bytes, seconds: float, mode: 
         else:
             status = RUNTIME_ERROR
     return RunResult(status, returncode, stdout, stderr, seconds)
+
+
+@dataclass
+class TestRun:
+    """What the test harness reported: `status` is passed, failed, runtime_error, memory_limit,
+    exited_early, tampered, test_error, or the sandbox's timeout, output_limit, sandbox_error."""
+
+    status: str
+    detail: str
+    seconds: float
+
+
+def _script(name: str) -> str:
+    with open(os.path.join(_HERE, "_plain_values.py")) as f:
+        values = f.read()
+    with open(os.path.join(_HERE, name)) as f:
+        return values + "\n" + f.read()
+
+
+def _prepare(files: dict[str, str], uid_slot: int) -> str:
+    workdir = tempfile.mkdtemp(prefix="rlvr-sandbox-")
+    for name, text in files.items():
+        with open(os.path.join(workdir, name), "w") as f:
+            f.write(text)
+    if os.geteuid() == 0:
+        uid = _SANDBOX_UID_BASE + uid_slot
+        for path in [workdir] + [os.path.join(workdir, n) for n in files]:
+            os.chown(path, uid, uid)
+    return workdir
+
+
+def _command(mode: str, workdir: str, python: str, args: list[str]) -> tuple[list[str], dict[str, str]]:
+    if mode == "bwrap":
+        return _bwrap_prefix(workdir, python) + [python, *args], {}
+    cmd = [python, *args]
+    if mode == "unshare":
+        cmd = ["unshare", "--user", "--net", "--pid", "--fork", "--kill-child"] + cmd
+    return cmd, {"PATH": "/usr/bin:/bin", "HOME": workdir, "PYTHONDONTWRITEBYTECODE": "1"}
+
+
+def run_tests(program: str, tests: str, entry_point: str | None = None, limits: SandboxLimits | None = None,
+              slot: int = 0) -> TestRun:
+    """Run check-style `tests` against `program`, each in a sandbox of its own.
+
+    The program never shares a process with the tests: the harness calls its functions over a pipe and
+    receives plain data back. Only the harness can print the run's nonce, and it prints it with a
+    status only after the tests ran to their end, so no exit code, exit hook, thread or
+    equal-to-everything object of the program's can fake a pass.
+    """
+    limits = limits or SandboxLimits()
+    mode = isolation_mode()
+    python = _interpreter()
+    nonce = secrets.token_hex(16)
+    start = time.monotonic()
+    to_program = os.pipe()
+    from_program = os.pipe()
+    program_dir = _prepare({"solution.py": program, "main.py": _script("_code_candidate.py")}, slot)
+    harness_dir = _prepare(
+        {"tests.py": tests, "main.py": _script("_code_harness.py"),
+         "meta.json": json.dumps({"nonce": nonce, "entry_point": entry_point,
+                                  "to_program": to_program[1], "from_program": from_program[0]})},
+        slot + _HARNESS_UID_OFFSET,
+    )
+    program_proc = harness = None
+    try:
+        cmd, env = _command(mode, program_dir, python, ["-I", "main.py", str(to_program[0]), str(from_program[1])])
+        output_path = os.path.join(program_dir, "output.txt")
+        try:
+            with open(output_path, "wb") as output:  # what the program prints: counted, never parsed
+                program_proc = subprocess.Popen(
+                    cmd, stdin=subprocess.DEVNULL, stdout=output, stderr=output,
+                    cwd=program_dir, env=env, preexec_fn=_drop_privileges_fn(slot, limits),
+                    pass_fds=(to_program[0], from_program[1]),
+                )
+            cmd, env = _command(mode, harness_dir, python, ["-I", "-S", "main.py"])
+            harness = subprocess.Popen(
+                cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=harness_dir,
+                env=env, preexec_fn=_drop_privileges_fn(slot + _HARNESS_UID_OFFSET, limits),
+                pass_fds=(to_program[1], from_program[0]),
+            )
+        except OSError as exc:
+            return TestRun(SANDBOX_ERROR, str(exc), time.monotonic() - start)
+        finally:
+            for fd in (*to_program, *from_program):
+                os.close(fd)
+        status, out, err = _collect(harness, limits, start)
+        try:  # how the program ended counts only if it ended by itself (an EOF the harness saw)
+            program_code = program_proc.wait(timeout=0.5) if status is None else None
+        except subprocess.TimeoutExpired:
+            program_code = None
+        _kill_group(program_proc)
+        program_proc.wait()
+        if os.path.getsize(output_path) > limits.max_output_bytes:
+            return TestRun(OUTPUT_LIMIT, "the program printed more than the output cap", time.monotonic() - start)
+        return _test_verdict(status, out, err, nonce, program_code, time.monotonic() - start)
+    finally:
+        for proc in (program_proc, harness):
+            if proc is not None and proc.poll() is None:
+                _kill_group(proc)
+                proc.wait()
+        if mode != "bwrap":
+            _kill_everything_of(slot)
+            _kill_everything_of(slot + _HARNESS_UID_OFFSET)
+        shutil.rmtree(program_dir, ignore_errors=True)
+        shutil.rmtree(harness_dir, ignore_errors=True)
+
+
+def _signal_of(returncode: int | None) -> int | None:
+    """The signal that ended a process, directly (negative code) or through bwrap (128 + signal)."""
+    if returncode is None:
+        return None
+    if returncode < 0:
+        return -returncode
+    return returncode - 128 if returncode > 128 else None
+
+
+def _test_verdict(status, out: bytes, err: bytes, nonce: str, program_code, seconds: float) -> TestRun:
+    if status is not None:  # the harness overran the wall clock or the output cap
+        return TestRun(status, "", seconds)
+    for line in out.decode("utf-8", "replace").splitlines():
+        token, _, rest = line.partition(" ")
+        if token == nonce:
+            verdict, _, detail = rest.partition(" ")
+            try:
+                detail = json.loads(detail)
+            except ValueError:
+                pass
+            if verdict == "exited_early":
+                signum = _signal_of(program_code)
+                if signum == signal.SIGXCPU:
+                    return TestRun(TIMEOUT, "CPU time limit", seconds)
+                if signum is not None:
+                    return TestRun(RUNTIME_ERROR, f"killed by signal {signum}", seconds)
+            return TestRun(verdict, str(detail), seconds)
+    tail = err.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
+    return TestRun(SANDBOX_ERROR, f"the test harness stopped without a verdict: {tail[0][:200]}", seconds)

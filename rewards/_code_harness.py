@@ -1,0 +1,131 @@
+# ruff: noqa: F821 - runs with _plain_values.py prepended (see sandbox.run_tests)
+"""Test side of the code grader: runs the tests, calling the program in the other sandbox.
+
+Appended to _plain_values.py's source and run in a sandbox of its own, with a different uid and pid
+namespace from the program's, so the program can neither reach the tests nor write this process's
+output. It prints one line, `<nonce> <status> <detail>`, only after the tests ran to their end. Status:
+passed, failed (an assert failed), runtime_error, memory_limit, exited_early (the program ended its
+process or raised SystemExit/KeyboardInterrupt), tampered (it returned something that is not plain data,
+or broke the protocol), test_error (the tests themselves need what this harness cannot pass).
+"""
+
+import builtins as _builtins
+import json as _json
+import os as _os
+import sys as _sys
+
+
+class _Finished(BaseException):
+    def __init__(self, status, detail=""):
+        super().__init__(status)
+        self.status, self.detail = status, detail
+
+
+class CandidateError(Exception):
+    """An exception the program raised that is not a built-in one."""
+
+
+class _Link:
+    def __init__(self, to_fd, from_fd):
+        self.writer = _os.fdopen(to_fd, "w")
+        self.reader = _os.fdopen(from_fd, "r")
+
+    def receive(self):
+        line = self.reader.readline(64 << 20)
+        if not line:
+            raise _Finished("exited_early", "the program's process ended before the tests did")
+        try:
+            message = loads(line)
+        except ValueError:
+            raise _Finished("tampered", "the program wrote something other than an answer") from None
+        if type(message) is not dict or len(message) == 0:
+            raise _Finished("tampered", "the program wrote something other than an answer")
+        return message
+
+    def call(self, name, args, kwargs):
+        try:
+            request = {"call": name, "args": encode_value(list(args)), "kwargs": encode_value(dict(kwargs))}
+        except NotPlain as exc:
+            raise _Finished("test_error", f"the tests pass a {exc}, which cannot cross to the program") from None
+        try:
+            self.writer.write(dumps(request))
+            self.writer.flush()
+        except (BrokenPipeError, OSError):
+            raise _Finished("exited_early", "the program's process ended before the tests did") from None
+        reply = self.receive()
+        if "ok" in reply:
+            try:
+                return decode_value(reply["ok"])
+            except (NotPlain, TypeError, ValueError) as exc:
+                raise _Finished("tampered", f"the program returned a malformed value ({exc})") from None
+        if "not_plain" in reply:
+            raise _Finished("tampered", "{} returned a {}, not plain data".format(name, reply["not_plain"]))
+        if "raised" in reply:
+            kind = str(reply["raised"])
+            if kind in ("SystemExit", "KeyboardInterrupt", "GeneratorExit"):
+                raise _Finished("exited_early", f"{name} raised {kind}")
+            if kind == "MemoryError":
+                raise _Finished("memory_limit", f"{name} ran out of memory")
+            error = getattr(_builtins, kind, None)
+            if not (isinstance(error, type) and issubclass(error, Exception)):
+                error = CandidateError
+            exc = error(str(reply.get("message", "")))
+            exc.from_program = "{}: {}".format(kind, reply.get("message", ""))
+            raise exc
+        raise _Finished("tampered", "the program wrote something other than an answer")
+
+
+def _proxy(link, name):
+    def call(*args, **kwargs):
+        return link.call(name, args, kwargs)
+
+    call.__name__ = name
+    return call
+
+
+def _run(meta):
+    link = _Link(meta["to_program"], meta["from_program"])
+    first = link.receive()
+    if "load_error" in first:
+        kind = first["load_error"]
+        if kind in ("SystemExit", "KeyboardInterrupt"):
+            raise _Finished("exited_early", f"the program raised {kind} while loading")
+        if kind == "MemoryError":
+            raise _Finished("memory_limit", "the program ran out of memory while loading")
+        raise _Finished("runtime_error", "{}: {}".format(kind, first.get("message", "")))
+    if type(first.get("ready")) is not list:
+        raise _Finished("tampered", "the program wrote something other than an answer")
+    namespace = {"__name__": "__main__"}
+    for name in first["ready"]:
+        if type(name) is str and name.isidentifier():
+            namespace[name] = _proxy(link, name)
+    with open("tests.py") as f:
+        tests = f.read()
+    entry_point = meta.get("entry_point")
+    try:
+        exec(compile(tests, "tests.py", "exec"), namespace)
+        if entry_point:
+            if entry_point not in namespace or "check" not in namespace:
+                raise _Finished("failed", f"the program defines no function {entry_point!r}")
+            namespace["check"](namespace[entry_point])
+    except _Finished:
+        raise
+    except AssertionError as exc:
+        raise _Finished("failed", f"AssertionError: {str(exc)[:200]}") from None
+    except MemoryError:
+        raise _Finished("memory_limit", "out of memory") from None
+    except Exception as exc:  # noqa: BLE001
+        where = getattr(exc, "from_program", None) or f"{type(exc).__name__}: {exc}"
+        raise _Finished("runtime_error", where[:300]) from None
+    raise _Finished("passed")
+
+
+if __name__ == "__main__":
+    with open("meta.json") as _f:
+        _meta = _json.load(_f)
+    try:
+        _run(_meta)
+    except _Finished as _done:
+        _sys.stdout.write("{} {} {}\n".format(_meta["nonce"], _done.status, _json.dumps(_done.detail)))
+        _sys.stdout.flush()
+    _os._exit(0)

@@ -1,0 +1,73 @@
+"""Values that cross between the test harness and the program under test: plain data only.
+
+Source text shared by both sides of the code grader's two sandboxed processes (it is inlined into their
+scripts, which run on the system Python with nothing of rlvr installed). Only exact built-in types pass:
+an object whose `__eq__` says yes to everything, or a subclass of int with one, cannot be sent, so it
+cannot reach the tests' comparisons.
+"""
+
+import json as _json
+
+_SCALARS = (type(None), bool, int, float, str)
+_MAX_DEPTH = 200
+
+
+class NotPlain(Exception):
+    """A value that is not plain data (its type name is the message)."""
+
+
+def encode_value(value, depth=0):
+    if depth > _MAX_DEPTH:
+        raise NotPlain("nesting deeper than %d" % _MAX_DEPTH)
+    kind = type(value)
+    if kind.__module__ == "numpy" and hasattr(value, "tolist"):
+        value = value.tolist()  # numpy scalars and arrays: their plain equivalent, checked below
+        kind = type(value)
+    if kind in _SCALARS:
+        return value
+    if kind is list:
+        return [encode_value(v, depth + 1) for v in value]
+    if kind is tuple:
+        return {"t": [encode_value(v, depth + 1) for v in value]}
+    if kind is dict:
+        return {"d": [[encode_value(k, depth + 1), encode_value(v, depth + 1)] for k, v in value.items()]}
+    if kind is set or kind is frozenset:
+        return {"s" if kind is set else "f": [encode_value(v, depth + 1) for v in value]}
+    if kind is bytes:
+        return {"b": value.hex()}
+    if kind is complex:
+        return {"c": [value.real, value.imag]}
+    raise NotPlain(kind.__name__)
+
+
+def decode_value(data, depth=0):
+    if depth > _MAX_DEPTH:
+        raise NotPlain("nesting deeper than %d" % _MAX_DEPTH)
+    kind = type(data)
+    if kind in _SCALARS:
+        return data
+    if kind is list:
+        return [decode_value(v, depth + 1) for v in data]
+    if kind is not dict or len(data) != 1:
+        raise NotPlain("malformed value")
+    (tag, body), = data.items()
+    if tag == "t" and type(body) is list:
+        return tuple(decode_value(v, depth + 1) for v in body)
+    if tag == "d" and type(body) is list and all(type(p) is list and len(p) == 2 for p in body):
+        return {decode_value(k, depth + 1): decode_value(v, depth + 1) for k, v in body}
+    if tag in ("s", "f") and type(body) is list:
+        items = [decode_value(v, depth + 1) for v in body]
+        return set(items) if tag == "s" else frozenset(items)
+    if tag == "b" and type(body) is str:
+        return bytes.fromhex(body)
+    if tag == "c" and type(body) is list and len(body) == 2 and all(type(x) in (int, float) for x in body):
+        return complex(body[0], body[1])
+    raise NotPlain("malformed value")
+
+
+def dumps(message):
+    return _json.dumps(message, separators=(",", ":")) + "\n"
+
+
+def loads(line):
+    return _json.loads(line)
