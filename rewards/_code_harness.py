@@ -83,8 +83,19 @@ def _proxy(link, name):
     return call
 
 
-def _run(meta):
-    link = _Link(meta["to_program"], meta["from_program"])
+def _run(meta, tests, to_program, from_program):
+    link = _Link(to_program, from_program)
+    try:
+        _run_linked(meta, tests, link)
+    finally:
+        for stream in (link.writer, link.reader):
+            try:
+                stream.close()
+            except OSError:
+                pass
+
+
+def _run_linked(meta, tests, link):
     first = link.receive()
     if "load_error" in first:
         kind = first["load_error"]
@@ -99,8 +110,6 @@ def _run(meta):
     for name in first["ready"]:
         if type(name) is str and name.isidentifier():
             namespace[name] = _proxy(link, name)
-    with open("tests.py") as f:
-        tests = f.read()
     entry_point = meta.get("entry_point")
     try:
         exec(compile(tests, "tests.py", "exec"), namespace)
@@ -120,12 +129,39 @@ def _run(meta):
     raise _Finished("passed")
 
 
+def _serve(sock_fd):
+    """One run per request on the socket: a header line with the fds of the program's pipes attached,
+    then the tests; the reply is the status line. The harness outlives many programs and never runs one."""
+    import socket
+
+    sock = socket.socket(fileno=sock_fd)
+    buffer = b""
+    while True:
+        data, fds, _, _ = socket.recv_fds(sock, 1 << 16, 2)
+        if not data:
+            _os._exit(0)
+        buffer += data
+        while b"\n" not in buffer:
+            chunk = sock.recv(1 << 16)
+            if not chunk:
+                _os._exit(0)
+            buffer += chunk
+        header, _, buffer = buffer.partition(b"\n")
+        meta = _json.loads(header)
+        while len(buffer) < meta["length"]:
+            chunk = sock.recv(1 << 16)
+            if not chunk:
+                _os._exit(0)
+            buffer += chunk
+        tests, buffer = buffer[: meta["length"]].decode(), buffer[meta["length"] :]
+        try:
+            _run(meta, tests, fds[0], fds[1])
+        except _Finished as done:
+            line = "{} {} {}\n".format(meta["nonce"], done.status, _json.dumps(done.detail))
+        else:
+            line = "{} test_error {}\n".format(meta["nonce"], _json.dumps("the harness ended without a verdict"))
+        sock.sendall(line.encode())
+
+
 if __name__ == "__main__":
-    with open("meta.json") as _f:
-        _meta = _json.load(_f)
-    try:
-        _run(_meta)
-    except _Finished as _done:
-        _sys.stdout.write("{} {} {}\n".format(_meta["nonce"], _done.status, _json.dumps(_done.detail)))
-        _sys.stdout.flush()
-    _os._exit(0)
+    _serve(int(_sys.argv[1]))

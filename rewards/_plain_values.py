@@ -18,7 +18,7 @@ class NotPlain(Exception):
 
 def encode_value(value, depth=0):
     if depth > _MAX_DEPTH:
-        raise NotPlain("nesting deeper than %d" % _MAX_DEPTH)
+        raise NotPlain(f"nesting deeper than {_MAX_DEPTH}")
     kind = type(value)
     if kind.__module__ == "numpy" and hasattr(value, "tolist"):
         value = value.tolist()  # numpy scalars and arrays: their plain equivalent, checked below
@@ -42,7 +42,7 @@ def encode_value(value, depth=0):
 
 def decode_value(data, depth=0):
     if depth > _MAX_DEPTH:
-        raise NotPlain("nesting deeper than %d" % _MAX_DEPTH)
+        raise NotPlain(f"nesting deeper than {_MAX_DEPTH}")
     kind = type(data)
     if kind in _SCALARS:
         return data

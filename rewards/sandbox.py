@@ -14,12 +14,15 @@ import json
 import os
 import resource
 import secrets
+import select
 import selectors
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -292,71 +295,149 @@ def _command(mode: str, workdir: str, python: str, args: list[str]) -> tuple[lis
     return cmd, {"PATH": "/usr/bin:/bin", "HOME": workdir, "PYTHONDONTWRITEBYTECODE": "1"}
 
 
+class _HarnessServer:
+    """A long-lived test harness for one pool slot, in its own sandbox (uid 62000 + slot). It runs only
+    the tests, never a program, so reusing it across programs shares nothing a program could touch;
+    it saves a second interpreter start per program."""
+
+    MAX_RUNS = 256  # then a fresh one: test code may leak memory
+
+    def __init__(self, slot: int, limits: SandboxLimits) -> None:
+        mode = isolation_mode()
+        python = _interpreter()
+        self.workdir = _prepare({"main.py": _script("_code_harness.py")}, slot + _HARNESS_UID_OFFSET)
+        ours, theirs = socket.socketpair()
+        server_limits = SandboxLimits(**{**limits.__dict__, "cpu_seconds": 3600})
+        cmd, env = _command(mode, self.workdir, python, ["-I", "-S", "main.py", str(theirs.fileno())])
+        self.process = subprocess.Popen(
+            cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=self.workdir,
+            env=env, preexec_fn=_drop_privileges_fn(slot + _HARNESS_UID_OFFSET, server_limits),
+            pass_fds=(theirs.fileno(),),
+        )
+        theirs.close()
+        self.sock = ours
+        self.runs = 0
+
+    def alive(self) -> bool:
+        return self.process.poll() is None and self.runs < self.MAX_RUNS
+
+    def send(self, nonce: str, entry_point: str | None, tests: str, fds: tuple[int, int]) -> None:
+        payload = tests.encode()
+        header = json.dumps({"nonce": nonce, "entry_point": entry_point, "length": len(payload)}).encode() + b"\n"
+        socket.send_fds(self.sock, [header], list(fds))
+        self.sock.sendall(payload)
+        self.runs += 1
+
+    def receive(self, deadline: float) -> str | None:
+        """The status line, or None when the deadline passes first."""
+        buffer = b""
+        while not buffer.endswith(b"\n"):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not select.select([self.sock], [], [], remaining)[0]:
+                return None
+            chunk = self.sock.recv(1 << 16)
+            if not chunk or len(buffer) > 1 << 20:
+                raise OSError("the test harness died")
+            buffer += chunk
+        return buffer.decode("utf-8", "replace")
+
+    def close(self) -> None:
+        _kill_group(self.process)
+        self.process.wait()
+        self.sock.close()
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+_SERVERS: dict[int, _HarnessServer] = {}
+_SERVERS_LOCK = threading.Lock()
+
+
+def _server(slot: int, limits: SandboxLimits) -> _HarnessServer:
+    with _SERVERS_LOCK:
+        server = _SERVERS.get(slot)
+        if server is None or not server.alive():
+            if server is not None:
+                server.close()
+            server = _SERVERS[slot] = _HarnessServer(slot, limits)
+        return server
+
+
+def _drop_server(slot: int) -> None:
+    with _SERVERS_LOCK:
+        server = _SERVERS.pop(slot, None)
+    if server is not None:
+        server.close()
+
+
 def run_tests(program: str, tests: str, entry_point: str | None = None, limits: SandboxLimits | None = None,
               slot: int = 0) -> TestRun:
     """Run check-style `tests` against `program`, each in a sandbox of its own.
 
     The program never shares a process with the tests: the harness calls its functions over a pipe and
-    receives plain data back. Only the harness can print the run's nonce, and it prints it with a
-    status only after the tests ran to their end, so no exit code, exit hook, thread or
-    equal-to-everything object of the program's can fake a pass.
+    receives plain data back. Only the harness knows the run's nonce, and it sends it with a status
+    only after the tests ran to their end, so no exit code, exit hook, thread or equal-to-everything
+    object of the program's can fake a pass. One run per slot at a time.
     """
     limits = limits or SandboxLimits()
     mode = isolation_mode()
     python = _interpreter()
     nonce = secrets.token_hex(16)
     start = time.monotonic()
+    deadline = start + limits.timeout
     to_program = os.pipe()
     from_program = os.pipe()
     program_dir = _prepare({"solution.py": program, "main.py": _script("_code_candidate.py")}, slot)
-    harness_dir = _prepare(
-        {"tests.py": tests, "main.py": _script("_code_harness.py"),
-         "meta.json": json.dumps({"nonce": nonce, "entry_point": entry_point,
-                                  "to_program": to_program[1], "from_program": from_program[0]})},
-        slot + _HARNESS_UID_OFFSET,
-    )
-    program_proc = harness = None
+    program_proc = None
     try:
-        cmd, env = _command(mode, program_dir, python, ["-I", "main.py", str(to_program[0]), str(from_program[1])])
-        output_path = os.path.join(program_dir, "output.txt")
         try:
-            with open(output_path, "wb") as output:  # what the program prints: counted, never parsed
+            server = _server(slot, limits)
+            cmd, env = _command(mode, program_dir, python, ["-I", "main.py", str(to_program[0]), str(from_program[1])])
+            with open(os.path.join(program_dir, "output.txt"), "wb") as output:  # counted, never parsed
                 program_proc = subprocess.Popen(
-                    cmd, stdin=subprocess.DEVNULL, stdout=output, stderr=output,
-                    cwd=program_dir, env=env, preexec_fn=_drop_privileges_fn(slot, limits),
-                    pass_fds=(to_program[0], from_program[1]),
+                    cmd, stdin=subprocess.DEVNULL, stdout=output, stderr=output, cwd=program_dir, env=env,
+                    preexec_fn=_drop_privileges_fn(slot, limits), pass_fds=(to_program[0], from_program[1]),
                 )
-            cmd, env = _command(mode, harness_dir, python, ["-I", "-S", "main.py"])
-            harness = subprocess.Popen(
-                cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=harness_dir,
-                env=env, preexec_fn=_drop_privileges_fn(slot + _HARNESS_UID_OFFSET, limits),
-                pass_fds=(to_program[1], from_program[0]),
-            )
+            try:
+                server.send(nonce, entry_point, tests, (to_program[1], from_program[0]))
+            except OSError:  # bwrap's --die-with-parent ended it with the thread that started it: once more
+                _drop_server(slot)
+                server = _server(slot, limits)
+                server.send(nonce, entry_point, tests, (to_program[1], from_program[0]))
         except OSError as exc:
+            _drop_server(slot)
             return TestRun(SANDBOX_ERROR, str(exc), time.monotonic() - start)
         finally:
             for fd in (*to_program, *from_program):
                 os.close(fd)
-        status, out, err = _collect(harness, limits, start)
+        try:
+            line = server.receive(deadline)
+        except OSError as exc:
+            _drop_server(slot)
+            return TestRun(SANDBOX_ERROR, str(exc), time.monotonic() - start)
         try:  # how the program ended counts only if it ended by itself (an EOF the harness saw)
-            program_code = program_proc.wait(timeout=0.5) if status is None else None
+            program_code = program_proc.wait(timeout=0.5) if line is not None else None
         except subprocess.TimeoutExpired:
             program_code = None
         _kill_group(program_proc)
         program_proc.wait()
-        if os.path.getsize(output_path) > limits.max_output_bytes:
+        if line is None:  # the harness sees EOF once the program is killed; else it is stuck in the tests
+            try:
+                late = server.receive(time.monotonic() + 2.0)
+            except OSError:
+                late = None
+            if late is None:
+                _drop_server(slot)
+            return TestRun(TIMEOUT, "", time.monotonic() - start)
+        if os.path.getsize(os.path.join(program_dir, "output.txt")) > limits.max_output_bytes:
             return TestRun(OUTPUT_LIMIT, "the program printed more than the output cap", time.monotonic() - start)
-        return _test_verdict(status, out, err, nonce, program_code, time.monotonic() - start)
+        return _test_verdict(None, line.encode(), b"", nonce, program_code, time.monotonic() - start)
     finally:
-        for proc in (program_proc, harness):
-            if proc is not None and proc.poll() is None:
-                _kill_group(proc)
-                proc.wait()
+        if program_proc is not None and program_proc.poll() is None:
+            _kill_group(program_proc)
+            program_proc.wait()
         if mode != "bwrap":
             _kill_everything_of(slot)
-            _kill_everything_of(slot + _HARNESS_UID_OFFSET)
         shutil.rmtree(program_dir, ignore_errors=True)
-        shutil.rmtree(harness_dir, ignore_errors=True)
 
 
 def _signal_of(returncode: int | None) -> int | None:

@@ -26,7 +26,7 @@ def grader() -> CodeReward:
 def test_humaneval_style_pass_and_fail(grader):
     bad = "def add(a, b):\n    return a - b\n"
     grades = grader.grade([GOOD, bad, "no code at all ```"], [CHECK] * 3, ["add"] * 3)
-    assert [g.verdict for g in grades[:2]] == ["correct", "wrong"]
+    assert [g.verdict for g in grades[:2]] == ["correct", "wrong"], grades
     assert grades[1].extra["status"] == "failed"
 
 
