@@ -13,6 +13,7 @@ text, 30,000 spaces inside a box) costs milliseconds, never minutes, before the 
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -86,41 +87,44 @@ def _boxes(text: str) -> list[tuple[int, int, str]]:
     return outer
 
 
+def _spaced_box(text: str) -> str | None:
+    """`\\boxed 7`, the brace-less form."""
+    spaced = _BOX_SPACE_RE.findall(text[-_TAIL:])
+    return spaced[-1].strip() if spaced else None
+
+
 def last_boxed(text: str) -> str | None:
     """Content of the last closed \\boxed{...} or \\fbox{...}; None when absent."""
     boxes = _boxes(text)
-    if boxes:
-        return boxes[-1][2]
-    spaced = _BOX_SPACE_RE.findall(text[-_TAIL:])
-    return spaced[-1].strip() if spaced else None
+    return boxes[-1][2] if boxes else _spaced_box(text)
+
+
+def _chain(text: str, spans: list[tuple]) -> list[tuple]:
+    """The last span with those before it joined to it by connectors only ("$1$, $2$ and $3$")."""
+    run = [spans[-1]]
+    for span in reversed(spans[:-1]):
+        gap = text[span[1] : run[0][0]]
+        if len(gap) > _MAX_GAP or not _CONNECTOR_RE.fullmatch(gap):
+            break
+        run.insert(0, span)
+    return run
 
 
 def boxed_answer(text: str) -> str | None:
     """The last run of boxes as one answer: "\\boxed{1}, \\boxed{2} and \\boxed{3}" -> "1, 2, 3"."""
     boxes = _boxes(text)
     if not boxes:
-        return last_boxed(text)
-    run = [boxes[-1]]
-    for box in reversed(boxes[:-1]):
-        gap = text[box[1] : run[0][0]]
-        if len(gap) > _MAX_GAP or not _CONNECTOR_RE.fullmatch(gap):
-            break
-        run.insert(0, box)
-    parts = [content for _, _, content in run if content]
+        return _spaced_box(text)
+    parts = [content for _, _, content in _chain(text, boxes) if content]
     return ", ".join(parts) if parts else None
 
 
-def formulas(text: str) -> list[str]:
-    """Contents of the $...$, $$...$$, \\(...\\) and \\[...\\] formulas, in order (one pass)."""
-    return [text[a:b].strip() for a, b in _formula_spans(text)]
-
-
-def _outside_formulas(text: str, keep_offsets: bool = False) -> str:
-    """The text with every formula's content blanked out (by spaces, so offsets still match)."""
+def _outside_formulas(text: str) -> str:
+    """The text with every formula's content blanked out by spaces, so offsets still match."""
     pieces, last = [], 0
     for a, b in _formula_spans(text):
         pieces.append(text[last:a])
-        pieces.append(" " * (b - a) if keep_offsets else " ")
+        pieces.append(" " * (b - a))
         last = b
     pieces.append(text[last:])
     return "".join(pieces)
@@ -158,12 +162,9 @@ def _statement(text: str) -> str | None:
         rest = tail[word.end() :]
         end = _SENTENCE_END_RE.search(rest, 1)
         sentence = rest[: end.start() if end else 300][:300]
-        spans = _formula_spans(sentence)
-        numbers = list(_NUMBER_RE.finditer(_outside_formulas(sentence)))
-        if spans and (not numbers or spans[-1][1] > numbers[-1].end()):
-            return _formula_run(sentence, spans)
-        if numbers:
-            return numbers[-1].group()
+        found = _last_formula_or_number(sentence)
+        if found is not None:
+            return found
         plain = _ANSWER_PLAIN_RE.match(sentence)
         if plain and plain.group(1).strip():
             return plain.group(1).strip()
@@ -171,14 +172,17 @@ def _statement(text: str) -> str | None:
 
 
 def _formula_run(text: str, spans: list[tuple[int, int]]) -> str:
-    """The last formula with those chained to it ("$1$, $2$ and $3$") as one multi-part answer."""
-    run = [spans[-1]]
-    for span in reversed(spans[:-1]):
-        gap = text[span[1] : run[0][0]]
-        if len(gap) > _MAX_GAP or not _CONNECTOR_RE.fullmatch(gap):
-            break
-        run.insert(0, span)
-    return ", ".join(text[a:b].strip() for a, b in run)
+    """The last formula with those chained to it as one multi-part answer."""
+    return ", ".join(text[a:b].strip() for a, b in _chain(text, spans))
+
+
+def _last_formula_or_number(text: str) -> str | None:
+    """The rightmost of the last formula (with its chain) and the last number written outside formulas."""
+    spans = _formula_spans(text)
+    numbers = list(_NUMBER_RE.finditer(_outside_formulas(text)))
+    if spans and (not numbers or spans[-1][1] > numbers[-1].start()):
+        return _formula_run(text, spans)
+    return numbers[-1].group() if numbers else None
 
 
 def is_bare_answer(text: str) -> bool:
@@ -186,8 +190,7 @@ def is_bare_answer(text: str) -> bool:
     stripped = text.strip()
     if not stripped or len(stripped) > 500:
         return False
-    found = formulas(stripped)
-    if len(found) == 1:
+    if len(_formula_spans(stripped)) == 1:
         for opener, closer in _CLOSER.items():
             if stripped.startswith(opener) and stripped.endswith(closer):
                 return True
@@ -226,16 +229,13 @@ def extract_answer(text: str, mode: str = "lenient") -> str | None:
     if statement is not None:
         return statement
     tail = text[-_TAIL:]
-    spans = _formula_spans(tail)
     if mode == "strict":
+        spans = _formula_spans(tail)
         return _formula_run(tail, spans) if spans else None
-    # the rightmost of the last formula and the last number written outside formulas
-    numbers = list(_NUMBER_RE.finditer(_outside_formulas(tail, keep_offsets=True)))
-    if spans and (not numbers or spans[-1][1] > numbers[-1].start()):
-        return _formula_run(tail, spans)
-    return numbers[-1].group() if numbers else None
+    return _last_formula_or_number(tail)
 
 
+@functools.lru_cache(maxsize=4096)
 def extract_gold(gold: str) -> str:
     """A gold answer as written in a dataset: bare ("\\frac12", "(1, 2)") or wrapped ($...$, \\boxed{})."""
     gold = clean_unicode(gold)

@@ -15,10 +15,6 @@ _TOWER_RE = re.compile(r"\d+\s*\^\s*\{?\s*\d+\s*\^\s*\{?\s*\d+\s*\^")
 _HUGE_FACTORIAL_RE = re.compile(r"\d{5,}\s*!")
 
 
-def _hashable(value) -> bool:
-    return isinstance(value, (str, int, float)) and value == value  # NaN is never equal to itself
-
-
 def _gold_text(answer, index: int) -> str:
     """The gold answer as a string; a missing one is a data error, never an answer that can match."""
     missing = answer is None or (isinstance(answer, float) and math.isnan(answer))
@@ -54,9 +50,7 @@ class MathReward:
     def grade(self, completions: list, answer: list) -> list[Grade]:
         if len(completions) != len(answer):
             raise ValueError(f"{len(completions)} completions but {len(answer)} answers")
-        seen: dict = {}
-        golds = [seen[a] if _hashable(a) and a in seen else seen.setdefault(a, _gold_text(a, i)) if _hashable(a)
-                 else _gold_text(a, i) for i, a in enumerate(answer)]
+        golds = [_gold_text(a, i) for i, a in enumerate(answer)]  # extract_gold caches repeats
         extracted = [extract_answer(completion_text(c), self.mode) for c in completions]
         todo: dict[tuple[str, str], None] = {}
         for gold, pred in zip(golds, extracted):
