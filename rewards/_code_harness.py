@@ -3,7 +3,8 @@
 
 Appended to _plain_values.py's source and run in a sandbox of its own, with a different uid and pid
 namespace from the program's, so the program can neither reach the tests nor write this process's
-output. It prints one line, `<nonce> <status> <detail>`, only after the tests ran to their end. Status:
+output. For each program it answers one line on its socket, `<nonce> <status> <detail>`; `passed` only
+after the tests ran to their end. Status:
 passed, failed (an assert failed), runtime_error, memory_limit, exited_early (the program ended its
 process or raised SystemExit/KeyboardInterrupt), tampered (it returned something that is not plain data,
 or broke the protocol), test_error (the tests themselves need what this harness cannot pass).

@@ -267,7 +267,9 @@ class TestRun:
     seconds: float
 
 
+@functools.cache
 def _script(name: str) -> str:
+    """A sandbox-side script with the plain-value codec prepended (read once per process)."""
     with open(os.path.join(_HERE, "_plain_values.py")) as f:
         values = f.read()
     with open(os.path.join(_HERE, name)) as f:
@@ -430,7 +432,7 @@ def run_tests(program: str, tests: str, entry_point: str | None = None, limits: 
             return TestRun(TIMEOUT, "", time.monotonic() - start)
         if os.path.getsize(os.path.join(program_dir, "output.txt")) > limits.max_output_bytes:
             return TestRun(OUTPUT_LIMIT, "the program printed more than the output cap", time.monotonic() - start)
-        return _test_verdict(None, line.encode(), b"", nonce, program_code, time.monotonic() - start)
+        return _test_verdict(line, nonce, program_code, time.monotonic() - start)
     finally:
         if program_proc is not None and program_proc.poll() is None:
             _kill_group(program_proc)
@@ -449,10 +451,9 @@ def _signal_of(returncode: int | None) -> int | None:
     return returncode - 128 if returncode > 128 else None
 
 
-def _test_verdict(status, out: bytes, err: bytes, nonce: str, program_code, seconds: float) -> TestRun:
-    if status is not None:  # the harness overran the wall clock or the output cap
-        return TestRun(status, "", seconds)
-    for line in out.decode("utf-8", "replace").splitlines():
+def _test_verdict(reply: str, nonce: str, program_code, seconds: float) -> TestRun:
+    """The harness's status line, read only when it carries this run's nonce."""
+    for line in reply.splitlines():
         token, _, rest = line.partition(" ")
         if token == nonce:
             verdict, _, detail = rest.partition(" ")
@@ -467,5 +468,4 @@ def _test_verdict(status, out: bytes, err: bytes, nonce: str, program_code, seco
                 if signum is not None:
                     return TestRun(RUNTIME_ERROR, f"killed by signal {signum}", seconds)
             return TestRun(verdict, str(detail), seconds)
-    tail = err.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
-    return TestRun(SANDBOX_ERROR, f"the test harness stopped without a verdict: {tail[0][:200]}", seconds)
+    return TestRun(SANDBOX_ERROR, f"the test harness answered without this run's nonce: {reply[:200]!r}", seconds)
