@@ -2,9 +2,10 @@
 
 `strict` reads only what the text declares as its answer: the last run of \\boxed{...}/\\fbox{...}
 (several boxes joined by "," or "and" are one multi-part answer), an answer statement ("The answer is
-X", "Final answer: X", GSM8K's "#### X"), or a text that is nothing but an answer. `lenient` then falls
-back to the last formula ($...$, $$...$$, \\(...\\), \\[...\\]) and, only when there is none, to the
-last number written outside any formula: it never picks digits out of LaTeX (the 3 of $\\frac{2}{3}$).
+X", "Final answer: X", GSM8K's "#### X"), a closing sentence that concludes ("Therefore, ... is 2/3.")
+or ends on "is <number>", or a text that is nothing but an answer. `lenient` then falls back to the last
+formula ($...$, $$...$$, \\(...\\), \\[...\\]) and, only when there is none, to the last number written
+outside any formula: it never picks digits out of LaTeX (the 3 of $\\frac{2}{3}$).
 Strict exists because lenient reading credits lucky numbers at large k.
 
 Every step is a linear scan or a regex on a bounded window, so a degenerate completion (a megabyte of
@@ -39,6 +40,16 @@ _STATEMENT_RES = [
 _ANSWER_WORD_RE = re.compile(r"\banswer\b", re.IGNORECASE)
 _SENTENCE_END_RE = re.compile(r"\.(?=\s|$)|\n")
 _ANSWER_PLAIN_RE = re.compile(r"^(?:\s*(?:is|:|=)){1,2}\s*([^\n$]{1,200}?)\s*$", re.IGNORECASE)
+# The closing sentence declares the answer when it draws a conclusion or ends on "is <number>".
+_CONCLUSION_RE = re.compile(r"\b(?:therefore|thus|hence|in conclusion|in total|in all)\b", re.IGNORECASE)
+_ENDS_ON_NUMBER_RE = re.compile(
+    r"(?:\b(?:is|are|was|were|equals|makes|gives)|'s|=)\s+[\[(]?\s?(-?\d[\d,]*(?:\.\d+)?(?:/\d+)?)"
+    r"\s?[^\s\w.]{0,2}(?:[A-Za-z]{1,3}\d?)?[.!]?\s*$"
+)
+# Chat-template tokens a generation may run on into ("... is 2/3. <|im_start|>user"), and Minerva's sign-off.
+_TRAILING_TOKEN_RE = re.compile(
+    r"(?:<\|[^|<>]{1,40}\|>|</s>|<eos>|I hope it is correct\.?)(?:[A-Za-z]{1,12})?$", re.IGNORECASE
+)
 _DELIMITER_RE = re.compile(r"\\\$|\$\$|\$|\\\(|\\\)|\\\[|\\\]")
 _CLOSER = {"$$": "$$", "$": "$", "\\(": "\\)", "\\[": "\\]"}
 _NUMBER_RE = re.compile(r"(?<![\w.])-?\d+(?:,\d{3}(?!\d)| \d{3}(?![\d.,]))*(?:\.\d+)?(?:/\d+)?")
@@ -171,6 +182,20 @@ def _statement(text: str) -> str | None:
     return None
 
 
+def _closing_sentence(text: str) -> str | None:
+    """The answer the last sentence declares: "Therefore, ... is 2/3." or "... which is 1,000.99€"."""
+    text = text[-_TAIL:].rstrip()
+    while token := _TRAILING_TOKEN_RE.search(text[-60:]):
+        text = text[: len(text) - len(token.group())].rstrip()
+    ends = [m.end() for m in _SENTENCE_END_RE.finditer(text[:-1])]
+    sentence = text[ends[-1] :] if ends else text
+    conclusions = list(_CONCLUSION_RE.finditer(sentence))
+    if conclusions:
+        return _last_formula_or_number(sentence[conclusions[-1].end() :])
+    ending = _ENDS_ON_NUMBER_RE.search(_outside_formulas(sentence)[-80:])
+    return ending.group(1) if ending else None
+
+
 def _formula_run(text: str, spans: list[tuple[int, int]]) -> str:
     """The last formula with those chained to it as one multi-part answer."""
     return ", ".join(text[a:b].strip() for a, b in _chain(text, spans))
@@ -230,6 +255,9 @@ def extract_answer(text: str, mode: str = "lenient") -> str | None:
         return statement
     tail = text[-_TAIL:]
     if mode == "strict":
+        closing = _closing_sentence(tail)
+        if closing is not None:
+            return closing
         spans = _formula_spans(tail)
         return _formula_run(tail, spans) if spans else None
     return _last_formula_or_number(tail)

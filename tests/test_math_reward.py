@@ -121,6 +121,11 @@ def test_boxed_extraction_handles_nested_braces_and_fbox():
         ("Natalia sold 48 clips.\n#### 72", "72", "72"),
         ("Final Answer: The final answer is $7$. I hope it is correct.", "7", "7"),
         ("I computed 3 then 5 and finally 8", "8", None),
+        # the closing sentence declares an answer when it concludes or ends on "is <number>"
+        ("P(A) = (1/2) / (3/4). Therefore, the probability is 2/3. <|im_start|>user", "2/3", "2/3"),
+        ("Thus there are 12 such sequences. I hope it is correct.", "12", "12"),
+        ("it is not 10, it's 1,000.99m\u00b2", "1,000.99", "1,000.99"),
+        ("x = 3. So we add 4 to get y.", "4", None),
         # a formula is read whole, never a digit out of it
         ("so $x = \\frac{2}{3}$ of the cake", "x = \\frac{2}{3}", "x = \\frac{2}{3}"),
         ("We get $10^3$ here", "10^3", "10^3"),
@@ -137,7 +142,7 @@ def test_extraction_modes(text, lenient, strict):
 
 def test_strict_mode_does_not_credit_unboxed_guesses():
     strict, lenient = get_reward("math_strict"), get_reward("math")
-    completions, answers = ["I think it is 7"], ["7"]
+    completions, answers = ["We add 2 and 5 to get 7 apples, then check the units"], ["7"]
     assert lenient(completions=completions, answer=answers) == [1.0]
     assert strict(completions=completions, answer=answers) == [0.0]
     assert strict.grade(completions, answers)[0].verdict == "no_answer"
