@@ -6,16 +6,17 @@ trusted. The program may rewrite any of it; all it can change is what it answers
 every answer.
 """
 
+import marshal as _marshal
 import os as _os
 import sys as _sys
 
 
 def _serve(read_fd, write_fd):
-    reader = _os.fdopen(read_fd, "r")
-    writer = _os.fdopen(write_fd, "w")
+    reader = _os.fdopen(read_fd, "rb")
+    writer = _os.fdopen(write_fd, "w", encoding="utf-8")
 
     def send(message):
-        writer.write(dumps(message))
+        writer.write(json_line(message))
         writer.flush()
 
     with open("solution.py") as f:
@@ -28,12 +29,13 @@ def _serve(read_fd, write_fd):
         _os._exit(0)
     names = [k for k, v in namespace.items() if callable(v) and not isinstance(v, type) and not k.startswith("__")]
     send({"ready": names})
-    for line in reader:
-        request = loads(line)
-        function = namespace.get(request["call"])
+    while True:
+        header = reader.readline(32)  # the length of a marshal-encoded (name, args, kwargs) from the harness
+        if not header:
+            break
+        name, args, kwargs = _marshal.loads(reader.read(int(header)))
+        function = namespace.get(name)
         try:
-            args = decode_value(request["args"])
-            kwargs = decode_value(request["kwargs"])
             result = function(*args, **kwargs)
         except BaseException as exc:  # noqa: BLE001
             send({"raised": type(exc).__name__, "message": str(exc)[:500]})

@@ -4,9 +4,11 @@ Source text shared by both sides of the code grader's two sandboxed processes (i
 scripts, which run on the system Python with nothing of rlvr installed). Only exact built-in types pass:
 an object whose `__eq__` says yes to everything, or a subclass of int with one, cannot be sent, so it
 cannot reach the tests' comparisons.
-"""
 
-import json as _json
+Nothing here imports a module: the program's side starts a fresh interpreter per program, and `json`
+alone (with `re` and `enum`) would add a third to its start-up. Answers are written as JSON by hand
+(`json_line`), requests arrive as `marshal` data from the harness (a built-in module, and trusted data).
+"""
 
 _SCALARS = (type(None), bool, int, float, str)
 _MAX_DEPTH = 200
@@ -65,9 +67,34 @@ def decode_value(data, depth=0):
     raise NotPlain("malformed value")
 
 
-def dumps(message):
-    return _json.dumps(message, separators=(",", ":")) + "\n"
+# JSON string escapes: quote, backslash, control characters and lone surrogates (not encodable in UTF-8)
+_ESCAPES = {c: f"\\u{c:04x}" for c in [*range(0x20), 0x7F, *range(0xD800, 0xE000)]}
+_ESCAPES.update({ord('"'): '\\"', ord("\\"): "\\\\"})
 
 
-def loads(line):
-    return _json.loads(line)
+def _json_text(value):
+    kind = type(value)
+    if kind is str:
+        return '"' + value.translate(_ESCAPES) + '"'
+    if value is None:
+        return "null"
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is int:
+        return str(value)  # past 4300 digits: ValueError, as from json.dumps
+    if kind is float:
+        if value != value:
+            return "NaN"
+        if value in (float("inf"), float("-inf")):
+            return "Infinity" if value > 0 else "-Infinity"
+        return repr(value)
+    if kind is list:
+        return "[" + ",".join(_json_text(v) for v in value) + "]"
+    if kind is dict:
+        return "{" + ",".join(_json_text(k) + ":" + _json_text(v) for k, v in value.items()) + "}"
+    raise NotPlain(kind.__name__)
+
+
+def json_line(message):
+    """`message` (str keys, encoded values) as one line of JSON that json.loads reads back equal."""
+    return _json_text(message) + "\n"
