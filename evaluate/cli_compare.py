@@ -15,6 +15,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples over problems")
     parser.add_argument("--seed", type=int, default=0, help="bootstrap seed")
     parser.add_argument("--se-k", type=int, default=256, help="k of the base model in ΔSE = pass@1(RL) − pass@k(base)")
+    parser.add_argument("--intersect", action="store_true",
+                        help="compare over the problems all inputs share (default: refuse when their problem sets differ)")
+    parser.add_argument("--allow-partial", action="store_true",
+                        help="accept unfinished sample stores (default: refuse, naming how many samples are missing)")
     parser.add_argument("--perplexity", help="perplexity.json written by `rlvr perplexity`, to add its histogram")
     parser.add_argument("--wandb", action="store_true", help="also log tables and curves to W&B (offline unless WANDB_API_KEY is set)")
     parser.add_argument("--wandb-project", default="rlvr", help="W&B project for --wandb")
@@ -30,8 +34,8 @@ def run(args: argparse.Namespace) -> int:
     labels = args.labels.split(",") if args.labels else [None] * len(args.inputs)
     if len(labels) != len(args.inputs):
         raise ValueError(f"--labels names {len(labels)} models but {len(args.inputs)} inputs were given")
-    counts = [load_counts(path, label) for path, label in zip(args.inputs, labels)]
-    result = compare(counts, args.resamples, args.seed, args.se_k)
+    counts = [load_counts(path, label, args.allow_partial) for path, label in zip(args.inputs, labels)]
+    result = compare(counts, args.resamples, args.seed, args.se_k, args.intersect)
     cases = _case_studies(args.inputs, result)
     perplexity = json.loads(Path(args.perplexity).read_text())["perplexity"] if args.perplexity else None
     report = write_report(result, args.out, case_studies=cases, perplexity=perplexity)

@@ -36,23 +36,37 @@ class Counts:
 
 
 def read_counts_csv(path: str | Path, label: str | None = None) -> Counts:
-    """CSV with header `problem,n,correct` (extra columns are ignored)."""
+    """CSV with header `problem,n,correct` (extra columns are ignored; a UTF-8 BOM is fine)."""
     path = Path(path)
-    with path.open(newline="") as f:
-        reader = csv.DictReader(f)
-        missing = {"problem", "n", "correct"} - set(reader.fieldnames or [])
-        if missing:
-            raise ValueError(f"{path}: a counts file needs columns problem,n,correct; missing {sorted(missing)}")
-        rows = list(reader)
-    problems = [r["problem"] for r in rows]
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as f:
+            reader = csv.DictReader(f)
+            missing = {"problem", "n", "correct"} - set(reader.fieldnames or [])
+            if missing:
+                raise ValueError(f"{path}: a counts file needs columns problem,n,correct; missing {sorted(missing)}")
+            rows = [(reader.line_num, row) for row in reader]
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path} is not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8 CSV") from None
+    problems, n, correct = [], [], []
+    for line, row in rows:
+        if None in row or None in row.values():
+            fields = sum(v is not None for k, v in row.items() if k is not None) + len(row.get(None) or [])
+            raise ValueError(f"{path}: line {line} has {fields} fields; the header has {len(reader.fieldnames)}")
+        for column in ("n", "correct"):
+            if not row[column].strip().isdigit():
+                raise ValueError(f"{path}: line {line}: {column}={row[column]!r} is not a whole number")
+        problems.append(row["problem"])
+        n.append(int(row["n"]))
+        correct.append(int(row["correct"]))
     if len(set(problems)) != len(problems):
-        raise ValueError(f"{path}: a problem id appears twice")
-    n = np.array([int(r["n"]) for r in rows], dtype=np.int64)
-    correct = np.array([int(r["correct"]) for r in rows], dtype=np.int64)
-    bad = np.flatnonzero((correct < 0) | (correct > n) | (n <= 0))
+        twice = next(p for i, p in enumerate(problems) if p in problems[:i])
+        raise ValueError(f"{path}: problem {twice!r} appears twice")
+    n_array = np.array(n, dtype=np.int64)
+    correct_array = np.array(correct, dtype=np.int64)
+    bad = np.flatnonzero((correct_array > n_array) | (n_array <= 0))
     if len(bad):
         raise ValueError(f"{path}: row for problem {problems[bad[0]]} has correct outside [0, n] or n <= 0")
-    return Counts(label or path.stem, problems, n, correct, str(path))
+    return Counts(label or path.stem, problems, n_array, correct_array, str(path))
 
 
 def write_counts_csv(counts: Counts, path: str | Path) -> None:
@@ -63,24 +77,40 @@ def write_counts_csv(counts: Counts, path: str | Path) -> None:
             writer.writerow([p, int(n), int(c)])
 
 
-def load_counts(source: str | Path, label: str | None = None) -> Counts:
-    """A counts CSV or a sample store directory."""
+def load_counts(source: str | Path, label: str | None = None, allow_partial: bool = False) -> Counts:
+    """A counts CSV or a sample store directory; an unfinished store is refused unless `allow_partial`."""
     path = Path(source)
     if path.is_dir():
         from rlvr.evaluate.store import SampleStore
 
-        return SampleStore.open_existing(path).counts(label)
+        store = SampleStore.open_existing(path)
+        missing = store.missing()
+        if missing and not allow_partial:
+            raise ValueError(
+                f"{path} is unfinished: {sum(missing.values())} samples missing over {len(missing)} problems "
+                f"(e.g. {next(iter(missing))}); finish it by rerunning its `rlvr eval` command, or pass --allow-partial"
+            )
+        return store.counts(label)
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such counts file or sample store")
     return read_counts_csv(path, label)
 
 
-def align(counts: list[Counts]) -> list[Counts]:
-    """Restrict every model to the problems all of them have, in the first model's order."""
+def align(counts: list[Counts], intersect: bool = False) -> tuple[list[Counts], dict[str, list[str]]]:
+    """Every model on the same problems, in the first model's order, and what each input left out.
+
+    Different problem sets are refused unless `intersect`: a comparison silently over fewer problems
+    than asked for is a wrong result."""
     common = set(counts[0].problems)
     for c in counts[1:]:
         common &= set(c.problems)
+    left_out = {c.label: [p for p in c.problems if p not in common] for c in counts}
     if not common:
         raise ValueError("the inputs share no problem ids; are they results on the same dataset?")
+    if any(left_out.values()) and not intersect:
+        parts = [f"{label} has {len(ids)} the others lack ({', '.join(ids[:5])}{' ...' if len(ids) > 5 else ''})"
+                 for label, ids in left_out.items() if ids]
+        raise ValueError(f"the inputs' problem sets differ: {'; '.join(parts)}. Pass --intersect to compare over "
+                         f"the {len(common)} problems they share, or evaluate them on the same data")
     order = [p for p in counts[0].problems if p in common]
-    return [c.subset(order) for c in counts]
+    return [c.subset(order) for c in counts], {label: ids for label, ids in left_out.items() if ids}

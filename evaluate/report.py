@@ -37,21 +37,23 @@ class Comparison:
     cross: Crossover | None = None
     delta_se: dict | None = None
     findings: list[str] = field(default_factory=list)
+    left_out: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def k_max(self) -> int:
         return len(self.curves[0].mean)
 
 
-def compare(counts: list[Counts], resamples: int = 1000, seed: int = 0, se_k: int = 256) -> Comparison:
+def compare(counts: list[Counts], resamples: int = 1000, seed: int = 0, se_k: int = 256,
+            intersect: bool = False) -> Comparison:
     """All statistics for one report. With two models the first is read as the base, the second as RL."""
     labels = [c.label for c in counts]
     if len(set(labels)) != len(labels):
         raise ValueError(f"labels must be distinct, got {labels}; pass --labels a,b")
-    counts = align(counts)
+    counts, left_out = align(counts, intersect)
     k_max = int(min(c.n.min() for c in counts))
     curves = [bootstrap_curve(c, k_max, resamples, seed) for c in counts]
-    result = Comparison(counts, curves, coverage(counts))
+    result = Comparison(counts, curves, coverage(counts), left_out=left_out)
     if len(counts) == 2:
         base, rl = counts
         result.diff = paired_difference(rl, base, k_max, resamples, seed)
@@ -69,6 +71,10 @@ def findings(c: Comparison) -> list[str]:
     """One plain sentence per finding, with its interval."""
     out = []
     n_problems = len(c.counts[0].problems)
+    if c.left_out:
+        out.append(f"Compared over the {n_problems} problems all inputs share (--intersect); left out: "
+                   + "; ".join(f"{label} {len(ids)} ({', '.join(ids[:5])}{' ...' if len(ids) > 5 else ''})"
+                               for label, ids in c.left_out.items()) + ".")
     for curve in c.curves:
         out.append(
             f"{curve.label}: pass@1 {curve.mean[0] * 100:.1f}% [{curve.low[0] * 100:.1f}, {curve.high[0] * 100:.1f}], "

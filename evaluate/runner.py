@@ -88,6 +88,10 @@ def run_eval(cfg: EvalConfig) -> dict:
     if cfg.n < 1 or cfg.samples_per_call < 1:
         raise ValueError("--n and --samples-per-call must be at least 1")
     shard = parse_shard(cfg.shard)
+    from rlvr.model_path import model_path_problem
+
+    if problem := model_path_problem(cfg.model):
+        raise ValueError(f"--model {problem}")
     problems, kind = load_problems(cfg.dataset, cfg.data_file, cfg.split, cfg.limit)
     template = get_template(cfg.template or ("code" if kind == "code" else "qwen-boxed"))
     grader_name = cfg.reward or ("code" if kind == "code" else "math")
@@ -134,4 +138,10 @@ def run_eval(cfg: EvalConfig) -> dict:
             bar.update(len(records))
             bar.set_postfix(samples_per_s=f"{len(records) / max(time.perf_counter() - started, 1e-9):.0f}")
         bar.close()
+    missing = store.missing()
+    store.close()
+    if missing and shard:
+        return {"summary": {}, "missing": missing}
+    if missing:  # every planned call ran, so a sample is missing only if the backend returned too few
+        raise RuntimeError(f"{sum(missing.values())} samples missing after sampling (e.g. problem {next(iter(missing))})")
     return store.write_results()

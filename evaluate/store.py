@@ -1,17 +1,25 @@
 """The sample store: one directory per model x dataset x sampling settings.
 
-meta.json      what produced it (model, dataset, template, sampling settings, seed, grader, versions)
+meta.json      what produced it (model, dataset, template, sampling settings, seed, grader, versions, and a
+               hash of the problems it was made for)
 problems.jsonl the problems with their prompts and what the grader reads (so `regrade` needs no dataset)
 samples*.jsonl one line per sample; append-only, flushed and fsynced per batch; one file per shard
-results.json   per problem n and correct, and the pass@k curve
+results.json   per problem n and correct, and the pass@k curve; written only once every sample is in
 
-A torn last line (a killed writer) is cut off on reopen; rerunning the same command resumes.
+Damage is repaired on reopen, never deleted: a torn last line (a killed writer) and any unreadable line
+(a flipped byte, a bad block, a hand edit, NUL bytes) move to `samples*.jsonl.unreadable`, and rerunning
+the same command redoes only the samples they held, with the same per-call seeds. One writer per samples
+file at a time (a lock); a store knows its problems by content, so an edited data file is refused.
 """
 
 from __future__ import annotations
 
+import errno
+import fcntl
+import hashlib
 import json
 import os
+import sys
 from collections import defaultdict
 from pathlib import Path
 
@@ -20,29 +28,91 @@ import numpy as np
 from rlvr.evaluate.counts import Counts
 from rlvr.evaluate.passk import log2_ks, mean_pass_at_k
 
-# Settings that must match for a rerun to resume into an existing store.
-IDENTITY_KEYS = ("model", "dataset", "data_file", "split", "template", "chat", "n", "temperature", "top_p",
+# Settings that must match for a rerun to resume into an existing store. The data file is known by its
+# content (problems_sha256), not its path: the same file by another path resumes, an edited one is refused.
+IDENTITY_KEYS = ("model", "dataset", "split", "template", "chat", "n", "temperature", "top_p",
                  "max_tokens", "seed", "samples_per_call", "limit", "grader")
 RECORD_KEYS = ("problem", "sample", "text", "extracted", "verdict", "correct", "tokens", "finish_reason")
 
 
-def _read_jsonl(path: Path, repair: bool = False) -> list[dict]:
-    """Every complete line; with `repair`, cut a torn tail off the file so appends start clean."""
+def problems_sha256(problems: list[dict]) -> str:
+    """A hash of the problems as stored: ids, prompts, and what the grader reads."""
+    digest = hashlib.sha256()
+    for row in problems:
+        digest.update(json.dumps(row, sort_keys=True).encode() + b"\n")
+    return digest.hexdigest()
+
+
+def _parse_line(line: bytes) -> dict | None:
+    """A sample record, or None when the line is unreadable."""
+    if b"\x00" in line:
+        return None
+    try:
+        record = json.loads(line)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None
+    if not isinstance(record, dict) or not isinstance(record.get("problem"), (str, int)):
+        return None
+    if not isinstance(record.get("sample"), int) or isinstance(record.get("sample"), bool):
+        return None
+    return record
+
+
+def _scan(path: Path) -> tuple[list[dict], list[bytes], bool]:
+    """(readable records, unreadable lines, whether the last line is torn)."""
     if not path.exists():
-        return []
+        return [], [], False
     data = path.read_bytes()
     good_end = data.rfind(b"\n") + 1
-    records = []
-    for line in data[:good_end].splitlines():
-        if line.strip():
-            try:
-                records.append(json.loads(line))
-            except json.JSONDecodeError:
-                break
-    if repair and good_end != len(data):
-        with path.open("r+b") as f:
-            f.truncate(good_end)
-    return records
+    records, bad = [], []
+    for line in data[:good_end].split(b"\n"):
+        if not line.strip():
+            continue
+        record = _parse_line(line)
+        if record is None:
+            bad.append(line)
+        else:
+            records.append(record)
+    torn = good_end != len(data)
+    if torn:
+        bad.append(data[good_end:])
+    return records, bad, torn
+
+
+def _repair(path: Path) -> int:
+    """Move unreadable lines to PATH.unreadable (appended, fsynced) and keep the rest; the count moved."""
+    records, bad, _ = _scan(path)
+    if not bad:
+        return 0
+    side = path.with_name(path.name + ".unreadable")
+    with side.open("ab") as f:
+        f.write(b"".join(line.rstrip(b"\n") + b"\n" for line in bad))
+        f.flush()
+        os.fsync(f.fileno())
+    tmp = path.with_name(path.name + ".repair")
+    with tmp.open("w") as f:
+        f.write("".join(json.dumps(r) + "\n" for r in records))
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    return len(bad)
+
+
+def _problem_changes(old: list[dict], new: list[dict]) -> str:
+    new = json.loads(json.dumps(new))  # as stored: tuples are lists
+    old_by_id = {str(p["id"]): p for p in old}
+    new_by_id = {str(p["id"]): p for p in new}
+    added = [p for p in new_by_id if p not in old_by_id]
+    removed = [p for p in old_by_id if p not in new_by_id]
+    changed = [f"{p} ({', '.join(k for k in sorted(set(old_by_id[p]) | set(new_by_id[p])) if old_by_id[p].get(k) != new_by_id[p].get(k))})"
+               for p in new_by_id if p in old_by_id and old_by_id[p] != new_by_id[p]]
+    parts = []
+    for name, ids in (("added", added), ("removed", removed), ("changed", changed)):
+        if ids:
+            parts.append(f"{len(ids)} {name}: {', '.join(ids[:5])}{' ...' if len(ids) > 5 else ''}")
+    if not parts and [str(p["id"]) for p in old] != [str(p["id"]) for p in new]:
+        parts.append("the same problems in another order")
+    return "; ".join(parts)
 
 
 class SampleStore:
@@ -52,51 +122,91 @@ class SampleStore:
         self.shard = shard
         name = "samples.jsonl" if shard is None else f"samples.shard-{shard[0]}-of-{shard[1]}.jsonl"
         self.samples_file = self.path / name
+        self._lock = None
 
     @classmethod
     def create_or_resume(cls, path: str | Path, meta: dict, problems: list[dict],
                          shard: tuple[int, int] | None = None) -> SampleStore:
-        """Open the store for writing; an existing one must have been made with the same settings."""
+        """Open the store for writing; an existing one must have been made with the same settings and problems."""
         path = Path(path)
+        if path.exists() and not path.is_dir():
+            raise ValueError(f"--out {path} is a file, not a sample store directory; choose another --out")
         path.mkdir(parents=True, exist_ok=True)
+        meta = {**meta, "problems_sha256": problems_sha256(problems)}
         meta_file = path / "meta.json"
+        problems_file = path / "problems.jsonl"
         if meta_file.exists():
-            old = json.loads(meta_file.read_text())
+            old = _read_json(meta_file)
             for key in IDENTITY_KEYS:
                 if old.get(key) != meta.get(key):
                     raise ValueError(
                         f"{path} holds a sample store made with {key}={old.get(key)!r}, not {meta.get(key)!r}; "
                         f"rerun with the same settings to resume, or choose another --out"
                     )
+            if problems_file.exists():
+                stored = _read_problems(problems_file)
+                if problems_sha256(stored) != meta["problems_sha256"]:
+                    raise ValueError(
+                        f"the problems differ from those the store {path} was made for ({_problem_changes(stored, problems)}); "
+                        f"to evaluate them, choose another --out (or delete {path} to start over)"
+                    )
         else:
-            meta_file.write_text(json.dumps(meta, indent=2))
-        problems_file = path / "problems.jsonl"
+            _write_atomic(meta_file, json.dumps(meta, indent=2))
         if not problems_file.exists():
-            tmp = problems_file.with_suffix(".tmp")
-            tmp.write_text("".join(json.dumps(p) + "\n" for p in problems))
-            os.replace(tmp, problems_file)
+            _write_atomic(problems_file, "".join(json.dumps(p) + "\n" for p in problems))
         store = cls(path, meta, shard)
-        _read_jsonl(store.samples_file, repair=True)
+        store._acquire_lock()
+        moved = _repair(store.samples_file)
+        if moved:
+            print(f"rlvr: {moved} unreadable line(s) of {store.samples_file} set aside in "
+                  f"{store.samples_file.name}.unreadable; their samples are redone", file=sys.stderr)
         return store
+
+    def _acquire_lock(self) -> None:
+        """One writer per samples file: a second `rlvr eval` on the same store and shard is refused."""
+        lock_file = self.samples_file.with_name(self.samples_file.name + ".lock")
+        handle = lock_file.open("a+")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                raise
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            handle.close()
+            raise ValueError(
+                f"{self.samples_file} is being written by {holder}; wait for it to finish (rerunning then resumes), "
+                f"or choose another --out"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"rlvr eval (pid {os.getpid()})")
+        handle.flush()
+        self._lock = handle
+
+    def close(self) -> None:
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
 
     @classmethod
     def open_existing(cls, path: str | Path) -> SampleStore:
         path = Path(path)
         if not (path / "meta.json").exists():
             raise FileNotFoundError(f"{path} is not a sample store (no meta.json); run `rlvr eval --out {path}` first")
-        return cls(path, json.loads((path / "meta.json").read_text()))
+        return cls(path, _read_json(path / "meta.json"))
 
     def problems(self) -> list[dict]:
-        return _read_jsonl(self.path / "problems.jsonl")
+        return _read_problems(self.path / "problems.jsonl")
 
     def sample_files(self) -> list[Path]:
         return sorted(self.path.glob("samples*.jsonl"))
 
     def records(self) -> list[dict]:
-        """Every stored sample across shard files, each (problem, sample) once, in a stable order."""
+        """Every readable sample across shard files, each (problem, sample) once, in a stable order."""
         seen: dict[tuple, dict] = {}
         for file in self.sample_files():
-            for record in _read_jsonl(file):
+            for record in _scan(file)[0]:
                 seen.setdefault((str(record["problem"]), int(record["sample"])), record)
         return [seen[key] for key in sorted(seen, key=lambda k: (k[0], k[1]))]
 
@@ -105,6 +215,18 @@ class SampleStore:
         out: dict[str, set[int]] = defaultdict(set)
         for record in self.records():
             out[str(record["problem"])].add(int(record["sample"]))
+        return out
+
+    def missing(self) -> dict[str, int]:
+        """Samples still to be drawn per problem (only problems with any missing), from meta's n."""
+        n = int(self.meta.get("n") or 0)
+        done = self.done()
+        out = {}
+        for problem in self.problems():
+            pid = str(problem["id"])
+            have = sum(1 for s in done.get(pid, ()) if 0 <= s < n)
+            if have < n:
+                out[pid] = n - have
         return out
 
     def append(self, records: list[dict]) -> None:
@@ -136,7 +258,32 @@ class SampleStore:
             "pass_at_k": {str(k): float(curve[k - 1]) for k in range(1, len(curve) + 1)},
             "summary": {f"pass@{k}": float(curve[k - 1]) for k in log2_ks(len(curve))},
         }
-        tmp = self.path / "results.json.tmp"
-        tmp.write_text(json.dumps(results, indent=2))
-        os.replace(tmp, self.path / "results.json")
+        _write_atomic(self.path / "results.json", json.dumps(results, indent=2))
         return results
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("w") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path} is damaged ({exc}); the samples are intact: restore it, or start a new --out") from None
+
+
+def _read_problems(path: Path) -> list[dict]:
+    records = []
+    for number, line in enumerate(path.read_bytes().split(b"\n"), 1):
+        if line.strip():
+            try:
+                records.append(json.loads(line))
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                raise ValueError(f"{path}: line {number} is damaged; restore the file, or start a new --out") from None
+    return records

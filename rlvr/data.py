@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,12 +53,15 @@ class Problem:
         return {"answer": self.answer}
 
 
-def _gold(value) -> str:
-    """Gold answers: GSM8K's '... #### 72' -> '72'; a one-element list -> its element."""
+def _gold(value) -> str | None:
+    """Gold answers: GSM8K's '... #### 72' -> '72'; a one-element list -> its element; None when empty."""
     if isinstance(value, (list, tuple)):
-        value = value[0] if value else ""
+        value = value[0] if value else None
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
     text = str(value)
-    return text.split("####")[-1].strip() if "####" in text else text.strip()
+    text = text.split("####")[-1].strip() if "####" in text else text.strip()
+    return text if text and text.lower() not in ("none", "null", "nan") else None
 
 
 def load_problems(dataset: str | None = None, data_file: str | None = None, split: str | None = None,
@@ -79,44 +84,92 @@ def load_problems(dataset: str | None = None, data_file: str | None = None, spli
     return problems, kind
 
 
-def _rows_from_file(path: Path) -> list[dict]:
+def _decode(path: Path, data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")  # a BOM (Excel's UTF-8 CSV) is not part of the first column's name
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise ValueError(f"{path}: line {line}, column {column} is not UTF-8 (byte 0x{data[exc.start]:02x}); "
+                         f"save the file as UTF-8") from None
+
+
+def _rows_from_file(path: Path) -> list[tuple[int, object]]:
+    """(line number, row) for every row of a data file, with errors that name the file and line."""
     if not path.exists():
         raise FileNotFoundError(f"--data-file {path} does not exist")
+    if path.is_dir():
+        raise ValueError(f"--data-file {path} is a directory; give a .jsonl, .json, .csv or .parquet file")
     suffix = path.suffix.lower()
-    if suffix in (".jsonl", ".json"):
-        text = path.read_text()
-        if suffix == ".json" and text.lstrip().startswith("["):
-            return json.loads(text)
-        return [json.loads(line) for line in text.splitlines() if line.strip()]
-    if suffix == ".csv":
-        with path.open(newline="") as f:
-            return list(csv.DictReader(f))
     if suffix == ".parquet":
         import pyarrow.parquet as pq
 
-        return pq.read_table(path).to_pylist()
-    raise ValueError(f"--data-file {path}: use .jsonl, .json, .csv or .parquet")
+        return list(enumerate(pq.read_table(path).to_pylist(), 1))
+    if suffix not in (".jsonl", ".json", ".csv"):
+        raise ValueError(f"--data-file {path}: use .jsonl, .json, .csv or .parquet")
+    text = _decode(path, path.read_bytes())
+    if suffix == ".csv":
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        rows = []
+        for row in reader:
+            if None in row or None in row.values():
+                raise ValueError(f"{path}: line {reader.line_num} has a different number of fields than the header "
+                                 f"({', '.join(reader.fieldnames or [])}); quote fields that contain commas")
+            rows.append((reader.line_num, row))
+        return rows
+    if suffix == ".json" and text.lstrip().startswith("["):
+        try:
+            return list(enumerate(json.loads(text), 1))
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path}: line {exc.lineno}, column {exc.colno}: invalid JSON ({exc.msg})") from None
+    rows = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if line.strip():
+            try:
+                rows.append((number, json.loads(line)))
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{path}: line {number}, column {exc.colno}: invalid JSON ({exc.msg}); "
+                                 f"each line must be one JSON object") from None
+    return rows
 
 
 def _from_file(path: Path) -> list[Problem]:
-    rows = _rows_from_file(path)
     problems = []
-    for i, row in enumerate(rows):
+    for index, (line, row) in enumerate(_rows_from_file(path)):
+        where = f"{path}: line {line}" if path.suffix.lower() != ".parquet" else f"{path}: row {line}"
+        if not isinstance(row, dict):
+            raise ValueError(f"{where} is a JSON {type(row).__name__}, not an object like "
+                             f'{{"id": ..., "problem": ..., "answer": ...}}')
         text = row.get("problem", row.get("prompt", row.get("question")))
         if text is None:
-            raise ValueError(f"{path}: row {i} has no `problem` (or `prompt`) column")
+            raise ValueError(f"{where} has no `problem` (or `prompt`) column")
         if "answer" not in row and "tests" not in row:
-            raise ValueError(f"{path}: row {i} needs an `answer` (math) or `tests` (code) column")
+            raise ValueError(f"{where} needs an `answer` (math) or `tests` (code) column")
         tests = row.get("tests")
         if isinstance(tests, str) and tests.strip().startswith(("[", "{")):
-            tests = json.loads(tests)
+            try:
+                tests = json.loads(tests)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{where}: `tests` looks like JSON but is not ({exc.msg})") from None
+        answer = None
+        if tests is None:
+            answer = _gold(row.get("answer"))
+            if answer is None:
+                raise ValueError(f"{where}: the answer is empty ({row.get('answer')!r}); give every math problem "
+                                 f"a gold answer, or drop the row")
         problems.append(Problem(
-            id=str(row.get("id", i)), problem=str(text),
-            answer=_gold(row["answer"]) if row.get("answer") is not None else None,
+            id=str(row.get("id", index)), problem=str(text), answer=answer,
             tests=tests, entry_point=row.get("entry_point") or None,
             extra={k: v for k, v in row.items() if k not in {"id", "problem", "prompt", "answer", "tests", "entry_point"}},
         ))
     return problems
+
+
+def _hub_gold(name: str, index: int, value) -> str:
+    answer = _gold(value)
+    if answer is None:
+        raise ValueError(f"{name}: row {index} has an empty gold answer ({value!r}); pass --limit or a cleaned --data-file")
+    return answer
 
 
 def _from_hub(name: str, split: str | None) -> list[Problem]:
@@ -141,7 +194,7 @@ def _from_hub(name: str, split: str | None) -> list[Problem]:
         problems.append(Problem(
             id=str(row[spec.id_column]) if spec.id_column else str(i),
             problem=str(row[spec.problem]),
-            answer=_gold(row[spec.answer]) if spec.answer else None,
+            answer=_hub_gold(name, i, row[spec.answer]) if spec.answer else None,
             tests=tests,
             entry_point=row.get(spec.entry_point) if spec.entry_point else None,
         ))

@@ -73,13 +73,19 @@ def test_two_steps_write_checkpoints(task_dir, tmp_path, name):
 
 def test_ast_field_reader_agrees_with_the_imported_dataclasses():
     import dataclasses
+    import typing
 
     from rlvr.train.config_fields import config_fields
     from rlvr.train.recipe import trainer_config_class
+    from rlvr.train.recipe_values import kind_of_hint
 
     for algorithm, name in [("grpo", "GRPOConfig"), ("rloo", "RLOOConfig"), ("sft", "SFTConfig"), ("ppo", "PPOConfig")]:
-        imported = {f.name for f in dataclasses.fields(trainer_config_class(algorithm))}
-        assert config_fields(name, lambda: None) == imported
+        cls = trainer_config_class(algorithm)
+        imported = {f.name for f in dataclasses.fields(cls)}
+        from_source = config_fields(name, lambda: None)
+        assert set(from_source) == imported
+        hints = typing.get_type_hints(cls)  # the value kinds read from source are those of the real classes
+        assert {f: kind_of_hint(hints[f]) for f in imported} == from_source
 
 
 def test_validation_does_not_import_trl(task_dir, tmp_path):

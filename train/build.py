@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 
-from rlvr.train.recipe import PRESETS, Recipe, RecipeError, trainer_config_class
+from rlvr.train.recipe import PRESETS, Recipe, RecipeError, check_paths, trainer_config_class
 
 
 def _cpu_safe(values: dict) -> dict:
@@ -116,6 +116,7 @@ def train(recipe: Recipe) -> str:
     """Train, resuming from the last checkpoint in the output directory when there is one."""
     from transformers.trainer_utils import get_last_checkpoint
 
+    check_paths(recipe)
     callbacks = []
     if recipe.probe.enabled:
         from rlvr.train.probe_callback import BoundaryProbeCallback

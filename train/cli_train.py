@@ -16,9 +16,10 @@ def run(args: argparse.Namespace) -> int:
     import json
 
     from rlvr.train.build import train
-    from rlvr.train.recipe import load_recipe
+    from rlvr.train.recipe import check_paths, load_recipe
 
     recipe = load_recipe(args.recipe, args.overrides)
+    check_paths(recipe)
     if args.check:
         print(json.dumps(dataclasses.asdict(recipe), indent=2, default=str))
         return 0

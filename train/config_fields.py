@@ -11,6 +11,8 @@ import functools
 import importlib.util
 from pathlib import Path
 
+from rlvr.train.recipe_values import Kind, kind_of_hint, kind_of_source
+
 # Where each config class lives; `from transformers import X` goes through a lazy __init__, so the few
 # bases we meet are mapped to their defining module directly.
 KNOWN_MODULES = {
@@ -54,8 +56,8 @@ def _resolve(name: str, tree: ast.Module, module: str) -> tuple[str, str] | None
     return None
 
 
-def fields_from_source(module: str, class_name: str, source: Path | None = None) -> set[str]:
-    """Annotated attributes of the class and of every base class, recursively."""
+def fields_from_source(module: str, class_name: str, source: Path | None = None) -> dict[str, ast.expr]:
+    """Annotated attributes of the class and of every base class, recursively (the subclass's annotation wins)."""
     path = source or _module_file(module)
     if path is None:
         raise LookupError(f"cannot find {module}")
@@ -63,23 +65,33 @@ def fields_from_source(module: str, class_name: str, source: Path | None = None)
     cls = next((n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == class_name), None)
     if cls is None:
         raise LookupError(f"no class {class_name} in {path}")
-    names = {n.target.id for n in cls.body if isinstance(n, ast.AnnAssign) and isinstance(n.target, ast.Name)}
-    for base in cls.bases:
+    fields: dict[str, ast.expr] = {}
+    for base in reversed(cls.bases):
         if isinstance(base, ast.Name):
             target = _resolve(base.id, tree, module)
             if target is None:
                 raise LookupError(f"cannot resolve base {base.id} of {class_name}")
-            names |= fields_from_source(*target)
-    return names
+            fields.update(fields_from_source(*target))
+    fields.update({n.target.id: n.annotation for n in cls.body if isinstance(n, ast.AnnAssign) and isinstance(n.target, ast.Name)})
+    return fields
 
 
-def config_fields(class_name: str, loader) -> set[str]:
-    """Field names of a config class: from source when possible, else by importing it with `loader()`."""
+def config_fields(class_name: str, loader) -> dict[str, Kind]:
+    """Field names of a config class with the kind of value each takes: from source when possible, else by
+    importing it with `loader()`."""
     try:
         if class_name == "PPOConfig":
-            return fields_from_source("rlvr.train.ppo", "PPOConfig", Path(__file__).with_name("ppo.py"))
-        return fields_from_source(KNOWN_MODULES[class_name], class_name)
+            found = fields_from_source("rlvr.train.ppo", "PPOConfig", Path(__file__).with_name("ppo.py"))
+        else:
+            found = fields_from_source(KNOWN_MODULES[class_name], class_name)
+        return {name: kind_of_source(annotation) for name, annotation in found.items()}
     except (LookupError, OSError, SyntaxError, KeyError):
         import dataclasses
+        import typing
 
-        return {f.name for f in dataclasses.fields(loader())}
+        cls = loader()
+        try:
+            hints = typing.get_type_hints(cls)
+        except Exception:  # noqa: BLE001 - an unresolvable hint only costs the value check
+            hints = {}
+        return {f.name: kind_of_hint(hints[f.name]) if f.name in hints else ("any",) for f in dataclasses.fields(cls)}

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import os
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
 from rlvr.train.config_fields import config_fields
+from rlvr.train.recipe_values import check, describe, kind_of_hint
 
 ALGORITHMS = ("grpo", "rloo", "ppo", "reinforce_pp", "dr_grpo", "dapo", "sft")
 
@@ -40,7 +43,8 @@ class LoraSection:
 @dataclass
 class ModelSection:
     path: str = field(default="", metadata={"help": "Model path or Hub id."})
-    dtype: str = field(default="auto", metadata={"help": "auto, bfloat16, float16, float32."})
+    dtype: str = field(default="auto", metadata={"help": "auto, bfloat16, float16, float32.",
+                                                  "choices": ("auto", "bfloat16", "float16", "float32")})
     attn_implementation: str | None = field(default=None, metadata={"help": "e.g. sdpa, flash_attention_2."})
     lora: LoraSection | None = field(default=None, metadata={"help": "LoRA settings; absent trains all weights."})
 
@@ -51,7 +55,7 @@ class DataSection:
     data_file: str | None = field(default=None, metadata={"help": "JSONL/Parquet/CSV with id, problem, answer or tests."})
     split: str | None = field(default=None, metadata={"help": "Training split."})
     template: str = field(default="qwen-boxed", metadata={"help": "Prompt template."})
-    chat: str = field(default="auto", metadata={"help": "auto, chat or raw prompt rendering."})
+    chat: str = field(default="auto", metadata={"help": "auto, chat or raw prompt rendering.", "choices": ("auto", "chat", "raw")})
     limit: int | None = field(default=None, metadata={"help": "Use only the first N problems."})
     completion_column: str = field(default="completion", metadata={"help": "Teacher traces, for sft."})
     probe_file: str | None = field(default=None, metadata={"help": "Held-out problems for the boundary probe."})
@@ -69,8 +73,9 @@ class ProbeSection:
     top_p: float = field(default=0.95, metadata={"help": "Probe sampling top-p."})
     limit: int | None = field(default=None, metadata={"help": "Probe only the first N problems."})
     samples_per_call: int = field(default=256, metadata={"help": "Sequences per generate call."})
-    backend: str = field(default="hf", metadata={"help": "auto, vllm or hf."})
-    mode: str = field(default="inprocess", metadata={"help": "inprocess (rank 0) or detached (rlvr probe --watch)."})
+    backend: str = field(default="hf", metadata={"help": "auto, vllm or hf.", "choices": ("auto", "vllm", "hf")})
+    mode: str = field(default="inprocess", metadata={"help": "inprocess (rank 0) or detached (rlvr probe --watch).",
+                                                     "choices": ("inprocess", "detached")})
     seed: int = field(default=0, metadata={"help": "Probe sampling seed."})
 
 
@@ -80,7 +85,8 @@ class LoggingSection:
     group: str | None = field(default=None, metadata={"help": "W&B group (a sweep's name)."})
     tags: list[str] = field(default_factory=list, metadata={"help": "W&B tags."})
     name: str | None = field(default=None, metadata={"help": "W&B run name."})
-    report_to: str = field(default="wandb", metadata={"help": "wandb (offline unless WANDB_API_KEY) or none."})
+    report_to: str = field(default="wandb", metadata={"help": "wandb (offline unless WANDB_API_KEY) or none.",
+                                                      "choices": ("wandb", "none")})
     config: dict = field(default_factory=dict, metadata={"help": "Extra W&B config (a sweep puts its grid point here)."})
 
 
@@ -117,14 +123,32 @@ def _suggest(key: str, valid, where: str) -> str:
     return f"unknown key {key!r} in {where}{hint}"
 
 
-def _build(cls, values: dict | None, where: str):
-    values = dict(values or {})
+def _build(cls, values, where: str):
+    """A section from its mapping: every key known, every value of its field's type and choices."""
+    if values is None:
+        values = {}
+    if not isinstance(values, dict):
+        raise RecipeError(f"{where}: expected a mapping of keys ({', '.join(f.name for f in dataclasses.fields(cls))}), "
+                          f"got {values!r}")
+    values = dict(values)
     names = {f.name: f for f in dataclasses.fields(cls)}
+    hints = typing.get_type_hints(cls)
     for key in values:
         if key not in names:
             raise RecipeError(_suggest(key, names, where))
-    if cls is ModelSection and isinstance(values.get("lora"), dict):
-        values["lora"] = _build(LoraSection, values["lora"], f"{where}.lora")
+    if cls is ModelSection and "lora" in values:
+        lora = values["lora"]
+        if lora is True:  # `lora: true`: the defaults
+            lora = {}
+        values["lora"] = None if lora in (None, False) else _build(LoraSection, lora, f"{where}.lora")
+    for key, value in values.items():
+        if key == "lora" and cls is ModelSection:
+            continue
+        values[key] = check(value, kind_of_hint(hints[key]), f"{where}.{key}", choices=names[key].metadata.get("choices", ()))
+    if cls is DataSection and "template" in values:
+        from rlvr.templates import TEMPLATES
+
+        values["template"] = check(values["template"], ("str",), f"{where}.template", choices=tuple(TEMPLATES))
     return cls(**values)
 
 
@@ -185,27 +209,51 @@ def validate(raw: dict, source: str = "") -> Recipe:
     for key in trainer:
         if key not in valid:
             raise RecipeError(_suggest(key, valid, f"trainer (fields of {class_name})"))
+        trainer[key] = check(trainer[key], valid[key], f"trainer.{key}", f"{class_name}.{key} takes {describe(valid[key])}")
     rewards = raw.get("rewards") or {"math": 1.0}
     if isinstance(rewards, list):
         rewards = {name: 1.0 for name in rewards}
+    if not isinstance(rewards, dict):
+        raise RecipeError(f"rewards: expected a mapping of reward names to weights (math: 1.0), got {rewards!r}")
     from rlvr.rewards import reward_names
 
     for name in rewards:
         if name not in reward_names():
             raise RecipeError(_suggest(name, reward_names(), "rewards"))
+        rewards[name] = check(1.0 if rewards[name] is None else rewards[name], ("float",), f"rewards.{name}")
     probe = _build(ProbeSection, raw.get("probe"), "probe")
-    if probe.mode not in ("inprocess", "detached"):
-        raise RecipeError(f"probe.mode {probe.mode!r}: choose inprocess (rank 0 evaluates) or detached (rlvr probe --watch)")
     return Recipe(model, data, algorithm, trainer, {k: float(v) for k, v in rewards.items()},
                   probe, _build(LoggingSection, raw.get("logging"), "logging"),
                   source)
+
+
+def check_paths(recipe: Recipe) -> None:
+    """The model and the files a recipe names exist: checked before any model loads."""
+    from rlvr.data import DATASETS
+    from rlvr.model_path import model_path_problem
+
+    problem = model_path_problem(recipe.model.path)
+    if problem:
+        raise RecipeError(f"model.path {problem}")
+    files = [("data.data_file", recipe.data.data_file), ("data.probe_file", recipe.data.probe_file)]
+    files += [("probe.datasets", d) for d in recipe.probe.datasets if d not in DATASETS]
+    for key, file in files:
+        if file and not os.path.isfile(file):
+            extra = f" (nor a benchmark name: {', '.join(DATASETS)})" if key == "probe.datasets" else ""
+            raise RecipeError(f"{key}: {file} does not exist{extra}")
 
 
 def load_recipe(path: str | Path, overrides: list[str] | None = None) -> Recipe:
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"recipe {path} does not exist")
-    raw = yaml.safe_load(path.read_text()) or {}
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise RecipeError(f"{where}: YAML syntax error: {problem}; check the indentation and quoting there") from None
     for key, value in parse_overrides(overrides or []):
         if key.split(".")[0] not in TOP_KEYS:
             raise RecipeError(f"override {key}: " + _suggest(key.split(".")[0], TOP_KEYS, "the recipe"))
