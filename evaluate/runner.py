@@ -102,6 +102,9 @@ def run_eval(cfg: EvalConfig) -> dict:
 
     tokenizer = AutoTokenizer.from_pretrained(cfg.model)
     prompts = {p.id: render(template, p.problem, tokenizer, cfg.chat) for p in problems}
+    from rlvr.prompt_length import check_prompt_lengths
+
+    check_prompt_lengths(prompts, tokenizer, cfg.model, cfg.max_tokens, "--max-tokens")
     meta = {**{k: v for k, v in asdict(cfg).items() if k not in ("out", "shard", "progress", "backend", "label")},
             "template": template.name, "grader": grader_name, "grader_settings": grader.describe(),
             "label": cfg.label or Path(cfg.model.rstrip("/")).name, "kind": kind, "versions": _versions()}

@@ -14,6 +14,9 @@ def _cpu_safe(values: dict) -> dict:
     import torch
 
     if not torch.cuda.is_available():
+        from rlvr.threads import use_free_cores
+
+        use_free_cores()
         values.setdefault("use_cpu", True)
         values.setdefault("bf16", False)
         values.setdefault("fp16", False)
@@ -32,7 +35,7 @@ def build_config(recipe: Recipe):
     return trainer_config_class(recipe.algorithm)(**_cpu_safe(values))
 
 
-def build_dataset(recipe: Recipe, tokenizer):
+def build_dataset(recipe: Recipe, tokenizer, completion_tokens: int | None = None):
     """Prompts (conversational when the tokenizer has a chat template) plus the graders' columns."""
     from datasets import Dataset
 
@@ -57,6 +60,12 @@ def build_dataset(recipe: Recipe, tokenizer):
         else:
             row["answer"] = p.answer
         rows.append(row)
+    if completion_tokens:
+        from rlvr.prompt_length import check_prompt_lengths
+
+        texts = {p.id: tokenizer.apply_chat_template(row["prompt"], tokenize=False, add_generation_prompt=True)
+                 if chat else row["prompt"] for p, row in zip(problems, rows)}
+        check_prompt_lengths(texts, tokenizer, recipe.model.path, completion_tokens, "trainer.max_completion_length")
     return Dataset.from_list(rows)
 
 
@@ -86,12 +95,12 @@ def build_trainer(recipe: Recipe, callbacks: list | None = None):
     tokenizer = AutoTokenizer.from_pretrained(recipe.model.path)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
+    config = build_config(recipe)
+    dataset = build_dataset(recipe, tokenizer, getattr(config, "max_completion_length", None))  # before the model
     model_kwargs = {"dtype": "auto" if recipe.model.dtype == "auto" else recipe.model.dtype}
     if recipe.model.attn_implementation:
         model_kwargs["attn_implementation"] = recipe.model.attn_implementation
     model = AutoModelForCausalLM.from_pretrained(recipe.model.path, **model_kwargs)
-    config = build_config(recipe)
-    dataset = build_dataset(recipe, tokenizer)
     common = {"model": model, "args": config, "train_dataset": dataset, "processing_class": tokenizer,
               "peft_config": build_peft_config(recipe), "callbacks": callbacks or []}
     if recipe.algorithm == "sft":
@@ -113,26 +122,36 @@ def build_trainer(recipe: Recipe, callbacks: list | None = None):
 
 
 def train(recipe: Recipe) -> str:
-    """Train, resuming from the last checkpoint in the output directory when there is one."""
-    from transformers.trainer_utils import get_last_checkpoint
+    """Train, resuming from the last whole checkpoint in the output directory when there is one. A run that
+    already trained to the same max_steps is not trained again."""
+    from rlvr.train.checkpoints import finished_message, last_good_checkpoint, mark_finished
 
     check_paths(recipe)
+    out = recipe.output_dir
+    config = build_config(recipe)
+    message = finished_message(out, config.max_steps, config.num_train_epochs)
+    if message:
+        if config.process_index == 0:
+            print(f"rlvr train: {message}")
+        return str(out)
     callbacks = []
     if recipe.probe.enabled:
         from rlvr.train.probe_callback import BoundaryProbeCallback
 
         callbacks.append(BoundaryProbeCallback(recipe))
     trainer = build_trainer(recipe, callbacks)
-    out = recipe.output_dir
     if trainer.is_world_process_zero():
         out.mkdir(parents=True, exist_ok=True)
         if "wandb" in (trainer.args.report_to or []):
             _start_wandb(recipe)
         info = {"algorithm": recipe.algorithm, "world_size": trainer.args.world_size, "recipe": recipe.source}
         (out / "run_info.json").write_text(json.dumps(info, indent=2))
-    last = get_last_checkpoint(str(out)) if out.is_dir() else None
+    warn = print if trainer.is_world_process_zero() else (lambda message: None)
+    last = last_good_checkpoint(out, warn)
     trainer.train(resume_from_checkpoint=last)
     trainer.save_model(str(out / "final"))
+    if trainer.is_world_process_zero():
+        mark_finished(out, trainer.state.global_step, trainer.args.max_steps, trainer.args.num_train_epochs)
     _finish_wandb()
     return str(out)
 

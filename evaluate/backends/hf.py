@@ -14,6 +14,10 @@ class HFBackend:
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        if self.device == "cpu":
+            from rlvr.threads import use_free_cores
+
+            use_free_cores()
         self.tokenizer = AutoTokenizer.from_pretrained(model)
         self.tokenizer.padding_side = "left"
         if self.tokenizer.pad_token_id is None:

@@ -17,7 +17,10 @@ def pretrain(out_dir: str | Path, pairs: list[tuple[str, str]], steps: int, hidd
     import torch
     from tqdm.auto import tqdm
 
+    from rlvr.threads import use_free_cores
     from rlvr.tiny import build_model, build_tokenizer
+
+    use_free_cores()
 
     out = Path(out_dir)
     texts = [PROMPT.format(problem=p) + s + "<|im_end|>" for p, s in pairs]

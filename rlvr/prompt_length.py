@@ -1,0 +1,58 @@
+"""Prompts that cannot fit the model's context are refused before any sampling, by id.
+
+Past the context a model samples garbage silently, and a huge prompt (a 50 MB line) grows the process
+until the kernel kills it. A prompt is tokenized only when it could fit: one longer, in characters, than
+the room times the longest token in the vocabulary cannot.
+"""
+
+from __future__ import annotations
+
+_CONTEXT_KEYS = ("max_position_embeddings", "n_positions", "max_seq_len", "seq_length", "max_sequence_length")
+
+
+def context_length(model_path: str) -> int | None:
+    """The model's context in tokens, from its config (None when the config does not say)."""
+    from transformers import AutoConfig
+
+    config = AutoConfig.from_pretrained(model_path)
+    config = getattr(config, "text_config", None) or config
+    for key in _CONTEXT_KEYS:
+        value = getattr(config, key, None)
+        if isinstance(value, int) and value > 0:
+            return value
+    return None
+
+
+def _longest_token_chars(tokenizer) -> int:
+    return max((len(token) for token in tokenizer.get_vocab()), default=1) or 1
+
+
+def too_long(prompts: dict[str, str], tokenizer, room: int) -> dict[str, int | None]:
+    """Prompt id -> its length in tokens (None: too long to be worth counting) for each over `room` tokens."""
+    longest = _longest_token_chars(tokenizer)
+    out: dict[str, int | None] = {}
+    for pid, prompt in prompts.items():
+        if len(prompt) > room * longest:
+            out[pid] = None
+            continue
+        tokens = len(tokenizer(prompt, add_special_tokens=False)["input_ids"])
+        if tokens > room:
+            out[pid] = tokens
+    return out
+
+
+def check_prompt_lengths(prompts: dict[str, str], tokenizer, model_path: str, new_tokens: int, flag: str) -> None:
+    """Raise ValueError naming every prompt that leaves fewer than `new_tokens` of the context free."""
+    context = context_length(model_path)
+    if context is None:
+        return
+    room = context - new_tokens
+    if room <= 0:
+        raise ValueError(f"{flag} {new_tokens} leaves no room for a prompt in the model's context of {context} tokens")
+    over = too_long(prompts, tokenizer, room)
+    if over:
+        named = ", ".join(f"{pid} ({n} tokens)" if n else f"{pid} (far longer)" for pid, n in list(over.items())[:5])
+        raise ValueError(
+            f"{len(over)} prompt(s) do not fit the model's context of {context} tokens with {flag} {new_tokens} "
+            f"(room for {room}): {named}{' ...' if len(over) > 5 else ''}; shorten or drop them, or lower {flag}"
+        )
