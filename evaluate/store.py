@@ -51,9 +51,11 @@ def _parse_line(line: bytes) -> dict | None:
         record = json.loads(line)
     except (json.JSONDecodeError, UnicodeDecodeError):
         return None
-    if not isinstance(record, dict) or not isinstance(record.get("problem"), (str, int)):
+    if not isinstance(record, dict) or set(record) != set(RECORD_KEYS):
+        return None  # a hand edit or a flipped byte in a key
+    if not isinstance(record["problem"], (str, int)) or type(record["sample"]) is not int:
         return None
-    if not isinstance(record.get("sample"), int) or isinstance(record.get("sample"), bool):
+    if not isinstance(record["correct"], bool) or not isinstance(record["text"], str):
         return None
     return record
 

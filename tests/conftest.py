@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -25,3 +28,20 @@ def tiny_model_dir(tmp_path_factory) -> str:
     out = tmp_path_factory.mktemp("tiny-model")
     save_tiny_model(out, TINY_CORPUS, vocab_size=400, hidden_size=32, layers=2, heads=4)
     return str(out)
+
+
+@pytest.fixture(scope="session")
+def data_file(tmp_path_factory) -> str:
+    path = tmp_path_factory.mktemp("data") / "problems.jsonl"
+    rows = [{"id": f"p{i}", "problem": f"What is {i} + {i % 3}?", "answer": str(i + i % 3)} for i in range(8)]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return str(path)
+
+
+@pytest.fixture(scope="session")
+def full_run(tiny_model_dir, data_file, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("full") / "store"
+    from store_helpers import eval_cmd
+
+    subprocess.run(eval_cmd(tiny_model_dir, data_file, out), check=True, capture_output=True, timeout=600)
+    return out

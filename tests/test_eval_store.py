@@ -8,37 +8,11 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
+from store_helpers import N, eval_cmd, snapshot
 
 from rlvr.evaluate.store import SampleStore
-
-N = 16
-
-
-@pytest.fixture(scope="module")
-def data_file(tmp_path_factory) -> str:
-    path = tmp_path_factory.mktemp("data") / "problems.jsonl"
-    rows = [{"id": f"p{i}", "problem": f"What is {i} + {i % 3}?", "answer": str(i + i % 3)} for i in range(8)]
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    return str(path)
-
-
-def eval_cmd(model: str, data: str, out: Path, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "rlvr.cli", "eval", "--model", model, "--data-file", data, "--n", str(N),
-            "--max-tokens", "12", "--samples-per-call", "8", "--seed", "7", "--no-progress", "--out", str(out), *extra]
-
-
-def snapshot(store_dir: Path) -> list[tuple]:
-    return [(r["problem"], r["sample"], r["text"], r["verdict"]) for r in SampleStore.open_existing(store_dir).records()]
-
-
-@pytest.fixture(scope="module")
-def full_run(tiny_model_dir, data_file, tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("full") / "store"
-    subprocess.run(eval_cmd(tiny_model_dir, data_file, out), check=True, capture_output=True, timeout=600)
-    return out
 
 
 def test_store_layout(full_run):

@@ -235,8 +235,10 @@ def check_paths(recipe: Recipe) -> None:
     problem = model_path_problem(recipe.model.path)
     if problem:
         raise RecipeError(f"model.path {problem}")
-    files = [("data.data_file", recipe.data.data_file), ("data.probe_file", recipe.data.probe_file)]
-    files += [("probe.datasets", d) for d in recipe.probe.datasets if d not in DATASETS]
+    files = [("data.data_file", recipe.data.data_file)]
+    if recipe.probe.enabled:  # the probe's files matter only when it runs
+        files.append(("data.probe_file", recipe.data.probe_file))
+        files += [("probe.datasets", d) for d in recipe.probe.datasets if d not in DATASETS]
     for key, file in files:
         if file and not os.path.isfile(file):
             extra = f" (nor a benchmark name: {', '.join(DATASETS)})" if key == "probe.datasets" else ""

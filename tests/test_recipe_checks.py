@@ -1,0 +1,130 @@
+"""Recipes checked whole (keys, values, paths) before any model loads; finished and torn runs on rerun."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+import yaml
+from test_train import localized
+
+from rlvr.cli import main as rlvr
+
+
+@pytest.fixture(scope="module")
+def task_dir(tmp_path_factory) -> Path:
+    from rlvr.train.tiny_task import write_task
+
+    return write_task(tmp_path_factory.mktemp("tiny-task"), train=16, probe=4)
+
+
+@pytest.mark.parametrize(
+    ("override", "expected"),
+    [
+        ("trainer.max_steps=ten", "trainer.max_steps: 'ten' is not a whole number (GRPOConfig.max_steps takes a whole number)"),
+        ("model.lora='yes'", "model.lora: expected a mapping"),
+        ("probe.enabled='no'", "probe.enabled: 'no' is not true or false; write true or false, unquoted"),
+        ("data.chat=rawr", "data.chat: 'rawr' is not one of auto, chat, raw; did you mean 'raw'?"),
+        ("data.template=qwen-boxd", "did you mean 'qwen-boxed'?"),
+        ("model.dtype=bf16", "model.dtype: 'bf16' is not one of auto, bfloat16, float16, float32"),
+        ("trainer.num_generations=[4]", "trainer.num_generations: [4] is not a whole number"),
+        ("rewards.math=heavy", "rewards.math: 'heavy' is not a number"),
+        ("probe=5", "probe: expected a mapping"),
+    ],
+)
+def test_check_rejects_bad_values_in_one_line(task_dir, tmp_path, capsys, override, expected):
+    recipe = localized("grpo.yaml", task_dir, tmp_path)
+    assert rlvr(["train", str(recipe), override, "--check"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and expected in err, err
+
+
+def test_yaml_numbers_without_a_dot_are_numbers(task_dir, tmp_path):
+    from rlvr.train.recipe import load_recipe
+
+    path = localized("grpo.yaml", task_dir, tmp_path)
+    path.write_text(path.read_text().replace("learning_rate: 0.0001", "learning_rate: 1e-4"))
+    assert load_recipe(path).trainer["learning_rate"] == 1e-4
+
+
+def test_yaml_syntax_error_names_file_and_line(tmp_path, capsys):
+    path = tmp_path / "broken.yaml"
+    path.write_text("model:\n  path: x\ntrainer:\n  max_steps: [1, 2\n  seed: 0\n")
+    assert rlvr(["train", str(path), "--check"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and f"{path}:5:" in err and "YAML syntax error" in err
+
+
+@pytest.mark.parametrize(
+    ("override", "expected"),
+    [
+        ("model.path=runs/nowhere/model", "model.path runs/nowhere/model: no such directory"),
+        ("model.path=missing-org/missing-model", "HF_HUB_OFFLINE is set but the Hub id is not in the local cache"),
+        ("data.data_file=nowhere.jsonl", "data.data_file: nowhere.jsonl does not exist"),
+        ("probe.datasets=[math5000]", "probe.datasets: math5000 does not exist (nor a benchmark name"),
+    ],
+)
+def test_paths_are_checked_before_any_model_loads(task_dir, tmp_path, capsys, override, expected):
+    recipe = localized("grpo.yaml", task_dir, tmp_path)
+    assert os.environ.get("HF_HUB_OFFLINE") == "1"
+    assert rlvr(["train", str(recipe), override]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and expected in err, err
+    assert not (tmp_path / "run").exists()  # nothing started
+
+
+def test_a_finished_run_is_not_trained_again_and_a_torn_checkpoint_is_skipped(task_dir, tmp_path, capsys):
+    recipe = localized("grpo.yaml", task_dir, tmp_path)
+    run = tmp_path / "run"
+    assert rlvr(["train", str(recipe), "probe.enabled=false"]) == 0
+    weights = run / "final" / "model.safetensors"
+    before = {p.name: p.stat().st_mtime_ns for p in run.iterdir()}, weights.stat().st_mtime_ns
+    capsys.readouterr()
+    assert rlvr(["train", str(recipe), "probe.enabled=false"]) == 0
+    assert "is finished (step 2" in capsys.readouterr().out
+    assert ({p.name: p.stat().st_mtime_ns for p in run.iterdir()}, weights.stat().st_mtime_ns) == before
+
+    torn = run / "checkpoint-2" / "model.safetensors"
+    torn.write_bytes(torn.read_bytes()[: torn.stat().st_size // 2])  # a kill during save
+    assert rlvr(["train", str(recipe), "probe.enabled=false", "trainer.max_steps=3"]) == 0
+    out = capsys.readouterr().out
+    assert "checkpoint-2 is torn (model.safetensors is cut short)" in out
+    state = json.loads((run / "checkpoint-3" / "trainer_state.json").read_text())
+    assert state["global_step"] == 3
+    assert json.loads((run / "finished.json").read_text())["global_step"] == 3
+    assert torn.exists()  # left on disk, not deleted
+
+
+def test_thread_count_follows_the_cores_left_free(monkeypatch):
+    import subprocess
+    import sys
+    import time
+
+    from rlvr.threads import available_cores, cpu_threads
+
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.delenv("RLVR_NUM_THREADS", raising=False)
+    cores = available_cores()
+    if cores < 2:
+        pytest.skip("needs two cores")
+    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        os.sched_setaffinity(spinner.pid, {max(os.sched_getaffinity(0))})
+        time.sleep(0.3)
+        assert cpu_threads() <= cores - 1
+    finally:
+        spinner.kill()
+        spinner.wait()
+    monkeypatch.setenv("RLVR_NUM_THREADS", "3")
+    assert cpu_threads() == 3
+
+
+def test_shipped_recipes_still_validate():
+    from rlvr.train.recipe import load_recipe
+
+    for path in sorted((Path(__file__).resolve().parents[1] / "recipes").rglob("*.yaml")):
+        raw = yaml.safe_load(path.read_text())
+        if "model" in raw:
+            load_recipe(path)

@@ -1,0 +1,211 @@
+"""The sample store under damage, kills, edits and a second writer; compare refuses what it cannot honestly
+compare. Every case here failed before (data lost, silently wrong, or a traceback)."""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from store_helpers import N, eval_cmd, snapshot
+
+from rlvr.cli import main as rlvr
+from rlvr.evaluate.store import SampleStore
+
+TOTAL = 8 * N
+
+
+def _run(cmd: list[str]) -> subprocess.CompletedProcess:
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+
+
+def _kill_after(cmd: list[str], samples: Path, at_least: int, rng: random.Random) -> None:
+    """Start `cmd`, SIGKILL it at a random moment once `samples` has more than `at_least` lines."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and proc.poll() is None:
+        if samples.exists() and samples.read_bytes().count(b"\n") > at_least:
+            break
+        time.sleep(0.005)
+    time.sleep(rng.uniform(0, 0.4))
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+
+
+def test_random_kills_and_a_corrupt_line_end_equal_to_an_uninterrupted_run(tiny_model_dir, data_file, full_run, tmp_path):
+    out = tmp_path / "store"
+    samples = out / "samples.jsonl"
+    rng = random.Random(3)
+    cmd = eval_cmd(tiny_model_dir, data_file, out)
+    for _ in range(3):
+        have = samples.read_bytes().count(b"\n") if samples.exists() else 0
+        if have >= TOTAL:
+            break
+        _kill_after(cmd, samples, have, rng)
+    lines = samples.read_bytes().split(b"\n")
+    assert len(lines) > 4, "the kills should leave samples behind"
+    middle = len(lines) // 2
+    flipped = bytearray(lines[middle])
+    flipped[flipped.index(b'"correct":') + 9] ^= 0x5A  # a flipped byte in the middle of the file
+    lines[middle] = bytes(flipped)
+    lines[1] = b"\x00" * len(lines[1])  # NUL bytes, as after a crash of the file system
+    samples.write_bytes(b"\n".join(lines))
+    done = _run(cmd)
+    assert done.returncode == 0, done.stderr
+    assert "unreadable" in done.stderr
+    assert snapshot(out) == snapshot(full_run)
+    assert json.loads((out / "results.json").read_text()) == json.loads((full_run / "results.json").read_text())
+    side = (out / "samples.jsonl.unreadable").read_bytes()
+    assert bytes(flipped) in side and b"\x00" * 8 in side  # set aside, never deleted
+    again = _run(cmd)  # a further rerun adds nothing
+    assert again.returncode == 0 and len(samples.read_bytes().splitlines()) == TOTAL
+
+
+def test_edited_data_file_is_refused_and_the_same_file_elsewhere_resumes(tiny_model_dir, data_file, full_run, tmp_path):
+    out = tmp_path / "store"
+    shutil.copytree(full_run, out)
+    moved = tmp_path / "elsewhere" / "same.jsonl"
+    moved.parent.mkdir()
+    shutil.copy(data_file, moved)
+    done = _run(eval_cmd(tiny_model_dir, str(moved), out))
+    assert done.returncode == 0, done.stderr  # the same content by another path
+    assert len(SampleStore.open_existing(out).records()) == TOTAL
+    rows = [json.loads(line) for line in Path(data_file).read_text().splitlines()]
+    rows[3]["answer"] = "999"
+    rows.append({"id": "p8", "problem": "What is 8 + 2?", "answer": "10"})
+    moved.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    done = _run(eval_cmd(tiny_model_dir, str(moved), out))
+    assert done.returncode == 2
+    assert "1 added: p8" in done.stderr and "1 changed: p3 (answer)" in done.stderr and "another --out" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_a_second_writer_is_refused(tiny_model_dir, data_file, full_run, tmp_path):
+    out = tmp_path / "store"
+    shutil.copytree(full_run, out)
+    holder = SampleStore.create_or_resume(out, json.loads((out / "meta.json").read_text()), SampleStore.open_existing(out).problems())
+    try:
+        done = _run(eval_cmd(tiny_model_dir, data_file, out))
+    finally:
+        holder.close()
+    assert done.returncode == 2 and "is being written by rlvr eval (pid" in done.stderr
+
+
+def _counts_csv(path: Path, rows: dict[str, tuple[int, int]]) -> str:
+    path.write_text("problem,n,correct\n" + "".join(f"{p},{n},{c}\n" for p, (n, c) in rows.items()))
+    return str(path)
+
+
+def test_compare_refuses_different_problem_sets_unless_intersect(tmp_path, capsys):
+    a = _counts_csv(tmp_path / "a.csv", {"x": (4, 1), "y": (4, 2), "z": (4, 0)})
+    b = _counts_csv(tmp_path / "b.csv", {"x": (4, 3), "y": (4, 4), "w": (4, 1)})
+    assert rlvr(["compare", a, b, "--out", str(tmp_path / "r"), "--resamples", "20"]) == 2
+    err = capsys.readouterr().err
+    assert "a has 1 the others lack (z)" in err and "b has 1 the others lack (w)" in err and "--intersect" in err
+    assert rlvr(["compare", a, b, "--intersect", "--out", str(tmp_path / "r"), "--resamples", "20"]) == 0
+    out = capsys.readouterr().out
+    assert "over the 2 problems all inputs share" in out and "a 1 (z)" in out
+
+
+def test_compare_refuses_an_unfinished_store_unless_allow_partial(full_run, tmp_path, capsys):
+    partial = tmp_path / "partial"
+    shutil.copytree(full_run, partial)
+    lines = (partial / "samples.jsonl").read_text().splitlines(keepends=True)
+    (partial / "samples.jsonl").write_text("".join(lines[:-5]))
+    args = ["compare", str(full_run), str(partial), "--labels", "full,partial", "--resamples", "20"]
+    assert rlvr([*args, "--out", str(tmp_path / "r")]) == 2
+    assert "unfinished: 5 samples missing" in capsys.readouterr().err
+    assert rlvr([*args, "--allow-partial", "--out", str(tmp_path / "r")]) == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        ("syntax.jsonl", b'{"id": 1, "problem": "a", "answer": "1"}\n' * 6 + b'{"id": 7, "problem" "b"}\n', "line 7, column"),
+        ("latin1.jsonl", b'{"id": 1, "problem": "caf\xe9", "answer": "1"}\n', "line 1, column 26 is not UTF-8"),
+        ("list.jsonl", b'{"id": 1, "problem": "a", "answer": "1"}\n[1, 2]\n', "line 2 is a JSON list"),
+        ("ragged.csv", b"id,problem,answer\n1,What is 1 + 1?,2\n2,What is 1, 2?,3\n", "line 3 has a different number of fields"),
+        ("null_gold.jsonl", b'{"id": 1, "problem": "a", "answer": null}\n', "line 1: the answer is empty"),
+        ("empty_gold.csv", b"id,problem,answer\n1,a,\n", "line 2: the answer is empty"),
+    ],
+)
+def test_bad_data_files_end_in_one_line_naming_file_and_line(tiny_model_dir, tmp_path, capsys, name, content, expected):
+    path = tmp_path / name
+    path.write_bytes(content)
+    assert rlvr(["eval", "--model", tiny_model_dir, "--data-file", str(path), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and str(path) in err and expected in err, err
+
+
+def test_a_directory_as_data_file_and_a_missing_model_are_one_line(tiny_model_dir, tmp_path, capsys):
+    assert rlvr(["eval", "--model", tiny_model_dir, "--data-file", str(tmp_path), "--out", str(tmp_path / "o")]) == 2
+    assert "is a directory" in capsys.readouterr().err
+    data = tmp_path / "d.jsonl"
+    data.write_text('{"id": 1, "problem": "a", "answer": "1"}\n')
+    assert rlvr(["eval", "--model", str(tmp_path / "no-model"), "--data-file", str(data), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "no such directory" in err
+
+
+def test_a_csv_with_a_bom_keeps_its_id_column(tmp_path):
+    from rlvr.data import load_problems
+
+    path = tmp_path / "excel.csv"
+    path.write_bytes("id,problem,answer\nq1,What is 1 + 1?,2\n".encode("utf-8-sig"))
+    problems, _ = load_problems(data_file=str(path))
+    assert problems[0].id == "q1"
+
+
+def test_counts_files_with_bad_numbers_or_ragged_rows_are_one_line(tmp_path, capsys):
+    good = _counts_csv(tmp_path / "good.csv", {"x": (4, 1)})
+    bad = tmp_path / "bad.csv"
+    bad.write_text("problem,n,correct\nx,four,1\n")
+    assert rlvr(["compare", good, str(bad), "--out", str(tmp_path / "r")]) == 2
+    assert "line 2: n='four' is not a whole number" in capsys.readouterr().err
+    bad.write_text("problem,n,correct\nx,4\n")
+    assert rlvr(["compare", good, str(bad), "--out", str(tmp_path / "r")]) == 2
+    assert "line 2 has 2 fields; the header has 3" in capsys.readouterr().err
+
+
+def test_a_read_only_out_is_one_line(tiny_model_dir, data_file, tmp_path, capsys):
+    import os
+
+    if os.geteuid() == 0:
+        pytest.skip("root writes into read-only directories")
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        assert rlvr(["eval", "--model", tiny_model_dir, "--data-file", data_file, "--max-tokens", "12", "--out", str(locked / "store")]) == 2
+    finally:
+        locked.chmod(0o700)
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Permission denied" in err
+
+
+def test_an_out_under_a_file_is_one_line(tiny_model_dir, data_file, tmp_path, capsys):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    assert rlvr(["eval", "--model", tiny_model_dir, "--data-file", data_file, "--max-tokens", "12", "--out", str(blocker / "store")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Not a directory" in err
+
+
+def test_prompts_past_the_context_are_refused_by_id_before_sampling(tiny_model_dir, tmp_path, capsys):
+    path = tmp_path / "long.jsonl"
+    rows = [{"id": "ok", "problem": "What is 1 + 1?", "answer": "2"},
+            {"id": "long", "problem": "1 + " * 400 + "1", "answer": "401"},
+            {"id": "huge", "problem": "x" * 5_000_000, "answer": "1"}]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    start = time.monotonic()
+    assert rlvr(["eval", "--model", tiny_model_dir, "--data-file", str(path), "--max-tokens", "64",
+                 "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "2 prompt(s) do not fit the model's context of 1024 tokens" in err and "long (" in err and "huge (far longer)" in err
+    assert time.monotonic() - start < 60
+    assert not (tmp_path / "o" / "samples.jsonl").exists()
