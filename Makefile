@@ -10,10 +10,12 @@ $(VENV)/bin/python:
 	python3 -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 
-# torch first, from the pinned CPU build: a bare `torch` requirement would pull a multi-GB CUDA build.
-$(STAMP): pyproject.toml | $(VENV)/bin/python
-	$(PIP) install --quiet torch==2.13.0
-	$(PIP) install --quiet -e ".[dev]"
+# torch first, so that pip keeps it: the CPU build when TORCH_INDEX is the CPU index (see README, Install),
+# else whatever build pip finds for torch 2.13.0. Then the project with the tested set (constraints.txt).
+TORCH_INDEX ?=
+$(STAMP): pyproject.toml constraints.txt | $(VENV)/bin/python
+	$(PIP) install --quiet torch==2.13.0 $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
+	$(PIP) install --quiet -c constraints.txt -e ".[dev]"
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -1,6 +1,6 @@
 """Render report.html in headless Chromium and save a screenshot: do the embedded figures draw?
 
-Builds the comparison of the reference data (../shared/reference), times `rlvr compare` against reading
+Builds the comparison of the reference data (tests/data/reference, copied from ../shared/reference), times `rlvr compare` against reading
 the same two CSVs with the standard library (the floor any report costs), then screenshots the page and
 checks in the browser that every figure decoded. Needs Debian's `chromium` (apt-get install chromium);
 without it the script says so and exits 0.
@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"
+REFERENCE = Path(__file__).resolve().parents[1] / "tests" / "data" / "reference"
 INPUTS = [REFERENCE / "math500_qwen2.5-7b-base_n128.csv", REFERENCE / "math500_simplerl-zoo-qwen2.5-7b_n128.csv"]
 CHECK_JS = ("<script>window.onload=function(){var i=[].slice.call(document.images);"
             "document.title='figures:'+i.length+':decoded:'+i.filter(function(x){return x.naturalWidth>0}).length;}</script>")
