@@ -15,7 +15,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         flag = "--" + f.name.replace("_", "-")
         kind = hints[f.name]
         base = next((t for t in typing.get_args(kind) if t is not type(None)), kind)
-        if base is bool:
+        choices = f.metadata.get("choices")
+        if choices and f.default is not dataclasses.MISSING:
+            parser.add_argument(flag, type=base, default=f.default, choices=choices, help=f.metadata["help"] + f" (default: {f.default})")
+        elif base is bool:
             parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=f.default, help=f.metadata["help"])
         elif f.default is dataclasses.MISSING:
             parser.add_argument(flag, type=base, required=True, help=f.metadata["help"])
@@ -28,6 +31,10 @@ def run(args: argparse.Namespace) -> int:
 
     cfg = EvalConfig(**{f.name: getattr(args, f.name) for f in dataclasses.fields(EvalConfig)})
     results = run_eval(cfg)
+    if "table" in results:
+        print(results["table"])
+        print(f"stores and summary.json, summary.md: {cfg.out}")
+        return 0
     if results.get("missing"):
         count = sum(results["missing"].values())
         print(f"shard {cfg.shard} is complete; {count} samples of other shards are still missing: "

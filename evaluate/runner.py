@@ -12,29 +12,76 @@ from rlvr.evaluate.backends import SamplingSettings, make_backend, resolve_backe
 from rlvr.evaluate.grading import grade_records
 from rlvr.evaluate.store import SampleStore
 
+DATASET_NAMES = ("gsm8k", "math500", "aime24", "aime25", "amc23", "minerva", "olympiadbench", "humaneval_plus",
+                 "mbpp_plus", "livecodebench")  # rlvr.data.DATASETS, listed here so --help needs no import
+TEMPLATE_NAMES = ("qwen-boxed", "r1", "plain", "code")  # rlvr.templates.TEMPLATES
+
 
 @dataclass
 class EvalConfig:
     model: str = field(metadata={"help": "Model path or Hub id."})
     out: str = field(metadata={"help": "Sample store directory; rerunning the same command resumes into it."})
-    dataset: str | None = field(default=None, metadata={"help": "Benchmark name (see rlvr.data.DATASETS)."})
+    dataset: str | None = field(default=None, metadata={
+        "help": "Benchmark name(s), comma-separated (" + ", ".join(DATASET_NAMES) + "), a local JSONL/Parquet/CSV "
+                "file, or a Hub dataset id (org/name). With several, one store per dataset under --out and a "
+                "summary table."})
     data_file: str | None = field(default=None, metadata={"help": "JSONL/Parquet/CSV with id, problem, answer or tests."})
-    split: str | None = field(default=None, metadata={"help": "Dataset split (default: the benchmark's)."})
-    template: str | None = field(default=None, metadata={"help": "Prompt template; default qwen-boxed (math) or code."})
-    chat: str = field(default="auto", metadata={"help": "auto: the tokenizer's chat template when it has one; chat; raw."})
+    split: str | None = field(default=None, metadata={"help": "Dataset split (default: the benchmark's; train for Hub ids)."})
+    dataset_config: str | None = field(default=None, metadata={"help": "Hub dataset config (subset) name."})
+    revision: str | None = field(default=None, metadata={"help": "Hub dataset revision (commit) to pin."})
+    problem_key: str | None = field(default=None, metadata={"help": "Column holding the problem (default problem/prompt/question)."})
+    answer_key: str | None = field(default=None, metadata={"help": "Column holding the gold answer (default answer)."})
+    tests_key: str | None = field(default=None, metadata={"help": "Column holding code tests (default tests)."})
+    entry_point_key: str | None = field(default=None, metadata={"help": "Column holding the entry point (default entry_point)."})
+    id_key: str | None = field(default=None, metadata={"help": "Column holding the problem id (default id, else the row number)."})
+    template: str | None = field(default=None, metadata={"help": "Prompt template; default qwen-boxed (math) or code.",
+                                                         "choices": TEMPLATE_NAMES})
+    template_file: str | None = field(default=None, metadata={
+        "help": "Your own template: Jinja (.jinja/.j2, {{ problem }}) or Python format text ({problem}); wins over --template."})
+    system_prompt: str | None = field(default=None, metadata={"help": "System prompt; replaces the template's system line."})
+    chat: str = field(default="auto", metadata={"help": "auto: the tokenizer's chat template when it has one; chat; raw.",
+                                                "choices": ("auto", "chat", "raw")})
     n: int = field(default=256, metadata={"help": "Samples per problem."})
     temperature: float = field(default=0.6, metadata={"help": "Sampling temperature."})
     top_p: float = field(default=0.95, metadata={"help": "Nucleus sampling top-p."})
     max_tokens: int = field(default=1024, metadata={"help": "Most new tokens per sample."})
     seed: int = field(default=0, metadata={"help": "Sampling seed; each generate call derives its own from it."})
-    backend: str = field(default="auto", metadata={"help": "auto (vLLM with a GPU), vllm or hf."})
-    dtype: str = field(default="auto", metadata={"help": "Model dtype: auto, bf16, fp16, fp32."})
+    backend: str = field(default="auto", metadata={"help": "auto (vLLM with a GPU), vllm or hf.", "choices": ("auto", "vllm", "hf")})
+    dtype: str = field(default="auto", metadata={"help": "Model dtype.", "choices": ("auto", "bf16", "fp16", "fp32")})
     reward: str | None = field(default=None, metadata={"help": "Grader name; default math (math data) or code."})
     samples_per_call: int = field(default=256, metadata={"help": "Sequences per generate call (packs problems)."})
     limit: int | None = field(default=None, metadata={"help": "Evaluate only the first N problems."})
     shard: str | None = field(default=None, metadata={"help": "i/N: evaluate slice i of N (merge by sharing --out)."})
     label: str | None = field(default=None, metadata={"help": "Name of this model in reports."})
     progress: bool = field(default=True, metadata={"help": "Show a progress bar."})
+
+
+def _slug(dataset: str) -> str:
+    path = Path(dataset)
+    return path.stem if path.is_file() else dataset.replace("/", "__")
+
+
+def _run_several(cfg: EvalConfig, datasets: list[str]) -> dict:
+    """One store per dataset under --out (each resumes on its own), then summary.json and summary.md."""
+    import dataclasses
+    import json
+
+    out = Path(cfg.out)
+    per_dataset = {}
+    for dataset in datasets:
+        store = out / _slug(dataset)
+        results = run_eval(dataclasses.replace(cfg, dataset=dataset, out=str(store)))
+        per_dataset[dataset] = {"store": str(store), "problems": len(results.get("problems", {})),
+                                "summary": results.get("summary", {})}
+    ks = sorted({k for r in per_dataset.values() for k in r["summary"]}, key=lambda k: int(k.split("@")[1]))
+    lines = ["| dataset | problems | " + " | ".join(ks) + " |", "| --- | --- |" + " --- |" * len(ks)]
+    for dataset, r in per_dataset.items():
+        cells = [f"{r['summary'][k] * 100:.1f}" if k in r["summary"] else "" for k in ks]
+        lines.append(f"| {dataset} | {r['problems']} | " + " | ".join(cells) + " |")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "summary.json").write_text(json.dumps({"model": cfg.model, "datasets": per_dataset}, indent=2))
+    (out / "summary.md").write_text("\n".join(lines) + "\n")
+    return {"summary": {}, "datasets": per_dataset, "table": "\n".join(lines)}
 
 
 def call_seed(seed: int, call_index: int) -> int:
@@ -87,13 +134,21 @@ def run_eval(cfg: EvalConfig) -> dict:
 
     if cfg.n < 1 or cfg.samples_per_call < 1:
         raise ValueError("--n and --samples-per-call must be at least 1")
+    datasets = [d.strip() for d in (cfg.dataset or "").split(",") if d.strip()]
+    if len(datasets) > 1 and not cfg.data_file:
+        return _run_several(cfg, datasets)
     shard = parse_shard(cfg.shard)
     from rlvr.model_path import model_path_problem
 
     if problem := model_path_problem(cfg.model):
         raise ValueError(f"--model {problem}")
-    problems, kind = load_problems(cfg.dataset, cfg.data_file, cfg.split, cfg.limit)
-    template = get_template(cfg.template or ("code" if kind == "code" else "qwen-boxed"))
+    from rlvr.data import Columns
+
+    columns = Columns(cfg.problem_key, cfg.answer_key, cfg.tests_key, cfg.entry_point_key, cfg.id_key)
+    problems, kind = load_problems(cfg.dataset, cfg.data_file, cfg.split, cfg.limit, config=cfg.dataset_config,
+                                   revision=cfg.revision, columns=columns)
+    template = get_template(cfg.template or ("code" if kind == "code" else "qwen-boxed"), cfg.template_file,
+                            cfg.system_prompt)
     grader_name = cfg.reward or ("code" if kind == "code" else "math")
     grader = get_reward(grader_name)
     if not hasattr(grader, "grade"):

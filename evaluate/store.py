@@ -28,9 +28,9 @@ import numpy as np
 from rlvr.evaluate.counts import Counts
 from rlvr.evaluate.passk import log2_ks, mean_pass_at_k
 
-# Settings that must match for a rerun to resume into an existing store. The data file is known by its
-# content (problems_sha256), not its path: the same file by another path resumes, an edited one is refused.
-IDENTITY_KEYS = ("model", "dataset", "split", "template", "chat", "n", "temperature", "top_p",
+# Settings that must match for a rerun to resume into an existing store. The data is known by its content
+# (problems_sha256), not by its name or path: the same file by another path resumes, an edited one is refused.
+IDENTITY_KEYS = ("model", "split", "template", "chat", "n", "temperature", "top_p",
                  "max_tokens", "seed", "samples_per_call", "limit", "grader")
 RECORD_KEYS = ("problem", "sample", "text", "extracted", "verdict", "correct", "tokens", "finish_reason")
 

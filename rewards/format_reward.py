@@ -1,4 +1,6 @@
-"""Shaping rewards: the think/answer format (R1-style) and a penalty for overlong completions."""
+"""Shaping rewards. Where TRL ships the same reward, rlvr's name is a thin adapter over TRL's function:
+`think_format` is TRL's `think_format_reward`, `overlong` TRL's `get_soft_overlong_punishment` (DAPO's,
+counted in tokens). `format` (R1's think-then-answer tags) and `boxed_format` have no TRL counterpart."""
 
 from __future__ import annotations
 
@@ -9,8 +11,20 @@ from rlvr.rewards.verdict import completion_text
 _THINK_ANSWER_RE = re.compile(r"^\s*<think>.+?</think>\s*<answer>.+?</answer>\s*$", re.DOTALL)
 
 
+def _as_messages(completions) -> list[list[dict]]:
+    """TRL's format rewards read conversational completions; plain strings are wrapped as one message."""
+    return [[{"role": "assistant", "content": completion_text(c)}] for c in completions]
+
+
 def think_format_reward(prompts=None, completions=None, **kwargs) -> list[float]:
-    """1.0 when the completion is exactly <think>...</think><answer>...</answer>, else 0.0."""
+    """TRL's `think_format_reward`: 1.0 when the completion starts with one <think>...</think> block."""
+    from trl.rewards import think_format_reward as trl_think_format_reward
+
+    return trl_think_format_reward(_as_messages(completions))
+
+
+def r1_format_reward(prompts=None, completions=None, **kwargs) -> list[float]:
+    """1.0 when the completion is exactly <think>...</think><answer>...</answer> (the r1 template's format)."""
     return [1.0 if _THINK_ANSWER_RE.match(completion_text(c)) else 0.0 for c in completions]
 
 
@@ -20,24 +34,20 @@ def boxed_format_reward(prompts=None, completions=None, **kwargs) -> list[float]
 
 
 class OverlongPenalty:
-    """DAPO's soft overlong punishment: 0 up to `max_length - buffer` chars, falling linearly to -1.
+    """DAPO's soft overlong punishment through TRL's `get_soft_overlong_punishment`: 0 up to
+    `max_length - buffer` tokens, then falling linearly to -1 at `max_length`. Counted in tokens, from the
+    `completion_ids` TRL's trainers pass to every reward function."""
 
-    Lengths are counted in characters so the reward needs no tokenizer; pass `tokenizer` to count tokens.
-    """
+    def __init__(self, max_length: int = 4096, buffer: int = 1024) -> None:
+        from trl.rewards import get_soft_overlong_punishment
 
-    def __init__(self, max_length: int = 4096, buffer: int = 1024, tokenizer=None) -> None:
         if not 0 < buffer <= max_length:
             raise ValueError(f"overlong penalty needs 0 < buffer ({buffer}) <= max_length ({max_length})")
-        self.max_length, self.buffer, self.tokenizer = max_length, buffer, tokenizer
+        self.max_length, self.buffer = max_length, buffer
+        self._trl = get_soft_overlong_punishment(max_completion_len=max_length, soft_punish_cache=buffer)
         self.__name__ = "overlong"
 
-    def _length(self, text: str) -> int:
-        return len(self.tokenizer(text)["input_ids"]) if self.tokenizer is not None else len(text)
-
-    def __call__(self, prompts=None, completions=None, **kwargs) -> list[float]:
-        start = self.max_length - self.buffer
-        out = []
-        for c in completions:
-            length = self._length(completion_text(c))
-            out.append(0.0 if length <= start else max(-1.0, (start - length) / self.buffer))
-        return out
+    def __call__(self, prompts=None, completions=None, completion_ids=None, **kwargs) -> list[float]:
+        if completion_ids is None:
+            raise ValueError("the overlong reward counts tokens: call it with completion_ids (TRL's trainers pass them)")
+        return self._trl(completion_ids=[list(ids) for ids in completion_ids])

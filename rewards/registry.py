@@ -1,4 +1,5 @@
-"""Reward names used in recipes -> reward functions (open-r1 style). Add yours with `register_reward`."""
+"""Reward names used in recipes -> reward functions (open-r1 style). Add yours with `register_reward`, or
+name any function by import path, `my_module:my_reward` (as `trl grpo --reward_funcs` takes them)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,12 @@ import difflib
 from collections.abc import Callable
 
 from rlvr.rewards.code_reward import CodeReward
-from rlvr.rewards.format_reward import OverlongPenalty, boxed_format_reward, think_format_reward
+from rlvr.rewards.format_reward import (
+    OverlongPenalty,
+    boxed_format_reward,
+    r1_format_reward,
+    think_format_reward,
+)
 from rlvr.rewards.math_reward import MathReward
 
 _REGISTRY: dict[str, Callable[..., Callable]] = {
@@ -14,7 +20,7 @@ _REGISTRY: dict[str, Callable[..., Callable]] = {
     "math_strict": lambda **kw: MathReward(mode="strict", **kw),
     "math_lenient": lambda **kw: MathReward(mode="lenient", **kw),
     "code": lambda **kw: CodeReward(**kw),
-    "format": lambda **kw: think_format_reward,
+    "format": lambda **kw: r1_format_reward,
     "think_format": lambda **kw: think_format_reward,
     "boxed_format": lambda **kw: boxed_format_reward,
     "overlong": lambda **kw: OverlongPenalty(**kw),
@@ -30,12 +36,42 @@ def register_reward(name: str, factory: Callable[..., Callable]) -> None:
     _REGISTRY[name] = factory
 
 
-def get_reward(name: str, **kwargs) -> Callable:
-    """The reward function registered as `name`; graders also expose `.grade()` for evaluation."""
-    if name not in _REGISTRY:
+def is_import_path(name: str) -> bool:
+    """`package.module:function` (or `package.module.function` with a dot before the function)."""
+    return ":" in name or ("." in name and name not in _REGISTRY)
+
+
+def _import_reward(path: str) -> Callable:
+    import importlib
+
+    module_name, _, attribute = path.partition(":") if ":" in path else path.rpartition(".")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise KeyError(f"reward {path!r}: cannot import module {module_name!r} ({exc}); is it on PYTHONPATH?") from None
+    function = getattr(module, attribute, None)
+    if not callable(function):
+        raise KeyError(f"reward {path!r}: module {module_name!r} has no function {attribute!r}")
+    return function
+
+
+def check_reward_name(name: str) -> None:
+    """Raise KeyError unless `name` is registered or imports as a function (checked before models load)."""
+    if is_import_path(name):
+        _import_reward(name)
+    elif name not in _REGISTRY:
         close = difflib.get_close_matches(name, _REGISTRY, n=1)
         hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise KeyError(f"unknown reward {name!r}.{hint} Known rewards: {', '.join(reward_names())}")
+        raise KeyError(f"unknown reward {name!r}.{hint} Known rewards: {', '.join(reward_names())}, "
+                       f"or a function by import path, module:function")
+
+
+def get_reward(name: str, **kwargs) -> Callable:
+    """The reward function registered as `name`, or imported from `module:function`; graders also expose
+    `.grade()` for evaluation."""
+    check_reward_name(name)
+    if is_import_path(name):
+        return _import_reward(name)
     return _REGISTRY[name](**kwargs)
 
 

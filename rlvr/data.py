@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,6 +38,33 @@ DATASETS: dict[str, DatasetSpec] = {
 }
 
 
+@dataclass(frozen=True)
+class Columns:
+    """Which column holds what, for data with its own names (OpenRLHF's --input_key/--label_key, open-r1's
+    dataset columns). None: the usual names (problem/prompt/question, answer, tests, entry_point, id)."""
+
+    problem: str | None = None
+    answer: str | None = None
+    tests: str | None = None
+    entry_point: str | None = None
+    id: str | None = None
+
+    def apply(self, row: dict, where: str) -> dict:
+        renamed = dict(row)
+        for logical in ("problem", "answer", "tests", "entry_point", "id"):
+            key = getattr(self, logical)
+            if key is None:
+                continue
+            if key not in row:
+                raise ValueError(f"{where} has no column {key!r} (the {logical} column asked for); "
+                                 f"its columns: {', '.join(map(str, row))}")
+            renamed[logical] = row[key]
+        return renamed
+
+
+_HUB_ID_RE = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+
+
 @dataclass
 class Problem:
     id: str
@@ -65,22 +93,34 @@ def _gold(value) -> str | None:
 
 
 def load_problems(dataset: str | None = None, data_file: str | None = None, split: str | None = None,
-                  limit: int | None = None) -> tuple[list[Problem], str]:
-    """(problems, kind). `data_file` (JSONL, Parquet or CSV) wins over a named dataset."""
+                  limit: int | None = None, *, config: str | None = None, revision: str | None = None,
+                  columns: Columns | None = None) -> tuple[list[Problem], str]:
+    """(problems, kind). `data_file` (JSONL, Parquet or CSV) wins over `dataset`, which is a benchmark name
+    (rlvr.data.DATASETS), a local file, or any Hub dataset id (org/name, with `config`, `split`, `revision`
+    and `columns` naming its columns)."""
+    columns = columns or Columns()
+    source = data_file or dataset
     if data_file:
-        problems = _from_file(Path(data_file))
-    elif dataset:
+        problems = _from_file(Path(data_file), columns)
+    elif dataset in DATASETS:
         problems = _from_hub(dataset, split)
+    elif dataset and Path(dataset).is_file():
+        problems = _from_file(Path(dataset), columns)
+    elif dataset and _HUB_ID_RE.match(dataset) and not Path(dataset).exists():
+        problems = _from_hub_id(dataset, config, split, revision, columns)
+    elif dataset:
+        raise ValueError(f"unknown dataset {dataset!r}: not a benchmark name ({', '.join(DATASETS)}), an existing "
+                         f"file, or a Hub dataset id like org/name")
     else:
         raise ValueError("give --dataset NAME or --data-file PATH")
     if not problems:
-        raise ValueError(f"no problems in {data_file or dataset}")
+        raise ValueError(f"no problems in {source}")
     if limit:
         problems = problems[:limit]
     kind = "code" if problems[0].tests is not None else "math"
     ids = [p.id for p in problems]
     if len(set(ids)) != len(ids):
-        raise ValueError(f"{data_file or dataset}: problem ids are not unique")
+        raise ValueError(f"{source}: problem ids are not unique")
     return problems, kind
 
 
@@ -133,13 +173,32 @@ def _rows_from_file(path: Path) -> list[tuple[int, object]]:
     return rows
 
 
-def _from_file(path: Path) -> list[Problem]:
+def _from_file(path: Path, columns: Columns) -> list[Problem]:
+    rows = _rows_from_file(path)
+    row_word = "row" if path.suffix.lower() == ".parquet" else "line"
+    return _problems_from_rows(((f"{path}: {row_word} {line}", row) for line, row in rows), columns)
+
+
+def _from_hub_id(name: str, config: str | None, split: str | None, revision: str | None, columns: Columns) -> list[Problem]:
+    try:
+        import datasets
+
+        rows = datasets.load_dataset(name, config, split=split or "train", revision=revision)
+    except Exception as exc:  # offline, gated, renamed: say what to do instead
+        raise ValueError(
+            f"could not load {name!r} from the Hugging Face Hub: {type(exc).__name__}: {exc}. If the Hub cannot be "
+            f"reached, download it elsewhere and pass the file as --dataset or --data-file"
+        ) from exc
+    return _problems_from_rows(((f"{name} row {i}", row) for i, row in enumerate(rows)), columns)
+
+
+def _problems_from_rows(located_rows, columns: Columns) -> list[Problem]:
     problems = []
-    for index, (line, row) in enumerate(_rows_from_file(path)):
-        where = f"{path}: line {line}" if path.suffix.lower() != ".parquet" else f"{path}: row {line}"
+    for index, (where, row) in enumerate(located_rows):
         if not isinstance(row, dict):
             raise ValueError(f"{where} is a JSON {type(row).__name__}, not an object like "
                              f'{{"id": ..., "problem": ..., "answer": ...}}')
+        row = columns.apply(row, where)
         text = row.get("problem", row.get("prompt", row.get("question")))
         if text is None:
             raise ValueError(f"{where} has no `problem` (or `prompt`) column")

@@ -1,9 +1,14 @@
 """Prompt templates. Each gives a system line and the user's text; rendered through the tokenizer's chat
-template when it has one, or as the template's raw text otherwise (selectable)."""
+template when it has one, or as the template's raw text otherwise (selectable). Your own: a template file
+(Jinja, `.jinja`/`.j2`, with `{{ problem }}`; or Python format text with `{problem}`) and a system prompt,
+as lm-eval's `--system_instruction` and open-r1's `system_prompt`."""
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -12,6 +17,21 @@ class Template:
     system: str | None
     user: str  # formatted with {problem}
     raw: str  # the whole prompt for models without a chat template, formatted with {problem}
+    jinja: bool = False  # user and raw are Jinja templates with `problem`, not format strings
+
+    def user_text(self, problem: str) -> str:
+        return _fill(self.user, problem, self.jinja)
+
+    def raw_text(self, problem: str) -> str:
+        return _fill(self.raw, problem, self.jinja)
+
+
+def _fill(text: str, problem: str, jinja: bool) -> str:
+    if jinja:
+        import jinja2
+
+        return jinja2.Environment(undefined=jinja2.StrictUndefined).from_string(text).render(problem=problem)
+    return text.format(problem=problem)
 
 
 TEMPLATES: dict[str, Template] = {
@@ -45,10 +65,40 @@ TEMPLATES: dict[str, Template] = {
 CHAT_MODES = ("auto", "chat", "raw")
 
 
-def get_template(name: str) -> Template:
-    if name not in TEMPLATES:
-        raise ValueError(f"unknown template {name!r}; choose one of {', '.join(TEMPLATES)}")
-    return TEMPLATES[name]
+def get_template(name: str, template_file: str | None = None, system_prompt: str | None = None) -> Template:
+    """A named template, or the one in `template_file`; `system_prompt` replaces its system line (in raw
+    rendering it comes first, then a blank line)."""
+    if template_file:
+        template = _from_file(Path(template_file))
+    elif name not in TEMPLATES:
+        raise ValueError(f"unknown template {name!r}; choose one of {', '.join(TEMPLATES)}, or give a template file")
+    else:
+        template = TEMPLATES[name]
+    if system_prompt:  # raw: the system prompt, a blank line, then the template's own text without its system
+        body = template.user if template.system else template.raw
+        template = dataclasses.replace(template, system=system_prompt, raw=_escape(system_prompt, template.jinja) + "\n\n" + body,
+                                       name=f"{template.name}+system:{_digest(system_prompt)}")
+    return template
+
+
+def _escape(text: str, jinja: bool) -> str:
+    """Literal text inside a template (braces doubled for format strings, a raw block for Jinja)."""
+    return "{% raw %}" + text + "{% endraw %}" if jinja else text.replace("{", "{{").replace("}", "}}")
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def _from_file(path: Path) -> Template:
+    if not path.is_file():
+        raise FileNotFoundError(f"--template-file {path} does not exist")
+    text = path.read_text()
+    jinja = path.suffix in (".jinja", ".j2")
+    marker = "problem" if jinja else "{problem}"
+    if marker not in text:
+        raise ValueError(f"template file {path} never uses the problem: write {{{{ problem }}}} (Jinja) or {{problem}}")
+    return Template(f"file:{path.name}:{_digest(text)}", None, text, text, jinja)
 
 
 def render(template: Template, problem: str, tokenizer=None, chat: str = "auto") -> str:
@@ -59,14 +109,12 @@ def render(template: Template, problem: str, tokenizer=None, chat: str = "auto")
     if chat == "chat" and not has_chat:
         raise ValueError("--chat chat was asked for but the tokenizer has no chat template; use --chat raw")
     if chat == "raw" or not has_chat:
-        return template.raw.format(problem=problem)
-    messages = ([{"role": "system", "content": template.system}] if template.system else [])
-    messages.append({"role": "user", "content": template.user.format(problem=problem)})
-    return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+        return template.raw_text(problem)
+    return tokenizer.apply_chat_template(messages_for(template, problem), tokenize=False, add_generation_prompt=True)
 
 
 def messages_for(template: Template, problem: str) -> list[dict]:
     """Conversational prompt for TRL trainers."""
     messages = [{"role": "system", "content": template.system}] if template.system else []
-    messages.append({"role": "user", "content": template.user.format(problem=problem)})
+    messages.append({"role": "user", "content": template.user_text(problem)})
     return messages

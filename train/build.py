@@ -39,15 +39,18 @@ def build_dataset(recipe: Recipe, tokenizer, completion_tokens: int | None = Non
     """Prompts (conversational when the tokenizer has a chat template) plus the graders' columns."""
     from datasets import Dataset
 
-    from rlvr.data import load_problems
+    from rlvr.data import Columns, load_problems
     from rlvr.templates import get_template, messages_for
 
-    problems, _ = load_problems(recipe.data.dataset, recipe.data.data_file, recipe.data.split, recipe.data.limit)
-    template = get_template(recipe.data.template)
+    d = recipe.data
+    columns = Columns(d.problem_key, d.answer_key, d.tests_key, d.entry_point_key, d.id_key)
+    problems, _ = load_problems(d.dataset, d.data_file, d.split, d.limit, config=d.config, revision=d.revision,
+                                columns=columns)
+    template = get_template(d.template, d.template_file, d.system_prompt)
     chat = recipe.data.chat == "chat" or (recipe.data.chat == "auto" and getattr(tokenizer, "chat_template", None))
     rows = []
     for p in problems:
-        prompt = messages_for(template, p.problem) if chat else template.raw.format(problem=p.problem)
+        prompt = messages_for(template, p.problem) if chat else template.raw_text(p.problem)
         row = {"prompt": prompt}
         if recipe.algorithm == "sft":
             completion = p.extra.get(recipe.data.completion_column)
@@ -107,7 +110,7 @@ def build_trainer(recipe: Recipe, callbacks: list | None = None):
         from trl import SFTTrainer
 
         return SFTTrainer(**common)
-    rewards = [get_reward(name) for name in recipe.rewards]
+    rewards = [get_reward(name, **_reward_settings(name, config)) for name in recipe.rewards]
     if recipe.algorithm == "ppo":
         from rlvr.train.ppo import PPOTrainer
 
@@ -119,6 +122,15 @@ def build_trainer(recipe: Recipe, callbacks: list | None = None):
     from trl import GRPOTrainer
 
     return GRPOTrainer(reward_funcs=rewards, **common)
+
+
+def _reward_settings(name: str, config) -> dict:
+    """Rewards that depend on the trainer's settings: DAPO's overlong penalty starts a fifth of the way
+    before max_completion_length (its 4,096 of 20,480 tokens) and reaches -1 there."""
+    if name == "overlong":
+        length = int(getattr(config, "max_completion_length", 4096) or 4096)
+        return {"max_length": length, "buffer": max(1, length // 5)}
+    return {}
 
 
 def train(recipe: Recipe) -> str:

@@ -69,7 +69,8 @@ def eval_config(recipe: Recipe, step: int, model_path: str, name: str, data: dic
 
     p = recipe.probe
     return EvalConfig(model=str(model_path), out=str(recipe.output_dir / "probe" / name / f"step-{step}"),
-                      template=recipe.data.template, chat=recipe.data.chat, n=p.n, temperature=p.temperature,
+                      template=recipe.data.template, template_file=recipe.data.template_file,
+                      system_prompt=recipe.data.system_prompt, chat=recipe.data.chat, n=p.n, temperature=p.temperature,
                       top_p=p.top_p, max_tokens=p.max_tokens, seed=p.seed, backend=p.backend, dtype=recipe.model.dtype,
                       reward=grader_name(recipe), samples_per_call=p.samples_per_call, limit=p.limit,
                       label=f"step-{step}", progress=progress, **data)

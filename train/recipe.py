@@ -51,10 +51,21 @@ class ModelSection:
 
 @dataclass
 class DataSection:
-    dataset: str | None = field(default=None, metadata={"help": "Benchmark name from rlvr.data.DATASETS."})
+    dataset: str | None = field(default=None, metadata={
+        "help": "Benchmark name from rlvr.data.DATASETS, a local JSONL/Parquet/CSV file, or a Hub dataset id (org/name)."})
     data_file: str | None = field(default=None, metadata={"help": "JSONL/Parquet/CSV with id, problem, answer or tests."})
     split: str | None = field(default=None, metadata={"help": "Training split."})
+    config: str | None = field(default=None, metadata={"help": "Hub dataset config (subset) name."})
+    revision: str | None = field(default=None, metadata={"help": "Hub dataset revision (commit) to pin."})
+    problem_key: str | None = field(default=None, metadata={"help": "Column holding the problem (default problem/prompt/question)."})
+    answer_key: str | None = field(default=None, metadata={"help": "Column holding the gold answer (default answer)."})
+    tests_key: str | None = field(default=None, metadata={"help": "Column holding code tests (default tests)."})
+    entry_point_key: str | None = field(default=None, metadata={"help": "Column holding the entry point (default entry_point)."})
+    id_key: str | None = field(default=None, metadata={"help": "Column holding the problem id (default id)."})
     template: str = field(default="qwen-boxed", metadata={"help": "Prompt template."})
+    template_file: str | None = field(default=None, metadata={
+        "help": "Your own template: Jinja (.jinja/.j2, {{ problem }}) or Python format text ({problem})."})
+    system_prompt: str | None = field(default=None, metadata={"help": "System prompt; replaces the template's system line."})
     chat: str = field(default="auto", metadata={"help": "auto, chat or raw prompt rendering.", "choices": ("auto", "chat", "raw")})
     limit: int | None = field(default=None, metadata={"help": "Use only the first N problems."})
     completion_column: str = field(default="completion", metadata={"help": "Teacher traces, for sft."})
@@ -216,15 +227,26 @@ def validate(raw: dict, source: str = "") -> Recipe:
     if not isinstance(rewards, dict):
         raise RecipeError(f"rewards: expected a mapping of reward names to weights (math: 1.0), got {rewards!r}")
     from rlvr.rewards import reward_names
+    from rlvr.rewards.registry import check_reward_name, is_import_path
 
     for name in rewards:
-        if name not in reward_names():
-            raise RecipeError(_suggest(name, reward_names(), "rewards"))
+        if not is_import_path(str(name)) and name not in reward_names():
+            raise RecipeError(_suggest(name, reward_names(), "rewards") + " (or a function by import path, module:function)")
+        try:
+            check_reward_name(str(name))
+        except KeyError as exc:
+            raise RecipeError(f"rewards: {exc.args[0]}") from None
         rewards[name] = check(1.0 if rewards[name] is None else rewards[name], ("float",), f"rewards.{name}")
     probe = _build(ProbeSection, raw.get("probe"), "probe")
     return Recipe(model, data, algorithm, trainer, {k: float(v) for k, v in rewards.items()},
                   probe, _build(LoggingSection, raw.get("logging"), "logging"),
                   source)
+
+
+def _looks_like_hub_id(name: str) -> bool:
+    from rlvr.data import _HUB_ID_RE
+
+    return bool(_HUB_ID_RE.match(name)) and not name.startswith((".", "~"))
 
 
 def check_paths(recipe: Recipe) -> None:
@@ -235,7 +257,11 @@ def check_paths(recipe: Recipe) -> None:
     problem = model_path_problem(recipe.model.path)
     if problem:
         raise RecipeError(f"model.path {problem}")
-    files = [("data.data_file", recipe.data.data_file)]
+    files = [("data.data_file", recipe.data.data_file), ("data.template_file", recipe.data.template_file)]
+    dataset = recipe.data.dataset
+    if dataset and dataset not in DATASETS and not os.path.isfile(dataset) and not _looks_like_hub_id(dataset):
+        raise RecipeError(f"data.dataset {dataset!r}: not a benchmark name ({', '.join(DATASETS)}), an existing file, "
+                          f"or a Hub dataset id like org/name")
     if recipe.probe.enabled:  # the probe's files matter only when it runs
         files.append(("data.probe_file", recipe.data.probe_file))
         files += [("probe.datasets", d) for d in recipe.probe.datasets if d not in DATASETS]
