@@ -34,7 +34,9 @@ def regrade(store_dir: str, reward: str, out: str | None = None) -> Path:
     (target / "meta.json").write_text(json.dumps(meta, indent=2))
     store = SampleStore.open_existing(target)
     store.append(records)
-    store.write_results()
+    from rlvr.evaluate.runner import provenance
+
+    store.write_results(provenance())
     return target
 
 

@@ -117,6 +117,27 @@ def parse_shard(shard: str | None) -> tuple[int, int] | None:
     return i, total
 
 
+def provenance() -> dict:
+    """What results.json records of how it was made: rlvr's version, the command line, the git commit."""
+    import shlex
+    import subprocess
+    import sys
+
+    from rlvr import __version__
+
+    commit = None
+    try:
+        done = subprocess.run(["git", "-C", str(Path(__file__).resolve().parent), "rev-parse", "HEAD"],
+                              capture_output=True, text=True, timeout=5)
+        if done.returncode == 0:
+            commit = done.stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        pass
+    program = Path(sys.argv[0]).name
+    program = "rlvr" if program in ("rlvr", "cli.py", "__main__.py") else program
+    return {"rlvr_version": __version__, "command": shlex.join([program, *sys.argv[1:]]), "git_commit": commit}
+
+
 def _versions() -> dict:
     out = {}
     for package in ("rlvr", "torch", "transformers", "trl", "math-verify", "vllm"):
@@ -202,4 +223,4 @@ def run_eval(cfg: EvalConfig) -> dict:
         return {"summary": {}, "missing": missing}
     if missing:  # every planned call ran, so a sample is missing only if the backend returned too few
         raise RuntimeError(f"{sum(missing.values())} samples missing after sampling (e.g. problem {next(iter(missing))})")
-    return store.write_results()
+    return store.write_results(provenance())

@@ -32,6 +32,8 @@ from rlvr.evaluate.passk import log2_ks, mean_pass_at_k
 # (problems_sha256), not by its name or path: the same file by another path resumes, an edited one is refused.
 IDENTITY_KEYS = ("model", "split", "template", "chat", "n", "temperature", "top_p",
                  "max_tokens", "seed", "samples_per_call", "limit", "grader")
+SAMPLING_KEYS = ("n", "temperature", "top_p", "max_tokens", "seed", "samples_per_call")
+RESULTS_SCHEMA_VERSION = 1
 RECORD_KEYS = ("problem", "sample", "text", "extracted", "verdict", "correct", "tokens", "finish_reason")
 
 
@@ -252,13 +254,28 @@ class SampleStore:
         return Counts(label or self.meta.get("label") or self.path.name, present,
                       np.array([n[p] for p in present]), np.array([c[p] for p in present]), str(self.path))
 
-    def write_results(self) -> dict:
+    def write_results(self, provenance: dict | None = None) -> dict:
+        """results.json (schema in the README): what produced it, per-problem counts, mean pass@k for every k
+        with a 95% bootstrap interval over problems (1000 resamples, seed 0), and coverage."""
+        from rlvr.evaluate.stats import bootstrap_curve
+
         counts = self.counts()
         curve = mean_pass_at_k(counts.n, counts.correct)
+        k_max = int(counts.n.min())
+        interval = bootstrap_curve(counts, k_max, resamples=1000, seed=0)
+        solved = int((counts.correct > 0).sum())
         results = {
+            "schema_version": RESULTS_SCHEMA_VERSION,
+            **(provenance or {}),
+            "model": self.meta.get("model"),
+            "dataset": self.meta.get("dataset") or self.meta.get("data_file"),
+            "grader": self.meta.get("grader"),
+            "sampling": {key: self.meta.get(key) for key in SAMPLING_KEYS},
             "problems": {p: {"n": int(n), "correct": int(c)} for p, n, c in zip(counts.problems, counts.n, counts.correct)},
             "pass_at_k": {str(k): float(curve[k - 1]) for k in range(1, len(curve) + 1)},
+            "pass_at_k_ci": {str(k): [float(interval.low[k - 1]), float(interval.high[k - 1])] for k in range(1, k_max + 1)},
             "summary": {f"pass@{k}": float(curve[k - 1]) for k in log2_ks(len(curve))},
+            "coverage": {"solved": solved, "problems": len(counts.problems), "fraction": solved / len(counts.problems)},
         }
         _write_atomic(self.path / "results.json", json.dumps(results, indent=2))
         return results

@@ -17,3 +17,15 @@ def eval_cmd(model: str, data: str, out: Path, *extra: str) -> list[str]:
 
 def snapshot(store_dir: Path) -> list[tuple]:
     return [(r["problem"], r["sample"], r["text"], r["verdict"]) for r in SampleStore.open_existing(store_dir).records()]
+
+
+def same_results(a: Path, b: Path) -> bool:
+    """Two results.json files equal in everything but the command line (each names its own --out)."""
+    import json
+
+    def read(store: Path) -> dict:
+        results = json.loads((store / "results.json").read_text())
+        results.pop("command")
+        return results
+
+    return read(a) == read(b)

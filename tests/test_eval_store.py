@@ -8,9 +8,10 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
-from store_helpers import N, eval_cmd, snapshot
+from store_helpers import N, eval_cmd, same_results, snapshot
 
 from rlvr.evaluate.store import SampleStore
 
@@ -43,7 +44,7 @@ def test_sigkill_then_rerun_equals_uninterrupted(tiny_model_dir, data_file, full
         f.write('{"problem": "p7", "sample": 3, "te')
     subprocess.run(eval_cmd(tiny_model_dir, data_file, out), check=True, capture_output=True, timeout=600)
     assert snapshot(out) == snapshot(full_run)
-    assert json.loads((out / "results.json").read_text()) == json.loads((full_run / "results.json").read_text())
+    assert same_results(out, full_run)
 
 
 def test_two_shards_merge_into_the_unsharded_run(tiny_model_dir, data_file, full_run, tmp_path):
@@ -112,3 +113,31 @@ def test_offline_hub_dataset_error_names_data_file():
             os.environ.pop("HF_HUB_OFFLINE")
         else:
             os.environ["HF_HUB_OFFLINE"] = env_before
+
+
+def test_results_schema_records_provenance_intervals_and_coverage(full_run):
+    import math
+    import subprocess as sp
+
+    import numpy as np
+
+    results = json.loads((full_run / "results.json").read_text())
+    assert set(results) == {"schema_version", "rlvr_version", "command", "git_commit", "model", "dataset", "grader",
+                            "sampling", "problems", "pass_at_k", "pass_at_k_ci", "summary", "coverage"}
+    assert results["schema_version"] == 1 and results["command"].startswith("rlvr eval --model ")
+    head = sp.run(["git", "-C", str(Path(__file__).parent), "rev-parse", "HEAD"], capture_output=True, text=True)
+    assert results["git_commit"] == (head.stdout.strip() if head.returncode == 0 else None)
+    assert results["sampling"] == {"n": N, "temperature": 0.6, "top_p": 0.95, "max_tokens": 12, "seed": 7,
+                                   "samples_per_call": 8}
+    counts = [(v["n"], v["correct"]) for v in results["problems"].values()]
+    assert results["coverage"]["solved"] == sum(c > 0 for _, c in counts) and results["coverage"]["problems"] == 8
+    # an independent bootstrap of the mean unbiased pass@k over problems, from exact binomials
+    rng = np.random.default_rng(1)
+    for k in (1, 4, 16):
+        per_problem = np.array([1 - math.comb(n - c, k) / math.comb(n, k) for n, c in counts])
+        assert results["pass_at_k"][str(k)] == pytest.approx(per_problem.mean(), abs=1e-12)
+        boot = per_problem[rng.integers(0, len(per_problem), (4000, len(per_problem)))].mean(axis=1)
+        low, high = results["pass_at_k_ci"][str(k)]
+        assert low <= per_problem.mean() <= high
+        assert low == pytest.approx(np.quantile(boot, 0.025), abs=0.05)
+        assert high == pytest.approx(np.quantile(boot, 0.975), abs=0.05)
