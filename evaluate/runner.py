@@ -34,6 +34,10 @@ class EvalConfig:
     tests_key: str | None = field(default=None, metadata={"help": "Column holding code tests (default tests)."})
     entry_point_key: str | None = field(default=None, metadata={"help": "Column holding the entry point (default entry_point)."})
     id_key: str | None = field(default=None, metadata={"help": "Column holding the problem id (default id, else the row number)."})
+    release: str | None = field(default=None, metadata={
+        "help": "LiveCodeBench release: release_v1..release_v6 (all problems up to it; default release_v6) or v1..v6 (its new ones)."})
+    since: str | None = field(default=None, metadata={"help": "Only problems whose contest date is on or after this (YYYY-MM-DD; LiveCodeBench)."})
+    until: str | None = field(default=None, metadata={"help": "Only problems whose contest date is on or before this (YYYY-MM-DD)."})
     template: str | None = field(default=None, metadata={"help": "Prompt template; default qwen-boxed (math) or code.",
                                                          "choices": TEMPLATE_NAMES})
     template_file: str | None = field(default=None, metadata={
@@ -167,7 +171,8 @@ def run_eval(cfg: EvalConfig) -> dict:
 
     columns = Columns(cfg.problem_key, cfg.answer_key, cfg.tests_key, cfg.entry_point_key, cfg.id_key)
     problems, kind = load_problems(cfg.dataset, cfg.data_file, cfg.split, cfg.limit, config=cfg.dataset_config,
-                                   revision=cfg.revision, columns=columns)
+                                   revision=cfg.revision, columns=columns, release=cfg.release, since=cfg.since,
+                                   until=cfg.until)
     template = get_template(cfg.template or ("code" if kind == "code" else "qwen-boxed"), cfg.template_file,
                             cfg.system_prompt)
     grader_name = cfg.reward or ("code" if kind == "code" else "math")

@@ -6,18 +6,22 @@ failed, runtime_error, timeout, memory_limit, output_limit, exited_early (the pr
 or raised SystemExit/KeyboardInterrupt), tampered (it returned something other than plain data),
 test_error and sandbox_error (the grader's fault, verdict `error`).
 
-Tests come in three kinds: HumanEval-style check code (`def check(candidate): ...` plus an entry point),
-a script of asserts (MBPP style: check code with no entry point), and stdin/stdout cases
-(LiveCodeBench/APPS style, a list of {input, output}).
+Tests come in four kinds: HumanEval-style check code (`def check(candidate): ...` plus an entry point),
+a script of asserts (MBPP style: check code with no entry point), stdin/stdout cases (LiveCodeBench/APPS
+style, a list of {input, output}; lines compared stripped, then as Decimals, as LiveCodeBench does), and
+LeetCode-style call cases ({"fn_name", "cases"}: JSON arguments one per line, called on `Solution()`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import queue
 import re
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 
 from rlvr.rewards import sandbox
 from rlvr.rewards.verdict import CORRECT, ERROR, NO_ANSWER, TIMEOUT, WRONG, Grade, completion_text
@@ -45,7 +49,44 @@ def extract_program(text: str) -> str | None:
     return stripped or None
 
 
-def parse_tests(tests) -> str | list[dict]:
+@dataclass(frozen=True)
+class CallCases:
+    """LeetCode-style tests (LiveCodeBench): each case's input is JSON arguments, one per line, for
+    `Solution().<fn_name>` (or a top-level function of that name); its output is the JSON result."""
+
+    fn_name: str
+    cases: tuple
+
+    def program(self, program: str) -> str:
+        """The program with LiveCodeBench's imports before it and a caller after it (both in its sandbox)."""
+        from rlvr.benchmarks import LCB_IMPORTS
+
+        return LCB_IMPORTS + "\n" + program + _CALL_SHIM.format(fn_name=json.dumps(self.fn_name))
+
+    def check_code(self) -> str:
+        return _CALL_CHECK.format(cases=repr(json.dumps(list(self.cases))))
+
+
+_CALL_SHIM = """
+
+def rlvr_call(*args):
+    target = Solution() if isinstance(globals().get("Solution"), type) else None
+    method = getattr(target, {fn_name}) if target is not None else globals()[{fn_name}]
+    result = method(*args)
+    return list(result) if isinstance(result, tuple) else result
+"""
+_CALL_CHECK = """import json
+CASES = json.loads({cases})
+
+
+def check(candidate):
+    for number, case in enumerate(CASES):
+        arguments = [json.loads(line) for line in case["input"].split("\\n")]
+        assert candidate(*arguments) == json.loads(case["output"]), f"test {{number}}"
+"""
+
+
+def parse_tests(tests) -> str | list[dict] | CallCases:
     """Check code stays a string; stdin/stdout cases may arrive as a list or as its JSON text."""
     if isinstance(tests, str):
         stripped = tests.strip()
@@ -59,7 +100,9 @@ def parse_tests(tests) -> str | list[dict]:
     return _as_cases(tests)
 
 
-def _as_cases(loaded) -> list[dict]:
+def _as_cases(loaded) -> list[dict] | CallCases:
+    if isinstance(loaded, dict) and "fn_name" in loaded:
+        return CallCases(str(loaded["fn_name"]), tuple(loaded["cases"]))
     if isinstance(loaded, dict) and "inputs" in loaded:  # APPS: {"inputs": [...], "outputs": [...]}
         return [{"input": i, "output": o} for i, o in zip(loaded["inputs"], loaded["outputs"])]
     if isinstance(loaded, list) and all(isinstance(c, dict) and "input" in c for c in loaded):
@@ -68,10 +111,22 @@ def _as_cases(loaded) -> list[dict]:
 
 
 def _same_output(actual: str, expected: str) -> bool:
+    """LiveCodeBench's comparison: stripped lines equal, or equal as Decimals token by token ("2.50" = "2.5")."""
     def lines(s: str) -> list[str]:
-        return [line.rstrip() for line in s.strip().splitlines()]
+        return [line.strip() for line in s.strip().split("\n")]
 
-    return lines(actual) == lines(expected)
+    got, want = lines(actual), lines(expected)
+    if len(got) != len(want):
+        return False
+    for a, b in zip(got, want):
+        if a == b:
+            continue
+        try:
+            if [Decimal(t) for t in a.split()] != [Decimal(t) for t in b.split()]:
+                return False
+        except InvalidOperation:
+            return False
+    return True
 
 
 class CodeReward:
@@ -110,6 +165,9 @@ class CodeReward:
             self._slots.put(slot)
 
     def _run_tests(self, program: str, tests, entry_point: str | None, slot: int) -> Grade:
+        if isinstance(tests, CallCases):
+            grade = self._run_tests(tests.program(program), tests.check_code(), "rlvr_call", slot)
+            return dataclasses.replace(grade, extracted=program)
         if isinstance(tests, str):
             # HumanEval: check(candidate) called on the entry point; MBPP-style: a script of asserts.
             # The tests run in a harness process of their own; passing means the harness says so.

@@ -7,35 +7,11 @@ import io
 import json
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-
-@dataclass(frozen=True)
-class DatasetSpec:
-    hub_id: str
-    split: str
-    problem: str
-    kind: str  # "math" or "code"
-    answer: str | None = None
-    tests: str | None = None
-    entry_point: str | None = None
-    config: str | None = None
-    id_column: str | None = None
-
-
-DATASETS: dict[str, DatasetSpec] = {
-    "gsm8k": DatasetSpec("openai/gsm8k", "test", "question", "math", answer="answer", config="main"),
-    "math500": DatasetSpec("HuggingFaceH4/MATH-500", "test", "problem", "math", answer="answer", id_column="unique_id"),
-    "aime24": DatasetSpec("HuggingFaceH4/aime_2024", "train", "problem", "math", answer="answer", id_column="id"),
-    "aime25": DatasetSpec("math-ai/aime25", "test", "problem", "math", answer="answer", id_column="id"),
-    "amc23": DatasetSpec("math-ai/amc23", "test", "question", "math", answer="answer", id_column="id"),
-    "minerva": DatasetSpec("math-ai/minervamath", "test", "question", "math", answer="answer"),
-    "olympiadbench": DatasetSpec("math-ai/olympiadbench", "test", "question", "math", answer="final_answer", id_column="id"),
-    "humaneval_plus": DatasetSpec("evalplus/humanevalplus", "test", "prompt", "code", tests="test", entry_point="entry_point", id_column="task_id"),
-    "mbpp_plus": DatasetSpec("evalplus/mbppplus", "test", "prompt", "code", tests="test", id_column="task_id"),
-    "livecodebench": DatasetSpec("livecodebench/code_generation_lite", "test", "question_content", "code", tests="public_test_cases", id_column="question_id"),
-}
+from rlvr.benchmarks import LCB_RELEASES, lcb_row, mbpp_plus_row
 
 
 @dataclass(frozen=True)
@@ -63,6 +39,43 @@ class Columns:
 
 
 _HUB_ID_RE = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """A benchmark by name: where it lives (pinned to a commit where one was verified) and how its rows read."""
+
+    hub_id: str
+    split: str
+    kind: str  # "math" or "code"
+    columns: Columns = Columns()
+    config: str | None = None
+    revision: str | None = None  # None: not pinned yet (the README lists which)
+    convert: Callable[[dict], dict] | None = None  # row -> rlvr row, where prompts or tests must be built
+    parquet: str | None = None  # files under the repo at `revision`, "{release}" filled in (LiveCodeBench)
+    default_release: str | None = None
+
+
+DATASETS: dict[str, DatasetSpec] = {
+    # revisions: gsm8k and MATH-500 as pinned by other projects' evaluation code, humanevalplus as lm-eval pins it
+    "gsm8k": DatasetSpec("openai/gsm8k", "test", "math", Columns(problem="question"), config="main",
+                         revision="740312add88f781978c0658806c59bc2815b9866"),
+    "math500": DatasetSpec("HuggingFaceH4/MATH-500", "test", "math", Columns(id="unique_id"),
+                           revision="6e4ed1a2a79af7d8630a6b768ec859cb5af4d3be"),
+    "aime24": DatasetSpec("HuggingFaceH4/aime_2024", "train", "math", Columns(id="id"),
+                          revision="2fe88a2f1091d5048c0f36abc874fb997b3dd99a"),
+    "aime25": DatasetSpec("math-ai/aime25", "test", "math", Columns(id="id")),
+    "amc23": DatasetSpec("math-ai/amc23", "test", "math", Columns(problem="question", id="id")),
+    "minerva": DatasetSpec("math-ai/minervamath", "test", "math", Columns(problem="question")),
+    "olympiadbench": DatasetSpec("math-ai/olympiadbench", "test", "math", Columns(problem="question", answer="final_answer", id="id")),
+    "humaneval_plus": DatasetSpec("evalplus/humanevalplus", "test", "code", Columns(problem="prompt", tests="test", id="task_id"),
+                                  revision="d32357cf319e50e9c8d8dab5ea876c72b0fd321b"),
+    "mbpp_plus": DatasetSpec("evalplus/mbppplus", "test", "code", convert=mbpp_plus_row),
+    # the last commit with Parquet configs per release (current main is a loading script datasets >= 4 refuses)
+    "livecodebench": DatasetSpec("livecodebench/code_generation_lite", "test", "code", convert=lcb_row,
+                                 revision="48d36ed304dca42cf8ab20e941262ccd096518a3",
+                                 parquet="{release}/test-*.parquet", default_release="release_v6"),
+}
 
 
 @dataclass
@@ -94,16 +107,20 @@ def _gold(value) -> str | None:
 
 def load_problems(dataset: str | None = None, data_file: str | None = None, split: str | None = None,
                   limit: int | None = None, *, config: str | None = None, revision: str | None = None,
-                  columns: Columns | None = None) -> tuple[list[Problem], str]:
+                  columns: Columns | None = None, release: str | None = None, since: str | None = None,
+                  until: str | None = None) -> tuple[list[Problem], str]:
     """(problems, kind). `data_file` (JSONL, Parquet or CSV) wins over `dataset`, which is a benchmark name
     (rlvr.data.DATASETS), a local file, or any Hub dataset id (org/name, with `config`, `split`, `revision`
     and `columns` naming its columns)."""
     columns = columns or Columns()
     source = data_file or dataset
-    if data_file:
+    if data_file and dataset in DATASETS and DATASETS[dataset].convert is not None:  # a downloaded file, own shape
+        path = Path(data_file)
+        problems = _registry_rows(dataset, ((f"{path}: line {n}", row) for n, row in _rows_from_file(path)))
+    elif data_file:
         problems = _from_file(Path(data_file), columns)
     elif dataset in DATASETS:
-        problems = _from_hub(dataset, split)
+        problems = _from_hub(dataset, split, release, revision)
     elif dataset and Path(dataset).is_file():
         problems = _from_file(Path(dataset), columns)
     elif dataset and _HUB_ID_RE.match(dataset) and not Path(dataset).exists():
@@ -113,8 +130,9 @@ def load_problems(dataset: str | None = None, data_file: str | None = None, spli
                          f"file, or a Hub dataset id like org/name")
     else:
         raise ValueError("give --dataset NAME or --data-file PATH")
+    problems = _in_window(problems, since, until, str(source))
     if not problems:
-        raise ValueError(f"no problems in {source}")
+        raise ValueError(f"no problems in {source}" + (" in that date window" if since or until else ""))
     if limit:
         problems = problems[:limit]
     kind = "code" if problems[0].tests is not None else "math"
@@ -224,37 +242,42 @@ def _problems_from_rows(located_rows, columns: Columns) -> list[Problem]:
     return problems
 
 
-def _hub_gold(name: str, index: int, value) -> str:
-    answer = _gold(value)
-    if answer is None:
-        raise ValueError(f"{name}: row {index} has an empty gold answer ({value!r}); pass --limit or a cleaned --data-file")
-    return answer
-
-
-def _from_hub(name: str, split: str | None) -> list[Problem]:
-    if name not in DATASETS:
-        raise ValueError(f"unknown dataset {name!r}; known: {', '.join(DATASETS)}; or pass --data-file PATH")
+def _from_hub(name: str, split: str | None, release: str | None, revision: str | None = None) -> list[Problem]:
     spec = DATASETS[name]
+    revision = revision or spec.revision
     try:
         import datasets
 
-        rows = datasets.load_dataset(spec.hub_id, spec.config, split=split or spec.split)
+        if spec.parquet:
+            release = release or spec.default_release
+            if release not in LCB_RELEASES:
+                raise ValueError(f"unknown release {release!r} of {name}; choose one of {', '.join(LCB_RELEASES)}")
+            files = f"hf://datasets/{spec.hub_id}@{revision}/" + spec.parquet.format(release=release)
+            rows = datasets.load_dataset("parquet", data_files={"test": files}, split="test")
+        else:
+            rows = datasets.load_dataset(spec.hub_id, spec.config, split=split or spec.split, revision=revision)
     except Exception as exc:  # offline, gated, renamed: say what to do instead
         raise ValueError(
             f"could not load {name!r} ({spec.hub_id}) from the Hugging Face Hub: {type(exc).__name__}: {exc}. "
             f"If the Hub cannot be reached, download it elsewhere and pass --data-file PATH "
-            f"(JSONL/Parquet/CSV with id, problem, and answer or tests)."
+            f"(with --dataset {name}, a file in the benchmark's own shape)."
         ) from exc
-    problems = []
-    for i, row in enumerate(rows):
-        tests = row.get(spec.tests) if spec.tests else None
-        if isinstance(tests, str) and tests.strip().startswith(("[", "{")):
-            tests = json.loads(tests)
-        problems.append(Problem(
-            id=str(row[spec.id_column]) if spec.id_column else str(i),
-            problem=str(row[spec.problem]),
-            answer=_hub_gold(name, i, row[spec.answer]) if spec.answer else None,
-            tests=tests,
-            entry_point=row.get(spec.entry_point) if spec.entry_point else None,
-        ))
-    return problems
+    return _registry_rows(name, ((f"{name} row {i}", row) for i, row in enumerate(rows)))
+
+
+def _registry_rows(name: str, located_rows) -> list[Problem]:
+    """A benchmark's rows, in its own shape, as problems."""
+    spec = DATASETS[name]
+    if spec.convert is not None:
+        located_rows = ((where, spec.convert(row)) for where, row in located_rows)
+    return _problems_from_rows(located_rows, spec.columns)
+
+
+def _in_window(problems: list[Problem], since: str | None, until: str | None, source: str) -> list[Problem]:
+    """Problems whose contest date lies in [since, until] (ISO dates; LiveCodeBench's point is contamination)."""
+    if not (since or until):
+        return problems
+    if not all(p.extra.get("contest_date") for p in problems):
+        raise ValueError(f"{source} has no contest dates; --since/--until select LiveCodeBench problems by date")
+    return [p for p in problems if (not since or p.extra["contest_date"] >= since)
+            and (not until or p.extra["contest_date"] <= until)]

@@ -45,7 +45,7 @@ def build_dataset(recipe: Recipe, tokenizer, completion_tokens: int | None = Non
     d = recipe.data
     columns = Columns(d.problem_key, d.answer_key, d.tests_key, d.entry_point_key, d.id_key)
     problems, _ = load_problems(d.dataset, d.data_file, d.split, d.limit, config=d.config, revision=d.revision,
-                                columns=columns)
+                                columns=columns, release=d.release, since=d.since, until=d.until)
     template = get_template(d.template, d.template_file, d.system_prompt)
     chat = recipe.data.chat == "chat" or (recipe.data.chat == "auto" and getattr(tokenizer, "chat_template", None))
     rows = []

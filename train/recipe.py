@@ -62,6 +62,9 @@ class DataSection:
     tests_key: str | None = field(default=None, metadata={"help": "Column holding code tests (default tests)."})
     entry_point_key: str | None = field(default=None, metadata={"help": "Column holding the entry point (default entry_point)."})
     id_key: str | None = field(default=None, metadata={"help": "Column holding the problem id (default id)."})
+    release: str | None = field(default=None, metadata={"help": "LiveCodeBench release (release_v1..6 or v1..6)."})
+    since: str | None = field(default=None, metadata={"help": "Only problems with a contest date on or after (YYYY-MM-DD)."})
+    until: str | None = field(default=None, metadata={"help": "Only problems with a contest date on or before (YYYY-MM-DD)."})
     template: str = field(default="qwen-boxed", metadata={"help": "Prompt template."})
     template_file: str | None = field(default=None, metadata={
         "help": "Your own template: Jinja (.jinja/.j2, {{ problem }}) or Python format text ({problem})."})

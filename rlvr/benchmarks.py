@@ -1,0 +1,118 @@
+"""Benchmarks whose rows need more than renaming columns: their prompts and tests as their authors run them.
+
+- `mbpp_plus` (evalplus/mbppplus): the prompt names the function and shows one assertion, as lm-eval's
+  `mbpp_plus_instruct` does ("... Your code should satisfy the following assertion:"); the tests are the row's
+  `test` script after its `test_imports`.
+- `livecodebench` (livecodebench/code_generation_lite): the question with its starter code in the official
+  prompt wording; public and private tests (the private ones are base64 + zlib + pickle of a JSON string);
+  LeetCode-style problems are called through `metadata.func_name` on `Solution()` with JSON arguments, one per
+  line, the others run as stdin/stdout; release versions and a contest-date window select problems.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import pickle
+import zlib
+
+# What LiveCodeBench's own runner puts before every call-based program (lcb_runner/evaluation/testing_util.py):
+# LeetCode starter code uses List, Optional, ... without importing them.
+LCB_IMPORTS = (
+    "from string import *\nfrom re import *\nfrom datetime import *\nfrom collections import *\nfrom heapq import *\n"
+    "from bisect import *\nfrom copy import *\nfrom math import *\nfrom random import *\nfrom statistics import *\n"
+    "from itertools import *\nfrom functools import *\nfrom operator import *\nfrom io import *\nfrom sys import *\n"
+    "from json import *\nfrom builtins import *\nfrom typing import *\nimport string\nimport re\nimport datetime\n"
+    "import collections\nimport heapq\nimport bisect\nimport copy\nimport math\nimport random\nimport statistics\n"
+    "import itertools\nimport functools\nimport operator\nimport io\nimport sys\nimport json\nsys.setrecursionlimit(50000)\n"
+)
+# Parquet configs of code_generation_lite at the pinned commit: release_vN holds every problem up to release N,
+# vN only the problems release N added.
+LCB_RELEASES = tuple(f"release_v{i}" for i in range(1, 7)) + tuple(f"v{i}" for i in range(1, 7))
+_LCB_WITH_STARTER = ("You will use the following starter code to write the solution to the problem and enclose your "
+                     "code within delimiters.")
+_LCB_WITHOUT_STARTER = ("Read the inputs from stdin solve the problem and write the answer to stdout (do not directly "
+                        "test on the sample inputs). Enclose your code within delimiters as follows. Ensure that when "
+                        "the python program runs, it reads the inputs, runs the algorithm and writes output to STDOUT.")
+
+
+class _StringsOnly(pickle.Unpickler):
+    """LiveCodeBench's private tests are a pickled JSON string: refuse any pickle that names a class or
+    function, so loading the dataset can never run code."""
+
+    def find_class(self, module, name):
+        raise pickle.UnpicklingError(f"livecodebench private tests: refused a pickled {module}.{name}")
+
+
+def decode_private_tests(value: str) -> list[dict]:
+    """LiveCodeBench's `private_test_cases`: JSON text, or base64 of zlib of a pickled JSON string."""
+    try:
+        return json.loads(value)
+    except (json.JSONDecodeError, TypeError):
+        pass
+    text = _StringsOnly(io.BytesIO(zlib.decompress(base64.b64decode(value.encode("utf-8"))))).load()
+    if not isinstance(text, str):
+        raise ValueError(f"livecodebench private tests: expected a pickled string, got {type(text).__name__}")
+    return json.loads(text)
+
+
+def lcb_prompt(question: str, starter_code: str) -> str:
+    """The official code-generation prompt body (lcb_runner's, without its system line)."""
+    prompt = f"### Question:\n{question}\n\n"
+    if starter_code:
+        prompt += f"### Format: {_LCB_WITH_STARTER}\n```python\n{starter_code}\n```\n\n"
+    else:
+        prompt += f"### Format: {_LCB_WITHOUT_STARTER}\n```python\n# YOUR CODE HERE\n```\n\n"
+    return prompt + "### Answer: (use the provided format with backticks)\n\n"
+
+
+def lcb_row(row: dict) -> dict:
+    """A code_generation_lite row as an rlvr row: id, problem, tests, and the contest date."""
+    cases = json.loads(row["public_test_cases"]) + decode_private_tests(row["private_test_cases"])
+    metadata = json.loads(row.get("metadata") or "{}")
+    plain = [{"input": c["input"], "output": c["output"]} for c in cases]
+    tests = {"fn_name": metadata["func_name"], "cases": plain} if metadata.get("func_name") else plain
+    return {"id": str(row["question_id"]), "problem": lcb_prompt(row["question_content"], row.get("starter_code") or ""),
+            "tests": tests, "contest_date": str(row.get("contest_date", ""))[:10], "platform": row.get("platform"),
+            "difficulty": row.get("difficulty")}
+
+
+# MBPP+'s test scripts start with `import numpy as np` for their float comparison. The test harness runs on the
+# system Python, which may lack numpy: then this stand-in gives the little of numpy those scripts use.
+NUMPY_FALLBACK = """try:
+    import numpy as np
+except ImportError:
+    class np:
+        class ndarray:
+            pass
+
+        float64 = float32 = float
+
+        @staticmethod
+        def allclose(a, b, rtol=1e-05, atol=1e-08):
+            def close(x, y):
+                if isinstance(x, (list, tuple, set)) and isinstance(y, (list, tuple, set)):
+                    x, y = (sorted(x), sorted(y)) if isinstance(x, set) else (x, y)
+                    return len(x) == len(y) and all(close(p, q) for p, q in zip(x, y))
+                try:
+                    return abs(x - y) <= atol + rtol * abs(y)
+                except TypeError:
+                    return x == y
+            return close(a, b)
+
+        class testing:
+            @staticmethod
+            def assert_allclose(actual, desired, rtol=1e-07, atol=0):
+                assert np.allclose(actual, desired, rtol=rtol, atol=atol), (actual, desired)
+"""
+
+
+def mbpp_plus_row(row: dict) -> dict:
+    """An evalplus/mbppplus row: lm-eval's instruct prompt (one assertion shown) and the full test script,
+    after the row's `test_imports`."""
+    imports = "\n".join(row.get("test_imports") or [])
+    test = row["test"].replace("import numpy as np\n", NUMPY_FALLBACK, 1)
+    return {"id": str(row["task_id"]),
+            "problem": f"{row['prompt']} Your code should satisfy the following assertion:\n{row['test_list'][0]}",
+            "tests": (imports + "\n" if imports else "") + test}
