@@ -6,12 +6,12 @@ import csv
 import io
 import json
 import math
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from rlvr.benchmarks import LCB_RELEASES, lcb_row, mbpp_plus_row
+from rlvr.model_path import looks_like_hub_id
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,6 @@ class Columns:
         return renamed
 
 
-_HUB_ID_RE = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 
 
 @dataclass(frozen=True)
@@ -123,7 +122,7 @@ def load_problems(dataset: str | None = None, data_file: str | None = None, spli
         problems = _from_hub(dataset, split, release, revision)
     elif dataset and Path(dataset).is_file():
         problems = _from_file(Path(dataset), columns)
-    elif dataset and _HUB_ID_RE.match(dataset) and not Path(dataset).exists():
+    elif dataset and looks_like_hub_id(dataset) and not Path(dataset).exists():
         problems = _from_hub_id(dataset, config, split, revision, columns)
     elif dataset:
         raise ValueError(f"unknown dataset {dataset!r}: not a benchmark name ({', '.join(DATASETS)}), an existing "

@@ -8,6 +8,11 @@ import re
 _HUB_ID_RE = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 
 
+def looks_like_hub_id(name: str) -> bool:
+    """`org/name`, as Hub model and dataset ids are written (a local path can look the same: check it first)."""
+    return bool(_HUB_ID_RE.match(name))
+
+
 def model_path_problem(path: str) -> str | None:
     """Why `path` cannot be a model (a local directory, or a Hub id: offline, a cached one), or None."""
     if os.path.isdir(path):
@@ -15,7 +20,7 @@ def model_path_problem(path: str) -> str | None:
             return (f"{path} is a directory without config.json; point it at a saved model "
                     f"(save_pretrained's output, or `rlvr convert` of a GGUF file)")
         return None
-    if not _HUB_ID_RE.match(path) or path.startswith((".", "~")):
+    if not looks_like_hub_id(path):
         return f"{path}: no such directory (and not a Hub id like Qwen/Qwen2.5-Math-1.5B)"
     if os.environ.get("HF_HUB_OFFLINE", "0") not in ("0", "", "false", "False"):
         from huggingface_hub import try_to_load_from_cache

@@ -246,23 +246,17 @@ def validate(raw: dict, source: str = "") -> Recipe:
                   source)
 
 
-def _looks_like_hub_id(name: str) -> bool:
-    from rlvr.data import _HUB_ID_RE
-
-    return bool(_HUB_ID_RE.match(name)) and not name.startswith((".", "~"))
-
-
 def check_paths(recipe: Recipe) -> None:
     """The model and the files a recipe names exist: checked before any model loads."""
     from rlvr.data import DATASETS
-    from rlvr.model_path import model_path_problem
+    from rlvr.model_path import looks_like_hub_id, model_path_problem
 
     problem = model_path_problem(recipe.model.path)
     if problem:
         raise RecipeError(f"model.path {problem}")
     files = [("data.data_file", recipe.data.data_file), ("data.template_file", recipe.data.template_file)]
     dataset = recipe.data.dataset
-    if dataset and dataset not in DATASETS and not os.path.isfile(dataset) and not _looks_like_hub_id(dataset):
+    if dataset and dataset not in DATASETS and not os.path.isfile(dataset) and not looks_like_hub_id(dataset):
         raise RecipeError(f"data.dataset {dataset!r}: not a benchmark name ({', '.join(DATASETS)}), an existing file, "
                           f"or a Hub dataset id like org/name")
     if recipe.probe.enabled:  # the probe's files matter only when it runs
