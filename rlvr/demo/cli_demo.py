@@ -9,10 +9,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default="demo_out", help="where the data, models, run, probe log and report go")
     parser.add_argument("--quick", action="store_true", help="a small run of every stage (about 2 minutes)")
     parser.add_argument("--seed", type=int, default=0, help="seeds the task, pretraining, GRPO and sampling")
+    parser.add_argument("--seeds", help="comma-separated seeds: the whole demo once per seed into OUT/seed-K, then "
+                                        "OUT/summary.md with what holds across them")
     parser.add_argument("--no-progress", dest="progress", action="store_false", help="hide progress bars")
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.seeds:
+        from rlvr.demo.seeds import run_seeds
+
+        try:
+            seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
+        except ValueError:
+            raise ValueError(f"--seeds takes comma-separated whole numbers, e.g. 0,1,2,3,4; got {args.seeds!r}") from None
+        run_seeds(args.out, seeds, args.quick, args.progress)
+        return 0
     from rlvr.demo.run import DemoConfig, run_demo
 
     run_demo(DemoConfig(out=args.out, quick=args.quick, seed=args.seed, progress=args.progress))

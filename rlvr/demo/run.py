@@ -79,19 +79,27 @@ def recipe_for(out: Path, scale: Scale, seed: int, train_file: Path, held_file: 
     }
 
 
-def report(out: Path) -> Path:
-    """Base (probe step 0) against the final RL checkpoint at n samples, plus the probe over steps."""
-    from rlvr.evaluate.cli_compare import _case_studies
-    from rlvr.evaluate.report import compare, write_report
+def comparison(out: Path):
+    """(base-versus-RL comparison, their counts, the probe records) of one demo directory."""
+    from rlvr.evaluate.report import compare
     from rlvr.evaluate.store import SampleStore
-    from rlvr.train.probe import probe_history, steps_png
+    from rlvr.train.probe import probe_history
 
     probe_dir = out / "rl" / "probe" / "heldout"
     records = probe_history(out / "rl")
     last = records[-1]["step"]
     stores = [probe_dir / "step-0", probe_dir / f"step-{last}"]
     counts = [SampleStore.open_existing(stores[0]).counts("base"), SampleStore.open_existing(stores[1]).counts("rl")]
-    result = compare(counts)
+    return compare(counts), counts, records, stores
+
+
+def report(out: Path) -> Path:
+    """Base (probe step 0) against the final RL checkpoint at n samples, plus the probe over steps."""
+    from rlvr.evaluate.cli_compare import _case_studies
+    from rlvr.evaluate.report import write_report
+    from rlvr.train.probe import steps_png
+
+    result, counts, records, stores = comparison(out)
     extra = {"Boundary probe over training steps": steps_png(records, "heldout", "held-out pass@k over GRPO steps"),
              "pass@k by problem family": family_figure(counts)}
     html = write_report(result, out / "report", extra_figures=extra,
