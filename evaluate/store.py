@@ -237,10 +237,13 @@ class SampleStore:
         """Write one batch durably: a kill after this returns loses nothing of it."""
         if not records:
             return
-        with self.samples_file.open("a") as f:
-            f.write("".join(json.dumps({k: r.get(k) for k in RECORD_KEYS}) + "\n" for r in records))
-            f.flush()
-            os.fsync(f.fileno())
+        try:
+            with self.samples_file.open("a") as f:
+                f.write("".join(json.dumps({k: r.get(k) for k in RECORD_KEYS}) + "\n" for r in records))
+                f.flush()
+                os.fsync(f.fileno())
+        except OSError as exc:  # a full disk: name the file (a torn line it left is set aside on the rerun)
+            raise OSError(exc.errno, exc.strerror, str(self.samples_file)) from None
 
     def counts(self, label: str | None = None) -> Counts:
         order = [str(p["id"]) for p in self.problems()]

@@ -53,15 +53,16 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         if exc.errno not in _USER_ERRNOS:
             raise
-        hint = "free some space" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else "choose a writable location"
-        print(f"rlvr {args.command}: error: cannot write {exc.filename or 'the output'}: {exc.strerror}; {hint} "
+        hint = "free some space" if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG) else "choose a writable location"
+        print(f"rlvr {args.command}: error: cannot write {exc.filename or 'its output'}: {exc.strerror}; {hint} "
               f"(a rerun resumes what was done)", file=sys.stderr)
         return 2
     return int(result or 0)
 
 
-# Errors of the machine or of a path the user chose, not bugs: a full disk, a read-only --out.
-_USER_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR, errno.EISDIR}
+# Errors of the machine or of a path the user chose, not bugs: a full disk (or a file-size limit), a read-only --out.
+_USER_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR,
+                errno.EISDIR}
 
 
 if __name__ == "__main__":

@@ -209,3 +209,24 @@ def test_prompts_past_the_context_are_refused_by_id_before_sampling(tiny_model_d
     assert "2 prompt(s) do not fit the model's context of 1024 tokens" in err and "long (" in err and "huge (far longer)" in err
     assert time.monotonic() - start < 60
     assert not (tmp_path / "o" / "samples.jsonl").exists()
+
+
+def test_a_full_disk_is_one_line_and_the_rerun_completes_the_store(tiny_model_dir, data_file, full_run, tmp_path):
+    """A disk that fills mid-run (a file-size limit stands in for it: writes fail with EFBIG, as ENOSPC would)."""
+    import resource
+
+    out = tmp_path / "store"
+
+    def small_files() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails instead of killing
+        resource.setrlimit(resource.RLIMIT_FSIZE, (6000, 6000))
+
+    done = subprocess.run(eval_cmd(tiny_model_dir, data_file, out), capture_output=True, text=True, timeout=600,
+                          preexec_fn=small_files)
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert "Traceback" not in done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("rlvr eval: error: cannot write ") and "samples.jsonl: File too large; free some space" in last
+    assert 0 < len(SampleStore.open_existing(out).records()) < TOTAL
+    assert _run(eval_cmd(tiny_model_dir, data_file, out)).returncode == 0
+    assert snapshot(out) == snapshot(full_run)
