@@ -35,6 +35,8 @@ def seed_summary(out: Path, seed: int) -> dict:
         "gain_pass@1": float(result.diff.diff[0]), "gain_low": float(result.diff.low[0]),
         "gain_high": float(result.diff.high[0]),
         f"base_pass@{k}": float(base.mean[-1]), f"rl_pass@{k}": float(rl.mean[-1]),
+        "gap_at_k_max": float(result.diff.diff[-1]), "gap_at_k_max_low": float(result.diff.low[-1]),
+        "gap_at_k_max_high": float(result.diff.high[-1]),
         "crossover_k": result.cross.k_star if result.cross else None,
         "base_only": int(only["base"]["count"]), "rl_only": int(only["rl"]["count"]),
         "families": families,
@@ -58,6 +60,7 @@ def across(rows: list[dict]) -> dict:
         "RL raises pass@1 beyond its 95% interval": sum(r["gain_low"] > 0 for r in rows),
         "the base overtakes RL at some k": sum(r["crossover_k"] is not None for r in rows),
         f"the base is ahead at k = {k}": sum(r[f"base_pass@{k}"] > r[f"rl_pass@{k}"] for r in rows),
+        f"... and its lead at k = {k} excludes 0 (paired 95% interval)": sum(r["gap_at_k_max_high"] < 0 for r in rows),
         "the base alone solves more problems than RL alone": sum(r["base_only"] > r["rl_only"] for r in rows),
         "chain coverage shrinks (solved at all)": sum(
             r["families"]["chain"]["rl_solved"] < r["families"]["chain"]["base_solved"] for r in rows
@@ -84,10 +87,20 @@ def markdown(rows: list[dict], summary: dict, command: str) -> str:
             f"[{r['gain_low'] * 100:+.1f}, {r['gain_high'] * 100:+.1f}] | {_pct(r[f'base_pass@{k}'])}% | "
             f"{_pct(r[f'rl_pass@{k}'])}% | {r['crossover_k'] if r['crossover_k'] is not None else 'never'} | "
             f"{r['base_only']} / {r['rl_only']} | {chain_text} |")
+    lines += ["", "| seed | precedence pass@1 (base -> rl) | chain pass@1 (base -> rl) | "
+                  f"chain pass@{k} (base -> rl) |", "| --- | --- | --- | --- |"]
+    for r in rows:
+        p, c = r["families"].get("precedence"), r["families"].get("chain")
+        if p and c:
+            lines.append(f"| {r['seed']} | {_pct(p['base_pass@1'])}% -> {_pct(p['rl_pass@1'])}% | "
+                         f"{_pct(c['base_pass@1'])}% -> {_pct(c['rl_pass@1'])}% | "
+                         f"{_pct(c[f'base_pass@{k}'])}% -> {_pct(c[f'rl_pass@{k}'])}% |")
     lines += ["", "Across seeds (median, range):", ""]
-    for key in ("base_pass@1", "rl_pass@1", "gain_pass@1", f"base_pass@{k}", f"rl_pass@{k}"):
+    for key in ("base_pass@1", "rl_pass@1", f"base_pass@{k}", f"rl_pass@{k}"):
         v = summary[key]
         lines.append(f"- {key}: {_pct(v['median'])}% ({_pct(v['min'])} to {_pct(v['max'])})")
+    v = summary["gain_pass@1"]
+    lines.append(f"- pass@1 gain of RL: {v['median'] * 100:+.1f} points ({v['min'] * 100:+.1f} to {v['max'] * 100:+.1f})")
     if summary["crossover_k"]:
         c = summary["crossover_k"]
         lines.append(f"- base overtakes at k: median {c['median']:g} ({c['min']} to {c['max']}), "
