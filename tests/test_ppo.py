@@ -117,6 +117,7 @@ def test_ppo_resume_restores_the_value_head(task_dir, tmp_path):
     saved = torch.load(tmp_path / "run" / "checkpoint-2" / "value_head.pt")
     fresh = build_trainer(load_recipe(RECIPES / "ppo.yaml", overrides))
     head = fresh.accelerator.unwrap_model(fresh.model).v_head
-    assert not torch.equal(head.weight.detach(), saved["weight"])  # a new trainer starts from zeros
+    assert not torch.equal(head.weight.detach().cpu(), saved["weight"])  # a new trainer starts from zeros
     fresh._load_from_checkpoint(str(tmp_path / "run" / "checkpoint-2"))
-    assert torch.equal(head.weight.detach(), saved["weight"]) and torch.equal(head.bias.detach(), saved["bias"])
+    assert torch.equal(head.weight.detach().cpu(), saved["weight"].cpu())
+    assert torch.equal(head.bias.detach().cpu(), saved["bias"].cpu())
