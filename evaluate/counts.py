@@ -35,6 +35,11 @@ class Counts:
         return Counts(self.label, list(problems), self.n[rows], self.correct[rows], self.source)
 
 
+def preview(ids: list[str], shown: int = 5) -> str:
+    """The first few ids of a list, for messages: "p1, p2, p3, p4, p5 ..."."""
+    return ", ".join(ids[:shown]) + (" ..." if len(ids) > shown else "")
+
+
 def read_counts_csv(path: str | Path, label: str | None = None) -> Counts:
     """CSV with header `problem,n,correct` (extra columns are ignored; a UTF-8 BOM is fine)."""
     path = Path(path)
@@ -84,13 +89,14 @@ def load_counts(source: str | Path, label: str | None = None, allow_partial: boo
         from rlvr.evaluate.store import SampleStore
 
         store = SampleStore.open_existing(path)
-        missing = store.missing()
+        records = store.records()
+        missing = store.missing(records)
         if missing and not allow_partial:
             raise ValueError(
                 f"{path} is unfinished: {sum(missing.values())} samples missing over {len(missing)} problems "
                 f"(e.g. {next(iter(missing))}); finish it by rerunning its `rlvr eval` command, or pass --allow-partial"
             )
-        return store.counts(label)
+        return store.counts(label, records)
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such counts file or sample store")
     return read_counts_csv(path, label)
@@ -108,7 +114,7 @@ def align(counts: list[Counts], intersect: bool = False) -> tuple[list[Counts], 
     if not common:
         raise ValueError("the inputs share no problem ids; are they results on the same dataset?")
     if any(left_out.values()) and not intersect:
-        parts = [f"{label} has {len(ids)} the others lack ({', '.join(ids[:5])}{' ...' if len(ids) > 5 else ''})"
+        parts = [f"{label} has {len(ids)} the others lack ({preview(ids)})"
                  for label, ids in left_out.items() if ids]
         raise ValueError(f"the inputs' problem sets differ: {'; '.join(parts)}. Pass --intersect to compare over "
                          f"the {len(common)} problems they share, or evaluate them on the same data")

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from rlvr.evaluate import plots
-from rlvr.evaluate.counts import Counts, align
+from rlvr.evaluate.counts import Counts, align, preview
 from rlvr.evaluate.passk import log2_ks
 from rlvr.evaluate.stats import (
     Crossover,
@@ -73,7 +73,7 @@ def findings(c: Comparison) -> list[str]:
     n_problems = len(c.counts[0].problems)
     if c.left_out:
         out.append(f"Compared over the {n_problems} problems all inputs share (--intersect); left out: "
-                   + "; ".join(f"{label} {len(ids)} ({', '.join(ids[:5])}{' ...' if len(ids) > 5 else ''})"
+                   + "; ".join(f"{label} {len(ids)} ({preview(ids)})"
                                for label, ids in c.left_out.items()) + ".")
     for curve in c.curves:
         out.append(

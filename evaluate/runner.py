@@ -222,10 +222,11 @@ def run_eval(cfg: EvalConfig) -> dict:
             bar.update(len(records))
             bar.set_postfix(samples_per_s=f"{len(records) / max(time.perf_counter() - started, 1e-9):.0f}")
         bar.close()
-    missing = store.missing()
+    records = store.records()
+    missing = store.missing(records)
     store.close()
     if missing and shard:
         return {"summary": {}, "missing": missing}
     if missing:  # every planned call ran, so a sample is missing only if the backend returned too few
         raise RuntimeError(f"{sum(missing.values())} samples missing after sampling (e.g. problem {next(iter(missing))})")
-    return store.write_results(provenance())
+    return store.write_results(provenance(), records)

@@ -25,8 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
-from rlvr.evaluate.counts import Counts
-from rlvr.evaluate.passk import log2_ks, mean_pass_at_k
+from rlvr.evaluate.counts import Counts, preview
+from rlvr.evaluate.passk import log2_ks
 
 # Settings that must match for a rerun to resume into an existing store. The data is known by its content
 # (problems_sha256), not by its name or path: the same file by another path resumes, an edited one is refused.
@@ -62,10 +62,10 @@ def _parse_line(line: bytes) -> dict | None:
     return record
 
 
-def _scan(path: Path) -> tuple[list[dict], list[bytes], bool]:
-    """(readable records, unreadable lines, whether the last line is torn)."""
+def _scan(path: Path) -> tuple[list[dict], list[bytes]]:
+    """(readable records, unreadable lines: a torn last line is one)."""
     if not path.exists():
-        return [], [], False
+        return [], []
     data = path.read_bytes()
     good_end = data.rfind(b"\n") + 1
     records, bad = [], []
@@ -77,15 +77,14 @@ def _scan(path: Path) -> tuple[list[dict], list[bytes], bool]:
             bad.append(line)
         else:
             records.append(record)
-    torn = good_end != len(data)
-    if torn:
+    if good_end != len(data):
         bad.append(data[good_end:])
-    return records, bad, torn
+    return records, bad
 
 
 def _repair(path: Path) -> int:
     """Move unreadable lines to PATH.unreadable (appended, fsynced) and keep the rest; the count moved."""
-    records, bad, _ = _scan(path)
+    records, bad = _scan(path)
     if not bad:
         return 0
     side = path.with_name(path.name + ".unreadable")
@@ -93,12 +92,7 @@ def _repair(path: Path) -> int:
         f.write(b"".join(line.rstrip(b"\n") + b"\n" for line in bad))
         f.flush()
         os.fsync(f.fileno())
-    tmp = path.with_name(path.name + ".repair")
-    with tmp.open("w") as f:
-        f.write("".join(json.dumps(r) + "\n" for r in records))
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    _write_atomic(path, "".join(json.dumps(r) + "\n" for r in records))
     return len(bad)
 
 
@@ -113,7 +107,7 @@ def _problem_changes(old: list[dict], new: list[dict]) -> str:
     parts = []
     for name, ids in (("added", added), ("removed", removed), ("changed", changed)):
         if ids:
-            parts.append(f"{len(ids)} {name}: {', '.join(ids[:5])}{' ...' if len(ids) > 5 else ''}")
+            parts.append(f"{len(ids)} {name}: {preview(ids)}")
     if not parts and [str(p["id"]) for p in old] != [str(p["id"]) for p in new]:
         parts.append("the same problems in another order")
     return "; ".join(parts)
@@ -214,17 +208,18 @@ class SampleStore:
                 seen.setdefault((str(record["problem"]), int(record["sample"])), record)
         return [seen[key] for key in sorted(seen, key=lambda k: (k[0], k[1]))]
 
-    def done(self) -> dict[str, set[int]]:
+    def done(self, records: list[dict] | None = None) -> dict[str, set[int]]:
         """Sample indices already stored per problem (this shard's file and any others)."""
         out: dict[str, set[int]] = defaultdict(set)
-        for record in self.records():
+        for record in self.records() if records is None else records:
             out[str(record["problem"])].add(int(record["sample"]))
         return out
 
-    def missing(self) -> dict[str, int]:
-        """Samples still to be drawn per problem (only problems with any missing), from meta's n."""
+    def missing(self, records: list[dict] | None = None) -> dict[str, int]:
+        """Samples still to be drawn per problem (only problems with any missing), from meta's n. Pass
+        `records` already read to spare reading the store again."""
         n = int(self.meta.get("n") or 0)
-        done = self.done()
+        done = self.done(records)
         out = {}
         for problem in self.problems():
             pid = str(problem["id"])
@@ -245,11 +240,11 @@ class SampleStore:
         except OSError as exc:  # a full disk: name the file (a torn line it left is set aside on the rerun)
             raise OSError(exc.errno, exc.strerror, str(self.samples_file)) from None
 
-    def counts(self, label: str | None = None) -> Counts:
+    def counts(self, label: str | None = None, records: list[dict] | None = None) -> Counts:
         order = [str(p["id"]) for p in self.problems()]
         n: dict[str, int] = defaultdict(int)
         c: dict[str, int] = defaultdict(int)
-        for record in self.records():
+        for record in self.records() if records is None else records:
             pid = str(record["problem"])
             n[pid] += 1
             c[pid] += bool(record["correct"])
@@ -257,15 +252,15 @@ class SampleStore:
         return Counts(label or self.meta.get("label") or self.path.name, present,
                       np.array([n[p] for p in present]), np.array([c[p] for p in present]), str(self.path))
 
-    def write_results(self, provenance: dict | None = None) -> dict:
+    def write_results(self, provenance: dict | None = None, records: list[dict] | None = None) -> dict:
         """results.json (schema in the README): what produced it, per-problem counts, mean pass@k for every k
         with a 95% bootstrap interval over problems (1000 resamples, seed 0), and coverage."""
         from rlvr.evaluate.stats import bootstrap_curve
 
-        counts = self.counts()
-        curve = mean_pass_at_k(counts.n, counts.correct)
+        counts = self.counts(records=records)
         k_max = int(counts.n.min())
         interval = bootstrap_curve(counts, k_max, resamples=1000, seed=0)
+        curve = interval.mean
         solved = int((counts.correct > 0).sum())
         results = {
             "schema_version": RESULTS_SCHEMA_VERSION,

@@ -51,8 +51,10 @@ def check_prompt_lengths(prompts: dict[str, str], tokenizer, model_path: str, ne
         raise ValueError(f"{flag} {new_tokens} leaves no room for a prompt in the model's context of {context} tokens")
     over = too_long(prompts, tokenizer, room)
     if over:
-        named = ", ".join(f"{pid} ({n} tokens)" if n else f"{pid} (far longer)" for pid, n in list(over.items())[:5])
+        from rlvr.evaluate.counts import preview
+
+        named = preview([f"{pid} ({n} tokens)" if n else f"{pid} (far longer)" for pid, n in over.items()])
         raise ValueError(
             f"{len(over)} prompt(s) do not fit the model's context of {context} tokens with {flag} {new_tokens} "
-            f"(room for {room}): {named}{' ...' if len(over) > 5 else ''}; shorten or drop them, or lower {flag}"
+            f"(room for {room}): {named}; shorten or drop them, or lower {flag}"
         )
