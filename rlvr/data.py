@@ -38,8 +38,6 @@ class Columns:
         return renamed
 
 
-
-
 @dataclass(frozen=True)
 class DatasetSpec:
     """A benchmark by name: where it lives (pinned to a commit where one was verified) and how its rows read."""
@@ -115,8 +113,7 @@ def load_problems(dataset: str | None = None, data_file: str | None = None, spli
     columns = columns or Columns()
     source = data_file or dataset
     if data_file and dataset in DATASETS and DATASETS[dataset].convert is not None:  # a downloaded file, own shape
-        path = Path(data_file)
-        problems = _registry_rows(dataset, ((f"{path}: line {n}", row) for n, row in _rows_from_file(path)))
+        problems = _registry_rows(dataset, _located_file_rows(Path(data_file)))
     elif data_file:
         problems = _from_file(Path(data_file), columns)
     elif dataset in DATASETS:
@@ -191,23 +188,31 @@ def _rows_from_file(path: Path) -> list[tuple[int, object]]:
     return rows
 
 
+def _located_file_rows(path: Path):
+    """("FILE: line N" or "FILE: row N" for Parquet, row) for every row of a data file."""
+    word = "row" if path.suffix.lower() == ".parquet" else "line"
+    return ((f"{path}: {word} {number}", row) for number, row in _rows_from_file(path))
+
+
 def _from_file(path: Path, columns: Columns) -> list[Problem]:
-    rows = _rows_from_file(path)
-    row_word = "row" if path.suffix.lower() == ".parquet" else "line"
-    return _problems_from_rows(((f"{path}: {row_word} {line}", row) for line, row in rows), columns)
+    return _problems_from_rows(_located_file_rows(path), columns)
 
 
-def _from_hub_id(name: str, config: str | None, split: str | None, revision: str | None, columns: Columns) -> list[Problem]:
+def _hub_rows(name: str, what: str, load, hint: str):
+    """("NAME row N", row) for the rows `load(datasets)` fetches, or an error that says what to do offline."""
     try:
         import datasets
 
-        rows = datasets.load_dataset(name, config, split=split or "train", revision=revision)
+        rows = load(datasets)
     except Exception as exc:  # offline, gated, renamed: say what to do instead
-        raise ValueError(
-            f"could not load {name!r} from the Hugging Face Hub: {type(exc).__name__}: {exc}. If the Hub cannot be "
-            f"reached, download it elsewhere and pass the file as --dataset or --data-file"
-        ) from exc
-    return _problems_from_rows(((f"{name} row {i}", row) for i, row in enumerate(rows)), columns)
+        raise ValueError(f"could not load {what} from the Hugging Face Hub: {type(exc).__name__}: {exc}. {hint}") from exc
+    return ((f"{name} row {i}", row) for i, row in enumerate(rows))
+
+
+def _from_hub_id(name: str, config: str | None, split: str | None, revision: str | None, columns: Columns) -> list[Problem]:
+    rows = _hub_rows(name, repr(name), lambda ds: ds.load_dataset(name, config, split=split or "train", revision=revision),
+                     "If the Hub cannot be reached, download it elsewhere and pass the file as --dataset or --data-file")
+    return _problems_from_rows(rows, columns)
 
 
 def _problems_from_rows(located_rows, columns: Columns) -> list[Problem]:
@@ -245,24 +250,21 @@ def _problems_from_rows(located_rows, columns: Columns) -> list[Problem]:
 def _from_hub(name: str, split: str | None, release: str | None, revision: str | None = None) -> list[Problem]:
     spec = DATASETS[name]
     revision = revision or spec.revision
-    try:
-        import datasets
+    if spec.parquet:
+        release = release or spec.default_release
+        if release not in LCB_RELEASES:
+            raise ValueError(f"unknown release {release!r} of {name}; choose one of {', '.join(LCB_RELEASES)}")
+        files = f"hf://datasets/{spec.hub_id}@{revision}/" + spec.parquet.format(release=release)
 
-        if spec.parquet:
-            release = release or spec.default_release
-            if release not in LCB_RELEASES:
-                raise ValueError(f"unknown release {release!r} of {name}; choose one of {', '.join(LCB_RELEASES)}")
-            files = f"hf://datasets/{spec.hub_id}@{revision}/" + spec.parquet.format(release=release)
-            rows = datasets.load_dataset("parquet", data_files={"test": files}, split="test")
-        else:
-            rows = datasets.load_dataset(spec.hub_id, spec.config, split=split or spec.split, revision=revision)
-    except Exception as exc:  # offline, gated, renamed: say what to do instead
-        raise ValueError(
-            f"could not load {name!r} ({spec.hub_id}) from the Hugging Face Hub: {type(exc).__name__}: {exc}. "
-            f"If the Hub cannot be reached, download it elsewhere and pass --data-file PATH "
-            f"(with --dataset {name}, a file in the benchmark's own shape)."
-        ) from exc
-    return _registry_rows(name, ((f"{name} row {i}", row) for i, row in enumerate(rows)))
+        def load(ds):
+            return ds.load_dataset("parquet", data_files={"test": files}, split="test")
+    else:
+        def load(ds):
+            return ds.load_dataset(spec.hub_id, spec.config, split=split or spec.split, revision=revision)
+    rows = _hub_rows(name, f"{name!r} ({spec.hub_id})", load,
+                     f"If the Hub cannot be reached, download it elsewhere and pass --data-file PATH "
+                     f"(with --dataset {name}, a file in the benchmark's own shape).")
+    return _registry_rows(name, rows)
 
 
 def _registry_rows(name: str, located_rows) -> list[Problem]:
