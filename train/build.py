@@ -40,7 +40,7 @@ def build_dataset(recipe: Recipe, tokenizer, completion_tokens: int | None = Non
     from datasets import Dataset
 
     from rlvr.data import Columns, load_problems
-    from rlvr.templates import get_template, messages_for
+    from rlvr.templates import get_template, messages_for, render
 
     d = recipe.data
     columns = Columns(d.problem_key, d.answer_key, d.tests_key, d.entry_point_key, d.id_key)
@@ -66,8 +66,7 @@ def build_dataset(recipe: Recipe, tokenizer, completion_tokens: int | None = Non
     if completion_tokens:
         from rlvr.prompt_length import check_prompt_lengths
 
-        texts = {p.id: tokenizer.apply_chat_template(row["prompt"], tokenize=False, add_generation_prompt=True)
-                 if chat else row["prompt"] for p, row in zip(problems, rows)}
+        texts = {p.id: render(template, p.problem, tokenizer, "chat" if chat else "raw") for p in problems}
         check_prompt_lengths(texts, tokenizer, recipe.model.path, completion_tokens, "trainer.max_completion_length")
     return Dataset.from_list(rows)
 
@@ -82,7 +81,8 @@ def build_peft_config(recipe: Recipe):
                       target_modules=lora.target_modules, task_type="CAUSAL_LM")
 
 
-def build_trainer(recipe: Recipe, callbacks: list | None = None):
+def build_trainer(recipe: Recipe, callbacks: list | None = None, config=None):
+    """The TRL trainer for a recipe; `config` is its trainer config when the caller built it already."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from rlvr.rewards import get_reward
@@ -98,7 +98,7 @@ def build_trainer(recipe: Recipe, callbacks: list | None = None):
     tokenizer = AutoTokenizer.from_pretrained(recipe.model.path)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
-    config = build_config(recipe)
+    config = config or build_config(recipe)
     dataset = build_dataset(recipe, tokenizer, getattr(config, "max_completion_length", None))  # before the model
     model_kwargs = {"dtype": "auto" if recipe.model.dtype == "auto" else recipe.model.dtype}
     if recipe.model.attn_implementation:
@@ -151,7 +151,7 @@ def train(recipe: Recipe) -> str:
         from rlvr.train.probe_callback import BoundaryProbeCallback
 
         callbacks.append(BoundaryProbeCallback(recipe))
-    trainer = build_trainer(recipe, callbacks)
+    trainer = build_trainer(recipe, callbacks, config)
     if trainer.is_world_process_zero():
         out.mkdir(parents=True, exist_ok=True)
         if "wandb" in (trainer.args.report_to or []):
