@@ -43,6 +43,26 @@ def passk_figure(curves: list[Curve], k_star: int | None = None, title: str = "p
     return _finish(fig, ax, "k (samples)", "pass@k (%)", title)
 
 
+def seeds_passk_figure(curves: dict[str, tuple[list[float], list[float]]]) -> bytes:
+    """pass@k of base (dashed) and RL (solid) per run, one colour per run (the demo across seeds)."""
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    for i, (label, (base, rl)) in enumerate(curves.items()):
+        ks = np.arange(1, len(base) + 1)
+        ax.plot(ks, np.asarray(base) * 100, color=f"C{i}", linestyle="--", linewidth=1.2)
+        ax.plot(ks, np.asarray(rl) * 100, color=f"C{i}", linewidth=1.6, label=label)
+    ax.set_xscale("log", base=2)
+    return _finish(fig, ax, "k (samples)", "pass@k (%)", "pass@k per seed: RL solid, base dashed")
+
+
+def seeds_probe_figure(runs: dict[str, tuple[list[int], list[float], list[float]]], k: int) -> bytes:
+    """The probe's pass@1 (solid) and pass@k (dashed) over training steps, one colour per run."""
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    for i, (label, (steps, first, last)) in enumerate(runs.items()):
+        ax.plot(steps, np.asarray(first) * 100, color=f"C{i}", marker="o", markersize=3, label=label)
+        ax.plot(steps, np.asarray(last) * 100, color=f"C{i}", linestyle="--", marker="s", markersize=3)
+    return _finish(fig, ax, "GRPO step", "pass@k (%)", f"held-out pass@1 (solid) and pass@{k} (dashed) per seed")
+
+
 def cover_figure(series: dict[str, tuple[np.ndarray, np.ndarray]]) -> bytes:
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     for label, (taus, cover) in series.items():

@@ -134,16 +134,27 @@ def family_figure(counts) -> bytes:
     return passk_figure(curves, title="pass@k by problem family")
 
 
-def family_findings(counts) -> list[str]:
+def family_numbers(counts) -> dict[str, dict]:
+    """Per family, base and RL: pass@1, pass@k at the largest k, and how many problems each solves at all."""
     from rlvr.evaluate.passk import mean_pass_at_k
 
-    lines = []
+    out = {}
     for name, (base, rl) in by_family(counts).items():
         b, r = mean_pass_at_k(base.n, base.correct), mean_pass_at_k(rl.n, rl.correct)
         k = len(b)
-        lines.append(f"{name} problems ({len(base.problems)}): pass@1 {b[0] * 100:.1f}% -> {r[0] * 100:.1f}%, "
-                     f"pass@{k} {b[-1] * 100:.1f}% -> {r[-1] * 100:.1f}%, solved at all {int((base.correct > 0).sum())} -> "
-                     f"{int((rl.correct > 0).sum())}.")
+        out[name] = {"problems": len(base.problems), "k": k, "base_pass@1": float(b[0]), "rl_pass@1": float(r[0]),
+                     f"base_pass@{k}": float(b[-1]), f"rl_pass@{k}": float(r[-1]),
+                     "base_solved": int((base.correct > 0).sum()), "rl_solved": int((rl.correct > 0).sum())}
+    return out
+
+
+def family_findings(counts) -> list[str]:
+    lines = []
+    for name, f in family_numbers(counts).items():
+        k = f["k"]
+        lines.append(f"{name} problems ({f['problems']}): pass@1 {f['base_pass@1'] * 100:.1f}% -> {f['rl_pass@1'] * 100:.1f}%, "
+                     f"pass@{k} {f[f'base_pass@{k}'] * 100:.1f}% -> {f[f'rl_pass@{k}'] * 100:.1f}%, solved at all "
+                     f"{f['base_solved']} -> {f['rl_solved']}.")
     return lines
 
 

@@ -16,19 +16,13 @@ from pathlib import Path
 
 def seed_summary(out: Path, seed: int) -> dict:
     """The numbers of one seed's demo that the summary compares across seeds."""
-    from rlvr.demo.run import by_family, comparison
-    from rlvr.evaluate.passk import mean_pass_at_k
+    from rlvr.demo.run import comparison, family_numbers
 
     result, counts, records, _ = comparison(out)
     base, rl = result.curves
     k = result.k_max
     only = result.coverage["only"]
-    families = {}
-    for name, (b, r) in by_family(counts).items():
-        pb, pr = mean_pass_at_k(b.n, b.correct), mean_pass_at_k(r.n, r.correct)
-        families[name] = {"problems": len(b.problems), "base_pass@1": float(pb[0]), "rl_pass@1": float(pr[0]),
-                          f"base_pass@{k}": float(pb[-1]), f"rl_pass@{k}": float(pr[-1]),
-                          "base_solved": int((b.correct > 0).sum()), "rl_solved": int((r.correct > 0).sum())}
+    families = family_numbers(counts)
     return {
         "seed": seed, "k_max": k, "problems": len(counts[0].problems),
         "base_pass@1": float(base.mean[0]), "rl_pass@1": float(rl.mean[0]),
@@ -111,42 +105,16 @@ def markdown(rows: list[dict], summary: dict, command: str) -> str:
 
 
 def figures(rows: list[dict], out: Path) -> list[Path]:
-    import matplotlib
+    """passk_seeds.png and probe_seeds.png: one pair of curves per seed."""
+    from rlvr.evaluate.plots import seeds_passk_figure, seeds_probe_figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    written = []
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
-    for i, r in enumerate(rows):
-        color = f"C{i}"
-        ks = range(1, len(r["curves"]["base"]) + 1)
-        ax.plot(ks, [x * 100 for x in r["curves"]["base"]], color=color, linestyle="--", linewidth=1.2)
-        ax.plot(ks, [x * 100 for x in r["curves"]["rl"]], color=color, linewidth=1.6, label=f"seed {r['seed']}")
-    ax.set_xscale("log", base=2)
-    ax.set(xlabel="k (samples)", ylabel="pass@k (%)", title="pass@k per seed: RL solid, base dashed")
-    ax.legend(fontsize=8)
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    written.append(out / "passk_seeds.png")
-    fig.savefig(written[-1], dpi=120)
-    plt.close(fig)
-
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
     k = rows[0]["k_max"]
-    for i, r in enumerate(rows):
-        steps = [p["step"] for p in r["probe"]]
-        ax.plot(steps, [p["pass@1"] * 100 for p in r["probe"]], color=f"C{i}", marker="o", markersize=3,
-                label=f"seed {r['seed']}")
-        ax.plot(steps, [p[f"pass@{k}"] * 100 for p in r["probe"]], color=f"C{i}", linestyle="--", marker="s",
-                markersize=3)
-    ax.set(xlabel="GRPO step", ylabel="pass@k (%)", title=f"held-out pass@1 (solid) and pass@{k} (dashed) per seed")
-    ax.legend(fontsize=8)
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    written.append(out / "probe_seeds.png")
-    fig.savefig(written[-1], dpi=120)
-    plt.close(fig)
+    passk = {f"seed {r['seed']}": (r["curves"]["base"], r["curves"]["rl"]) for r in rows}
+    probe = {f"seed {r['seed']}": ([p["step"] for p in r["probe"]], [p["pass@1"] for p in r["probe"]],
+                                   [p[f"pass@{k}"] for p in r["probe"]]) for r in rows}
+    written = [out / "passk_seeds.png", out / "probe_seeds.png"]
+    written[0].write_bytes(seeds_passk_figure(passk))
+    written[1].write_bytes(seeds_probe_figure(probe, k))
     return written
 
 
@@ -157,8 +125,8 @@ def run_seeds(out: str | Path, seeds: list[int], quick: bool = False, progress: 
     command = f"rlvr demo --seeds {','.join(map(str, seeds))}{' --quick' if quick else ''} --out {out}"
     out = Path(out).resolve()
     rows = []
-    for seed in seeds:
-        print(f"[demo] seed {seed} ({seeds.index(seed) + 1} of {len(seeds)})", flush=True)
+    for number, seed in enumerate(seeds, 1):
+        print(f"[demo] seed {seed} ({number} of {len(seeds)})", flush=True)
         run_demo(DemoConfig(out=str(out / f"seed-{seed}"), quick=quick, seed=seed, progress=progress))
         rows.append(seed_summary(out / f"seed-{seed}", seed))
     summary = across(rows)
