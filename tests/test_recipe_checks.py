@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from cli_helpers import one_line_error
 from test_train import localized
 
 from rlvr.cli import main as rlvr
@@ -36,9 +37,8 @@ def task_dir(tmp_path_factory) -> Path:
 )
 def test_check_rejects_bad_values_in_one_line(task_dir, tmp_path, capsys, override, expected):
     recipe = localized("grpo.yaml", task_dir, tmp_path)
-    assert rlvr(["train", str(recipe), override, "--check"]) == 2
-    err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and expected in err, err
+    err = one_line_error(capsys, "train", str(recipe), override, "--check")
+    assert expected in err, err
 
 
 def test_yaml_numbers_without_a_dot_are_numbers(task_dir, tmp_path):
@@ -52,9 +52,8 @@ def test_yaml_numbers_without_a_dot_are_numbers(task_dir, tmp_path):
 def test_yaml_syntax_error_names_file_and_line(tmp_path, capsys):
     path = tmp_path / "broken.yaml"
     path.write_text("model:\n  path: x\ntrainer:\n  max_steps: [1, 2\n  seed: 0\n")
-    assert rlvr(["train", str(path), "--check"]) == 2
-    err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and f"{path}:5:" in err and "YAML syntax error" in err
+    err = one_line_error(capsys, "train", str(path), "--check")
+    assert f"{path}:5:" in err and "YAML syntax error" in err
 
 
 @pytest.mark.parametrize(
@@ -69,9 +68,8 @@ def test_yaml_syntax_error_names_file_and_line(tmp_path, capsys):
 def test_paths_are_checked_before_any_model_loads(task_dir, tmp_path, capsys, override, expected):
     recipe = localized("grpo.yaml", task_dir, tmp_path)
     assert os.environ.get("HF_HUB_OFFLINE") == "1"
-    assert rlvr(["train", str(recipe), override]) == 2
-    err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and expected in err, err
+    err = one_line_error(capsys, "train", str(recipe), override)
+    assert expected in err, err
     assert not (tmp_path / "run").exists()  # nothing started
 
 

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from cli_helpers import one_line_error
 from store_helpers import N, eval_cmd, same_results, snapshot
 
 from rlvr.cli import main as rlvr
@@ -137,9 +138,8 @@ def test_compare_refuses_an_unfinished_store_unless_allow_partial(full_run, tmp_
 def test_bad_data_files_end_in_one_line_naming_file_and_line(tiny_model_dir, tmp_path, capsys, name, content, expected):
     path = tmp_path / name
     path.write_bytes(content)
-    assert rlvr(["eval", "--model", tiny_model_dir, "--data-file", str(path), "--out", str(tmp_path / "o")]) == 2
-    err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and str(path) in err and expected in err, err
+    err = one_line_error(capsys, "eval", "--model", tiny_model_dir, "--data-file", str(path), "--out", str(tmp_path / "o"))
+    assert str(path) in err and expected in err, err
 
 
 def test_a_directory_as_data_file_and_a_missing_model_are_one_line(tiny_model_dir, tmp_path, capsys):
@@ -147,9 +147,9 @@ def test_a_directory_as_data_file_and_a_missing_model_are_one_line(tiny_model_di
     assert "is a directory" in capsys.readouterr().err
     data = tmp_path / "d.jsonl"
     data.write_text('{"id": 1, "problem": "a", "answer": "1"}\n')
-    assert rlvr(["eval", "--model", str(tmp_path / "no-model"), "--data-file", str(data), "--out", str(tmp_path / "o")]) == 2
-    err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and "no such directory" in err
+    err = one_line_error(capsys, "eval", "--model", str(tmp_path / "no-model"), "--data-file", str(data),
+                         "--out", str(tmp_path / "o"))
+    assert "no such directory" in err
 
 
 def test_a_csv_with_a_bom_keeps_its_id_column(tmp_path):
@@ -181,19 +181,19 @@ def test_a_read_only_out_is_one_line(tiny_model_dir, data_file, tmp_path, capsys
     locked.mkdir()
     locked.chmod(0o500)
     try:
-        assert rlvr(["eval", "--model", tiny_model_dir, "--data-file", data_file, "--max-tokens", "12", "--out", str(locked / "store")]) == 2
+        err = one_line_error(capsys, "eval", "--model", tiny_model_dir, "--data-file", data_file, "--max-tokens", "12",
+                             "--out", str(locked / "store"))
     finally:
         locked.chmod(0o700)
-    err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and "Permission denied" in err
+    assert "Permission denied" in err
 
 
 def test_an_out_under_a_file_is_one_line(tiny_model_dir, data_file, tmp_path, capsys):
     blocker = tmp_path / "a-file"
     blocker.write_text("")
-    assert rlvr(["eval", "--model", tiny_model_dir, "--data-file", data_file, "--max-tokens", "12", "--out", str(blocker / "store")]) == 2
-    err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and "Not a directory" in err
+    err = one_line_error(capsys, "eval", "--model", tiny_model_dir, "--data-file", data_file, "--max-tokens", "12",
+                         "--out", str(blocker / "store"))
+    assert "Not a directory" in err
 
 
 def test_prompts_past_the_context_are_refused_by_id_before_sampling(tiny_model_dir, tmp_path, capsys):
