@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
 import importlib.metadata
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from rlvr.evaluate.backends import SamplingSettings, make_backend, resolve_backend_name
 from rlvr.evaluate.grading import grade_records
+from rlvr.evaluate.plan import SAMPLE_SEEDS, pack_calls, parse_shard, plan_units, sample_seed
 from rlvr.evaluate.store import SampleStore
 
 DATASET_NAMES = ("gsm8k", "math500", "aime24", "aime25", "amc23", "minerva", "olympiadbench", "humaneval_plus",
@@ -53,11 +54,73 @@ class EvalConfig:
     backend: str = field(default="auto", metadata={"help": "auto (vLLM with a GPU), vllm or hf.", "choices": ("auto", "vllm", "hf")})
     dtype: str = field(default="auto", metadata={"help": "Model dtype.", "choices": ("auto", "bf16", "fp16", "fp32")})
     reward: str | None = field(default=None, metadata={"help": "Grader name; default math (math data) or code."})
-    samples_per_call: int = field(default=256, metadata={"help": "Sequences per generate call (packs problems)."})
+    samples_per_call: str = field(default="auto", metadata={
+        "help": "Sequences per generate call (packs problems), or auto: what the free GPU memory holds for prompt + "
+                "--max-tokens (256 on a CPU; vLLM: samples kept queued). Results do not depend on it: each sample "
+                "has its own seed."})
+    tensor_parallel_size: int = field(default=1, metadata={"help": "vLLM: GPUs per model replica (data parallel: --shard)."})
+    gpu_memory_utilization: float = field(default=0.9, metadata={"help": "vLLM: fraction of GPU memory it may take."})
+    max_model_len: int | None = field(default=None, metadata={"help": "vLLM: context length (default: the model's)."})
     limit: int | None = field(default=None, metadata={"help": "Evaluate only the first N problems."})
     shard: str | None = field(default=None, metadata={"help": "i/N: evaluate slice i of N (merge by sharing --out)."})
     label: str | None = field(default=None, metadata={"help": "Name of this model in reports."})
     progress: bool = field(default=True, metadata={"help": "Show a progress bar."})
+
+
+# How a run is carried out, not what it samples: a resume may change them.
+RUN_ONLY = ("out", "shard", "progress", "backend", "label", "samples_per_call", "tensor_parallel_size",
+            "gpu_memory_utilization", "max_model_len")
+
+
+def _check_backend_flags(cfg: EvalConfig) -> str:
+    """The backend's name, once the vLLM-only flags are known to go to vLLM."""
+    name = resolve_backend_name(cfg.backend)
+    given = [flag for flag, set_ in (("--tensor-parallel-size", cfg.tensor_parallel_size != 1),
+                                     ("--gpu-memory-utilization", cfg.gpu_memory_utilization != 0.9),
+                                     ("--max-model-len", cfg.max_model_len is not None)) if set_]
+    if name != "vllm" and given:
+        them = "it" if len(given) == 1 else "them"
+        raise ValueError(f"{', '.join(given)} only {'applies' if len(given) == 1 else 'apply'} to --backend vllm "
+                         f"(this run uses {name}); drop {them}, or choose --backend vllm")
+    return name
+
+
+def _backend(cfg: EvalConfig):
+    name = _check_backend_flags(cfg)
+    if name == "vllm":
+        return make_backend(name, cfg.model, cfg.dtype, tensor_parallel_size=cfg.tensor_parallel_size,
+                            gpu_memory_utilization=cfg.gpu_memory_utilization, max_model_len=cfg.max_model_len)
+    return make_backend(name, cfg.model, cfg.dtype)
+
+
+def _longest_prompt(tokenizer, prompts: dict[str, str]) -> int:
+    return max(len(tokenizer(p, add_special_tokens=False)["input_ids"]) for p in prompts.values())
+
+
+def _grade_and_store(grader, records: list[dict], rows_by_id: dict, store: SampleStore) -> None:
+    grade_records(grader, records, rows_by_id)
+    store.append(records)
+
+
+def sample_and_grade(backend, calls, settings: SamplingSettings, grade_and_store, bar=None) -> None:
+    """Generate call after call while a thread grades and stores the one before: the GPU never waits for
+    the graders. Whatever was generated is graded and stored before an error or Ctrl-C ends the run."""
+    started, tokens = time.perf_counter(), 0
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rlvr-grade") as pool:
+        grading: Future | None = None
+        for finished in backend.stream(calls, settings):
+            records = [{"problem": request.problem, "sample": sample, "text": gen.text, "tokens": gen.tokens,
+                        "finish_reason": gen.finish_reason}
+                       for request, gens in finished for sample, gen in zip(request.samples, gens)]
+            if grading is not None:
+                grading.result()
+            grading = pool.submit(grade_and_store, records)
+            tokens += sum(r["tokens"] for r in records)
+            if bar is not None:
+                grading.add_done_callback(lambda _, count=len(records): bar.update(count))
+                bar.set_postfix(tokens_per_s=f"{tokens / max(time.perf_counter() - started, 1e-9):.0f}")
+        if grading is not None:
+            grading.result()
 
 
 def _slug(dataset: str) -> str:
@@ -86,39 +149,6 @@ def _run_several(cfg: EvalConfig, datasets: list[str]) -> dict:
     (out / "summary.json").write_text(json.dumps({"model": cfg.model, "datasets": per_dataset}, indent=2))
     (out / "summary.md").write_text("\n".join(lines) + "\n")
     return {"summary": {}, "datasets": per_dataset, "table": "\n".join(lines)}
-
-
-def call_seed(seed: int, call_index: int) -> int:
-    return int(hashlib.sha256(f"{seed}:{call_index}".encode()).hexdigest()[:8], 16)
-
-
-def plan_calls(problem_ids: list[str], n: int, per_call: int) -> list[list[tuple[str, int, int]]]:
-    """Units (problem, first sample, count) grouped into generate calls of at most `per_call` sequences.
-
-    The plan depends only on the problem list and the settings, so resumes and shards reproduce it."""
-    units = [(pid, start, min(per_call, n - start)) for pid in problem_ids for start in range(0, n, per_call)]
-    calls, current, size = [], [], 0
-    for unit in units:
-        if current and size + unit[2] > per_call:
-            calls.append(current)
-            current, size = [], 0
-        current.append(unit)
-        size += unit[2]
-    if current:
-        calls.append(current)
-    return calls
-
-
-def parse_shard(shard: str | None) -> tuple[int, int] | None:
-    if not shard:
-        return None
-    try:
-        i, total = (int(x) for x in shard.split("/"))
-    except ValueError as exc:
-        raise ValueError(f"--shard takes i/N, e.g. 0/4; got {shard!r}") from exc
-    if not 0 <= i < total:
-        raise ValueError(f"--shard {shard}: i must lie in [0, N)")
-    return i, total
 
 
 def provenance() -> dict:
@@ -154,15 +184,18 @@ def _versions() -> dict:
 
 def run_eval(cfg: EvalConfig) -> dict:
     from rlvr.data import load_problems
+    from rlvr.evaluate.call_size import parse_samples_per_call
     from rlvr.rewards import get_reward
     from rlvr.templates import get_template, render
 
-    if cfg.n < 1 or cfg.samples_per_call < 1:
-        raise ValueError("--n and --samples-per-call must be at least 1")
+    if cfg.n < 1:
+        raise ValueError("--n must be at least 1")
+    per_call_setting = parse_samples_per_call(cfg.samples_per_call)
     datasets = [d.strip() for d in (cfg.dataset or "").split(",") if d.strip()]
     if len(datasets) > 1 and not cfg.data_file:
         return _run_several(cfg, datasets)
     shard = parse_shard(cfg.shard)
+    _check_backend_flags(cfg)
     from rlvr.model_path import model_path_problem
 
     if problem := model_path_problem(cfg.model):
@@ -186,42 +219,28 @@ def run_eval(cfg: EvalConfig) -> dict:
     from rlvr.prompt_length import check_prompt_lengths
 
     check_prompt_lengths(prompts, tokenizer, cfg.model, cfg.max_tokens, "--max-tokens")
-    meta = {**{k: v for k, v in asdict(cfg).items() if k not in ("out", "shard", "progress", "backend", "label")},
+    meta = {**{k: v for k, v in asdict(cfg).items() if k not in RUN_ONLY},
+            "sample_seeds": SAMPLE_SEEDS,
             "template": template.name, "grader": grader_name, "grader_settings": grader.describe(),
             "label": cfg.label or Path(cfg.model.rstrip("/")).name, "kind": kind, "versions": _versions()}
     rows = [{"id": p.id, "prompt": prompts[p.id], "problem": p.problem, **p.columns()} for p in problems]
     store = SampleStore.create_or_resume(cfg.out, meta, rows, shard)
 
-    calls = list(enumerate(plan_calls([p.id for p in problems], cfg.n, cfg.samples_per_call)))
-    if shard:
-        calls = [c for c in calls if c[0] % shard[1] == shard[0]]
     done = store.done()
-    todo = [(i, units) for i, units in calls
-            if any(s not in done.get(pid, ()) for pid, start, count in units for s in range(start, start + count))]
-    rows_by_id = {row["id"]: row for row in rows}
+    units = plan_units([p.id for p in problems], cfg.n, shard)
     settings = SamplingSettings(cfg.n, cfg.temperature, cfg.top_p, cfg.max_tokens)
-    total = sum(count for _, units in todo for _, _, count in units)
-    if todo:
-        backend = make_backend(resolve_backend_name(cfg.backend), cfg.model, cfg.dtype)
+    if any(s not in done.get(pid, ()) for pid, samples in units for s in samples):
+        backend = _backend(cfg)
+        per_call = per_call_setting or backend.samples_per_call(_longest_prompt(tokenizer, prompts), cfg.max_tokens)
+        calls = pack_calls(units, done, per_call, prompts, lambda pid, s: sample_seed(cfg.seed, pid, s))
+        rows_by_id = {row["id"]: row for row in rows}
+        total = sum(len(r.samples) for call in calls for r in call)
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=total, unit="sample", desc=f"eval {meta['label']}", disable=not cfg.progress, dynamic_ncols=True)
-        for call_index, units in todo:
-            started = time.perf_counter()
-            outputs = backend.generate([prompts[pid] for pid, _, _ in units], [c for _, _, c in units], settings,
-                                       call_seed(cfg.seed, call_index))
-            records = [
-                {"problem": pid, "sample": start + offset, "text": gen.text, "tokens": gen.tokens,
-                 "finish_reason": gen.finish_reason}
-                for (pid, start, _), gens in zip(units, outputs)
-                for offset, gen in enumerate(gens)
-                if start + offset not in done.get(pid, ())
-            ]
-            grade_records(grader, records, rows_by_id)
-            store.append(records)
-            bar.update(len(records))
-            bar.set_postfix(samples_per_s=f"{len(records) / max(time.perf_counter() - started, 1e-9):.0f}")
-        bar.close()
+        with tqdm(total=total, unit="sample", desc=f"eval {meta['label']} ({per_call}/call)", disable=not cfg.progress,
+                  dynamic_ncols=True) as bar:
+            sample_and_grade(backend, calls, settings, lambda records: _grade_and_store(grader, records, rows_by_id, store),
+                             bar)
     records = store.records()
     missing = store.missing(records)
     store.close()

@@ -30,9 +30,10 @@ from rlvr.evaluate.passk import log2_ks
 
 # Settings that must match for a rerun to resume into an existing store. The data is known by its content
 # (problems_sha256), not by its name or path: the same file by another path resumes, an edited one is refused.
+# samples_per_call is not one: each sample has its own seed, so a resume may pack calls differently.
 IDENTITY_KEYS = ("model", "split", "template", "chat", "n", "temperature", "top_p",
-                 "max_tokens", "seed", "samples_per_call", "limit", "grader")
-SAMPLING_KEYS = ("n", "temperature", "top_p", "max_tokens", "seed", "samples_per_call")
+                 "max_tokens", "seed", "sample_seeds", "limit", "grader")
+SAMPLING_KEYS = ("n", "temperature", "top_p", "max_tokens", "seed", "sample_seeds")
 RESULTS_SCHEMA_VERSION = 1
 RECORD_KEYS = ("problem", "sample", "text", "extracted", "verdict", "correct", "tokens", "finish_reason")
 
@@ -136,6 +137,10 @@ class SampleStore:
         if meta_file.exists():
             old = _read_json(meta_file)
             for key in IDENTITY_KEYS:
+                if key == "sample_seeds" and old.get(key) is None:
+                    raise ValueError(
+                        f"{path} was made by an older rlvr that seeded whole generate calls; its samples cannot be "
+                        f"continued with per-sample seeds: finish it with that version, or choose another --out")
                 if old.get(key) != meta.get(key):
                     raise ValueError(
                         f"{path} holds a sample store made with {key}={old.get(key)!r}, not {meta.get(key)!r}; "

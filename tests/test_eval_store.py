@@ -128,7 +128,7 @@ def test_results_schema_records_provenance_intervals_and_coverage(full_run):
     head = sp.run(["git", "-C", str(Path(__file__).parent), "rev-parse", "HEAD"], capture_output=True, text=True)
     assert results["git_commit"] == (head.stdout.strip() if head.returncode == 0 else None)
     assert results["sampling"] == {"n": N, "temperature": 0.6, "top_p": 0.95, "max_tokens": 12, "seed": 7,
-                                   "samples_per_call": 8}
+                                   "sample_seeds": "per-sample-v1"}
     counts = [(v["n"], v["correct"]) for v in results["problems"].values()]
     assert results["coverage"]["solved"] == sum(c > 0 for _, c in counts) and results["coverage"]["problems"] == 8
     # an independent bootstrap of the mean unbiased pass@k over problems, from exact binomials
@@ -141,3 +141,18 @@ def test_results_schema_records_provenance_intervals_and_coverage(full_run):
         assert low <= per_problem.mean() <= high
         assert low == pytest.approx(np.quantile(boot, 0.025), abs=0.05)
         assert high == pytest.approx(np.quantile(boot, 0.975), abs=0.05)
+
+
+def test_call_size_does_not_change_the_samples(tiny_model_dir, data_file, full_run, tmp_path):
+    """Each sample has its own seed: `auto` (256 per call here) draws what 8 per call drew, and a store
+    resumes under another call size."""
+    out = tmp_path / "auto"
+    cmd = eval_cmd(tiny_model_dir, data_file, out, "--limit", "3")
+    cmd[cmd.index("--samples-per-call") + 1] = "auto"
+    subprocess.run(cmd, check=True, capture_output=True, timeout=600)
+    assert snapshot(out) == [r for r in snapshot(full_run) if r[0] in ("p0", "p1", "p2")]
+    samples = out / "samples.jsonl"
+    samples.write_text("".join(samples.read_text().splitlines(keepends=True)[:20]))
+    cmd[cmd.index("--samples-per-call") + 1] = "5"
+    subprocess.run(cmd, check=True, capture_output=True, timeout=600)
+    assert snapshot(out) == [r for r in snapshot(full_run) if r[0] in ("p0", "p1", "p2")]

@@ -87,7 +87,8 @@ class ProbeSection:
     temperature: float = field(default=0.6, metadata={"help": "Probe sampling temperature."})
     top_p: float = field(default=0.95, metadata={"help": "Probe sampling top-p."})
     limit: int | None = field(default=None, metadata={"help": "Probe only the first N problems."})
-    samples_per_call: int = field(default=256, metadata={"help": "Sequences per generate call."})
+    samples_per_call: int | str = field(default="auto", metadata={
+        "help": "Sequences per generate call, or auto (what the free GPU memory holds; 256 on a CPU)."})
     backend: str = field(default="hf", metadata={"help": "auto, vllm or hf.", "choices": ("auto", "vllm", "hf")})
     mode: str = field(default="inprocess", metadata={"help": "inprocess (rank 0) or detached (rlvr probe --watch).",
                                                      "choices": ("inprocess", "detached")})

@@ -1,10 +1,14 @@
-"""transformers `generate` backend: many problems' samples packed into one call, left padding."""
+"""transformers `generate` backend: many problems' samples packed into one call, left padding, a seed per sample."""
 
 from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
 
 import torch
 
 from rlvr.evaluate.backends.base import Generation, SamplingSettings
+from rlvr.evaluate.plan import Request
 
 
 class HFBackend:
@@ -29,34 +33,66 @@ class HFBackend:
         self.model = AutoModelForCausalLM.from_pretrained(model, dtype=torch_dtype).to(self.device).eval()
         eos = self.model.generation_config.eos_token_id
         self.eos_ids = set(eos if isinstance(eos, list) else [eos if eos is not None else self.tokenizer.eos_token_id])
+        self.row_limit: int | None = None  # lowered when a call runs out of memory
+
+    def samples_per_call(self, prompt_tokens: int, max_tokens: int) -> int:
+        """`--samples-per-call auto`: what the free GPU memory holds (call_size), a fixed size on a CPU."""
+        from rlvr.evaluate import call_size
+
+        if not self.device.startswith("cuda"):
+            return call_size.CPU_SAMPLES_PER_CALL
+        free, _ = torch.cuda.mem_get_info(torch.device(self.device))
+        dtype_bytes = torch.finfo(self.model.dtype).bits // 8
+        per_sequence = call_size.bytes_per_sequence(self.model.config, dtype_bytes, prompt_tokens, max_tokens)
+        return call_size.fit_samples_per_call(free, per_sequence, self.model.config.get_text_config().vocab_size)
+
+    def stream(self, calls: list[list[Request]], settings: SamplingSettings) -> Iterator[list[tuple[Request, list[Generation]]]]:
+        """Each call's results as soon as it is generated."""
+        for call in calls:
+            yield list(zip(call, self.generate(call, settings)))
+
+    def generate(self, requests: list[Request], settings: SamplingSettings) -> list[list[Generation]]:
+        """One Generation per sample of each request; rows are split only if a call runs out of memory."""
+        rows = [(r.prompt, seed) for r in requests for seed in r.seeds]
+        generations: list[Generation] = []
+        while len(generations) < len(rows):
+            size = min(len(rows) - len(generations), self.row_limit or len(rows))
+            try:
+                generations += self._generate_rows(rows[len(generations):len(generations) + size], settings)
+            except torch.OutOfMemoryError:
+                if size == 1:
+                    raise
+                self.row_limit = max(1, size // 2)
+                if self.device.startswith("cuda"):
+                    torch.cuda.empty_cache()
+                print(f"rlvr: out of memory at {size} sequences per call; retrying at {self.row_limit} "
+                      "(each sample keeps its seed)", file=sys.stderr)
+        grouped, start = [], 0
+        for request in requests:
+            grouped.append(generations[start:start + len(request.seeds)])
+            start += len(request.seeds)
+        return grouped
 
     @torch.no_grad()
-    def generate(self, prompts: list[str], counts: list[int], settings: SamplingSettings, seed: int) -> list[list[Generation]]:
-        """counts[i] samples of prompts[i], all in one `generate` call seeded with `seed`."""
-        expanded = [p for p, c in zip(prompts, counts) for _ in range(c)]
-        batch = self.tokenizer(expanded, return_tensors="pt", padding=True, add_special_tokens=False).to(self.device)
-        torch.manual_seed(seed)
-        if self.device.startswith("cuda"):
-            torch.cuda.manual_seed_all(seed)
+    def _generate_rows(self, rows: list[tuple[str, int]], settings: SamplingSettings) -> list[Generation]:
+        from transformers import LogitsProcessorList
+
+        from rlvr.evaluate.seeded_sampling import SeededSampler
+
+        batch = self.tokenizer([p for p, _ in rows], return_tensors="pt", padding=True,
+                               add_special_tokens=False).to(self.device)
+        prompt_length = batch["input_ids"].shape[1]
+        sampler = ([SeededSampler([s for _, s in rows], prompt_length, settings.temperature, settings.top_p)]
+                   if settings.temperature > 0 else [])
         out = self.model.generate(
-            **batch,
-            do_sample=settings.temperature > 0,
-            temperature=settings.temperature if settings.temperature > 0 else None,
-            top_p=settings.top_p if settings.temperature > 0 else None,
-            top_k=None,
-            max_new_tokens=settings.max_tokens,
+            **batch, do_sample=False, temperature=None, top_p=None, top_k=None,
+            logits_processor=LogitsProcessorList(sampler), max_new_tokens=settings.max_tokens,
             pad_token_id=self.tokenizer.pad_token_id,
         )
-        new = out[:, batch["input_ids"].shape[1]:].tolist()
         generations = []
-        for row in new:
+        for row in out[:, prompt_length:].tolist():
             length = next((i + 1 for i, t in enumerate(row) if t in self.eos_ids), None)
-            finish = "stop" if length is not None else "length"
             kept = row[:length] if length is not None else row
             text = self.tokenizer.decode(kept, skip_special_tokens=True)
-            generations.append(Generation(text, len(kept), finish))
-        grouped, start = [], 0
-        for c in counts:
-            grouped.append(generations[start:start + c])
-            start += c
-        return grouped
+            generations.append(Generation(text, len(kept), "stop" if length is not None else "length"))
+        return generations

@@ -1,36 +1,105 @@
-"""vLLM backend: `LLM.generate` with SamplingParams(n, temperature, top_p, max_tokens, seed).
+"""vLLM backend: one request per sample with its own seed, thousands kept queued, each stored as it finishes.
 
-Imported only when chosen, so rlvr works where vLLM can't be installed.
+Checked against vLLM 0.31's source: `LLM.enqueue(prompts, params, use_tqdm=False)` queues requests and
+returns their ids; `LLM.llm_engine.step()` returns `RequestOutput`s whose `request_id` is the id given at
+enqueue (the engine's own id adds a random suffix) and `finished` once done; `SamplingParams(seed=...)` gives
+a request its own generator, so a sample does not depend on its batch. Prompts are tokenized without special
+tokens, as by the hf backend (the chat template already holds any BOS). Imported only when chosen.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from rlvr.evaluate.backends.base import Generation, SamplingSettings
+from rlvr.evaluate.plan import Request
+
+FINISHED_PER_BATCH = 256  # finished samples handed to grading and the store together
 
 
-def sampling_params_kwargs(count: int, settings: SamplingSettings, seed: int) -> dict:
-    """Per-request sampling parameters; a seed per request keeps results independent of batching."""
-    return {"n": count, "temperature": settings.temperature, "top_p": settings.top_p,
+def sampling_params_kwargs(settings: SamplingSettings, seed: int) -> dict:
+    """One sample's parameters: n=1 with the sample's own seed."""
+    return {"n": 1, "temperature": settings.temperature, "top_p": settings.top_p,
             "max_tokens": settings.max_tokens, "seed": seed}
+
+
+def generation_of(output) -> Generation:
+    """A vLLM CompletionOutput as rlvr's Generation (finish_reason 'length' or 'stop')."""
+    return Generation(output.text, len(output.token_ids), "length" if output.finish_reason == "length" else "stop")
+
+
+def external_id(request_id: str) -> str:
+    """The id an output carries: enqueue returns the engine's id, which adds '-' and 8 random characters to
+    the LLM's counter (digits only), unless VLLM_DISABLE_REQUEST_ID_RANDOMIZATION is set."""
+    return request_id.rsplit("-", 1)[0]
 
 
 class VLLMBackend:
     name = "vllm"
 
     def __init__(self, model: str, dtype: str = "auto", tensor_parallel_size: int = 1,
-                 gpu_memory_utilization: float = 0.9, max_model_len: int | None = None) -> None:
+                 gpu_memory_utilization: float = 0.9, max_model_len: int | None = None, llm=None,
+                 sampling_params=None) -> None:
+        """`llm` and `sampling_params` replace vLLM's LLM and SamplingParams (tests without a GPU)."""
+        self._sampling_params = sampling_params
+        if llm is not None:
+            self.llm = llm
+            return
         try:
             from vllm import LLM
         except ImportError as exc:
             raise ValueError("the vllm backend needs vLLM: pip install 'rlvr[vllm]' (GPU only), or use --backend hf") from exc
+        dtype = {"bf16": "bfloat16", "fp16": "float16", "fp32": "float32"}.get(dtype, dtype)
         self.llm = LLM(model=model, dtype=dtype, tensor_parallel_size=tensor_parallel_size,
                        gpu_memory_utilization=gpu_memory_utilization, enable_prefix_caching=True,
                        max_model_len=max_model_len)
 
-    def generate(self, prompts: list[str], counts: list[int], settings: SamplingSettings, seed: int) -> list[list[Generation]]:
-        from vllm import SamplingParams
+    def samples_per_call(self, prompt_tokens: int, max_tokens: int) -> int:
+        """Samples queued at once: vLLM's scheduler decides what shares a step, within its own memory budget."""
+        from rlvr.evaluate.call_size import VLLM_SAMPLES_PER_CHUNK
 
-        params = [SamplingParams(**sampling_params_kwargs(c, settings, seed + i)) for i, c in enumerate(counts)]
-        outputs = self.llm.generate(prompts, params, use_tqdm=False)
-        return [[Generation(o.text, len(o.token_ids), "length" if o.finish_reason == "length" else "stop")
-                 for o in request.outputs] for request in outputs]
+        return VLLM_SAMPLES_PER_CHUNK
+
+    def _params(self, settings: SamplingSettings, seed: int):
+        if self._sampling_params is None:
+            from vllm import SamplingParams
+
+            self._sampling_params = SamplingParams
+        return self._sampling_params(**sampling_params_kwargs(settings, seed))
+
+    def stream(self, chunks: list[list[Request]], settings: SamplingSettings) -> Iterator[list[tuple[Request, list[Generation]]]]:
+        """Queue the next chunk while half the last one is still running; yield finished samples in batches."""
+        engine = self.llm.llm_engine
+        pending: dict[str, Request] = {}
+        finished: list[tuple[Request, list[Generation]]] = []
+        queued = iter(chunks)
+        chunk_size = max((sum(len(r.samples) for r in c) for c in chunks), default=0)
+
+        def enqueue(chunk: list[Request]) -> None:
+            singles = [Request(r.problem, r.prompt, (s,), (seed,)) for r in chunk for s, seed in zip(r.samples, r.seeds)]
+            ids = self.llm.enqueue([r.prompt for r in singles], [self._params(settings, r.seeds[0]) for r in singles],
+                                   use_tqdm=False, tokenization_kwargs={"add_special_tokens": False})
+            pending.update((external_id(request_id), single) for request_id, single in zip(ids, singles))
+
+        more = True
+        while pending or more:
+            if more and engine.get_num_unfinished_requests() <= chunk_size // 2:
+                chunk = next(queued, None)
+                if chunk is None:
+                    more = False
+                else:
+                    enqueue(chunk)
+            if not engine.has_unfinished_requests():
+                if not more:
+                    break
+                continue
+            for output in engine.step():
+                if not output.finished:
+                    continue
+                single = pending.pop(output.request_id)
+                finished.append((single, [generation_of(o) for o in output.outputs]))
+            if len(finished) >= FINISHED_PER_BATCH:
+                yield finished
+                finished = []
+        if finished:
+            yield finished

@@ -1,0 +1,82 @@
+"""One random stream per sample, whatever batch it is drawn in.
+
+`model.generate(do_sample=True)` draws every row from one global generator, so a sample's text depends on
+which other samples shared its call: the call size would decide the results, and a machine with more memory
+would get other samples than one with less. Here each sample owns a seed (from the run's seed, its problem and
+its index), and its token at step t is drawn by inverse CDF from a counter-based uniform splitmix64(seed, t):
+the same draw in a call of 8 or of 4,096, on a resume, on another shard. `SeededSampler` is a logits processor
+that does the draw and leaves one finite logit, so `generate` runs greedy and picks it.
+"""
+
+from __future__ import annotations
+
+import torch
+from transformers import LogitsProcessor
+
+_GOLDEN = 0x9E3779B97F4A7C15
+_MIX1 = 0xBF58476D1CE4E5B9
+_MIX2 = 0x94D049BB133111EB
+_ROWS_PER_DRAW = 512  # rows sorted at once: bounds the sampler's memory at vocab x 512 x ~24 bytes
+
+
+def _signed(value: int) -> int:
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
+def _shift_right(x: torch.Tensor, bits: int) -> torch.Tensor:
+    """Logical right shift of int64 (torch's >> is arithmetic)."""
+    return (x >> bits) & ((1 << (64 - bits)) - 1)
+
+
+def splitmix64(x: torch.Tensor) -> torch.Tensor:
+    """splitmix64's finaliser on int64 tensors, wrapping like uint64."""
+    z = x + _signed(_GOLDEN)
+    z = (z ^ _shift_right(z, 30)) * _signed(_MIX1)
+    z = (z ^ _shift_right(z, 27)) * _signed(_MIX2)
+    return z ^ _shift_right(z, 31)
+
+
+def uniforms(seeds: torch.Tensor, step: int) -> torch.Tensor:
+    """One uniform in [0, 1) per seed for this decoding step (float64)."""
+    bits = splitmix64(splitmix64(seeds) + step)
+    return _shift_right(bits, 11).to(torch.float64) * (2.0 ** -53)
+
+
+def draw(logits: torch.Tensor, u: torch.Tensor, temperature: float, top_p: float) -> torch.Tensor:
+    """Token ids drawn from softmax(logits / temperature) restricted to the top-p nucleus, by inverse CDF at u."""
+    probs = torch.softmax(logits.float() / temperature, dim=-1)
+    if top_p < 1.0:
+        probs, order = torch.sort(probs, dim=-1, descending=True, stable=True)
+        before = torch.cumsum(probs, dim=-1) - probs
+        probs = probs.masked_fill(before >= top_p, 0.0)  # the first token is always kept
+    else:
+        order = None
+    cdf = torch.cumsum(probs, dim=-1)
+    target = (u.to(cdf.dtype) * cdf[:, -1]).unsqueeze(1)
+    index = torch.searchsorted(cdf, target, right=True).clamp_(max=cdf.shape[1] - 1)
+    # a target at the very top of a float32 cdf can land past the last token with mass; step back to it
+    index = torch.minimum(index, (probs > 0).cumsum(-1).argmax(-1, keepdim=True))
+    return index.squeeze(1) if order is None else order.gather(1, index).squeeze(1)
+
+
+class SeededSampler(LogitsProcessor):
+    """Draws each row's next token from its own seed; generate must run with do_sample=False."""
+
+    def __init__(self, seeds: list[int], prompt_length: int, temperature: float, top_p: float) -> None:
+        self.seeds = torch.tensor(seeds, dtype=torch.int64)
+        self.prompt_length = prompt_length
+        self.temperature = temperature
+        self.top_p = top_p
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+        step = input_ids.shape[1] - self.prompt_length
+        if self.seeds.device != scores.device:
+            self.seeds = self.seeds.to(scores.device)
+        seeds = self.seeds
+        chosen = torch.empty(scores.shape[0], dtype=torch.long, device=scores.device)
+        for start in range(0, scores.shape[0], _ROWS_PER_DRAW):
+            rows = slice(start, start + _ROWS_PER_DRAW)
+            chosen[rows] = draw(scores[rows], uniforms(seeds[rows], step), self.temperature, self.top_p)
+        out = torch.full_like(scores, float("-inf"))
+        out.scatter_(1, chosen.unsqueeze(1), 0.0)
+        return out
