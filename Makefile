@@ -4,7 +4,7 @@ PY      := $(VENV)/bin/python
 PIP     := $(PY) -m pip
 STAMP   := $(VENV)/.rlvr-installed
 
-.PHONY: demo test bench lint clean
+.PHONY: demo demo-ablation test bench lint clean
 
 $(VENV)/bin/python:
 	python3 -m venv $(VENV)
@@ -20,6 +20,10 @@ $(STAMP): pyproject.toml constraints.txt | $(VENV)/bin/python
 
 demo: $(STAMP)
 	$(VENV)/bin/rlvr demo $(ARGS)
+
+# The KL x rollouts ablation on the demo's base model (reused from demo_out when `make demo` ran first).
+demo-ablation: $(STAMP)
+	$(VENV)/bin/rlvr demo --ablation $(ARGS)
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check .

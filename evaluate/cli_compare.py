@@ -9,7 +9,7 @@ from pathlib import Path
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("inputs", nargs="+", help="sample store directories or counts CSVs (problem,n,correct); "
-                        "with two, the first is the base model and the second the RL model")
+                        "the first is the base model; each other one is paired with it (pass@k difference, crossover, ΔSE)")
     parser.add_argument("--labels", help="comma-separated names, one per input (default: file or directory names)")
     parser.add_argument("--out", required=True, help="directory for report.html, report.md, passk.csv, coverage.json")
     parser.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples over problems")
@@ -49,9 +49,18 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+CASES_PER_MODEL = 5
+
+
 def _case_studies(inputs: list[str], result) -> list[dict]:
-    """For each problem only one model solves, one of its correct samples (when stores are given)."""
-    if len(inputs) != 2 or "only" not in result.coverage:
+    """For problems only one model solves (up to CASES_PER_MODEL each), one of its correct samples (when
+    stores are given)."""
+    coverage = result.coverage
+    if "only" in coverage:
+        only_by_label = {label: set(v["ids"]) for label, v in coverage["only"].items()}
+    else:
+        only_by_label = {s["solved_by"][0]: set(s["ids"]) for s in coverage.get("sets", []) if len(s["solved_by"]) == 1}
+    if not only_by_label or len(inputs) != len(result.counts):
         return []
     from rlvr.evaluate.store import SampleStore
 
@@ -59,9 +68,11 @@ def _case_studies(inputs: list[str], result) -> list[dict]:
     for path, counts in zip(inputs, result.counts):
         if not Path(path).is_dir():
             continue
-        only = set(result.coverage["only"][counts.label]["ids"])
+        only = only_by_label.get(counts.label, set())
         seen: set = set()
         for record in SampleStore.open_existing(path).records():
+            if len(seen) == CASES_PER_MODEL:
+                break
             pid = str(record["problem"])
             if record.get("correct") and pid in only and pid not in seen:
                 seen.add(pid)

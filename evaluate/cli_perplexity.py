@@ -20,7 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from rlvr.evaluate.perplexity import response_perplexities
+    from rlvr.evaluate.perplexity import store_perplexities
     from rlvr.evaluate.store import SampleStore
 
     labels = args.labels.split(",") if args.labels else [None] * len(args.samples)
@@ -28,18 +28,8 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError("--labels needs one name per --samples store")
     result: dict = {"model": args.model, "perplexity": {}}
     for path, label in zip(args.samples, labels):
-        store = SampleStore.open_existing(path)
-        label = label or store.meta.get("label", Path(path).name)
-        prompts = {str(p["id"]): p["prompt"] for p in store.problems()}
-        per_problem: dict[str, int] = {}
-        chosen = []
-        for record in store.records():
-            pid = str(record["problem"])
-            if (args.all or record["correct"]) and per_problem.get(pid, 0) < args.max_per_problem:
-                per_problem[pid] = per_problem.get(pid, 0) + 1
-                chosen.append(record)
-        values = response_perplexities(args.model, [prompts[str(r["problem"])] for r in chosen],
-                                       [r["text"] for r in chosen], args.batch_size)
+        label = label or SampleStore.open_existing(path).meta.get("label", Path(path).name)
+        _, values = store_perplexities(args.model, path, not args.all, args.max_per_problem, args.batch_size)
         result["perplexity"][label] = values
         finite = np.asarray(values)[np.isfinite(values)]
         print(f"{label}: {len(values)} responses, median perplexity {np.median(finite) if len(finite) else float('nan'):.3f}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import torch
 
@@ -37,3 +38,35 @@ def response_perplexities(model_path: str, prompts: list[str], responses: list[s
             count = row_w.sum().item()
             out.append(math.exp((row_nll * row_w).sum().item() / count) if count else float("nan"))
     return out
+
+
+def store_perplexities(model_path: str, store_path: str | Path, correct_only: bool = True, max_per_problem: int = 8,
+                       batch_size: int = 16, progress: bool = True) -> tuple[list[str], list[float]]:
+    """(problem ids, perplexities) under `model_path` of a sample store's responses: the correct ones (or all),
+    at most `max_per_problem` per problem, in the store's order."""
+    from rlvr.evaluate.store import SampleStore
+
+    store = SampleStore.open_existing(store_path)
+    prompts = {str(p["id"]): p["prompt"] for p in store.problems()}
+    per_problem: dict[str, int] = {}
+    chosen = []
+    for record in store.records():
+        pid = str(record["problem"])
+        if (record["correct"] or not correct_only) and per_problem.get(pid, 0) < max_per_problem:
+            per_problem[pid] = per_problem.get(pid, 0) + 1
+            chosen.append(record)
+    values = response_perplexities(model_path, [prompts[str(r["problem"])] for r in chosen],
+                                   [r["text"] for r in chosen], batch_size, progress=progress) if chosen else []
+    return [str(r["problem"]) for r in chosen], values
+
+
+def median_interval(values: list[float], resamples: int = 1000, seed: int = 0) -> tuple[float, float, float]:
+    """(median, 2.5%, 97.5%) of the finite values: a percentile bootstrap over responses."""
+    import numpy as np
+
+    finite = np.asarray([v for v in values if math.isfinite(v)])
+    if not len(finite):
+        return float("nan"), float("nan"), float("nan")
+    rng = np.random.default_rng(seed)
+    boot = np.median(finite[rng.integers(0, len(finite), (resamples, len(finite)))], axis=1)
+    return float(np.median(finite)), float(np.quantile(boot, 0.025)), float(np.quantile(boot, 0.975))

@@ -86,3 +86,17 @@ def steps_figure(steps: list[int] | dict[str, list[int]], series: dict[str, list
         xs = steps[label] if isinstance(steps, dict) else steps
         ax.plot(xs, np.asarray(values) * 100, marker="o", label=label)
     return _finish(fig, ax, "training step", "pass@k (%)", title)
+
+
+def box_figure(groups: dict[str, np.ndarray], ylabel: str, title: str) -> bytes:
+    """One box per group (median, quartiles, 1.5 IQR whiskers; outliers drawn), groups in the given order;
+    a name's " · " parts go on separate lines under its box."""
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    values = [np.asarray(v)[np.isfinite(v)] for v in groups.values()]
+    labels = [name.replace(" · ", "\n") + f"\n({len(v)})" for name, v in zip(groups, values)]
+    ax.boxplot(values, tick_labels=labels, showfliers=True)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(alpha=0.3, axis="y")
+    plt.setp(ax.get_xticklabels(), fontsize=8)
+    return _png(fig)

@@ -29,15 +29,37 @@ from rlvr.evaluate.stats import (
 
 
 @dataclass
+class Pair:
+    """One model against the base: paired pass@k difference, crossover, ΔSE and their two-way coverage."""
+
+    diff: PairedDifference
+    cross: Crossover
+    delta_se: dict
+    coverage: dict
+
+
+@dataclass
 class Comparison:
+    """With two or more models the first is the base and each other one is paired with it."""
+
     counts: list[Counts]
     curves: list[Curve]
     coverage: dict
-    diff: PairedDifference | None = None
-    cross: Crossover | None = None
-    delta_se: dict | None = None
+    pairs: list[Pair] = field(default_factory=list)
     findings: list[str] = field(default_factory=list)
     left_out: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def diff(self) -> PairedDifference | None:
+        return self.pairs[0].diff if self.pairs else None
+
+    @property
+    def cross(self) -> Crossover | None:
+        return self.pairs[0].cross if self.pairs else None
+
+    @property
+    def delta_se(self) -> dict | None:
+        return self.pairs[0].delta_se if self.pairs else None
 
     @property
     def k_max(self) -> int:
@@ -46,7 +68,7 @@ class Comparison:
 
 def compare(counts: list[Counts], resamples: int = 1000, seed: int = 0, se_k: int = 256,
             intersect: bool = False) -> Comparison:
-    """All statistics for one report. With two models the first is read as the base, the second as RL."""
+    """All statistics for one report. The first model is the base; every other is paired with it."""
     labels = [c.label for c in counts]
     if len(set(labels)) != len(labels):
         raise ValueError(f"labels must be distinct, got {labels}; pass --labels a,b")
@@ -54,11 +76,11 @@ def compare(counts: list[Counts], resamples: int = 1000, seed: int = 0, se_k: in
     k_max = int(min(c.n.min() for c in counts))
     curves = [bootstrap_curve(c, k_max, resamples, seed) for c in counts]
     result = Comparison(counts, curves, coverage(counts), left_out=left_out)
-    if len(counts) == 2:
-        base, rl = counts
-        result.diff = paired_difference(rl, base, k_max, resamples, seed)
-        result.cross = crossover(result.diff)
-        result.delta_se = sampling_efficiency_gap(rl, base, se_k, resamples, seed)
+    base = counts[0]
+    for other in counts[1:]:
+        diff = paired_difference(other, base, k_max, resamples, seed)
+        result.pairs.append(Pair(diff, crossover(diff), sampling_efficiency_gap(other, base, se_k, resamples, seed),
+                                 coverage([base, other])))
     result.findings = findings(result)
     return result
 
@@ -81,32 +103,41 @@ def findings(c: Comparison) -> list[str]:
             f"pass@{c.k_max} {curve.mean[-1] * 100:.1f}% [{curve.low[-1] * 100:.1f}, {curve.high[-1] * 100:.1f}] "
             f"over {n_problems} problems."
         )
-    if c.diff is None:
-        return out
-    base, rl = c.diff.b, c.diff.a
-    d0, lo0, hi0 = c.diff.diff[0], c.diff.low[0], c.diff.high[0]
+    for pair in c.pairs:
+        out += _pair_findings(c, pair)
+    if len(c.pairs) == 1:
+        both, neither = c.coverage["both"]["count"], c.coverage["neither"]["count"]
+        out.append(f"Coverage at n: both solve {both}, neither solves {neither} of {n_problems}.")
+    elif c.pairs:
+        everyone = next((s["count"] for s in c.coverage["sets"] if len(s["solved_by"]) == len(c.counts)), 0)
+        nobody = next((s["count"] for s in c.coverage["sets"] if not s["solved_by"]), 0)
+        out.append(f"Coverage at n: all {len(c.counts)} solve {everyone}, none solves {nobody} of {n_problems}.")
+    return out
+
+
+def _pair_findings(c: Comparison, pair: Pair) -> list[str]:
+    out = []
+    base, rl = pair.diff.b, pair.diff.a
+    d0, lo0, hi0 = pair.diff.diff[0], pair.diff.low[0], pair.diff.high[0]
     leader, trailer = (rl, base) if d0 >= 0 else (base, rl)
     sign = 1 if d0 >= 0 else -1
     lead_low, lead_high = sorted((sign * lo0, sign * hi0))
     sentence = f"{leader} leads at pass@1 by {_pts(sign * d0)} points [{lead_low * 100:.1f}, {lead_high * 100:.1f}]"
-    if c.cross and c.cross.k_star is not None:
-        sentence += f"; {trailer} overtakes at k = {c.cross.k_star}"
+    if pair.cross.k_star is not None:
+        sentence += f"; {trailer} overtakes at k = {pair.cross.k_star}"
     else:
         sentence += f"; {trailer} does not overtake up to k = {c.k_max}"
-    only = c.coverage["only"]
+    only = pair.coverage["only"]
     sentence += f"; {base} alone solves {only[base]['count']} problems, {rl} alone {only[rl]['count']}."
     out.append(sentence)
-    dk, dlo, dhi = c.diff.diff[-1], c.diff.low[-1], c.diff.high[-1]
+    dk, dlo, dhi = pair.diff.diff[-1], pair.diff.low[-1], pair.diff.high[-1]
     out.append(f"At k = {c.k_max}, {rl} − {base} = {_pts(dk)} points [{_pts(dlo)}, {_pts(dhi)}].")
-    if c.cross and c.cross.undecided_ks:
-        runs = ", ".join(f"{a}" if a == b else f"{a}–{b}" for a, b in k_ranges(c.cross.undecided_ks))
-        out.append(f"The paired 95% interval of the difference contains 0 at k in {runs}.")
-    if c.delta_se:
-        s = c.delta_se
-        out.append(f"Sampling-efficiency gap ΔSE = pass@1({rl}) − pass@{s['k']}({base}) = {_pts(s['delta_se'])} points "
-                   f"[{_pts(s['ci_low'])}, {_pts(s['ci_high'])}].")
-    both, neither = c.coverage["both"]["count"], c.coverage["neither"]["count"]
-    out.append(f"Coverage at n: both solve {both}, neither solves {neither} of {n_problems}.")
+    if pair.cross.undecided_ks:
+        runs = ", ".join(f"{a}" if a == b else f"{a}–{b}" for a, b in k_ranges(pair.cross.undecided_ks))
+        out.append(f"The paired 95% interval of {rl} − {base} contains 0 at k in {runs}.")
+    s = pair.delta_se
+    out.append(f"Sampling-efficiency gap ΔSE = pass@1({rl}) − pass@{s['k']}({base}) = {_pts(s['delta_se'])} points "
+               f"[{_pts(s['ci_low'])}, {_pts(s['ci_high'])}].")
     return out
 
 
@@ -127,7 +158,7 @@ def write_report(c: Comparison, out_dir: str | Path, extra_figures: dict[str, by
     write_passk_csv(c, out / "passk.csv")
     (out / "coverage.json").write_text(json.dumps(c.coverage, indent=2))
     figures: dict[str, bytes] = {
-        "pass@k curves (95% bootstrap CI)": plots.passk_figure(c.curves, c.cross.k_star if c.cross else None),
+        "pass@k curves (95% bootstrap CI)": plots.passk_figure(c.curves, c.cross.k_star if len(c.pairs) == 1 else None),
         "Cover@τ": plots.cover_figure({x.label: cover_at_tau(x) for x in c.counts}),
         "Per-problem accuracy": plots.histogram_figure({x.label: x.accuracy for x in c.counts},
                                                        "per-problem accuracy c/n", "Per-problem accuracy"),
@@ -160,6 +191,10 @@ def _coverage_rows(c: Comparison) -> list[list[str]]:
         rows += [["both", str(cov["both"]["count"])]]
         rows += [[f"{label} only", str(v["count"])] for label, v in cov["only"].items()]
         rows += [["neither", str(cov["neither"]["count"])]]
+    for entry in cov.get("sets", []):
+        who = entry["solved_by"]
+        name = ("all" if len(who) == len(cov["solved"]) else " and ".join(who) + (" only" if len(who) > 0 else "")) if who else "none"
+        rows.append([name, str(entry["count"])])
     return rows
 
 

@@ -108,22 +108,30 @@ def sampling_efficiency_gap(rl: Counts, base: Counts, k: int = 256, resamples: i
 
 
 def coverage(counts: list[Counts]) -> dict:
-    """Problems solved at n (at least one correct sample) per label; for two models the four-way split."""
+    """Problems solved at n (at least one correct sample) per label; for two models the four-way split,
+    for more every combination of who solves a problem ("sets", each with the labels that solve it)."""
     solved = {c.label: [p for p, k in zip(c.problems, c.correct) if k > 0] for c in counts}
-    out: dict = {"problems": len(counts[0].problems),
+    order = counts[0].problems
+    out: dict = {"problems": len(order),
                  "solved": {label: {"count": len(ids), "ids": ids} for label, ids in solved.items()}}
+
+    def entry(ids: set) -> dict:
+        listed = [p for p in order if p in ids]
+        return {"count": len(listed), "ids": listed}
+
     if len(counts) == 2:
         a, b = counts
         sa, sb = set(solved[a.label]), set(solved[b.label])
-        order = a.problems
-
-        def entry(ids: set) -> dict:
-            listed = [p for p in order if p in ids]
-            return {"count": len(listed), "ids": listed}
-
         out["both"] = entry(sa & sb)
         out["only"] = {a.label: entry(sa - sb), b.label: entry(sb - sa)}
         out["neither"] = entry(set(order) - sa - sb)
+    elif len(counts) > 2:
+        sets = {label: set(ids) for label, ids in solved.items()}
+        by_pattern: dict[tuple[str, ...], set] = {}
+        for p in order:
+            by_pattern.setdefault(tuple(label for label in sets if p in sets[label]), set()).add(p)
+        out["sets"] = [{"solved_by": list(pattern), **entry(ids)}
+                       for pattern, ids in sorted(by_pattern.items(), key=lambda kv: (-len(kv[0]), kv[0]))]
     return out
 
 

@@ -1,4 +1,5 @@
-"""`rlvr demo --quick`: the whole loop end to end (task, base model, GRPO with the probe, report)."""
+"""`rlvr demo --quick`: the whole loop end to end (task, base model, GRPO with the probe, distillation control,
+perplexity, the three-model report)."""
 
 from __future__ import annotations
 
@@ -19,24 +20,64 @@ def demo_out(tmp_path_factory) -> Path:
 
 def test_quick_demo_writes_the_report_with_curves_and_probe(demo_out):
     html = (demo_out / "report" / "report.html").read_text()
-    assert html.count("data:image/png;base64,") >= 5  # pass@k, Cover@τ, histogram, probe over steps, families
+    assert html.count("data:image/png;base64,") >= 6  # pass@k, Cover@τ, accuracy, perplexity, probe, families
     assert "Boundary probe over training steps" in html and "pass@k by problem family" in html
+    assert "Perplexity of the base model on each model" in html
     findings = (demo_out / "report" / "findings.txt").read_text()
-    assert "precedence problems (6)" in findings and "chain problems (2)" in findings
+    assert "precedence problems (6), base / rl / distilled" in findings and "chain problems (2)" in findings
+    assert "rl − base" in findings and "distilled − base" in findings and "Median perplexity of the base" in findings
     labels = {line.split(",")[0] for line in (demo_out / "report" / "passk.csv").read_text().splitlines()[1:]}
-    assert labels == {"base", "rl"}
+    assert labels == {"base", "rl", "distilled"}
     steps = [json.loads(line)["step"] for line in (demo_out / "rl" / "probe.jsonl").read_text().splitlines()]
     assert steps == [0, 2, 4]
     assert list(demo_out.glob("rl/wandb/offline-run-*/*.wandb"))  # the training run, offline W&B, no account
     assert list(demo_out.glob("wandb/offline-run-*/*.wandb"))  # the comparison
 
 
+def test_distillation_control_has_a_right_teacher_and_the_probes_settings(demo_out):
+    import re
+
+    import yaml
+
+    from rlvr.demo.task import family
+    from rlvr.evaluate.store import IDENTITY_KEYS
+
+    teacher = [json.loads(line) for line in (demo_out / "data" / "teacher.jsonl").read_text().splitlines()]
+    held = {json.loads(line)["id"] for line in (demo_out / "data" / "heldout.jsonl").read_text().splitlines()}
+    assert teacher and not {t["id"] for t in teacher} & held
+    assert {family(t["id"]) for t in teacher} >= {"precedence", "chain"}  # RL trains on precedence only
+    for t in teacher:  # right on every family: the boxed value is Python's own arithmetic
+        expression = t["problem"].removeprefix("Compute ").rstrip(".")
+        assert int(re.search(r"\\boxed\{(-?\d+)\}", t["completion"]).group(1)) == eval(expression)  # noqa: S307
+    rl, sft = (yaml.safe_load((demo_out / name).read_text())["trainer"] for name in ("recipe.yaml", "distill_recipe.yaml"))
+    for key in ("max_steps", "per_device_train_batch_size", "learning_rate"):
+        assert sft[key] == rl[key], key
+    probe, distilled = (json.loads((demo_out / path / "meta.json").read_text())
+                        for path in ("rl/probe/heldout/step-0", "distill/eval/heldout"))
+    assert {k: probe.get(k) for k in IDENTITY_KEYS if k != "model"} == {k: distilled.get(k) for k in IDENTITY_KEYS if k != "model"}
+    assert probe["problems_sha256"] == distilled["problems_sha256"]
+
+
+def test_perplexity_scores_up_to_eight_correct_answers_per_problem(demo_out):
+    from rlvr.evaluate.store import SampleStore
+
+    scored = json.loads((demo_out / "perplexity" / "perplexity.json").read_text())["perplexity"]
+    stores = {"rl": "rl/probe/heldout/step-4", "distilled": "distill/eval/heldout", "base": "rl/probe/heldout/step-0"}
+    for label, path in stores.items():
+        counts = SampleStore.open_existing(demo_out / path).counts()
+        values = scored[f"base on {label}'s correct answers"]
+        assert len(values) == sum(min(8, int(c)) for c in counts.correct)
+        assert all(v >= 1.0 for v in values)
+
+
 def test_rerun_resumes_instead_of_redoing(demo_out):
     from rlvr.cli import main
 
-    before = (demo_out / "base" / "model.safetensors").stat().st_mtime_ns
+    outputs = [demo_out / "base" / "model.safetensors", demo_out / "distill" / "final" / "model.safetensors",
+               demo_out / "perplexity" / "perplexity.json"]
+    before = [path.stat().st_mtime_ns for path in outputs]
     assert main(["demo", "--quick", "--out", str(demo_out), "--no-progress"]) == 0
-    assert (demo_out / "base" / "model.safetensors").stat().st_mtime_ns == before
+    assert [path.stat().st_mtime_ns for path in outputs] == before
     assert len((demo_out / "rl" / "probe.jsonl").read_text().splitlines()) == 3
 
 
@@ -126,3 +167,34 @@ def test_seeds_summary_reads_each_seed_and_counts_where_claims_hold(demo_out, tm
     assert "rlvr demo --seeds 0,1 --quick" in text and "| 1 |" in text and "of 2" in text
     for name in ("passk_seeds.png", "probe_seeds.png"):
         assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_ablation_sweeps_kl_and_rollouts_on_the_demo_base_and_reports_each_run(demo_out, tmp_path):
+    import shutil
+
+    import yaml
+
+    from rlvr.cli import main
+    from rlvr.evaluate.store import SampleStore
+
+    out = tmp_path / "ablation-demo"
+    for part in ("data", "base"):  # the demo's task and base model are reused, not rebuilt
+        shutil.copytree(demo_out / part, out / part)
+    before = (out / "base" / "model.safetensors").stat().st_mtime_ns
+    assert main(["demo", "--ablation", "--quick", "--out", str(out), "--no-progress"]) == 0
+    assert (out / "base" / "model.safetensors").stat().st_mtime_ns == before
+    sweep = yaml.safe_load((out / "ablation" / "sweep.yaml").read_text())
+    assert sweep["grid"] == {"trainer.beta": [0.0, 1.0], "trainer.num_generations": [2, 16]}
+    runs = sorted(p for p in (out / "ablation").iterdir() if (p / "probe.jsonl").exists())
+    assert [p.name for p in runs] == sorted(f"beta-{b}_num_generations-{g}" for b in (0.0, 1.0) for g in (2, 16))
+    findings = (out / "ablation" / "report" / "findings.txt").read_text()
+    html = (out / "ablation" / "report" / "sweep.html").read_text()
+    assert "final pass@k by problem family" in html and "Coverage at n" in html
+    for run in runs:
+        assert f"{run.name} − base" in findings
+        recipe = yaml.safe_load((run / "recipe.yaml").read_text())
+        assert recipe["logging"]["group"] == "demo-ablation" and recipe["probe"]["n"] == 8
+        last = max(int(p.name.split("-")[1]) for p in (run / "probe" / "heldout").glob("step-*"))
+        counts = SampleStore.open_existing(run / "probe" / "heldout" / f"step-{last}").counts()
+        pass1 = float((counts.correct / counts.n).mean()) * 100
+        assert f"{run.name}: pass@1 {pass1:.1f}%" in findings

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import math
 import random
 from fractions import Fraction
@@ -132,3 +133,32 @@ def test_finding_keeps_the_sign_of_an_interval_that_crosses_zero():
     low, high = (float(x) for x in sentence.split("[")[1].split("]")[0].split(","))
     assert sentence.startswith("b leads at pass@1 by +1.")
     assert low < 0 < high
+
+
+def test_three_models_pair_each_with_the_base_and_split_coverage_every_way(tmp_path):
+    from itertools import product
+
+    from rlvr.evaluate.report import _coverage_rows, compare, write_report
+
+    rng = np.random.default_rng(3)
+    correct = {label: rng.choice([0, 0, 1, 5, 16], size=30) for label in ("base", "rl", "distilled")}
+    counts = [_counts(label, list(c)) for label, c in correct.items()]
+    result = compare(counts, resamples=200)
+    assert [(p.diff.a, p.diff.b) for p in result.pairs] == [("rl", "base"), ("distilled", "base")]
+    for pair, other in zip(result.pairs, counts[1:]):
+        alone = paired_difference(other, counts[0], resamples=200)
+        assert np.array_equal(pair.diff.diff, alone.diff) and pair.cross.k_star == crossover(alone).k_star
+        assert pair.coverage == coverage([counts[0], other])
+    # every problem lands in exactly the set of the models that solve it at least once
+    expected = {}
+    for i in range(30):
+        who = tuple(label for label, c in correct.items() if c[i] > 0)
+        expected.setdefault(who, []).append(str(i))
+    got = {tuple(s["solved_by"]): s["ids"] for s in result.coverage["sets"]}
+    assert got == expected and set(got) <= set(tuple(x for x, keep in zip(correct, mask) if keep)
+                                                 for mask in product([0, 1], repeat=3))
+    assert sum("leads at pass@1" in s for s in result.findings) == 2
+    assert sum(s.startswith("Sampling-efficiency gap") for s in result.findings) == 2
+    assert len(_coverage_rows(result)) == 1 + 3 + len(got)  # header, solved per model, one row per set
+    page = write_report(result, tmp_path).read_text()
+    assert all(html.escape(sentence) in page for sentence in result.findings)

@@ -24,6 +24,6 @@ def run(args: argparse.Namespace) -> int:
     if not args.report:
         launch(sweep, launcher, args.dry_run)
     if args.report or (launcher != "slurm" and not args.dry_run):
-        path = write_sweep_report(sweep.name, sweep.runs(), sweep.output_dir / "report")
+        path = write_sweep_report(sweep.name, sweep.runs(), sweep.output_dir / "report", sweep.family_function())
         print(f"[sweep] comparison: {path}")
     return 0

@@ -9,6 +9,7 @@
       trainer.num_generations: [8, 32]
     accelerate_config: launch/accelerate/multi_gpu.yaml
     slurm: {template: launch/slurm/train.sbatch, nodes: 1, gpus_per_node: 8, time: "24:00:00", partition: gpu}
+    families: my_task:family           # optional: problem id -> family name, for per-family curves in the report
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from pathlib import Path
 import yaml
 
 LAUNCHERS = ("local", "accelerate", "slurm")
-SWEEP_KEYS = ("name", "recipe", "output_dir", "overrides", "grid", "launcher", "accelerate_config", "slurm")
+SWEEP_KEYS = ("name", "recipe", "output_dir", "overrides", "grid", "launcher", "accelerate_config", "slurm", "families")
 SLURM_DEFAULTS = {"template": "launch/slurm/train.sbatch", "nodes": 1, "gpus_per_node": 8, "cpus_per_task": 32,
                   "time": "24:00:00", "partition": "gpu", "extra": ""}
 
@@ -51,6 +52,20 @@ class Sweep:
     accelerate_config: str = "launch/accelerate/single_gpu.yaml"
     slurm: dict = field(default_factory=dict)
     source: Path = Path(".")
+    families: str | None = None
+
+    def family_function(self):
+        """The `families` import path as a function (problem id -> family name), or None."""
+        if not self.families:
+            return None
+        import importlib
+
+        module, _, name = self.families.partition(":")
+        try:
+            return getattr(importlib.import_module(module), name)
+        except (ImportError, AttributeError) as exc:
+            raise ValueError(f"sweep {self.source}: families {self.families!r} is not an importable module:function "
+                             f"({exc})") from None
 
     def runs(self) -> list[Run]:
         keys = list(self.grid)
@@ -109,7 +124,7 @@ def load_sweep(path: str | Path, extra_overrides: list[str] | None = None) -> Sw
                   overrides=[*(raw.get("overrides") or []), *(extra_overrides or [])],
                   launcher=raw.get("launcher", "local"),
                   accelerate_config=raw.get("accelerate_config", "launch/accelerate/single_gpu.yaml"),
-                  slurm=slurm, source=path)
+                  slurm=slurm, source=path, families=raw.get("families"))
     from rlvr.train.recipe import load_recipe
 
     for run in sweep.runs():  # every run's recipe is validated before anything launches

@@ -1,4 +1,4 @@
-"""`rlvr demo [--quick] [--out DIR]`."""
+"""`rlvr demo [--quick] [--out DIR] [--seeds 0,1,2] [--ablation [--launcher local|accelerate]]`."""
 
 from __future__ import annotations
 
@@ -11,10 +11,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seeds the task, pretraining, GRPO and sampling")
     parser.add_argument("--seeds", help="comma-separated seeds: the whole demo once per seed into OUT/seed-K, then "
                                         "OUT/summary.md with what holds across them")
+    parser.add_argument("--ablation", action="store_true",
+                        help="the KL x rollouts ablation on the demo's base model and task, through `rlvr sweep` "
+                             "(OUT/ablation; reuses OUT's task and base model)")
+    parser.add_argument("--launcher", choices=("local", "accelerate"), default="local",
+                        help="how --ablation launches its runs (default: local, one after another)")
     parser.add_argument("--no-progress", dest="progress", action="store_false", help="hide progress bars")
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.ablation and args.seeds:
+        raise ValueError("--ablation and --seeds are separate runs; give one of them")
+    if args.ablation:
+        from rlvr.demo.ablation import run_ablation
+
+        run_ablation(args.out, args.quick, args.seed, args.launcher, args.progress)
+        return 0
     if args.seeds:
         from rlvr.demo.seeds import run_seeds
 

@@ -1,4 +1,5 @@
-"""`rlvr demo`: task -> pretrained base model -> GRPO with the boundary probe -> base-versus-RL report.
+"""`rlvr demo`: task -> pretrained base model -> GRPO with the boundary probe -> distillation control ->
+perplexity -> a report of the paper's three links (base, RL and distilled models).
 
 Every stage writes into OUT and is skipped when its output is already there, so a killed demo resumes.
 """
@@ -79,35 +80,97 @@ def recipe_for(out: Path, scale: Scale, seed: int, train_file: Path, held_file: 
     }
 
 
-def comparison(out: Path):
-    """(base-versus-RL comparison, their counts, the probe records) of one demo directory."""
-    from rlvr.evaluate.report import compare
+def _models(out: Path, distilled: bool):
+    """(counts, probe records, stores) of base (probe step 0), RL (last probe) and, if asked, distilled."""
     from rlvr.evaluate.store import SampleStore
     from rlvr.train.probe import probe_history
 
     probe_dir = out / "rl" / "probe" / "heldout"
     records = probe_history(out / "rl")
-    last = records[-1]["step"]
-    stores = [probe_dir / "step-0", probe_dir / f"step-{last}"]
-    counts = [SampleStore.open_existing(stores[0]).counts("base"), SampleStore.open_existing(stores[1]).counts("rl")]
+    stores = {"base": probe_dir / "step-0", "rl": probe_dir / f"step-{records[-1]['step']}"}
+    if distilled:
+        stores["distilled"] = out / "distill" / "eval" / "heldout"
+    counts = [SampleStore.open_existing(path).counts(label) for label, path in stores.items()]
+    return counts, records, list(stores.values())
+
+
+def comparison(out: Path, distilled: bool = False):
+    """(comparison, counts, probe records, stores) of base and RL, with the distilled model when asked."""
+    from rlvr.evaluate.report import compare
+
+    counts, records, stores = _models(out, distilled)
     return compare(counts), counts, records, stores
 
 
-def report(out: Path) -> Path:
-    """Base (probe step 0) against the final RL checkpoint at n samples, plus the probe over steps."""
+def perplexities(out: Path, stores: dict[str, Path], progress: bool) -> dict:
+    """The base model's perplexity on each model's correct answers (up to 8 per problem), with the problem
+    of each; perplexity/perplexity.json once done."""
+    from rlvr.evaluate.perplexity import store_perplexities
+
+    path = out / "perplexity" / "perplexity.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    result: dict = {"model": str(out / "base"), "perplexity": {}, "problems": {}}
+    for label, store in stores.items():
+        name = f"base on {label}'s correct answers"
+        result["problems"][name], result["perplexity"][name] = store_perplexities(str(out / "base"), store,
+                                                                                  progress=progress)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result))
+    return result
+
+
+def perplexity_groups(scored: dict) -> dict[str, list[float]]:
+    """Perplexities by answering model and problem family, e.g. 'rl · chain'."""
+    from rlvr.demo.task import family
+
+    groups: dict[str, list[float]] = {}
+    for name, values in scored["perplexity"].items():
+        label = name.removeprefix("base on ").removesuffix("'s correct answers")
+        for pid, value in zip(scored["problems"][name], values):
+            groups.setdefault(f"{label} · {family(pid)}", []).append(value)
+    return dict(sorted(groups.items(), key=lambda kv: (kv[0].split(" · ")[1], kv[0])))
+
+
+def perplexity_findings(scored: dict) -> list[str]:
+    from rlvr.evaluate.perplexity import median_interval
+
+    def describe(values: dict[str, list[float]]) -> str:
+        parts = []
+        for name, v in values.items():
+            median, low, high = median_interval(v)
+            parts.append(f"{name} {median:.3f} [{low:.3f}, {high:.3f}] ({len(v)})")
+        return "; ".join(parts)
+
+    overall = {name.removeprefix("base on ").replace(" correct answers", ""): v for name, v in scored["perplexity"].items()}
+    return ["Median perplexity of the base model on each model's correct answers (95% bootstrap interval, answers): "
+            + describe(overall) + ".",
+            "By family: " + describe(perplexity_groups(scored)) + "."]
+
+
+def report(out: Path, progress: bool = False) -> Path:
+    """Base (probe step 0), the final RL checkpoint and the distilled model at n samples: the pass@k chart,
+    coverage sets, the probe over steps, per-family curves, the perplexity chart and the findings."""
     from rlvr.evaluate.cli_compare import _case_studies
     from rlvr.evaluate.report import write_report
     from rlvr.train.probe import steps_png
 
-    result, counts, records, stores = comparison(out)
+    result, counts, records, stores = comparison(out, distilled=True)
+    from rlvr.evaluate.plots import box_figure
+
+    scored = perplexities(out, {"base": stores[0], "rl": stores[1], "distilled": stores[2]}, progress)
     extra = {"Boundary probe over training steps": steps_png(records, "heldout", "held-out pass@k over GRPO steps"),
-             "pass@k by problem family": family_figure(counts)}
+             "pass@k by problem family": family_figure(counts),
+             "Perplexity of the base model on each model's correct answers": box_figure(
+                 perplexity_groups(scored), "perplexity under the base model",
+                 "base model's perplexity on correct answers, by model and family")}
     html = write_report(result, out / "report", extra_figures=extra,
                         case_studies=_case_studies([str(s) for s in stores], result))
     from rlvr.tracking import log_comparison
 
     log_comparison(result, "rlvr-demo", out)
-    (out / "report" / "findings.txt").write_text("\n".join(result.findings + family_findings(counts)) + "\n")
+    findings = result.findings + perplexity_findings(scored) + family_findings(counts)
+    (out / "report" / "findings.txt").write_text("\n".join(findings) + "\n")
     return html
 
 
@@ -135,26 +198,35 @@ def family_figure(counts) -> bytes:
 
 
 def family_numbers(counts) -> dict[str, dict]:
-    """Per family, base and RL: pass@1, pass@k at the largest k, and how many problems each solves at all."""
+    """Per family and model: pass@1, pass@k at the largest k, and how many problems it solves at all
+    (keys `{label}_pass@1`, `{label}_pass@{k}`, `{label}_solved`)."""
     from rlvr.evaluate.passk import mean_pass_at_k
 
     out = {}
-    for name, (base, rl) in by_family(counts).items():
-        b, r = mean_pass_at_k(base.n, base.correct), mean_pass_at_k(rl.n, rl.correct)
-        k = len(b)
-        out[name] = {"problems": len(base.problems), "k": k, "base_pass@1": float(b[0]), "rl_pass@1": float(r[0]),
-                     f"base_pass@{k}": float(b[-1]), f"rl_pass@{k}": float(r[-1]),
-                     "base_solved": int((base.correct > 0).sum()), "rl_solved": int((rl.correct > 0).sum())}
+    for name, subsets in by_family(counts).items():
+        curves = {c.label: mean_pass_at_k(c.n, c.correct) for c in subsets}
+        k = min(len(curve) for curve in curves.values())
+        numbers: dict = {"problems": len(subsets[0].problems), "k": k}
+        for c in subsets:
+            numbers[f"{c.label}_pass@1"] = float(curves[c.label][0])
+            numbers[f"{c.label}_pass@{k}"] = float(curves[c.label][k - 1])
+            numbers[f"{c.label}_solved"] = int((c.correct > 0).sum())
+        out[name] = numbers
     return out
 
 
+def _family_row(numbers: dict, labels: list[str], key: str, percent: bool = True) -> str:
+    return " / ".join(f"{numbers[f'{label}_{key}'] * 100:.1f}%" if percent else str(numbers[f"{label}_{key}"])
+                      for label in labels)
+
+
 def family_findings(counts) -> list[str]:
+    labels = [c.label for c in counts]
     lines = []
     for name, f in family_numbers(counts).items():
         k = f["k"]
-        lines.append(f"{name} problems ({f['problems']}): pass@1 {f['base_pass@1'] * 100:.1f}% -> {f['rl_pass@1'] * 100:.1f}%, "
-                     f"pass@{k} {f[f'base_pass@{k}'] * 100:.1f}% -> {f[f'rl_pass@{k}'] * 100:.1f}%, solved at all "
-                     f"{f['base_solved']} -> {f['rl_solved']}.")
+        lines.append(f"{name} problems ({f['problems']}), {' / '.join(labels)}: pass@1 {_family_row(f, labels, 'pass@1')}, "
+                     f"pass@{k} {_family_row(f, labels, f'pass@{k}')}, solved at all {_family_row(f, labels, 'solved', False)}.")
     return lines
 
 
@@ -170,18 +242,24 @@ def run_demo(cfg: DemoConfig) -> Path:
     started = time.perf_counter()
     out = Path(cfg.out).resolve()
     scale = QUICK if cfg.quick else FULL
-    print(f"[demo] 1/4 task: {scale.held_out} held-out problems, {scale.train_problems} for RL -> {out / 'data'}", flush=True)
+    print(f"[demo] 1/6 task: {scale.held_out} held-out problems, {scale.train_problems} for RL -> {out / 'data'}", flush=True)
     train_file, held_file = write_data(out, scale, cfg.seed)
-    print(f"[demo] 2/4 base model: pretraining {scale.pretrain_steps} steps on worked solutions -> {out / 'base'}", flush=True)
+    print(f"[demo] 2/6 base model: pretraining {scale.pretrain_steps} steps on worked solutions -> {out / 'base'}", flush=True)
     base_model(out, scale, cfg.seed, cfg.progress)
     raw = recipe_for(out, scale, cfg.seed, train_file, held_file)
     (out / "recipe.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
-    print(f"[demo] 3/4 GRPO for {scale.grpo_steps} steps, probing pass@1..{scale.n} at step 0 and every "
+    print(f"[demo] 3/6 GRPO for {scale.grpo_steps} steps, probing pass@1..{scale.n} at step 0 and every "
           f"{scale.save_every} steps -> {out / 'rl'}", flush=True)
     if not (out / "rl" / "final").exists():
         train(validate(raw, str(out / "recipe.yaml")))
-    print("[demo] 4/4 compare base and RL", flush=True)
-    html = report(out)
+    print(f"[demo] 4/6 distillation control: SFT of the base on a teacher's solutions ({scale.grpo_steps} steps), "
+          f"sampled like the probe -> {out / 'distill'}", flush=True)
+    from rlvr.demo.distill import distill_and_evaluate
+
+    distill_and_evaluate(out, raw, scale.train_problems, cfg.seed, scale.held_out, cfg.progress)
+    print("[demo] 5/6 perplexity of the base on each model's correct answers; 6/6 report of base, RL, distilled",
+          flush=True)
+    html = report(out, cfg.progress)
     for line in (out / "report" / "findings.txt").read_text().splitlines():
         print(f"  {line}")
     print(f"[demo] done in {time.perf_counter() - started:.0f}s: {html}", flush=True)
