@@ -43,6 +43,23 @@ def passk_figure(curves: list[Curve], k_star: int | None = None, title: str = "p
     return _finish(fig, ax, "k (samples)", "pass@k (%)", title)
 
 
+def panels_passk_figure(panels: dict[str, list[Curve]], title: str) -> bytes:
+    """One pass@k panel per group (problem family), the same colour for a model in every panel."""
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 4.0), sharey=True, squeeze=False)
+    for ax, (name, curves) in zip(axes[0], panels.items()):
+        for i, curve in enumerate(curves):
+            ax.plot(curve.ks, curve.mean * 100, color=f"C{i}", linewidth=1.6, label=curve.label)
+            ax.fill_between(curve.ks, curve.low * 100, curve.high * 100, color=f"C{i}", alpha=0.12, linewidth=0)
+        ax.set_xscale("log", base=2)
+        ax.set_title(name)
+        ax.set_xlabel("k (samples)")
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("pass@k (%)")
+    axes[0][0].legend(fontsize=7)
+    fig.suptitle(title)
+    return _png(fig)
+
+
 def seeds_passk_figure(curves: dict[str, tuple[list[float], list[float]]]) -> bytes:
     """pass@k of base (dashed) and RL (solid) per run, one colour per run (the demo across seeds)."""
     fig, ax = plt.subplots(figsize=(6.4, 4.2))

@@ -50,21 +50,18 @@ def _coverage_table(result) -> tuple[list[str], list[list[str]]]:
 
 
 def _family_figure(result, family) -> bytes | None:
-    from dataclasses import replace
-
-    from rlvr.evaluate.plots import passk_figure
+    """One panel per family with every run's final curve and the base's (all runs share the problems)."""
+    from rlvr.evaluate.plots import panels_passk_figure
     from rlvr.evaluate.stats import bootstrap_curve
 
-    curves = []
-    for counts in result.counts:
-        groups: dict[str, list[str]] = {}
-        for pid in counts.problems:
-            groups.setdefault(family(pid), []).append(pid)
-        if len(groups) < 2:
-            return None
-        curves += [replace(bootstrap_curve(counts.subset(ids)), label=f"{counts.label} · {name}")
-                   for name, ids in sorted(groups.items())]
-    return passk_figure(curves, title="final pass@k by problem family")
+    groups: dict[str, list[str]] = {}
+    for pid in result.counts[0].problems:
+        groups.setdefault(family(pid), []).append(pid)
+    if len(groups) < 2:
+        return None
+    panels = {f"{name} ({len(ids)} problems)": [bootstrap_curve(c.subset(ids)) for c in result.counts]
+              for name, ids in sorted(groups.items())}
+    return panels_passk_figure(panels, "final pass@k by problem family")
 
 
 def write_sweep_report(name: str, runs, out_dir: str | Path, family=None) -> Path:
