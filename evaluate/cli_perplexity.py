@@ -8,7 +8,7 @@ from pathlib import Path
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", required=True, help="the model that scores (e.g. the base model)")
+    parser.add_argument("--model", required=True, help="the model that scores (e.g. the base model): a directory, Hub id or GGUF file")
     parser.add_argument("--samples", nargs="+", required=True, help="sample store directories whose responses are scored")
     parser.add_argument("--labels", help="comma-separated names for the stores (default: their labels)")
     parser.add_argument("--out", required=True, help="directory for perplexity.json")

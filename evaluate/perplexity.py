@@ -15,7 +15,10 @@ def response_perplexities(model_path: str, prompts: list[str], responses: list[s
     from tqdm.auto import tqdm
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    from rlvr.models import resolve_model
+
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    model_path = resolve_model(model_path, progress)
     tokenizer = AutoTokenizer.from_pretrained(model_path)
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch.float32 if device == "cpu" else "auto").to(device).eval()

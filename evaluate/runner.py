@@ -20,7 +20,7 @@ TEMPLATE_NAMES = ("qwen-boxed", "r1", "plain", "code")  # rlvr.templates.TEMPLAT
 
 @dataclass
 class EvalConfig:
-    model: str = field(metadata={"help": "Model path or Hub id."})
+    model: str = field(metadata={"help": "Model directory, Hub id, or GGUF file (converted once, cached); smollm2 for SmolLM2-135M-Instruct."})
     out: str = field(metadata={"help": "Sample store directory; rerunning the same command resumes into it."})
     dataset: str | None = field(default=None, metadata={
         "help": "Benchmark name(s), comma-separated (" + ", ".join(DATASET_NAMES) + "), a local JSONL/Parquet/CSV "
@@ -85,12 +85,12 @@ def _check_backend_flags(cfg: EvalConfig) -> str:
     return name
 
 
-def _backend(cfg: EvalConfig):
+def _backend(cfg: EvalConfig, model_dir: str):
     name = _check_backend_flags(cfg)
     if name == "vllm":
-        return make_backend(name, cfg.model, cfg.dtype, tensor_parallel_size=cfg.tensor_parallel_size,
+        return make_backend(name, model_dir, cfg.dtype, tensor_parallel_size=cfg.tensor_parallel_size,
                             gpu_memory_utilization=cfg.gpu_memory_utilization, max_model_len=cfg.max_model_len)
-    return make_backend(name, cfg.model, cfg.dtype)
+    return make_backend(name, model_dir, cfg.dtype)
 
 
 def _longest_prompt(tokenizer, prompts: dict[str, str]) -> int:
@@ -200,6 +200,9 @@ def run_eval(cfg: EvalConfig) -> dict:
 
     if problem := model_path_problem(cfg.model):
         raise ValueError(f"--model {problem}")
+    from rlvr.models import resolve_model
+
+    model_dir = resolve_model(cfg.model, cfg.progress)  # a GGUF file: its converted directory
     from rlvr.data import Columns
 
     columns = Columns(cfg.problem_key, cfg.answer_key, cfg.tests_key, cfg.entry_point_key, cfg.id_key)
@@ -214,11 +217,11 @@ def run_eval(cfg: EvalConfig) -> dict:
         raise ValueError(f"reward {grader_name!r} only shapes training; evaluation needs a grader such as math or code")
     from transformers import AutoTokenizer
 
-    tokenizer = AutoTokenizer.from_pretrained(cfg.model)
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
     prompts = {p.id: render(template, p.problem, tokenizer, cfg.chat) for p in problems}
     from rlvr.prompt_length import check_prompt_lengths
 
-    check_prompt_lengths(prompts, tokenizer, cfg.model, cfg.max_tokens, "--max-tokens")
+    check_prompt_lengths(prompts, tokenizer, model_dir, cfg.max_tokens, "--max-tokens")
     meta = {**{k: v for k, v in asdict(cfg).items() if k not in RUN_ONLY},
             "sample_seeds": SAMPLE_SEEDS,
             "template": template.name, "grader": grader_name, "grader_settings": grader.describe(),
@@ -230,7 +233,7 @@ def run_eval(cfg: EvalConfig) -> dict:
     units = plan_units([p.id for p in problems], cfg.n, shard)
     settings = SamplingSettings(cfg.n, cfg.temperature, cfg.top_p, cfg.max_tokens)
     if any(s not in done.get(pid, ()) for pid, samples in units for s in samples):
-        backend = _backend(cfg)
+        backend = _backend(cfg, model_dir)
         per_call = per_call_setting or backend.samples_per_call(_longest_prompt(tokenizer, prompts), cfg.max_tokens)
         calls = pack_calls(units, done, per_call, prompts, lambda pid, s: sample_seed(cfg.seed, pid, s))
         rows_by_id = {row["id"]: row for row in rows}

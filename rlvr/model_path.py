@@ -14,7 +14,17 @@ def looks_like_hub_id(name: str) -> bool:
 
 
 def model_path_problem(path: str) -> str | None:
-    """Why `path` cannot be a model (a local directory, or a Hub id: offline, a cached one), or None."""
+    """Why `path` cannot be a model (a local directory, a GGUF file, or a Hub id: offline, a cached one), or None."""
+    from rlvr.models import is_gguf, smollm2_path
+
+    if is_gguf(path):
+        if path == "smollm2":
+            try:
+                smollm2_path()
+            except FileNotFoundError as exc:
+                return str(exc)
+            return None
+        return None if os.path.isfile(path) else f"{path}: no such GGUF file"
     if os.path.isdir(path):
         if not os.path.exists(os.path.join(path, "config.json")):
             return (f"{path} is a directory without config.json; point it at a saved model "

@@ -139,6 +139,10 @@ def train(recipe: Recipe) -> str:
     from rlvr.train.checkpoints import finished_message, last_good_checkpoint, mark_finished
 
     check_paths(recipe)
+    from rlvr.models import is_gguf, resolve_model
+
+    if is_gguf(recipe.model.path):  # every later reader (probe, watch, saved recipe) gets the converted directory
+        recipe.model.path = resolve_model(recipe.model.path)
     out = recipe.output_dir
     config = build_config(recipe)
     message = finished_message(out, config.max_steps, config.num_train_epochs)
