@@ -15,7 +15,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "perplexity": ("rlvr.evaluate.cli_perplexity", "perplexity of one model on another model's answers"),
     "train": ("rlvr.train.cli_train", "train from a YAML recipe (GRPO, RLOO, PPO, presets, SFT) with dotted overrides"),
     "convert": ("rlvr.cli_convert", "a GGUF model as a safetensors directory with its pad and eos fixed"),
-    "demo": ("rlvr.demo.cli_demo", "the whole story offline on a laptop CPU: base model, GRPO, probe, report"),
+    "demo": ("rlvr.demo.cli_demo", "the whole story offline on a laptop CPU: base, GRPO, probe, distillation, perplexity, report"),
     "sweep": ("rlvr.train.cli_sweep", "ablation grids over recipe keys, run locally, with accelerate or on SLURM"),
     "probe": ("rlvr.train.cli_probe", "the boundary probe detached from training: evaluate checkpoints as they appear"),
 }
