@@ -169,7 +169,7 @@ def test_seeds_summary_reads_each_seed_and_counts_where_claims_hold(demo_out, tm
         assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_ablation_sweeps_kl_and_rollouts_on_the_demo_base_and_reports_each_run(demo_out, tmp_path):
+def test_ablation_sweeps_kl_and_rollouts_on_the_demo_base_and_reports_each_run(demo_out, tmp_path, monkeypatch):
     import shutil
 
     import yaml
@@ -181,7 +181,9 @@ def test_ablation_sweeps_kl_and_rollouts_on_the_demo_base_and_reports_each_run(d
     for part in ("data", "base"):  # the demo's task and base model are reused, not rebuilt
         shutil.copytree(demo_out / part, out / part)
     before = (out / "base" / "model.safetensors").stat().st_mtime_ns
-    assert main(["demo", "--ablation", "--quick", "--out", str(out), "--no-progress"]) == 0
+    # through accelerate launch (the local launcher is tested by test_sweep), from a directory with no launch/ configs
+    monkeypatch.chdir(tmp_path)
+    assert main(["demo", "--ablation", "--quick", "--launcher", "accelerate", "--out", str(out), "--no-progress"]) == 0
     assert (out / "base" / "model.safetensors").stat().st_mtime_ns == before
     sweep = yaml.safe_load((out / "ablation" / "sweep.yaml").read_text())
     assert sweep["grid"] == {"trainer.beta": [0.0, 1.0], "trainer.num_generations": [2, 16]}

@@ -84,6 +84,17 @@ def test_full_size_recipes_validate(recipe):
     load_recipe(recipe)
 
 
+def test_accelerate_launch_is_found_without_an_activated_venv(tmp_path, monkeypatch):
+    from rlvr.train import sweep
+
+    monkeypatch.setattr(sweep.sys, "executable", str(tmp_path / "bin" / "python"))
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert sweep._accelerate_launch() == [str(tmp_path / "bin" / "python"), "-m", "accelerate.commands.launch"]
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "accelerate").write_text("")
+    assert sweep._accelerate_launch() == [str(tmp_path / "bin" / "accelerate"), "launch"]
+
+
 def test_accelerate_dry_run_prints_one_launch_per_run(task_dir, tmp_path, monkeypatch, capsys):
     from rlvr.cli import main
 

@@ -135,8 +135,19 @@ def load_sweep(path: str | Path, extra_overrides: list[str] | None = None) -> Sw
 def train_command(sweep: Sweep, run: Run, launcher: str) -> list[str]:
     entry = ["-m", "rlvr.train", str(sweep.recipe), *run.overrides]
     if launcher == "accelerate":
-        return ["accelerate", "launch", "--config_file", str(sweep.accelerate_config), *entry]
+        return [*_accelerate_launch(), "--config_file", str(sweep.accelerate_config), *entry]
     return [sys.executable, *entry]
+
+
+def _accelerate_launch() -> list[str]:
+    """This environment's `accelerate launch`: the script beside this interpreter (a venv used without
+    activating it), else the one on PATH, else `python -m accelerate.commands.launch`."""
+    import shutil
+
+    beside = Path(sys.executable).parent / "accelerate"
+    if beside.exists():
+        return [str(beside), "launch"]
+    return ["accelerate", "launch"] if shutil.which("accelerate") else [sys.executable, "-m", "accelerate.commands.launch"]
 
 
 def slurm_script(sweep: Sweep, run: Run) -> str:

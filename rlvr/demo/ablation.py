@@ -31,6 +31,19 @@ FULL = AblationScale(grpo_steps=80, save_every=20, probe_n=256, betas=(0.0, 1.0)
 QUICK = AblationScale(grpo_steps=2, save_every=2, probe_n=8, betas=(0.0, 1.0), rollouts=(2, 16))
 
 
+def accelerate_file(out: Path) -> Path:
+    """One process, no mixed precision (the demo trains in float32), on the CPU unless a GPU is present:
+    written beside the sweep so `--launcher accelerate` works from any directory."""
+    import torch
+
+    path = out / "ablation" / "accelerate.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump({"compute_environment": "LOCAL_MACHINE", "distributed_type": "NO", "num_machines": 1,
+                                    "num_processes": 1, "machine_rank": 0, "mixed_precision": "no",
+                                    "use_cpu": not torch.cuda.is_available()}, sort_keys=False))
+    return path
+
+
 def sweep_file(out: Path, recipe_file: Path, scale: AblationScale) -> Path:
     """OUT/ablation/sweep.yaml: rerun or re-report it with `rlvr sweep` directly."""
     spec = {
@@ -41,6 +54,7 @@ def sweep_file(out: Path, recipe_file: Path, scale: AblationScale) -> Path:
                       f"probe.n={scale.probe_n}", "logging.project=rlvr-demo"],
         "grid": {"trainer.beta": list(scale.betas), "trainer.num_generations": list(scale.rollouts)},
         "families": "rlvr.demo.task:family",
+        "accelerate_config": str(accelerate_file(out)),
     }
     path = out / "ablation" / "sweep.yaml"
     path.parent.mkdir(parents=True, exist_ok=True)
