@@ -38,18 +38,20 @@ class BoundaryProbeCallback(TrainerCallback):
             save_run_recipe(self.recipe)
             self._remember_wandb_run()
         if state.global_step == 0:
-            self._probe(state, 0, self.recipe.model.path)
+            self._probe(state, 0, self.recipe.model.path, not args.disable_tqdm)
 
     def on_save(self, args, state, control, **kwargs):
         self.saves += 1
         if self.saves % max(self.recipe.probe.every, 1) == 0:
-            self._probe(state, state.global_step, Path(args.output_dir) / f"checkpoint-{state.global_step}")
+            self._probe(state, state.global_step, Path(args.output_dir) / f"checkpoint-{state.global_step}",
+                        not args.disable_tqdm)
 
-    def _probe(self, state, step: int, model_path) -> None:
+    def _probe(self, state, step: int, model_path, progress: bool = True) -> None:
+        """`progress` follows the trainer's own bars (TrainingArguments.disable_tqdm)."""
         if self.recipe.probe.mode != "inprocess":
             return  # detached: `rlvr probe --watch RUN_DIR` does it on another device
         if state.is_world_process_zero and step not in probed_steps(self.recipe.output_dir):
-            record = probe_point(self.recipe, step, model_path)
+            record = probe_point(self.recipe, step, model_path, progress)
             log_to_wandb(record)
             first = next(iter(record["metrics"].values()))
             print(f"[probe] step {step}: " + ", ".join(f"{k}={v:.3f}" for k, v in first.items()), flush=True)

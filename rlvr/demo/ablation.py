@@ -71,6 +71,8 @@ def run_ablation(out: str | Path, quick: bool, seed: int, launcher: str = "local
     from rlvr.train.sweep_report import write_sweep_report
 
     os.environ.setdefault("WANDB_MODE", "offline")
+    if not progress:
+        demo.hide_progress_bars()
     started = time.perf_counter()
     out = Path(out).resolve()
     base_scale = demo.QUICK if quick else demo.FULL
@@ -79,7 +81,8 @@ def run_ablation(out: str | Path, quick: bool, seed: int, launcher: str = "local
     train_file, held_file = demo.write_data(out, base_scale, seed)
     demo.base_model(out, base_scale, seed, progress)
     recipe_file = out / "recipe.yaml"
-    recipe_file.write_text(yaml.safe_dump(demo.recipe_for(out, base_scale, seed, train_file, held_file), sort_keys=False))
+    recipe_file.write_text(yaml.safe_dump(demo.recipe_for(out, base_scale, seed, train_file, held_file, progress),
+                                          sort_keys=False))
     sweep = load_sweep(sweep_file(out, recipe_file, scale))
     grid = " x ".join(f"{key.split('.')[-1]} {values}" for key, values in sweep.grid.items())
     print(f"[ablation] 2/3 sweep {grid}: {len(sweep.runs())} GRPO runs of {scale.grpo_steps} steps, probing "

@@ -62,7 +62,7 @@ def base_model(out: Path, scale: Scale, seed: int, progress: bool) -> Path:
     return pretrain(path, corpus(train, scale.corpus, seed + 1), scale.pretrain_steps, seed=seed, progress=progress)
 
 
-def recipe_for(out: Path, scale: Scale, seed: int, train_file: Path, held_file: Path) -> dict:
+def recipe_for(out: Path, scale: Scale, seed: int, train_file: Path, held_file: Path, progress: bool = True) -> dict:
     """The GRPO recipe the demo runs; written to OUT/recipe.yaml so it can be rerun with `rlvr train`."""
     return {
         "model": {"path": str(out / "base"), "dtype": "float32"},
@@ -73,7 +73,7 @@ def recipe_for(out: Path, scale: Scale, seed: int, train_file: Path, held_file: 
                     "per_device_train_batch_size": 32, "num_generations": 8, "max_completion_length": 40,
                     "temperature": 1.0, "learning_rate": 1e-4, "lr_scheduler_type": "constant", "beta": 0.0,
                     "logging_steps": 10, "seed": seed, "data_seed": seed, "save_only_model": True,
-                    "disable_tqdm": False, "report_to": ["wandb"]},
+                    "disable_tqdm": not progress, "report_to": ["wandb"]},
         "probe": {"enabled": True, "n": scale.n, "max_tokens": 40, "temperature": 1.0, "top_p": 1.0, "seed": seed,
                   "backend": "hf"},
         "logging": {"project": "rlvr-demo", "name": "demo-grpo", "report_to": "wandb"},
@@ -230,6 +230,16 @@ def family_findings(counts) -> list[str]:
     return lines
 
 
+def hide_progress_bars() -> None:
+    """--no-progress: also transformers' and the Hub's own bars (loading, saving), here and in child processes."""
+    import os
+
+    os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
+    from transformers.utils import logging
+
+    logging.disable_progress_bar()
+
+
 def run_demo(cfg: DemoConfig) -> Path:
     import os
 
@@ -239,6 +249,8 @@ def run_demo(cfg: DemoConfig) -> Path:
     from rlvr.train.recipe import validate
 
     os.environ.setdefault("WANDB_MODE", "offline")  # the demo never needs an account
+    if not cfg.progress:
+        hide_progress_bars()
     started = time.perf_counter()
     out = Path(cfg.out).resolve()
     scale = QUICK if cfg.quick else FULL
@@ -246,7 +258,7 @@ def run_demo(cfg: DemoConfig) -> Path:
     train_file, held_file = write_data(out, scale, cfg.seed)
     print(f"[demo] 2/6 base model: pretraining {scale.pretrain_steps} steps on worked solutions -> {out / 'base'}", flush=True)
     base_model(out, scale, cfg.seed, cfg.progress)
-    raw = recipe_for(out, scale, cfg.seed, train_file, held_file)
+    raw = recipe_for(out, scale, cfg.seed, train_file, held_file, cfg.progress)
     (out / "recipe.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
     print(f"[demo] 3/6 GRPO for {scale.grpo_steps} steps, probing pass@1..{scale.n} at step 0 and every "
           f"{scale.save_every} steps -> {out / 'rl'}", flush=True)
