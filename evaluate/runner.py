@@ -85,14 +85,6 @@ def _check_backend_flags(cfg: EvalConfig) -> str:
     return name
 
 
-def _backend(cfg: EvalConfig, model_dir: str):
-    name = _check_backend_flags(cfg)
-    if name == "vllm":
-        return make_backend(name, model_dir, cfg.dtype, tensor_parallel_size=cfg.tensor_parallel_size,
-                            gpu_memory_utilization=cfg.gpu_memory_utilization, max_model_len=cfg.max_model_len)
-    return make_backend(name, model_dir, cfg.dtype)
-
-
 def _longest_prompt(tokenizer, prompts: dict[str, str]) -> int:
     return max(len(tokenizer(p, add_special_tokens=False)["input_ids"]) for p in prompts.values())
 
@@ -195,7 +187,7 @@ def run_eval(cfg: EvalConfig) -> dict:
     if len(datasets) > 1 and not cfg.data_file:
         return _run_several(cfg, datasets)
     shard = parse_shard(cfg.shard)
-    _check_backend_flags(cfg)
+    backend_name = _check_backend_flags(cfg)
     from rlvr.model_path import model_path_problem
 
     if problem := model_path_problem(cfg.model):
@@ -221,7 +213,7 @@ def run_eval(cfg: EvalConfig) -> dict:
     prompts = {p.id: render(template, p.problem, tokenizer, cfg.chat) for p in problems}
     from rlvr.prompt_length import check_prompt_lengths
 
-    check_prompt_lengths(prompts, tokenizer, model_dir, cfg.max_tokens, "--max-tokens")
+    longest_prompt = check_prompt_lengths(prompts, tokenizer, model_dir, cfg.max_tokens, "--max-tokens")
     meta = {**{k: v for k, v in asdict(cfg).items() if k not in RUN_ONLY},
             "sample_seeds": SAMPLE_SEEDS,
             "template": template.name, "grader": grader_name, "grader_settings": grader.describe(),
@@ -233,8 +225,11 @@ def run_eval(cfg: EvalConfig) -> dict:
     units = plan_units([p.id for p in problems], cfg.n, shard)
     settings = SamplingSettings(cfg.n, cfg.temperature, cfg.top_p, cfg.max_tokens)
     if any(s not in done.get(pid, ()) for pid, samples in units for s in samples):
-        backend = _backend(cfg, model_dir)
-        per_call = per_call_setting or backend.samples_per_call(_longest_prompt(tokenizer, prompts), cfg.max_tokens)
+        backend = make_backend(backend_name, model_dir, cfg.dtype, tensor_parallel_size=cfg.tensor_parallel_size,
+                               gpu_memory_utilization=cfg.gpu_memory_utilization, max_model_len=cfg.max_model_len)
+        per_call = per_call_setting
+        if per_call is None:  # auto; with no context in the model's config the length check counted nothing
+            per_call = backend.samples_per_call(longest_prompt or _longest_prompt(tokenizer, prompts), cfg.max_tokens)
         calls = pack_calls(units, done, per_call, prompts, lambda pid, s: sample_seed(cfg.seed, pid, s))
         rows_by_id = {row["id"]: row for row in rows}
         total = sum(len(r.samples) for call in calls for r in call)

@@ -27,29 +27,34 @@ def _longest_token_chars(tokenizer) -> int:
     return max((len(token) for token in tokenizer.get_vocab()), default=1) or 1
 
 
-def too_long(prompts: dict[str, str], tokenizer, room: int) -> dict[str, int | None]:
-    """Prompt id -> its length in tokens (None: too long to be worth counting) for each over `room` tokens."""
-    longest = _longest_token_chars(tokenizer)
+def too_long(prompts: dict[str, str], tokenizer, room: int) -> tuple[dict[str, int | None], int]:
+    """(prompt id -> its length in tokens, None when too long to be worth counting, for each over `room`
+    tokens; the longest length counted)."""
+    longest_token = _longest_token_chars(tokenizer)
     out: dict[str, int | None] = {}
+    longest = 0
     for pid, prompt in prompts.items():
-        if len(prompt) > room * longest:
+        if len(prompt) > room * longest_token:
             out[pid] = None
             continue
         tokens = len(tokenizer(prompt, add_special_tokens=False)["input_ids"])
+        longest = max(longest, tokens)
         if tokens > room:
             out[pid] = tokens
-    return out
+    return out, longest
 
 
-def check_prompt_lengths(prompts: dict[str, str], tokenizer, model_path: str, new_tokens: int, flag: str) -> None:
-    """Raise ValueError naming every prompt that leaves fewer than `new_tokens` of the context free."""
+def check_prompt_lengths(prompts: dict[str, str], tokenizer, model_path: str, new_tokens: int, flag: str) -> int | None:
+    """Raise ValueError naming every prompt that leaves fewer than `new_tokens` of the context free. Returns
+    the longest prompt in tokens (callers size batches by it), or None when the model's context is unknown
+    and nothing was counted."""
     context = context_length(model_path)
     if context is None:
-        return
+        return None
     room = context - new_tokens
     if room <= 0:
         raise ValueError(f"{flag} {new_tokens} leaves no room for a prompt in the model's context of {context} tokens")
-    over = too_long(prompts, tokenizer, room)
+    over, longest = too_long(prompts, tokenizer, room)
     if over:
         from rlvr.evaluate.counts import preview
 
@@ -58,3 +63,4 @@ def check_prompt_lengths(prompts: dict[str, str], tokenizer, model_path: str, ne
             f"{len(over)} prompt(s) do not fit the model's context of {context} tokens with {flag} {new_tokens} "
             f"(room for {room}): {named}; shorten or drop them, or lower {flag}"
         )
+    return longest

@@ -21,6 +21,8 @@ def resolve_backend_name(name: str) -> str:
 
 
 def make_backend(name: str, model: str, dtype: str = "auto", **kwargs):
+    """`kwargs` are vLLM's options (tensor_parallel_size, gpu_memory_utilization, max_model_len); the hf
+    backend takes none, and `rlvr eval` refuses non-default ones for it before anything loads."""
     name = resolve_backend_name(name)
     if name == "vllm":
         from rlvr.evaluate.backends.vllm import VLLMBackend
