@@ -198,12 +198,22 @@ def _coverage_rows(c: Comparison) -> list[list[str]]:
     return rows
 
 
-def _markdown(c: Comparison, table, figure_names, cases) -> str:
-    def md_table(rows):
-        return "\n".join(["| " + " | ".join(rows[0]) + " |", "|" + "---|" * len(rows[0])] + ["| " + " | ".join(r) + " |" for r in rows[1:]])
+def markdown_table(rows: list[list[str]]) -> str:
+    """A Markdown table; the first row is the header."""
+    return "\n".join(["| " + " | ".join(rows[0]) + " |", "|" + "---|" * len(rows[0])]
+                     + ["| " + " | ".join(r) + " |" for r in rows[1:]])
 
+
+def html_table(rows: list[list[str]], attributes: str = "") -> str:
+    """An HTML table with escaped cells; the first row is the header."""
+    head = "".join(f"<th>{html.escape(x)}</th>" for x in rows[0])
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(x)}</td>" for x in r) + "</tr>" for r in rows[1:])
+    return f"<table{' ' + attributes if attributes else ''}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _markdown(c: Comparison, table, figure_names, cases) -> str:
     parts = ["# rlvr comparison", "", "## Findings", ""] + [f"- {s}" for s in c.findings]
-    parts += ["", "## pass@k (%) with 95% bootstrap intervals", "", md_table(table), "", "## Coverage at n", "", md_table(_coverage_rows(c)), ""]
+    parts += ["", "## pass@k (%) with 95% bootstrap intervals", "", markdown_table(table), "", "## Coverage at n", "", markdown_table(_coverage_rows(c)), ""]
     parts += ["## Figures", ""] + [f"![{name}](figure_{i}.png)" for i, name in enumerate(figure_names)]
     if cases:
         parts += ["", "## Case studies: problems only one model solves", ""]
@@ -213,11 +223,6 @@ def _markdown(c: Comparison, table, figure_names, cases) -> str:
 
 
 def _html(c: Comparison, table, figures: dict[str, bytes], cases) -> str:
-    def html_table(rows):
-        head = "".join(f"<th>{html.escape(x)}</th>" for x in rows[0])
-        body = "".join("<tr>" + "".join(f"<td>{html.escape(x)}</td>" for x in r) + "</tr>" for r in rows[1:])
-        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
     imgs = "".join(
         f'<figure><img alt="{html.escape(name)}" src="data:image/png;base64,{base64.b64encode(png).decode()}">'
         f"<figcaption>{html.escape(name)}</figcaption></figure>"
