@@ -35,6 +35,15 @@ class Counts:
         return Counts(self.label, list(problems), self.n[rows], self.correct[rows], self.source)
 
 
+def split_by(counts: list[Counts], group_of) -> dict[str, list[Counts]]:
+    """Models on the same problems (as `align` leaves them) split by `group_of(problem id)`, a problem family
+    say: group -> one subset per model, groups in order of first appearance."""
+    groups: dict[str, list[str]] = {}
+    for pid in counts[0].problems:
+        groups.setdefault(group_of(pid), []).append(pid)
+    return {name: [c.subset(ids) for c in counts] for name, ids in groups.items()}
+
+
 def preview(ids: list[str], shown: int = 5) -> str:
     """The first few ids of a list, for messages: "p1, p2, p3, p4, p5 ..."."""
     return ", ".join(ids[:shown]) + (" ..." if len(ids) > shown else "")

@@ -65,7 +65,7 @@ def test_perplexity_scores_up_to_eight_correct_answers_per_problem(demo_out):
     stores = {"rl": "rl/probe/heldout/step-4", "distilled": "distill/eval/heldout", "base": "rl/probe/heldout/step-0"}
     for label, path in stores.items():
         counts = SampleStore.open_existing(demo_out / path).counts()
-        values = scored[f"base on {label}'s correct answers"]
+        values = scored[label]
         assert len(values) == sum(min(8, int(c)) for c in counts.correct)
         assert all(v >= 1.0 for v in values)
 

@@ -104,17 +104,17 @@ def comparison(out: Path, distilled: bool = False):
 
 def perplexities(out: Path, stores: dict[str, Path], progress: bool) -> dict:
     """The base model's perplexity on each model's correct answers (up to 8 per problem), with the problem
-    of each; perplexity/perplexity.json once done."""
+    of each, keyed by the answering model's label as `rlvr perplexity` writes them; perplexity/perplexity.json
+    once done."""
     from rlvr.evaluate.perplexity import store_perplexities
 
     path = out / "perplexity" / "perplexity.json"
     if path.exists():
         return json.loads(path.read_text())
-    result: dict = {"model": str(out / "base"), "perplexity": {}, "problems": {}}
+    result: dict = {"model": str(out / "base"), "scored": "correct answers", "perplexity": {}, "problems": {}}
     for label, store in stores.items():
-        name = f"base on {label}'s correct answers"
-        result["problems"][name], result["perplexity"][name] = store_perplexities(str(out / "base"), store,
-                                                                                  progress=progress)
+        result["problems"][label], result["perplexity"][label] = store_perplexities(str(out / "base"), store,
+                                                                                    progress=progress)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result))
     return result
@@ -125,9 +125,8 @@ def perplexity_groups(scored: dict) -> dict[str, list[float]]:
     from rlvr.demo.task import family
 
     groups: dict[str, list[float]] = {}
-    for name, values in scored["perplexity"].items():
-        label = name.removeprefix("base on ").removesuffix("'s correct answers")
-        for pid, value in zip(scored["problems"][name], values):
+    for label, values in scored["perplexity"].items():
+        for pid, value in zip(scored["problems"][label], values):
             groups.setdefault(f"{label} · {family(pid)}", []).append(value)
     return dict(sorted(groups.items(), key=lambda kv: (kv[0].split(" · ")[1], kv[0])))
 
@@ -142,7 +141,7 @@ def perplexity_findings(scored: dict) -> list[str]:
             parts.append(f"{name} {median:.3f} [{low:.3f}, {high:.3f}] ({len(v)})")
         return "; ".join(parts)
 
-    overall = {name.removeprefix("base on ").replace(" correct answers", ""): v for name, v in scored["perplexity"].items()}
+    overall = {f"{label}'s": v for label, v in scored["perplexity"].items()}
     return ["Median perplexity of the base model on each model's correct answers (95% bootstrap interval, answers): "
             + describe(overall) + ".",
             "By family: " + describe(perplexity_groups(scored)) + "."]
@@ -177,14 +176,10 @@ def report(out: Path, progress: bool = False) -> Path:
 def by_family(counts) -> dict[str, list]:
     """Each model's counts split into the task's problem families (precedence, chain)."""
     from rlvr.demo.task import family
+    from rlvr.evaluate.counts import split_by
 
-    out: dict[str, list] = {}
-    for c in counts:
-        for name in ("precedence", "chain"):
-            ids = [p for p in c.problems if family(p) == name]
-            if ids:
-                out.setdefault(name, []).append(c.subset(ids))
-    return out
+    groups = split_by(counts, family)
+    return {name: groups[name] for name in ("precedence", "chain") if name in groups}
 
 
 def family_figure(counts) -> bytes:
