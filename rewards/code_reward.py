@@ -134,7 +134,7 @@ class CodeReward:
 
     def __init__(self, limits: sandbox.SandboxLimits | None = None, workers: int | None = None) -> None:
         self.limits = limits or sandbox.SandboxLimits()
-        self.workers = max(1, workers or os.cpu_count() or 1)
+        self.workers = min(max(1, workers or os.cpu_count() or 1), sandbox.MAX_SLOTS)
         self.__name__ = "code"
         self._slots: queue.Queue[int] = queue.Queue()
         for slot in range(self.workers):

@@ -9,6 +9,7 @@ are root, an unprivileged uid of its own (so process limits bind and the caller'
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import json
 import os
@@ -34,8 +35,11 @@ MEMORY_LIMIT = "memory_limit"
 OUTPUT_LIMIT = "output_limit"
 SANDBOX_ERROR = "sandbox_error"
 
-_SANDBOX_UID_BASE = 61000
-_HARNESS_UID_OFFSET = 1000  # the test harness of slot s runs as 62000 + s, apart from the program's uid
+MAX_SLOTS = 256  # concurrent runs per process
+_HARNESS_UID_OFFSET = MAX_SLOTS  # the test harness of slot s runs as the program's uid + 256, apart from it
+_UID_BASE = 40000  # as root, process k on the machine runs its programs as 40000 + 512 k + slot ...
+_UID_BLOCK = 2 * MAX_SLOTS
+_UID_BLOCKS = 48  # ... for k < 48: every uid below 65536, which user-namespace maps usually cover
 _HERE = os.path.dirname(os.path.abspath(__file__))
 _SYSTEM_DIRS = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin")
 
@@ -119,9 +123,49 @@ def isolation_mode() -> str:
     return "rlimits"
 
 
+_BLOCK_HELD: dict[int, tuple[int, int]] = {}  # pid -> (block, lock fd), so a forked child claims its own
+_BLOCK_LOCK = threading.Lock()
+
+
+def uid_block() -> int:
+    """A block of uids that this process alone uses on this machine, held by an flock until it exits.
+
+    Outside a pid namespace a finished run kills every process of its slot's uid; with uids shared between
+    processes (two ranks of one node, two graders) one process's cleanup killed the other's programs and
+    their correct answers scored 0."""
+    with _BLOCK_LOCK:
+        held = _BLOCK_HELD.get(os.getpid())
+        if held is not None:
+            return held[0]
+        folder = os.path.join(tempfile.gettempdir(), f"rlvr-sandbox-uids-{os.geteuid()}")
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        info = os.lstat(folder)
+        if info.st_uid != os.geteuid() or not os.path.isdir(folder) or os.path.islink(folder):
+            raise RuntimeError(f"rlvr sandbox: {folder} is not a folder of this user's; remove it and run again")
+        for block in range(_UID_BLOCKS):
+            fd = os.open(os.path.join(folder, f"{block}.lock"), os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                continue
+            _BLOCK_HELD[os.getpid()] = (block, fd)
+            return block
+    raise RuntimeError(f"rlvr sandbox: {_UID_BLOCKS} processes on this machine already run sandboxes as root; "
+                       "wait for one to finish or run fewer graders at once")
+
+
+def sandbox_uid(slot: int) -> int:
+    """The uid a slot's programs run as when we are root (a harness slot carries _HARNESS_UID_OFFSET)."""
+    if not 0 <= slot < _UID_BLOCK:
+        raise ValueError(f"sandbox slot {slot} out of range: at most {MAX_SLOTS} runs at once per process")
+    return _UID_BASE + _UID_BLOCK * uid_block() + slot
+
+
 def _drop_privileges_fn(slot: int, limits: SandboxLimits | None):
     """preexec_fn for the child: limits first, then (as root) a uid of the slot's own (`slot` may carry
-    the harness offset)."""
+    the harness offset). The uid is looked up here, in the parent: a preexec_fn must not take locks."""
+    uid = sandbox_uid(slot) if os.geteuid() == 0 else None
 
     def apply() -> None:
         os.setsid()
@@ -132,8 +176,7 @@ def _drop_privileges_fn(slot: int, limits: SandboxLimits | None):
             resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_size_mb * mb, limits.file_size_mb * mb))
             resource.setrlimit(resource.RLIMIT_NPROC, (limits.max_processes, limits.max_processes))
             resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        if os.geteuid() == 0:
-            uid = _SANDBOX_UID_BASE + slot
+        if uid is not None:
             os.setgroups([])
             os.setgid(uid)
             os.setuid(uid)
@@ -146,7 +189,7 @@ def _kill_everything_of(slot: int) -> None:
     if os.geteuid() != 0:
         return
     subprocess.run(
-        [sys.executable, "-S", "-c", "import os, signal\ntry: os.kill(-1, signal.SIGKILL)\nexcept OSError: pass"],
+        [_interpreter(), "-S", "-c", "import os, signal\ntry: os.kill(-1, signal.SIGKILL)\nexcept OSError: pass"],
         preexec_fn=_drop_privileges_fn(slot, None),
         timeout=10,
         check=False,
@@ -167,7 +210,7 @@ def run_python(source: str, stdin: str = "", limits: SandboxLimits | None = None
             f.write(stdin)
         if os.geteuid() == 0:
             for path in (workdir, os.path.join(workdir, "main.py"), os.path.join(workdir, "stdin.txt")):
-                os.chown(path, _SANDBOX_UID_BASE + slot, _SANDBOX_UID_BASE + slot)
+                os.chown(path, sandbox_uid(slot), sandbox_uid(slot))
         if mode == "bwrap":
             cmd = _bwrap_prefix(workdir, python) + [python, "-I", "main.py"]
             env: dict[str, str] = {}
@@ -282,7 +325,7 @@ def _prepare(files: dict[str, str], uid_slot: int) -> str:
         with open(os.path.join(workdir, name), "w") as f:
             f.write(text)
     if os.geteuid() == 0:
-        uid = _SANDBOX_UID_BASE + uid_slot
+        uid = sandbox_uid(uid_slot)
         for path in [workdir] + [os.path.join(workdir, n) for n in files]:
             os.chown(path, uid, uid)
     return workdir

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -117,12 +119,50 @@ def test_hostile_programs(grader, listener, tmp_path):
     programs = [code + solution for code in hostile.values()]
     grades = grader.grade(programs, [CHECK] * len(programs), ["add"] * len(programs))
     for name, grade in zip(hostile, grades):
+        if name == "socket to localhost" and isolation_mode() == "rlimits":
+            continue  # no network namespace in this mode, as its warning says
         assert grade.verdict != "correct", f"{name} passed: {grade}"
     assert not target.exists()
     assert (fake_home / "docs" / "thesis.tex").read_text() == "precious"
-    assert seen == []
+    assert seen == [] or isolation_mode() == "rlimits"
     # the pool keeps working, and a correct solution passes right after the suite
     assert grader.grade([GOOD], [CHECK], ["add"])[0].verdict == "correct"
+
+
+def test_each_process_gets_uids_of_its_own():
+    from rlvr.rewards import sandbox
+
+    mine = sandbox.uid_block()
+    code = "from rlvr.rewards import sandbox; print(sandbox.uid_block(), sandbox.sandbox_uid(3))"
+    other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert int(other[0]) != mine and int(other[1]) != sandbox.sandbox_uid(3)
+    with pytest.raises(ValueError, match="at most 256 runs"):
+        sandbox.sandbox_uid(2 * sandbox.MAX_SLOTS)
+
+
+def _unshare_works() -> bool:
+    from rlvr.rewards import sandbox
+
+    return os.geteuid() == 0 and sandbox._probe(["unshare", "--user", "--net", "--pid", "--fork", "/bin/true"])
+
+
+@pytest.mark.skipif(not _unshare_works(), reason="needs root and unshare (the mode used where bwrap is missing)")
+def test_without_bwrap_one_process_cleanup_spares_another_process_programs(monkeypatch):
+    """Outside a pid namespace each run ends by killing every process of its uid. Seen on a GPU machine
+    without bwrap: two graders on one machine shared uids and killed each other's programs (correct
+    solutions scored 0)."""
+    from rlvr.rewards import sandbox
+
+    monkeypatch.setattr(sandbox, "isolation_mode", lambda: "unshare")
+    code = ("from rlvr.rewards import sandbox\nsandbox.isolation_mode = lambda: 'unshare'\n"
+            "r = sandbox.run_python('import time\\ntime.sleep(4)\\nprint(\"survived\")', "
+            "limits=sandbox.SandboxLimits(timeout=30))\nprint(r.status, r.stdout.strip())")
+    other = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    runs = 0
+    while other.poll() is None:
+        assert run_python("print(1)").stdout == "1\n"
+        runs += 1
+    assert other.stdout.read().split() == ["ok", "survived"] and runs > 3
 
 
 def test_isolation_is_reported():
