@@ -84,6 +84,7 @@ def test_ppo_value_loss_falls_and_reward_rises(task_dir, tmp_path):
     checkpoint = tmp_path / "run" / "checkpoint-30"
     head = torch.load(checkpoint / "value_head.pt")
     assert head["weight"].abs().sum() > 0  # the head learned and was saved beside the policy
+    assert head["weight"].device.type == "cpu"  # loads on a machine without the GPU it trained on
     from safetensors.torch import load_file
 
     assert not any(k.startswith("v_head") for k in load_file(checkpoint / "model.safetensors"))

@@ -126,11 +126,12 @@ class PPOTrainer(GRPOTrainer):
         return policy_loss + self.args.vf_coef * value_loss / accumulation
 
     def _save(self, output_dir: str | None = None, state_dict=None):
-        """The policy saves as a plain causal LM (loadable anywhere); the value head goes beside it."""
+        """The policy saves as a plain causal LM (loadable anywhere); the value head goes beside it, on the CPU so
+        that a checkpoint trained on a GPU loads on a machine without one."""
         output_dir = output_dir or self.args.output_dir
         policy = self.accelerator.unwrap_model(self.model)
         state_dict = policy.state_dict() if state_dict is None else state_dict
-        head = {k[len("v_head."):]: v for k, v in state_dict.items() if k.startswith("v_head.")}
+        head = {k[len("v_head."):]: v.detach().cpu() for k, v in state_dict.items() if k.startswith("v_head.")}
         rest = {k: v for k, v in state_dict.items() if not k.startswith("v_head.")}
         super()._save(output_dir, state_dict=rest)
         if head and self.args.should_save:
