@@ -34,6 +34,14 @@ class _Worker:
         self.deadline = 0.0
         self.ready = False
 
+    def started(self) -> bool:
+        """Whether math-verify is imported, without waiting."""
+        if not self.ready and select.select([self.process.stdout], [], [], 0)[0]:
+            if self.process.stdout.readline().strip() != b"ready":
+                raise OSError("math verifier worker failed to start")
+            self.ready = True
+        return self.ready
+
     def send(self, key: int, gold: str, pred: str) -> None:
         if not self.ready:  # the first answer's clock starts once math-verify is imported
             ready, _, _ = select.select([self.process.stdout], [], [], _STARTUP_LIMIT)
@@ -77,7 +85,7 @@ class VerifierPool:
         try:
             while pending or selector.get_map():
                 while pending and idle:
-                    worker, key = idle.pop(), pending.popleft()
+                    worker, key = idle.pop(_started_first(idle)), pending.popleft()
                     try:
                         worker.send(key, *pairs[key])
                     except (BrokenPipeError, OSError) as exc:
@@ -123,6 +131,18 @@ class VerifierPool:
             for worker in self._workers:
                 worker.kill()
             self._workers = []
+
+
+def _started_first(idle: list[_Worker]) -> int:
+    """A started worker's index when there is one: a replacement for a killed worker is still importing
+    sympy (seconds on a busy machine), and the batch would wait for it while others sit idle."""
+    for i, worker in enumerate(idle):
+        try:
+            if worker.started():
+                return i
+        except OSError:
+            continue  # send() says so and replaces it
+    return len(idle) - 1
 
 
 _SHARED: dict[tuple, VerifierPool] = {}

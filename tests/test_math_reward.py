@@ -187,6 +187,7 @@ PATHOLOGICAL = [
 def test_pathological_answers_return_within_twice_the_limit():
     limit = 2.0
     grader = MathReward(timeout=limit)
+    grader.grade(["\\boxed{2+3}"], ["5"])  # the pool's start (sympy imports) is not what is timed
     for text in PATHOLOGICAL:
         start = time.monotonic()
         grade = grader.grade([text], ["5"])[0]
@@ -248,7 +249,22 @@ def test_missing_gold_is_an_error_not_an_answer(grader, gold):
 )
 def test_degenerate_completions_are_graded_within_the_timeout(text):
     grader = MathReward(timeout=2.0)
-    grader.grade(["\\boxed{1}"], ["1"])  # warm the workers
+    grader.grade(["\\boxed{2+3}"], ["5"])  # warm the pool (equal texts never reach it)
     start = time.monotonic()
     grade = grader.grade([text], ["7"])[0]
     assert time.monotonic() - start < 2.0 + 3.0, grade
+
+
+def test_after_a_timeout_the_next_answer_goes_to_a_started_worker():
+    """A killed worker's replacement spends seconds importing sympy; an idle started worker answers instead."""
+    from rlvr.rewards.math_pool import VerifierPool
+
+    pool = VerifierPool(workers=2, timeout=1.0)
+    try:
+        assert pool.run([("5", "2+3"), ("5", "2+3")]) == [True, True]  # both workers started
+        assert pool.run([("3", "9^{9^{99999}}")]) == ["timeout"]
+        replacement = pool._workers[-1]
+        assert pool.run([("6", "2+4")]) == [True]
+        assert replacement.task is None, "the answer waited for the replacement's start"
+    finally:
+        pool.close()
