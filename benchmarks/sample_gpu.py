@@ -5,7 +5,8 @@ grading and the store included. Baseline: load the same model and run one `gener
 all problems x n sequences (the best single plain call when it fits), nothing graded or stored. Same local
 model, prompts and settings, in one process. The model is Qwen2.5-0.5B-shaped with random weights on a GPU
 (24 layers, hidden 896, 2 KV heads, vocabulary 151,936, bf16), and a small one of the same family on a CPU,
-where the GPU shape would take minutes; `--shape` picks another.
+where the GPU shape would take minutes; `--shape` picks another. A short untimed generate warms the GPU first (a
+fresh CUDA context's first call pays its start-up), and cached memory is released between sides.
 Usage: python benchmarks/sample_gpu.py [--problems 32] [--n 32] [--max-tokens 128] [--shape auto|qwen0.5b|small]
 """
 
@@ -60,6 +61,30 @@ def plain_generate(model_dir: str, prompts: list[str], n: int, max_tokens: int, 
     return time.perf_counter() - start, tokens
 
 
+def warm_up(model_dir: str, device: str, dtype) -> None:
+    """CUDA context, cuBLAS handles and the first kernels' loading, paid once before either side's clock."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=dtype).to(device).eval()
+    batch = tokenizer(["What is 1 + 1?"] * 8, return_tensors="pt").to(device)
+    with torch.no_grad():
+        model.generate(**batch, do_sample=True, top_p=0.95, max_new_tokens=8, pad_token_id=tokenizer.pad_token_id)
+    release(device)
+
+
+def release(device: str) -> None:
+    """Give cached GPU memory back, so the next side's `auto` sizing sees the card's free memory."""
+    import gc
+
+    import torch
+
+    gc.collect()
+    if device == "cuda":
+        torch.cuda.empty_cache()
+
+
 def ours(model_dir: str, data: str, out: str, n: int, max_tokens: int, per_call: str) -> tuple[float, int]:
     from rlvr.evaluate.runner import EvalConfig, run_eval
     from rlvr.evaluate.store import SampleStore
@@ -94,12 +119,13 @@ def main() -> None:
         rows = [{"id": f"p{i}", "problem": f"What is {i} + {i % 7}?", "answer": str(i + i % 7)} for i in range(args.problems)]
         data.write_text("".join(json.dumps(r) + "\n" for r in rows))
         prompts = [f"Question: {r['problem']}\nAnswer:" for r in rows]  # the plain template's text, for the baseline
-        if device == "cuda":
-            torch.ones(1, device="cuda")  # CUDA context before either side's clock
+        warm_up(model_dir, device, dtype)
         total = args.problems * args.n
         results = {}
         results["plain generate, one call"] = plain_generate(model_dir, prompts, args.n, args.max_tokens, device, dtype)
+        release(device)
         results["rlvr eval, auto"] = ours(model_dir, str(data), str(Path(tmp) / "auto"), args.n, args.max_tokens, "auto")
+        release(device)
         results["rlvr eval, 256 per call"] = ours(model_dir, str(data), str(Path(tmp) / "256"), args.n, args.max_tokens, "256")
     name = torch.cuda.get_device_name() if device == "cuda" else "CPU"
     print(f"{name}, shape {shape}: {args.problems} problems x {args.n} samples, {args.max_tokens} new tokens at most")
