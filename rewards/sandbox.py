@@ -26,6 +26,7 @@ import tempfile
 import threading
 import time
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 OK = "ok"
@@ -395,6 +396,10 @@ class _HarnessServer:
 
 _SERVERS: dict[int, _HarnessServer] = {}
 _SERVERS_LOCK = threading.Lock()
+# bwrap's --die-with-parent ends a harness when the *thread* that started it exits (PR_SET_PDEATHSIG), as a
+# grader's pool threads do when it is discarded: a harness could die between the check and the next run
+# ("the test harness died"). They are started from this one thread, which lives as long as the process.
+_SPAWNER = ThreadPoolExecutor(1, thread_name_prefix="rlvr-harness-spawner")
 
 
 def _server(slot: int, limits: SandboxLimits) -> _HarnessServer:
@@ -403,7 +408,7 @@ def _server(slot: int, limits: SandboxLimits) -> _HarnessServer:
         if server is None or not server.alive():
             if server is not None:
                 server.close()
-            server = _SERVERS[slot] = _HarnessServer(slot, limits)
+            server = _SERVERS[slot] = _SPAWNER.submit(_HarnessServer, slot, limits).result()
         return server
 
 

@@ -180,3 +180,20 @@ def test_many_runs_in_a_row_leave_no_residue(grader):
     programs = [GOOD] * 150
     grades = grader.grade(programs, [CHECK] * 150, ["add"] * 150)
     assert [g.detail for g in grades] == ["passed"] * 150
+
+
+def test_a_harness_outlives_the_thread_that_started_it():
+    """bwrap --die-with-parent follows the starting thread; a discarded grader's threads used to take their
+    harnesses with them, and the next grader's first run failed with "the test harness died"."""
+    import time
+
+    from rlvr.rewards import sandbox
+
+    program = "def add(a, b):\n    return a + b\n"
+    sandbox._drop_server(7)
+    starter = threading.Thread(target=sandbox.run_tests, args=(program, CHECK, "add"), kwargs={"slot": 7})
+    starter.start()
+    starter.join()
+    time.sleep(0.5)
+    assert sandbox._SERVERS[7].alive()
+    assert sandbox.run_tests(program, CHECK, "add", slot=7).status == "passed"
