@@ -59,6 +59,15 @@ def draw(logits: torch.Tensor, u: torch.Tensor, temperature: float, top_p: float
     return index.squeeze(1) if order is None else order.gather(1, index).squeeze(1)
 
 
+def draw_rows(logits: torch.Tensor, seeds: torch.Tensor, step: int, temperature: float, top_p: float) -> torch.Tensor:
+    """Each row's token at this step from its own seed, _ROWS_PER_DRAW rows at a time."""
+    chosen = torch.empty(logits.shape[0], dtype=torch.long, device=logits.device)
+    for start in range(0, logits.shape[0], _ROWS_PER_DRAW):
+        rows = slice(start, start + _ROWS_PER_DRAW)
+        chosen[rows] = draw(logits[rows], uniforms(seeds[rows], step), temperature, top_p)
+    return chosen
+
+
 class SeededSampler(LogitsProcessor):
     """Draws each row's next token from its own seed; generate must run with do_sample=False."""
 
@@ -72,11 +81,7 @@ class SeededSampler(LogitsProcessor):
         step = input_ids.shape[1] - self.prompt_length
         if self.seeds.device != scores.device:
             self.seeds = self.seeds.to(scores.device)
-        seeds = self.seeds
-        chosen = torch.empty(scores.shape[0], dtype=torch.long, device=scores.device)
-        for start in range(0, scores.shape[0], _ROWS_PER_DRAW):
-            rows = slice(start, start + _ROWS_PER_DRAW)
-            chosen[rows] = draw(scores[rows], uniforms(seeds[rows], step), self.temperature, self.top_p)
+        chosen = draw_rows(scores, self.seeds, step, self.temperature, self.top_p)
         out = torch.full_like(scores, float("-inf"))
         out.scatter_(1, chosen.unsqueeze(1), 0.0)
         return out

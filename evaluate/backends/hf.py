@@ -34,6 +34,10 @@ class HFBackend:
         eos = self.model.generation_config.eos_token_id
         self.eos_ids = set(eos if isinstance(eos, list) else [eos if eos is not None else self.tokenizer.eos_token_id])
         self.row_limit: int | None = None  # lowered when a call runs out of memory
+        from rlvr.evaluate import pruned_decode
+
+        # on a CPU a step costs per row: finished rows leave the batch (pruned_decode); on a GPU packed generate
+        self.prune_finished = self.device == "cpu" and pruned_decode.supports(self.model)
 
     def samples_per_call(self, prompt_tokens: int, max_tokens: int) -> int:
         """`--samples-per-call auto`: what the free GPU memory holds (call_size), a fixed size on a CPU."""
@@ -77,20 +81,26 @@ class HFBackend:
     def _generate_rows(self, rows: list[tuple[str, int]], settings: SamplingSettings) -> list[Generation]:
         from transformers import LogitsProcessorList
 
+        from rlvr.evaluate.pruned_decode import sample_pruned
         from rlvr.evaluate.seeded_sampling import SeededSampler
 
         batch = self.tokenizer([p for p, _ in rows], return_tensors="pt", padding=True,
                                add_special_tokens=False).to(self.device)
         prompt_length = batch["input_ids"].shape[1]
-        sampler = ([SeededSampler([s for _, s in rows], prompt_length, settings.temperature, settings.top_p)]
-                   if settings.temperature > 0 else [])
-        out = self.model.generate(
-            **batch, do_sample=False, temperature=None, top_p=None, top_k=None,
-            logits_processor=LogitsProcessorList(sampler), max_new_tokens=settings.max_tokens,
-            pad_token_id=self.tokenizer.pad_token_id,
-        )
+        seeds = [s for _, s in rows]
+        if self.prune_finished:
+            new_tokens = sample_pruned(self.model, batch["input_ids"], batch["attention_mask"], seeds,
+                                       settings.max_tokens, self.eos_ids, settings.temperature, settings.top_p)
+        else:
+            sampler = [SeededSampler(seeds, prompt_length, settings.temperature, settings.top_p)] if settings.temperature > 0 else []
+            out = self.model.generate(
+                **batch, do_sample=False, temperature=None, top_p=None, top_k=None,
+                logits_processor=LogitsProcessorList(sampler), max_new_tokens=settings.max_tokens,
+                pad_token_id=self.tokenizer.pad_token_id,
+            )
+            new_tokens = out[:, prompt_length:].tolist()
         generations = []
-        for row in out[:, prompt_length:].tolist():
+        for row in new_tokens:
             length = next((i + 1 for i, t in enumerate(row) if t in self.eos_ids), None)
             kept = row[:length] if length is not None else row
             text = self.tokenizer.decode(kept, skip_special_tokens=True)
