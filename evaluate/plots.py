@@ -111,7 +111,11 @@ def box_figure(groups: dict[str, np.ndarray], ylabel: str, title: str) -> bytes:
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     values = [np.asarray(v)[np.isfinite(v)] for v in groups.values()]
     labels = [name.replace(" · ", "\n") + f"\n({len(v)})" for name, v in zip(groups, values)]
-    ax.boxplot(values, tick_labels=labels, showfliers=True)
+    if values:
+        ax.boxplot(values, tick_labels=labels, showfliers=True)
+    else:  # e.g. no model answered anything right
+        ax.text(0.5, 0.5, "nothing to show", ha="center", va="center", transform=ax.transAxes)
+        ax.set_xticks([])
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.grid(alpha=0.3, axis="y")

@@ -8,8 +8,22 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
+
+from rlvr.demo import task
+
+
+class Families(NamedTuple):
+    """How a demo's problem ids split into families, and the order to show them in."""
+
+    of: Callable[[str], str]
+    names: tuple[str, ...]
+
+
+TINY_FAMILIES = Families(task.family, ("precedence", "chain"))
 
 
 @dataclass
@@ -102,7 +116,7 @@ def comparison(out: Path, distilled: bool = False):
     return compare(counts), counts, records, stores
 
 
-def perplexities(out: Path, stores: dict[str, Path], progress: bool) -> dict:
+def perplexities(out: Path, stores: dict[str, Path], progress: bool, base: Path | None = None) -> dict:
     """The base model's perplexity on each model's correct answers (up to 8 per problem), with the problem
     of each, keyed by the answering model's label as `rlvr perplexity` writes them; perplexity/perplexity.json
     once done."""
@@ -111,27 +125,26 @@ def perplexities(out: Path, stores: dict[str, Path], progress: bool) -> dict:
     path = out / "perplexity" / "perplexity.json"
     if path.exists():
         return json.loads(path.read_text())
-    result: dict = {"model": str(out / "base"), "scored": "correct answers", "perplexity": {}, "problems": {}}
+    base = base or out / "base"
+    result: dict = {"model": str(base), "scored": "correct answers", "perplexity": {}, "problems": {}}
     for label, store in stores.items():
-        result["problems"][label], result["perplexity"][label] = store_perplexities(str(out / "base"), store,
+        result["problems"][label], result["perplexity"][label] = store_perplexities(str(base), store,
                                                                                     progress=progress)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result))
     return result
 
 
-def perplexity_groups(scored: dict) -> dict[str, list[float]]:
+def perplexity_groups(scored: dict, families: Families = TINY_FAMILIES) -> dict[str, list[float]]:
     """Perplexities by answering model and problem family, e.g. 'rl · chain'."""
-    from rlvr.demo.task import family
-
     groups: dict[str, list[float]] = {}
     for label, values in scored["perplexity"].items():
         for pid, value in zip(scored["problems"][label], values):
-            groups.setdefault(f"{label} · {family(pid)}", []).append(value)
+            groups.setdefault(f"{label} · {families.of(pid)}", []).append(value)
     return dict(sorted(groups.items(), key=lambda kv: (kv[0].split(" · ")[1], kv[0])))
 
 
-def perplexity_findings(scored: dict) -> list[str]:
+def perplexity_findings(scored: dict, families: Families = TINY_FAMILIES) -> list[str]:
     from rlvr.evaluate.perplexity import median_interval
 
     def describe(values: dict[str, list[float]]) -> str:
@@ -144,7 +157,7 @@ def perplexity_findings(scored: dict) -> list[str]:
     overall = {f"{label}'s": v for label, v in scored["perplexity"].items()}
     return ["Median perplexity of the base model on each model's correct answers (95% bootstrap interval, answers): "
             + describe(overall) + ".",
-            "By family: " + describe(perplexity_groups(scored)) + "."]
+            "By family: " + describe(perplexity_groups(scored, families)) + "."]
 
 
 def report(out: Path, progress: bool = False) -> Path:
@@ -173,32 +186,32 @@ def report(out: Path, progress: bool = False) -> Path:
     return html
 
 
-def by_family(counts) -> dict[str, list]:
+def by_family(counts, families: Families = TINY_FAMILIES) -> dict[str, list]:
     """Each model's counts split into the task's problem families (precedence, chain)."""
-    from rlvr.demo.task import family
     from rlvr.evaluate.counts import split_by
 
-    groups = split_by(counts, family)
-    return {name: groups[name] for name in ("precedence", "chain") if name in groups}
+    groups = split_by(counts, families.of)
+    return {name: groups[name] for name in families.names if name in groups}
 
 
-def family_figure(counts) -> bytes:
+def family_figure(counts, families: Families = TINY_FAMILIES) -> bytes:
     from dataclasses import replace
 
     from rlvr.evaluate.plots import passk_figure
     from rlvr.evaluate.stats import bootstrap_curve
 
-    curves = [replace(bootstrap_curve(c), label=f"{c.label} · {name}") for name, cs in by_family(counts).items() for c in cs]
+    curves = [replace(bootstrap_curve(c), label=f"{c.label} · {name}") for name, cs in by_family(counts, families).items()
+              for c in cs]
     return passk_figure(curves, title="pass@k by problem family")
 
 
-def family_numbers(counts) -> dict[str, dict]:
+def family_numbers(counts, families: Families = TINY_FAMILIES) -> dict[str, dict]:
     """Per family and model: pass@1, pass@k at the largest k, and how many problems it solves at all
     (keys `{label}_pass@1`, `{label}_pass@{k}`, `{label}_solved`)."""
     from rlvr.evaluate.passk import mean_pass_at_k
 
     out = {}
-    for name, subsets in by_family(counts).items():
+    for name, subsets in by_family(counts, families).items():
         curves = {c.label: mean_pass_at_k(c.n, c.correct) for c in subsets}
         k = min(len(curve) for curve in curves.values())
         numbers: dict = {"problems": len(subsets[0].problems), "k": k}
@@ -215,10 +228,10 @@ def _family_row(numbers: dict, labels: list[str], key: str, percent: bool = True
                       for label in labels)
 
 
-def family_findings(counts) -> list[str]:
+def family_findings(counts, families: Families = TINY_FAMILIES) -> list[str]:
     labels = [c.label for c in counts]
     lines = []
-    for name, f in family_numbers(counts).items():
+    for name, f in family_numbers(counts, families).items():
         k = f["k"]
         lines.append(f"{name} problems ({f['problems']}), {' / '.join(labels)}: pass@1 {_family_row(f, labels, 'pass@1')}, "
                      f"pass@{k} {_family_row(f, labels, f'pass@{k}')}, solved at all {_family_row(f, labels, 'solved', False)}.")
