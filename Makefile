@@ -4,7 +4,7 @@ PY      := $(VENV)/bin/python
 PIP     := $(PY) -m pip
 STAMP   := $(VENV)/.rlvr-installed
 
-.PHONY: demo demo-ablation test bench lint clean
+.PHONY: demo demo-ablation demo-real test bench lint clean
 
 $(VENV)/bin/python:
 	python3 -m venv $(VENV)
@@ -25,6 +25,10 @@ demo: $(STAMP)
 # The KL x rollouts ablation on the demo's base model (reused from demo_out when `make demo` ran first).
 demo-ablation: $(STAMP)
 	$(VENV)/bin/rlvr demo --ablation $(ARGS)
+
+# The paper's experiment on a real pretrained model (SmolLM2-135M-Instruct, from PyPI): about 45 minutes on 2 cores.
+demo-real: $(STAMP)
+	$(VENV)/bin/rlvr demo --model smollm2 --out demo_real $(ARGS)
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check .

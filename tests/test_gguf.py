@@ -101,3 +101,32 @@ def test_two_grpo_steps_on_the_gguf(smollm2_dir, tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     assert (out / "final" / "model.safetensors").exists()
     assert json.loads((out / "finished.json").read_text())["global_step"] == 2
+
+
+@needs_smollm2
+def test_real_demo_quick_runs_every_stage_on_smollm2_and_resumes(smollm2_dir, tmp_path):
+    import os
+
+    import yaml
+
+    out = tmp_path / "real"
+    command = [sys.executable, "-m", "rlvr.cli", "demo", "--model", "smollm2", "--quick", "--out", str(out), "--no-progress"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600, env={**os.environ, "WANDB_MODE": "offline"})
+    assert done.returncode == 0, done.stderr[-3000:]
+    recipe = yaml.safe_load((out / "recipe.yaml").read_text())
+    assert recipe["model"]["path"] == "smollm2" and recipe["data"]["chat"] == "chat"
+    steps = [json.loads(line)["step"] for line in (out / "rl" / "probe.jsonl").read_text().splitlines()]
+    assert steps == [0, 2]
+    findings = (out / "report" / "findings.txt").read_text()
+    assert "ended their turn (stop)" in findings and "word problems (1)" in findings
+    assert (out / "report" / "report.html").exists()
+    final = (out / "rl" / "final" / "model.safetensors").stat().st_mtime_ns
+    again = subprocess.run(command, capture_output=True, text=True, timeout=600, env={**os.environ, "WANDB_MODE": "offline"})
+    assert again.returncode == 0 and (out / "rl" / "final" / "model.safetensors").stat().st_mtime_ns == final
+    elsewhere = tmp_path / "again"
+    command[command.index(str(out))] = str(elsewhere)
+    fresh = subprocess.run(command, capture_output=True, text=True, timeout=600, env={**os.environ, "WANDB_MODE": "offline"})
+    assert fresh.returncode == 0, fresh.stderr[-3000:]
+    for step in ("step-0", "step-2"):  # same seed, same machine: the same samples before and after GRPO
+        first, second = (d / "rl" / "probe" / "heldout" / step / "samples.jsonl" for d in (out, elsewhere))
+        assert sorted(first.read_text().splitlines()) == sorted(second.read_text().splitlines())

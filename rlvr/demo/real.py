@@ -1,0 +1,158 @@
+"""`rlvr demo --model smollm2`: the paper's experiment on a real pretrained model, SmolLM2-135M-Instruct.
+
+Stages, each skipped when its output exists (a killed demo resumes): 1 the task (`real_task`: sums and
+differences RL trains on, word problems it never sees), 2 the base (the GGUF converted once, cached), 3 GRPO
+with the math grader on prompts rendered by the model's own chat template, the boundary probe at step 0 and at
+each checkpoint, 4 the base model's perplexity on each model's correct answers, 5 the report of base against
+the final checkpoint. There is no distillation stage: its SFT and its own n = 128 evaluation would not fit the
+budget of 60 minutes on 2 CPU cores (see `REAL` for the sizes chosen to fit).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from rlvr.demo import real_task
+from rlvr.demo.run import Families
+
+REAL_FAMILIES = Families(real_task.family, real_task.FAMILIES)
+
+
+@dataclass(frozen=True)
+class RealScale:
+    held_out_per_family: int
+    train_problems: int
+    grpo_steps: int
+    save_every: int
+    rollouts: int  # completions per prompt (GRPO's group)
+    prompts_per_step: int
+    n: int  # probe samples per problem
+    max_tokens: int  # for rollouts and probe samples alike
+    temperature: float
+    learning_rate: float
+
+
+# Sized to 60 minutes on 2 CPU cores: SmolLM2 in float32 samples ~150 sequence-steps/s there, a GRPO step of
+# 16 completions of <= 64 tokens takes ~28 s, and answers average ~30 tokens (finished rows leave the batch).
+REAL = RealScale(held_out_per_family=8, train_problems=256, grpo_steps=40, save_every=20, rollouts=8,
+                 prompts_per_step=2, n=128, max_tokens=64, temperature=0.8, learning_rate=3e-5)
+REAL_QUICK = RealScale(held_out_per_family=1, train_problems=8, grpo_steps=2, save_every=2, rollouts=4,
+                       prompts_per_step=1, n=4, max_tokens=16, temperature=0.8, learning_rate=3e-5)
+
+
+def write_data(out: Path, scale: RealScale, seed: int) -> tuple[Path, Path]:
+    train, held = real_task.make_splits(seed, scale.held_out_per_family, scale.train_problems)
+    data = out / "data"
+    data.mkdir(parents=True, exist_ok=True)
+    train_file, held_file = data / "train.jsonl", data / "heldout.jsonl"
+    for path, rows in ((train_file, train), (held_file, held)):
+        path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return train_file, held_file
+
+
+def recipe_for(out: Path, scale: RealScale, seed: int, model: str, train_file: Path, held_file: Path,
+               progress: bool = True) -> dict:
+    """The GRPO recipe; written to OUT/recipe.yaml so that `rlvr train OUT/recipe.yaml` reruns it."""
+    return {
+        "model": {"path": model, "dtype": "float32"},
+        "data": {"data_file": str(train_file), "probe_file": str(held_file), "template": "plain", "chat": "chat"},
+        "algorithm": "grpo",
+        "rewards": {"math": 1.0},
+        "trainer": {"output_dir": str(out / "rl"), "max_steps": scale.grpo_steps, "save_steps": scale.save_every,
+                    "per_device_train_batch_size": scale.rollouts * scale.prompts_per_step,
+                    "num_generations": scale.rollouts, "max_completion_length": scale.max_tokens,
+                    "temperature": scale.temperature, "learning_rate": scale.learning_rate,
+                    "lr_scheduler_type": "constant", "beta": 0.0, "logging_steps": 1, "seed": seed, "data_seed": seed,
+                    "save_only_model": True, "disable_tqdm": not progress, "report_to": ["wandb"]},
+        "probe": {"enabled": True, "n": scale.n, "max_tokens": scale.max_tokens, "temperature": scale.temperature,
+                  "top_p": 1.0, "seed": seed, "backend": "hf"},
+        "logging": {"project": "rlvr-demo", "name": "demo-real-grpo", "report_to": "wandb"},
+    }
+
+
+def stop_findings(stores: dict[str, Path]) -> list[str]:
+    """How each model's samples ended: at the end of the assistant's turn (stop) or at the token limit."""
+    from rlvr.evaluate.store import SampleStore
+
+    parts = []
+    for label, path in stores.items():
+        records = SampleStore.open_existing(path).records()
+        stopped = sum(r["finish_reason"] == "stop" for r in records)
+        mean_tokens = sum(r["tokens"] for r in records) / len(records)
+        parts.append(f"{label} {stopped}/{len(records)} ({100 * stopped / len(records):.1f}%, mean {mean_tokens:.1f} tokens)")
+    return ["Samples that ended their turn (stop) rather than at the token limit: " + "; ".join(parts) + "."]
+
+
+def report(out: Path, base: Path, progress: bool = False) -> Path:
+    """Base (probe step 0) against the final checkpoint: pass@k, coverage, the probe over steps, per-family
+    curves, perplexity under the base, how samples ended, and the findings."""
+    from rlvr.demo.run import (
+        comparison,
+        family_figure,
+        family_findings,
+        perplexities,
+        perplexity_findings,
+        perplexity_groups,
+    )
+    from rlvr.evaluate.cli_compare import _case_studies
+    from rlvr.evaluate.plots import box_figure
+    from rlvr.evaluate.report import write_report
+    from rlvr.tracking import log_comparison
+    from rlvr.train.probe import steps_png
+
+    result, counts, records, stores = comparison(out)
+    labelled = {"base": stores[0], "rl": stores[1]}
+    scored = perplexities(out, labelled, progress, base=base)
+    extra = {"Boundary probe over training steps": steps_png(records, "heldout", "held-out pass@k over GRPO steps"),
+             "pass@k by problem family": family_figure(counts, REAL_FAMILIES),
+             "Perplexity of the base model on each model's correct answers": box_figure(
+                 perplexity_groups(scored, REAL_FAMILIES), "perplexity under the base model",
+                 "base model's perplexity on correct answers, by model and family")}
+    html = write_report(result, out / "report", extra_figures=extra,
+                        case_studies=_case_studies([str(s) for s in stores], result))
+    log_comparison(result, "rlvr-demo", out)
+    findings = (result.findings + stop_findings(labelled) + perplexity_findings(scored, REAL_FAMILIES)
+                + family_findings(counts, REAL_FAMILIES))
+    (out / "report" / "findings.txt").write_text("\n".join(findings) + "\n")
+    return html
+
+
+def run_real_demo(model: str, out_dir: str, quick: bool = False, seed: int = 0, progress: bool = True) -> Path:
+    import os
+
+    import yaml
+
+    from rlvr.demo.run import hide_progress_bars
+    from rlvr.models import resolve_model
+    from rlvr.train.build import train
+    from rlvr.train.recipe import validate
+
+    os.environ.setdefault("WANDB_MODE", "offline")
+    if not progress:
+        hide_progress_bars()
+    started = time.perf_counter()
+    out = Path(out_dir).resolve()
+    scale = REAL_QUICK if quick else REAL
+    held = scale.held_out_per_family * len(real_task.FAMILIES)
+    print(f"[demo] 1/5 task: {held} held-out problems ({', '.join(real_task.FAMILIES)}), {scale.train_problems} "
+          f"for RL ({', '.join(real_task.TRAINED)} only) -> {out / 'data'}", flush=True)
+    train_file, held_file = write_data(out, scale, seed)
+    print(f"[demo] 2/5 base model: {model}", flush=True)
+    base = Path(resolve_model(model, progress))
+    raw = recipe_for(out, scale, seed, model, train_file, held_file, progress)
+    (out / "recipe.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
+    print(f"[demo] 3/5 GRPO for {scale.grpo_steps} steps ({scale.prompts_per_step} prompts x {scale.rollouts} "
+          f"rollouts), probing pass@1..{scale.n} at step 0 and every {scale.save_every} steps -> {out / 'rl'}",
+          flush=True)
+    if not (out / "rl" / "final").exists():
+        train(validate(raw, str(out / "recipe.yaml")))
+    print("[demo] 4/5 perplexity of the base on each model's correct answers; 5/5 report of base against RL",
+          flush=True)
+    html = report(out, base, progress)
+    for line in (out / "report" / "findings.txt").read_text().splitlines():
+        print(f"  {line}")
+    print(f"[demo] done in {time.perf_counter() - started:.0f}s: {html}", flush=True)
+    return html
