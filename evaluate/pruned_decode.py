@@ -22,9 +22,14 @@ _PROCESSOR_FIELDS = {"repetition_penalty": 1.0, "no_repeat_ngram_size": None, "b
 
 
 def supports(model) -> bool:
-    """Whether this loop samples what `generate` would: a decoder-only model with no extra logits processors."""
+    """Whether this loop samples what `generate` would: a decoder-only model that takes position ids, with no
+    extra logits processors."""
+    import inspect
+
     config = model.generation_config
     if getattr(model.config, "is_encoder_decoder", False):
+        return False
+    if "position_ids" not in inspect.signature(model.forward).parameters:
         return False
     return all(getattr(config, name, default) in (default, None) for name, default in _PROCESSOR_FIELDS.items())
 
@@ -43,7 +48,7 @@ def sample_pruned(model, input_ids: torch.Tensor, attention_mask: torch.Tensor, 
     outputs: list[list[int]] = [[] for _ in range(rows)]
     positions = attention_mask.long().cumsum(-1) - 1
     positions.masked_fill_(attention_mask == 0, 1)  # as generate does for left padding
-    cache = DynamicCache()
+    cache = DynamicCache(config=model.config)  # as generate builds it (sliding-window layers included)
     logits = model(input_ids=input_ids, attention_mask=attention_mask, position_ids=positions,
                    past_key_values=cache, use_cache=True).logits[:, -1, :].float()
     next_position = positions[:, -1] + 1
