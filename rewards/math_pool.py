@@ -34,20 +34,17 @@ class _Worker:
         self.deadline = 0.0
         self.ready = False
 
-    def started(self) -> bool:
-        """Whether math-verify is imported, without waiting."""
-        if not self.ready and select.select([self.process.stdout], [], [], 0)[0]:
+    def started(self, wait: float = 0.0) -> bool:
+        """Whether math-verify is imported, waiting up to `wait` seconds for the worker's "ready" line."""
+        if not self.ready and select.select([self.process.stdout], [], [], wait)[0]:
             if self.process.stdout.readline().strip() != b"ready":
                 raise OSError("math verifier worker failed to start")
             self.ready = True
         return self.ready
 
     def send(self, key: int, gold: str, pred: str) -> None:
-        if not self.ready:  # the first answer's clock starts once math-verify is imported
-            ready, _, _ = select.select([self.process.stdout], [], [], _STARTUP_LIMIT)
-            if not ready or self.process.stdout.readline().strip() != b"ready":
-                raise OSError("math verifier worker failed to start")
-            self.ready = True
+        if not self.started(_STARTUP_LIMIT):  # the first answer's clock starts once math-verify is imported
+            raise OSError("math verifier worker failed to start")
         self.process.stdin.write((json.dumps([key, gold, pred]) + "\n").encode())
         self.process.stdin.flush()
 

@@ -202,24 +202,10 @@ def run_python(source: str, stdin: str = "", limits: SandboxLimits | None = None
     limits = limits or SandboxLimits()
     mode = isolation_mode()
     python = _interpreter()
-    workdir = tempfile.mkdtemp(prefix="rlvr-sandbox-")
     start = time.monotonic()
+    workdir = _prepare({"main.py": source, "stdin.txt": stdin}, slot)
     try:
-        with open(os.path.join(workdir, "main.py"), "w") as f:
-            f.write(source)
-        with open(os.path.join(workdir, "stdin.txt"), "w") as f:
-            f.write(stdin)
-        if os.geteuid() == 0:
-            for path in (workdir, os.path.join(workdir, "main.py"), os.path.join(workdir, "stdin.txt")):
-                os.chown(path, sandbox_uid(slot), sandbox_uid(slot))
-        if mode == "bwrap":
-            cmd = _bwrap_prefix(workdir, python) + [python, "-I", "main.py"]
-            env: dict[str, str] = {}
-        else:
-            cmd = [python, "-I", "main.py"]
-            if mode == "unshare":
-                cmd = ["unshare", "--user", "--net", "--pid", "--fork", "--kill-child"] + cmd
-            env = {"PATH": "/usr/bin:/bin", "HOME": workdir, "PYTHONDONTWRITEBYTECODE": "1"}
+        cmd, env = _command(mode, workdir, python, ["-I", "main.py"])
         with open(os.path.join(workdir, "stdin.txt"), "rb") as stdin_file:
             try:
                 proc = subprocess.Popen(
