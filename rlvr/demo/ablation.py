@@ -9,7 +9,6 @@ are reused from OUT when there); the runs go to OUT/ablation/<run>, each resumab
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,16 +63,11 @@ def sweep_file(out: Path, recipe_file: Path, scale: AblationScale) -> Path:
 
 
 def run_ablation(out: str | Path, quick: bool, seed: int, launcher: str = "local", progress: bool = True) -> Path:
-    import os
-
     from rlvr.demo import run as demo
     from rlvr.train.sweep import launch, load_sweep
     from rlvr.train.sweep_report import write_sweep_report
 
-    os.environ.setdefault("WANDB_MODE", "offline")
-    if not progress:
-        demo.hide_progress_bars()
-    started = time.perf_counter()
+    started = demo.start(progress)
     out = Path(out).resolve()
     base_scale = demo.QUICK if quick else demo.FULL
     scale = QUICK if quick else FULL
@@ -90,9 +84,4 @@ def run_ablation(out: str | Path, quick: bool, seed: int, launcher: str = "local
     launch(sweep, launcher)
     print("[ablation] 3/3 sweep report", flush=True)
     path = write_sweep_report(sweep.name, sweep.runs(), sweep.output_dir / "report", sweep.family_function())
-    findings = sweep.output_dir / "report" / "findings.txt"
-    if findings.exists():
-        for line in findings.read_text().splitlines():
-            print(f"  {line}")
-    print(f"[ablation] done in {time.perf_counter() - started:.0f}s: {path}", flush=True)
-    return path
+    return demo.finish("ablation", sweep.output_dir / "report" / "findings.txt", started, path)

@@ -11,7 +11,6 @@ budget of 60 minutes on 2 CPU cores (see `REAL` for the sizes chosen to fit).
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -86,54 +85,11 @@ def stop_findings(stores: dict[str, Path]) -> list[str]:
     return ["Samples that ended their turn (stop) rather than at the token limit: " + "; ".join(parts) + "."]
 
 
-def report(out: Path, base: Path, progress: bool = False) -> Path:
-    """Base (probe step 0) against the final checkpoint: pass@k, coverage, the probe over steps, per-family
-    curves, perplexity under the base, how samples ended, and the findings."""
-    from rlvr.demo.run import (
-        comparison,
-        family_figure,
-        family_findings,
-        perplexities,
-        perplexity_findings,
-        perplexity_groups,
-    )
-    from rlvr.evaluate.cli_compare import _case_studies
-    from rlvr.evaluate.plots import box_figure
-    from rlvr.evaluate.report import write_report
-    from rlvr.tracking import log_comparison
-    from rlvr.train.probe import steps_png
-
-    result, counts, records, stores = comparison(out)
-    labelled = {"base": stores[0], "rl": stores[1]}
-    scored = perplexities(out, labelled, progress, base=base)
-    extra = {"Boundary probe over training steps": steps_png(records, "heldout", "held-out pass@k over GRPO steps"),
-             "pass@k by problem family": family_figure(counts, REAL_FAMILIES),
-             "Perplexity of the base model on each model's correct answers": box_figure(
-                 perplexity_groups(scored, REAL_FAMILIES), "perplexity under the base model",
-                 "base model's perplexity on correct answers, by model and family")}
-    html = write_report(result, out / "report", extra_figures=extra,
-                        case_studies=_case_studies([str(s) for s in stores], result))
-    log_comparison(result, "rlvr-demo", out)
-    findings = (result.findings + stop_findings(labelled) + perplexity_findings(scored, REAL_FAMILIES)
-                + family_findings(counts, REAL_FAMILIES))
-    (out / "report" / "findings.txt").write_text("\n".join(findings) + "\n")
-    return html
-
-
 def run_real_demo(model: str, out_dir: str, quick: bool = False, seed: int = 0, progress: bool = True) -> Path:
-    import os
-
-    import yaml
-
-    from rlvr.demo.run import hide_progress_bars
+    from rlvr.demo.run import finish, report, start, train_rl
     from rlvr.models import resolve_model
-    from rlvr.train.build import train
-    from rlvr.train.recipe import validate
 
-    os.environ.setdefault("WANDB_MODE", "offline")
-    if not progress:
-        hide_progress_bars()
-    started = time.perf_counter()
+    started = start(progress)
     out = Path(out_dir).resolve()
     scale = REAL_QUICK if quick else REAL
     held = scale.held_out_per_family * len(real_task.FAMILIES)
@@ -143,16 +99,11 @@ def run_real_demo(model: str, out_dir: str, quick: bool = False, seed: int = 0, 
     print(f"[demo] 2/5 base model: {model}", flush=True)
     base = Path(resolve_model(model, progress))
     raw = recipe_for(out, scale, seed, model, train_file, held_file, progress)
-    (out / "recipe.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
     print(f"[demo] 3/5 GRPO for {scale.grpo_steps} steps ({scale.prompts_per_step} prompts x {scale.rollouts} "
           f"rollouts), probing pass@1..{scale.n} at step 0 and every {scale.save_every} steps -> {out / 'rl'}",
           flush=True)
-    if not (out / "rl" / "final").exists():
-        train(validate(raw, str(out / "recipe.yaml")))
+    train_rl(out, raw)
     print("[demo] 4/5 perplexity of the base on each model's correct answers; 5/5 report of base against RL",
           flush=True)
-    html = report(out, base, progress)
-    for line in (out / "report" / "findings.txt").read_text().splitlines():
-        print(f"  {line}")
-    print(f"[demo] done in {time.perf_counter() - started:.0f}s: {html}", flush=True)
-    return html
+    html = report(out, progress, REAL_FAMILIES, distilled=False, base=base, more_findings=stop_findings)
+    return finish("demo", out / "report" / "findings.txt", started, html)

@@ -160,28 +160,30 @@ def perplexity_findings(scored: dict, families: Families = TINY_FAMILIES) -> lis
             "By family: " + describe(perplexity_groups(scored, families)) + "."]
 
 
-def report(out: Path, progress: bool = False) -> Path:
-    """Base (probe step 0), the final RL checkpoint and the distilled model at n samples: the pass@k chart,
-    coverage sets, the probe over steps, per-family curves, the perplexity chart and the findings."""
+def report(out: Path, progress: bool = False, families: Families = TINY_FAMILIES, distilled: bool = True,
+           base: Path | None = None, more_findings: Callable[[dict[str, Path]], list[str]] | None = None) -> Path:
+    """Base (probe step 0), the final RL checkpoint and, when asked, the distilled model at n samples: the pass@k
+    chart, coverage sets, the probe over steps, per-family curves, the perplexity chart under `base` (OUT/base by
+    default) and the findings, with `more_findings(store by label)` after the comparison's own."""
     from rlvr.evaluate.cli_compare import _case_studies
+    from rlvr.evaluate.plots import box_figure
     from rlvr.evaluate.report import write_report
+    from rlvr.tracking import log_comparison
     from rlvr.train.probe import steps_png
 
-    result, counts, records, stores = comparison(out, distilled=True)
-    from rlvr.evaluate.plots import box_figure
-
-    scored = perplexities(out, {"base": stores[0], "rl": stores[1], "distilled": stores[2]}, progress)
+    result, counts, records, stores = comparison(out, distilled)
+    labelled = dict(zip((c.label for c in counts), stores))
+    scored = perplexities(out, labelled, progress, base)
     extra = {"Boundary probe over training steps": steps_png(records, "heldout", "held-out pass@k over GRPO steps"),
-             "pass@k by problem family": family_figure(counts),
+             "pass@k by problem family": family_figure(counts, families),
              "Perplexity of the base model on each model's correct answers": box_figure(
-                 perplexity_groups(scored), "perplexity under the base model",
+                 perplexity_groups(scored, families), "perplexity under the base model",
                  "base model's perplexity on correct answers, by model and family")}
     html = write_report(result, out / "report", extra_figures=extra,
                         case_studies=_case_studies([str(s) for s in stores], result))
-    from rlvr.tracking import log_comparison
-
     log_comparison(result, "rlvr-demo", out)
-    findings = result.findings + perplexity_findings(scored) + family_findings(counts)
+    findings = (result.findings + (more_findings(labelled) if more_findings else [])
+                + perplexity_findings(scored, families) + family_findings(counts, families))
     (out / "report" / "findings.txt").write_text("\n".join(findings) + "\n")
     return html
 
@@ -248,18 +250,39 @@ def hide_progress_bars() -> None:
     logging.disable_progress_bar()
 
 
-def run_demo(cfg: DemoConfig) -> Path:
+def start(progress: bool) -> float:
+    """Every demo's environment: W&B offline (no account needed), bars on or off; returns the start time."""
     import os
 
+    os.environ.setdefault("WANDB_MODE", "offline")
+    if not progress:
+        hide_progress_bars()
+    return time.perf_counter()
+
+
+def train_rl(out: Path, raw: dict) -> None:
+    """Write the GRPO recipe to OUT/recipe.yaml (rerun it with `rlvr train`) and train, unless OUT/rl/final is there."""
     import yaml
 
     from rlvr.train.build import train
     from rlvr.train.recipe import validate
 
-    os.environ.setdefault("WANDB_MODE", "offline")  # the demo never needs an account
-    if not cfg.progress:
-        hide_progress_bars()
-    started = time.perf_counter()
+    (out / "recipe.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
+    if not (out / "rl" / "final").exists():
+        train(validate(raw, str(out / "recipe.yaml")))
+
+
+def finish(tag: str, findings: Path, started: float, result: Path) -> Path:
+    """Print the findings (when there are any) and the time taken; returns `result`."""
+    if findings.exists():
+        for line in findings.read_text().splitlines():
+            print(f"  {line}")
+    print(f"[{tag}] done in {time.perf_counter() - started:.0f}s: {result}", flush=True)
+    return result
+
+
+def run_demo(cfg: DemoConfig) -> Path:
+    started = start(cfg.progress)
     out = Path(cfg.out).resolve()
     scale = QUICK if cfg.quick else FULL
     print(f"[demo] 1/6 task: {scale.held_out} held-out problems, {scale.train_problems} for RL -> {out / 'data'}", flush=True)
@@ -267,11 +290,9 @@ def run_demo(cfg: DemoConfig) -> Path:
     print(f"[demo] 2/6 base model: pretraining {scale.pretrain_steps} steps on worked solutions -> {out / 'base'}", flush=True)
     base_model(out, scale, cfg.seed, cfg.progress)
     raw = recipe_for(out, scale, cfg.seed, train_file, held_file, cfg.progress)
-    (out / "recipe.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
     print(f"[demo] 3/6 GRPO for {scale.grpo_steps} steps, probing pass@1..{scale.n} at step 0 and every "
           f"{scale.save_every} steps -> {out / 'rl'}", flush=True)
-    if not (out / "rl" / "final").exists():
-        train(validate(raw, str(out / "recipe.yaml")))
+    train_rl(out, raw)
     print(f"[demo] 4/6 distillation control: SFT of the base on a teacher's solutions ({scale.grpo_steps} steps), "
           f"sampled like the probe -> {out / 'distill'}", flush=True)
     from rlvr.demo.distill import distill_and_evaluate
@@ -279,8 +300,4 @@ def run_demo(cfg: DemoConfig) -> Path:
     distill_and_evaluate(out, raw, scale.train_problems, cfg.seed, scale.held_out, cfg.progress)
     print("[demo] 5/6 perplexity of the base on each model's correct answers; 6/6 report of base, RL, distilled",
           flush=True)
-    html = report(out, cfg.progress)
-    for line in (out / "report" / "findings.txt").read_text().splitlines():
-        print(f"  {line}")
-    print(f"[demo] done in {time.perf_counter() - started:.0f}s: {html}", flush=True)
-    return html
+    return finish("demo", out / "report" / "findings.txt", started, report(out, cfg.progress))
