@@ -52,10 +52,8 @@ def make_splits(seed: int, held_out_per_family: int, train_problems: int) -> tup
     held: list[dict] = []
     used: set[tuple[int, int]] = set()
     for name in FAMILIES:
-        op = "sub" if name == "sub" else "add"
-        candidates = [p for p in _pairs(op) if p not in used]
-        if name == "word":  # stories alternate addition and subtraction
-            candidates = [p for p in _pairs("sub") if p not in used]
+        # stories alternate addition and subtraction: their pairs keep a > b, as differences do
+        candidates = [p for p in _pairs("add" if name == "add" else "sub") if p not in used]
         for i, (a, b) in enumerate(rng.sample(candidates, held_out_per_family)):
             used.add((a, b))
             held.append(problem(name, a, b, story=i))
