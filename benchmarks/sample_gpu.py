@@ -41,14 +41,20 @@ def build(out: Path, shape: str, dtype) -> None:
     tokenizer.save_pretrained(out)
 
 
-def plain_generate(model_dir: str, prompts: list[str], n: int, max_tokens: int, device: str, dtype) -> tuple[float, int]:
-    import torch
+def load(model_dir: str, device: str, dtype):
+    """The tokenizer (left padding, as generate needs for a batch) and the model, on `device`."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    start = time.perf_counter()
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     tokenizer.padding_side = "left"
-    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=dtype).to(device).eval()
+    return tokenizer, AutoModelForCausalLM.from_pretrained(model_dir, dtype=dtype).to(device).eval()
+
+
+def plain_generate(model_dir: str, prompts: list[str], n: int, max_tokens: int, device: str, dtype) -> tuple[float, int]:
+    import torch
+
+    start = time.perf_counter()
+    tokenizer, model = load(model_dir, device, dtype)
     batch = tokenizer([p for p in prompts for _ in range(n)], return_tensors="pt", padding=True,
                       add_special_tokens=False).to(device)
     torch.manual_seed(0)
@@ -64,10 +70,8 @@ def plain_generate(model_dir: str, prompts: list[str], n: int, max_tokens: int, 
 def warm_up(model_dir: str, device: str, dtype) -> None:
     """CUDA context, cuBLAS handles and the first kernels' loading, paid once before either side's clock."""
     import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    tokenizer = AutoTokenizer.from_pretrained(model_dir)
-    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=dtype).to(device).eval()
+    tokenizer, model = load(model_dir, device, dtype)
     batch = tokenizer(["What is 1 + 1?"] * 8, return_tensors="pt").to(device)
     with torch.no_grad():
         model.generate(**batch, do_sample=True, top_p=0.95, max_new_tokens=8, pad_token_id=tokenizer.pad_token_id)
