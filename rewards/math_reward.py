@@ -13,6 +13,8 @@ from rlvr.rewards.verdict import CORRECT, NO_ANSWER, TIMEOUT, WRONG, Grade, comp
 # Values no verifier can compute in time: numeric power towers of 4+ levels, factorials of 5+ digits.
 _TOWER_RE = re.compile(r"\d+\s*\^\s*\{?\s*\d+\s*\^\s*\{?\s*\d+\s*\^")
 _HUGE_FACTORIAL_RE = re.compile(r"\d{5,}\s*!")
+# Integers that a float holds exactly: math-verify's verdict on two of them is whether their values are equal.
+_INTEGER_RE = re.compile(r"[+-]?[0-9]{1,15}")
 
 
 def _gold_text(answer, index: int) -> str:
@@ -73,10 +75,13 @@ class MathReward:
         ]
 
     def _fast_verdict(self, gold: str, pred: str) -> str | None:
-        """Settle cases without a worker: the same canonical string; an answer that already hung a worker
-        in this evaluation or whose value is astronomically expensive (verdict `timeout`, counted wrong)."""
+        """Settle cases without a worker: the same canonical string; two plain integers (most wrong answers
+        to GSM8K- and MATH-style problems); an answer that already hung a worker in this evaluation or whose
+        value is astronomically expensive (verdict `timeout`, counted wrong)."""
         if same_text(gold, pred):
             return CORRECT
+        if _INTEGER_RE.fullmatch(gold.strip()) and _INTEGER_RE.fullmatch(pred.strip()):
+            return CORRECT if int(gold) == int(pred) else WRONG
         if pred in self._hung or _TOWER_RE.search(pred) or _HUGE_FACTORIAL_RE.search(pred):
             return TIMEOUT
         return None

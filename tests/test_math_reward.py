@@ -225,6 +225,29 @@ def test_identical_pairs_are_verified_once():
     assert len(grader._cache) == 2
 
 
+def test_integer_pairs_are_settled_without_a_worker_as_math_verify_settles_them():
+    """Two plain integers never reach the pool, and the verdict is math-verify's own on the same pair."""
+    import random
+
+    from rlvr.rewards._math_worker import _verify
+    from rlvr.rewards.math_pool import shared_pool
+
+    rng = random.Random(0)
+    pairs = [("7", "007"), ("5", "+5"), ("0", "-0"), ("-3", "3"), ("-05", "-5"), ("10", "010"),
+             ("123456789012345", "123456789012346"), ("999999999999999", "999999999999999 ")]
+    for _ in range(40):
+        a = rng.choice([rng.randint(-20, 20), rng.randint(-10**6, 10**6), rng.randint(0, 10**15 - 1)])
+        pairs.append((str(a), str(a + rng.choice([0, 1, -1, rng.randint(-1000, 1000)]))))
+    grader = MathReward(workers=3, timeout=7.0)  # a pool of its own, to see that it never starts
+    grades = grader.grade([f"\\boxed{{{pred}}}" for _, pred in pairs], [gold for gold, _ in pairs])
+    assert shared_pool(3, 7.0)._workers == []
+    assert [g.correct for g in grades] == [_verify(gold, pred.strip()) for gold, pred in pairs]
+    assert sum(g.correct for g in grades) >= 8 and sum(not g.correct for g in grades) >= 8
+    # a decimal (math-verify rounds floats) and an integer past a float's precision still go to a worker
+    grader.grade(["\\boxed{3.1415926}", "\\boxed{12345678901234567}"], ["3.14159265", "12345678901234568"])
+    assert shared_pool(3, 7.0)._workers
+
+
 def test_unicode_minus_and_full_width_digits(grader):
     texts = ["so we get \u22125", "so we get \u22125", "\\boxed{\uff11\uff12}", "\\boxed{\u22121/2}"]
     golds = ["5", "-5", "12", "-0.5"]
