@@ -70,10 +70,19 @@ class VerifierPool:
         with self._lock:
             return self._run_locked(pairs)
 
-    def _run_locked(self, pairs: list[tuple[str, str]]) -> list[bool | str]:
+    def start(self) -> None:
+        """Spawn the workers now without waiting for them: their imports (sympy, seconds) then overlap the
+        caller's own work, such as generating the first call's samples, instead of delaying its grading."""
+        with self._lock:
+            self._fill()
+
+    def _fill(self) -> None:
         self._workers = [w for w in self._workers if w.process.poll() is None]
         while len(self._workers) < self.size:
             self._workers.append(_Worker())
+
+    def _run_locked(self, pairs: list[tuple[str, str]]) -> list[bool | str]:
+        self._fill()
         results: list[bool | str] = ["error"] * len(pairs)
         pending = deque(range(len(pairs)))
         idle = list(self._workers)

@@ -49,6 +49,10 @@ class MathReward:
     def describe(self) -> dict:
         return {"grader": "math", "mode": self.mode, "timeout": self.timeout}
 
+    def start(self) -> None:
+        """Start the verifier workers in the background, before the first answers arrive."""
+        shared_pool(self.workers, self.timeout).start()
+
     def grade(self, completions: list, answer: list) -> list[Grade]:
         if len(completions) != len(answer):
             raise ValueError(f"{len(completions)} completions but {len(answer)} answers")

@@ -248,6 +248,20 @@ def test_integer_pairs_are_settled_without_a_worker_as_math_verify_settles_them(
     assert shared_pool(3, 7.0)._workers
 
 
+def test_started_pool_spawns_its_workers_at_once_and_grades_with_them():
+    from rlvr.rewards.math_pool import VerifierPool
+
+    pool = VerifierPool(workers=2, timeout=5.0)
+    try:
+        pool.start()  # returns before the workers have imported math-verify
+        spawned = [w.process.pid for w in pool._workers]
+        assert len(spawned) == 2 and not any(w.ready for w in pool._workers)
+        assert pool.run([("1/2", "0.5"), ("2", "3")]) == [True, False]
+        assert [w.process.pid for w in pool._workers] == spawned
+    finally:
+        pool.close()
+
+
 def test_unicode_minus_and_full_width_digits(grader):
     texts = ["so we get \u22125", "so we get \u22125", "\\boxed{\uff11\uff12}", "\\boxed{\u22121/2}"]
     golds = ["5", "-5", "12", "-0.5"]
