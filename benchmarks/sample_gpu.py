@@ -6,7 +6,10 @@ all problems x n sequences (the best single plain call when it fits), nothing gr
 model, prompts and settings, in one process. The model is Qwen2.5-0.5B-shaped with random weights on a GPU
 (24 layers, hidden 896, 2 KV heads, vocabulary 151,936, bf16), and a small one of the same family on a CPU,
 where the GPU shape would take minutes; `--shape` picks another. A short untimed generate warms the GPU first (a
-fresh CUDA context's first call pays its start-up), and cached memory is released between sides.
+fresh CUDA context's first call pays its start-up), and a tiny untimed `rlvr eval` pays rlvr's imports and starts
+the math verifier workers, so the side that runs first is not charged for what a process pays once. Cached
+memory is released between sides. rlvr's lines also say where its time went: load, generate, and the grading
+and storing of the last call (the part that nothing overlaps).
 Usage: python benchmarks/sample_gpu.py [--problems 32] [--n 32] [--max-tokens 128] [--shape auto|qwen0.5b|small]
 """
 
@@ -89,16 +92,68 @@ def release(device: str) -> None:
         torch.cuda.empty_cache()
 
 
-def ours(model_dir: str, data: str, out: str, n: int, max_tokens: int, per_call: str) -> tuple[float, int]:
+class Phases:
+    """Where `rlvr eval`'s time goes: the backend's construction (model load), its calls, and the grading and
+    storing of the last call, which nothing overlaps. Times the runner's own functions by wrapping them."""
+
+    def __init__(self) -> None:
+        self.seconds = {"load": 0.0, "generate": 0.0, "last grading": 0.0}
+
+    def __enter__(self) -> Phases:
+        from rlvr.evaluate import runner
+
+        self._saved = runner.make_backend, runner._grade_and_store
+        make_backend, grade_and_store = self._saved
+
+        def timed_backend(*args, **kwargs):
+            start = time.perf_counter()
+            backend = make_backend(*args, **kwargs)
+            self.seconds["load"] += time.perf_counter() - start
+            stream = backend.stream
+
+            def timed_stream(*a, **k):
+                calls = stream(*a, **k)
+                while True:
+                    start = time.perf_counter()
+                    try:
+                        finished = next(calls)
+                    except StopIteration:
+                        return
+                    finally:
+                        self.seconds["generate"] += time.perf_counter() - start
+                    yield finished
+
+            backend.stream = timed_stream
+            return backend
+
+        def timed_grading(*args):
+            start = time.perf_counter()
+            grade_and_store(*args)
+            self.seconds["last grading"] = time.perf_counter() - start  # the last call's is what remains
+
+        runner.make_backend, runner._grade_and_store = timed_backend, timed_grading
+        return self
+
+    def __exit__(self, *exc) -> None:
+        from rlvr.evaluate import runner
+
+        runner.make_backend, runner._grade_and_store = self._saved
+
+    def __str__(self) -> str:
+        return ", ".join(f"{name} {seconds:.1f} s" for name, seconds in self.seconds.items())
+
+
+def ours(model_dir: str, data: str, out: str, n: int, max_tokens: int, per_call: str) -> tuple[float, int, Phases]:
     from rlvr.evaluate.runner import EvalConfig, run_eval
     from rlvr.evaluate.store import SampleStore
 
     start = time.perf_counter()
-    run_eval(EvalConfig(model=model_dir, out=out, data_file=data, template="plain", chat="raw", n=n,
-                        temperature=0.6, top_p=0.95, max_tokens=max_tokens, backend="hf", samples_per_call=per_call,
-                        progress=False))
+    with Phases() as phases:
+        run_eval(EvalConfig(model=model_dir, out=out, data_file=data, template="plain", chat="raw", n=n,
+                            temperature=0.6, top_p=0.95, max_tokens=max_tokens, backend="hf",
+                            samples_per_call=per_call, progress=False))
     seconds = time.perf_counter() - start
-    return seconds, sum(r["tokens"] for r in SampleStore.open_existing(out).records())
+    return seconds, sum(r["tokens"] for r in SampleStore.open_existing(out).records()), phases
 
 
 def main() -> None:
@@ -124,6 +179,8 @@ def main() -> None:
         data.write_text("".join(json.dumps(r) + "\n" for r in rows))
         prompts = [f"Question: {r['problem']}\nAnswer:" for r in rows]  # the plain template's text, for the baseline
         warm_up(model_dir, device, dtype)
+        ours(model_dir, str(data), str(Path(tmp) / "warm"), 2, 4, "auto")  # imports, verifier workers: paid once
+        release(device)
         total = args.problems * args.n
         results = {}
         results["plain generate, one call"] = plain_generate(model_dir, prompts, args.n, args.max_tokens, device, dtype)
@@ -133,8 +190,9 @@ def main() -> None:
         results["rlvr eval, 256 per call"] = ours(model_dir, str(data), str(Path(tmp) / "256"), args.n, args.max_tokens, "256")
     name = torch.cuda.get_device_name() if device == "cuda" else "CPU"
     print(f"{name}, shape {shape}: {args.problems} problems x {args.n} samples, {args.max_tokens} new tokens at most")
-    for label, (seconds, tokens) in results.items():
-        print(f"{label:26s} {seconds:7.1f} s  {total / seconds:8.1f} samples/s  {tokens / seconds:9.0f} tokens/s")
+    for label, (seconds, tokens, *phases) in results.items():
+        print(f"{label:26s} {seconds:7.1f} s  {total / seconds:8.1f} samples/s  {tokens / seconds:9.0f} tokens/s"
+              + (f"  ({phases[0]})" if phases else ""))
     base = results["plain generate, one call"][0]
     print(f"rlvr eval auto / plain generate: {base / results['rlvr eval, auto'][0]:.2f}x the plain call's speed")
     print(f"rlvr eval auto / 256 per call:   {results['rlvr eval, 256 per call'][0] / results['rlvr eval, auto'][0]:.2f}x")
