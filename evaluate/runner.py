@@ -227,8 +227,8 @@ def run_eval(cfg: EvalConfig) -> dict:
     if any(s not in done.get(pid, ()) for pid, samples in units for s in samples):
         backend = make_backend(backend_name, model_dir, cfg.dtype, tensor_parallel_size=cfg.tensor_parallel_size,
                                gpu_memory_utilization=cfg.gpu_memory_utilization, max_model_len=cfg.max_model_len)
-        if hasattr(grader, "start"):  # the math verifiers import sympy while the first call generates
-            grader.start()
+        if hasattr(grader, "start") and backend.device != "cpu":
+            grader.start()  # the verifiers import sympy on the cores a GPU's generation leaves idle
         per_call = per_call_setting
         if per_call is None:  # auto; with no context in the model's config the length check counted nothing
             per_call = backend.samples_per_call(longest_prompt or _longest_prompt(tokenizer, prompts), cfg.max_tokens)

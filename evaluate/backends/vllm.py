@@ -36,6 +36,7 @@ def external_id(request_id: str) -> str:
 
 class VLLMBackend:
     name = "vllm"
+    device = "cuda"  # vLLM samples on GPUs only
 
     def __init__(self, model: str, dtype: str = "auto", tensor_parallel_size: int = 1,
                  gpu_memory_utilization: float = 0.9, max_model_len: int | None = None, llm=None,
