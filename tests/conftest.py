@@ -45,3 +45,14 @@ def full_run(tiny_model_dir, data_file, tmp_path_factory) -> Path:
 
     subprocess.run(eval_cmd(tiny_model_dir, data_file, out), check=True, capture_output=True, timeout=600)
     return out
+
+
+@pytest.fixture(scope="session")
+def demo_out(tmp_path_factory) -> Path:
+    """One `rlvr demo --quick` per test process, read by the test_demo*.py files (split so that pytest-xdist
+    can run them side by side: each of their extra demos takes a minute or more)."""
+    from rlvr.cli import main
+
+    out = tmp_path_factory.mktemp("demo") / "out"
+    assert main(["demo", "--quick", "--out", str(out), "--no-progress"]) == 0
+    return out
