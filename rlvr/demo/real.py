@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rlvr.demo import real_task
-from rlvr.demo.run import Families
+from rlvr.demo.run import Families, model_section
 
 REAL_FAMILIES = Families(real_task.family, real_task.FAMILIES)
 
@@ -56,7 +56,7 @@ def recipe_for(out: Path, scale: RealScale, seed: int, model: str, train_file: P
                progress: bool = True) -> dict:
     """The GRPO recipe; written to OUT/recipe.yaml so that `rlvr train OUT/recipe.yaml` reruns it."""
     return {
-        "model": {"path": model, "dtype": "float32"},
+        "model": model_section(model),
         "data": {"data_file": str(train_file), "probe_file": str(held_file), "template": "plain", "chat": "chat"},
         "algorithm": "grpo",
         "rewards": {"math": 1.0},

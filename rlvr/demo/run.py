@@ -76,10 +76,23 @@ def base_model(out: Path, scale: Scale, seed: int, progress: bool) -> Path:
     return pretrain(path, corpus(train, scale.corpus, seed + 1), scale.pretrain_steps, seed=seed, progress=progress)
 
 
+def model_section(path: str) -> dict:
+    """The demos' recipe `model:` block: float32 weights, and on a GPU eager attention, whose backward is
+    deterministic; SDPA's memory-efficient and flash backward kernels are not (torch's deterministic mode only
+    warns about them unless made strict, and strict mode stops at any op without a deterministic kernel), and
+    the demos promise that a rerun under the same seed reproduces every sample."""
+    import torch
+
+    section = {"path": path, "dtype": "float32"}
+    if torch.cuda.is_available():
+        section["attn_implementation"] = "eager"
+    return section
+
+
 def recipe_for(out: Path, scale: Scale, seed: int, train_file: Path, held_file: Path, progress: bool = True) -> dict:
     """The GRPO recipe the demo runs; written to OUT/recipe.yaml so it can be rerun with `rlvr train`."""
     return {
-        "model": {"path": str(out / "base"), "dtype": "float32"},
+        "model": model_section(str(out / "base")),
         "data": {"data_file": str(train_file), "probe_file": str(held_file), "template": "plain", "chat": "raw"},
         "algorithm": "grpo",
         "rewards": {"math": 1.0},
