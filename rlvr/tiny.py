@@ -44,8 +44,9 @@ def build_tokenizer(corpus: Iterable[str], vocab_size: int = 512):
     return wrapped
 
 
-def build_model(tokenizer, hidden_size: int = 64, layers: int = 2, heads: int = 4, seed: int = 0, max_positions: int = 1024):
-    """A freshly initialised Qwen2 causal LM sized for a CPU."""
+def build_model(tokenizer, hidden_size: int = 64, layers: int = 2, heads: int = 4, seed: int = 0, max_positions: int = 1024,
+                attn_implementation: str | None = None):
+    """A freshly initialised Qwen2 causal LM sized for a CPU (`attn_implementation`: transformers' default if None)."""
     import torch
     from transformers import AutoModelForCausalLM, Qwen2Config
 
@@ -63,7 +64,7 @@ def build_model(tokenizer, hidden_size: int = 64, layers: int = 2, heads: int = 
         eos_token_id=tokenizer.eos_token_id,
         bos_token_id=None,
     )
-    model = AutoModelForCausalLM.from_config(config)
+    model = AutoModelForCausalLM.from_config(config, attn_implementation=attn_implementation)
     model.generation_config.pad_token_id = tokenizer.pad_token_id
     model.generation_config.eos_token_id = tokenizer.eos_token_id
     return model

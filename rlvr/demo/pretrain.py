@@ -1,4 +1,5 @@
-"""The demo's base model: a small Qwen2 built and pretrained here on worked solutions (minutes on a CPU)."""
+"""The demo's base model: a small Qwen2 built and pretrained here on worked solutions (minutes on a CPU; on the
+GPU when there is one)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,11 @@ def pretrain(out_dir: str | Path, pairs: list[tuple[str, str]], steps: int, hidd
     out = Path(out_dir)
     texts = [PROMPT.format(problem=p) + s + "<|im_end|>" for p, s in pairs]
     tokenizer = build_tokenizer(texts[:20000], vocab_size=640)
-    model = build_model(tokenizer, hidden_size=hidden, layers=layers, heads=4, seed=seed, max_positions=128)
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    # eager attention on a GPU: SDPA's backward kernels there are not deterministic, and the demo promises a rerun
+    # reproduces its base model (the weights are initialised on the CPU either way)
+    model = build_model(tokenizer, hidden_size=hidden, layers=layers, heads=4, seed=seed, max_positions=128,
+                        attn_implementation="eager" if device == "cuda" else None).to(device)
     # Train on the tokenization every later reader gets: a tokenizer reloaded beside a Qwen2 config
     # pre-tokenizes digits one by one, unlike the in-memory one it was saved from.
     out.mkdir(parents=True, exist_ok=True)
@@ -53,7 +58,7 @@ def pretrain(out_dir: str | Path, pairs: list[tuple[str, str]], steps: int, hidd
             ids[i, :len(x)] = torch.tensor(x)
             labels[i, :len(x)] = torch.tensor(x)
             mask[i, :len(x)] = 1
-        loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
+        loss = model(input_ids=ids.to(device), attention_mask=mask.to(device), labels=labels.to(device)).loss
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
