@@ -121,6 +121,60 @@ def test_inverse_cdf_draws_follow_the_nucleus_distribution():
         assert abs(tokens.count(i) / grid - float(expected)) < 2 / grid + 1e-6, i
 
 
+def _draw_over_the_sorted_vocabulary(logits, u, temperature, top_p):
+    """The definition: a stable sort of the whole vocabulary, the nucleus, the inverse CDF at u."""
+    probs = torch.softmax(logits.float() / temperature, dim=-1)
+    probs, order = torch.sort(probs, dim=-1, descending=True, stable=True)
+    before = torch.cumsum(probs, dim=-1) - probs
+    probs = probs.masked_fill(before >= top_p, 0.0)
+    cdf = torch.cumsum(probs, dim=-1)
+    index = torch.searchsorted(cdf, (u.to(cdf.dtype) * cdf[:, -1]).unsqueeze(1), right=True).clamp_(max=cdf.shape[1] - 1)
+    index = torch.minimum(index, (probs > 0).cumsum(-1).argmax(-1, keepdim=True))
+    return order.gather(1, index).squeeze(1)
+
+
+def _tie_run_across_the_head(rows: int, vocab: int, generator) -> torch.Tensor:
+    """Logits whose 10 largest hold half the mass and whose next 400 are equal (0.45 in all), at random
+    places: the 256-token head ends inside that run, cut wherever top-k cuts it."""
+    out = []
+    for _ in range(rows):
+        place = torch.randperm(vocab, generator=generator)
+        probs = torch.full((vocab,), 0.05 / (vocab - 410))
+        probs[place[:10]], probs[place[10:410]] = 0.05, 0.45 / 400
+        out.append(probs.log())
+    return torch.stack(out)
+
+
+@pytest.mark.parametrize("shape", ["zipf", "ties", "tie run", "flat"])
+def test_top_p_from_the_head_draws_the_tokens_of_the_whole_sorted_vocabulary(shape):
+    """On a CPU top-p draws from the 256 most probable tokens where that is provably the same draw: the same
+    token for every row and u (0, just under 1, random), with ties cut at the head's end (bf16 logits)."""
+    from rlvr.evaluate.seeded_sampling import _draw_from_head
+
+    generator = torch.Generator().manual_seed(0)
+    rows, vocab = 192, 6000
+    ranks = torch.argsort(torch.rand(rows, vocab, generator=generator), dim=-1).float() + 1
+    peak = torch.linspace(0.5, 6.0, rows).unsqueeze(1)  # from near-flat rows to sharply peaked ones
+    logits = {"zipf": -peak * torch.log(ranks) + 0.3 * torch.randn(rows, vocab, generator=generator),
+              "ties": (-peak * torch.log(ranks)).to(torch.bfloat16).float(),  # runs of equal logits everywhere
+              "tie run": _tie_run_across_the_head(rows, vocab, generator),
+              "flat": 0.2 * torch.randn(rows, vocab, generator=generator)}[shape]
+    u = torch.rand(rows, generator=generator, dtype=torch.float64)
+    u[:8], u[8:16] = 0.0, 1 - 2.0 ** -53
+    decided_share = []
+    for temperature in (0.6, 1.0) if shape != "tie run" else (1.0,):
+        for top_p in (0.3, 0.9, 0.95, 0.999) if shape != "tie run" else (0.6, 0.7):
+            expected = _draw_over_the_sorted_vocabulary(logits, u, temperature, top_p)
+            assert torch.equal(draw(logits, u, temperature, top_p), expected), (temperature, top_p)
+            tokens, decided = _draw_from_head(torch.softmax(logits / temperature, dim=-1), u, top_p)
+            assert torch.equal(tokens[decided], expected[decided])
+            decided_share.append(decided.float().mean().item())
+    if shape == "flat":
+        assert max(decided_share) == 0.0  # nothing is decided from the head: every row takes the full sort
+    else:  # the head decides most draws (the fast path runs), not all (the full sort runs too)
+        assert 0.5 < sum(decided_share) / len(decided_share) and min(decided_share) < 1.0
+
+
 def test_a_row_draws_the_same_token_in_any_batch():
     generator = torch.Generator().manual_seed(0)
     logits = torch.randn(40, 300, generator=generator)
