@@ -1,7 +1,8 @@
 """Top-p sampling step on a CPU: rlvr's seeded draw against the same draw over a stable sort of the whole vocabulary.
 
 The draw is rlvr's definition of a sample (stable sort, nucleus, inverse CDF at the sample's own uniform), so
-the baseline is that definition computed directly, as rlvr computed it before: the full sort. Ours takes the
+the baseline is that definition computed directly (`draw(..., head=False)`), as rlvr computed it before and
+still does on a GPU: the full sort. Ours takes the
 256 most probable tokens first where that provably gives the same token, and the full sort elsewhere. Same
 logits, uniforms and settings on both sides; the tokens must agree exactly. Logits: Zipf-like rows (a language
 model's next-token distribution has that shape), from sharply peaked to nearly flat, at a 49,152-token
@@ -22,19 +23,6 @@ def logits_like_a_model(rows: int, vocab: int, seed: int = 0):
     ranks = torch.argsort(torch.rand(rows, vocab, generator=generator), dim=-1).float() + 1
     peak = torch.linspace(0.8, 3.0, rows).unsqueeze(1)  # nearly flat rows to sharply peaked ones
     return -peak * torch.log(ranks) + 0.5 * torch.randn(rows, vocab, generator=generator)
-
-
-def full_sort_draw(logits, u, temperature: float, top_p: float):
-    import torch
-
-    probs = torch.softmax(logits.float() / temperature, dim=-1)
-    probs, order = torch.sort(probs, dim=-1, descending=True, stable=True)
-    before = torch.cumsum(probs, dim=-1) - probs
-    probs = probs.masked_fill(before >= top_p, 0.0)
-    cdf = torch.cumsum(probs, dim=-1)
-    index = torch.searchsorted(cdf, (u.to(cdf.dtype) * cdf[:, -1]).unsqueeze(1), right=True).clamp_(max=cdf.shape[1] - 1)
-    index = torch.minimum(index, (probs > 0).cumsum(-1).argmax(-1, keepdim=True))
-    return order.gather(1, index).squeeze(1)
 
 
 def best_of(repeat: int, fn, *args) -> tuple[float, object]:
@@ -64,7 +52,7 @@ def main() -> None:
     for vocab in (49152, 151936):
         logits = logits_like_a_model(args.rows, vocab)
         u = torch.rand(args.rows, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
-        base, expected = best_of(args.repeat, full_sort_draw, logits, u, args.temperature, args.top_p)
+        base, expected = best_of(args.repeat, draw, logits, u, args.temperature, args.top_p, False)
         ours, tokens = best_of(args.repeat, draw, logits, u, args.temperature, args.top_p)
         agree = float((tokens == expected).float().mean()) * 100
         print(f"vocabulary {vocab:7d}: full sort {base * 1000:7.1f} ms, rlvr {ours * 1000:7.1f} ms per step "

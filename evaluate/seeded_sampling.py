@@ -43,12 +43,14 @@ def uniforms(seeds: torch.Tensor, step: int) -> torch.Tensor:
     return _shift_right(bits, 11).to(torch.float64) * (2.0 ** -53)
 
 
-def draw(logits: torch.Tensor, u: torch.Tensor, temperature: float, top_p: float) -> torch.Tensor:
-    """Token ids drawn from softmax(logits / temperature) restricted to the top-p nucleus, by inverse CDF at u."""
+def draw(logits: torch.Tensor, u: torch.Tensor, temperature: float, top_p: float, head: bool = True) -> torch.Tensor:
+    """Token ids drawn from softmax(logits / temperature) restricted to the top-p nucleus, by inverse CDF at u:
+    over the stable sort of the whole vocabulary, which a CPU shortcuts by its head where that is the same draw
+    (`head=False` computes the definition directly)."""
     probs = torch.softmax(logits.float() / temperature, dim=-1)
     if top_p >= 1.0:
         return _inverse_cdf(probs, u).squeeze(1)
-    if probs.device.type != "cpu" or probs.shape[1] <= 4 * _HEAD:
+    if not head or probs.device.type != "cpu" or probs.shape[1] <= 4 * _HEAD:
         return _draw_sorted(*torch.sort(probs, dim=-1, descending=True, stable=True), u, top_p)[0]
     tokens, decided = _draw_from_head(probs, u, top_p)
     if not bool(decided.all()):

@@ -121,18 +121,6 @@ def test_inverse_cdf_draws_follow_the_nucleus_distribution():
         assert abs(tokens.count(i) / grid - float(expected)) < 2 / grid + 1e-6, i
 
 
-def _draw_over_the_sorted_vocabulary(logits, u, temperature, top_p):
-    """The definition: a stable sort of the whole vocabulary, the nucleus, the inverse CDF at u."""
-    probs = torch.softmax(logits.float() / temperature, dim=-1)
-    probs, order = torch.sort(probs, dim=-1, descending=True, stable=True)
-    before = torch.cumsum(probs, dim=-1) - probs
-    probs = probs.masked_fill(before >= top_p, 0.0)
-    cdf = torch.cumsum(probs, dim=-1)
-    index = torch.searchsorted(cdf, (u.to(cdf.dtype) * cdf[:, -1]).unsqueeze(1), right=True).clamp_(max=cdf.shape[1] - 1)
-    index = torch.minimum(index, (probs > 0).cumsum(-1).argmax(-1, keepdim=True))
-    return order.gather(1, index).squeeze(1)
-
-
 def _tie_run_across_the_head(rows: int, vocab: int, generator) -> torch.Tensor:
     """Logits whose 10 largest hold half the mass and whose next 400 are equal (0.45 in all), at random
     places: the 256-token head ends inside that run, cut wherever top-k cuts it."""
@@ -164,7 +152,7 @@ def test_top_p_from_the_head_draws_the_tokens_of_the_whole_sorted_vocabulary(sha
     decided_share = []
     for temperature in (0.6, 1.0) if shape != "tie run" else (1.0,):
         for top_p in (0.3, 0.9, 0.95, 0.999) if shape != "tie run" else (0.6, 0.7):
-            expected = _draw_over_the_sorted_vocabulary(logits, u, temperature, top_p)
+            expected = draw(logits, u, temperature, top_p, head=False)  # the definition: the whole sorted vocabulary
             assert torch.equal(draw(logits, u, temperature, top_p), expected), (temperature, top_p)
             tokens, decided = _draw_from_head(torch.softmax(logits / temperature, dim=-1), u, top_p)
             assert torch.equal(tokens[decided], expected[decided])
