@@ -50,9 +50,17 @@ def draw(logits: torch.Tensor, u: torch.Tensor, temperature: float, top_p: float
     probs = torch.softmax(logits.float() / temperature, dim=-1)
     if top_p >= 1.0:
         return _inverse_cdf(probs, u).squeeze(1)
-    if not head or probs.device.type != "cpu" or probs.shape[1] <= 4 * _HEAD:
+    use_head = head and probs.device.type == "cpu" and probs.shape[1] > 4 * _HEAD
+    # the head holds at most _HEAD times the largest probability: flatter rows go straight to the full sort
+    hopeful = probs.amax(dim=-1) * _HEAD >= top_p if use_head else None
+    if hopeful is None or not bool(hopeful.any()):
         return _draw_sorted(*torch.sort(probs, dim=-1, descending=True, stable=True), u, top_p)[0]
-    tokens, decided = _draw_from_head(probs, u, top_p)
+    tokens = torch.empty(probs.shape[0], dtype=torch.long)
+    decided = torch.zeros(probs.shape[0], dtype=torch.bool)
+    if bool(hopeful.all()):
+        tokens, decided = _draw_from_head(probs, u, top_p)
+    else:
+        tokens[hopeful], decided[hopeful] = _draw_from_head(probs[hopeful], u[hopeful], top_p)
     if not bool(decided.all()):
         rest = ~decided
         tokens[rest] = _draw_sorted(*torch.sort(probs[rest], dim=-1, descending=True, stable=True), u[rest], top_p)[0]
