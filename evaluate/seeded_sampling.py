@@ -54,17 +54,22 @@ def draw(logits: torch.Tensor, u: torch.Tensor, temperature: float, top_p: float
     # the head holds at most _HEAD times the largest probability: flatter rows go straight to the full sort
     hopeful = probs.amax(dim=-1) * _HEAD >= top_p if use_head else None
     if hopeful is None or not bool(hopeful.any()):
-        return _draw_sorted(*torch.sort(probs, dim=-1, descending=True, stable=True), u, top_p)[0]
-    tokens = torch.empty(probs.shape[0], dtype=torch.long)
-    decided = torch.zeros(probs.shape[0], dtype=torch.bool)
-    if bool(hopeful.all()):
+        return _draw_full(probs, u, top_p)
+    if bool(hopeful.all()):  # no row copies
         tokens, decided = _draw_from_head(probs, u, top_p)
     else:
+        tokens = torch.empty(probs.shape[0], dtype=torch.long)
+        decided = torch.zeros(probs.shape[0], dtype=torch.bool)
         tokens[hopeful], decided[hopeful] = _draw_from_head(probs[hopeful], u[hopeful], top_p)
     if not bool(decided.all()):
         rest = ~decided
-        tokens[rest] = _draw_sorted(*torch.sort(probs[rest], dim=-1, descending=True, stable=True), u[rest], top_p)[0]
+        tokens[rest] = _draw_full(probs[rest], u[rest], top_p)
     return tokens
+
+
+def _draw_full(probs: torch.Tensor, u: torch.Tensor, top_p: float) -> torch.Tensor:
+    """The definition: the nucleus of the stable sort of the whole vocabulary."""
+    return _draw_sorted(*torch.sort(probs, dim=-1, descending=True, stable=True), u, top_p)[0]
 
 
 def _inverse_cdf(probs: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
