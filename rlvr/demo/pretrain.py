@@ -12,6 +12,16 @@ from rlvr.templates import get_template
 PROMPT = get_template("plain").raw  # "Question: {problem}\nAnswer:"; the demo trains and evaluates with it
 
 
+def deterministic_attention() -> str | None:
+    """The attention every demo trains with: eager on a GPU, whose backward is deterministic; SDPA's
+    memory-efficient and flash backward kernels are not (torch's deterministic mode only warns about them unless
+    made strict, and strict mode stops at any op without a deterministic kernel), and the demos promise that a
+    rerun under the same seed reproduces every sample. None (transformers' default) on a CPU."""
+    import torch
+
+    return "eager" if torch.cuda.is_available() else None
+
+
 def pretrain(out_dir: str | Path, pairs: list[tuple[str, str]], steps: int, hidden: int = 128, layers: int = 4,
              batch_size: int = 64, lr: float = 3e-3, seed: int = 0, progress: bool = True) -> Path:
     """Train a fresh tiny model on `pairs` (problem, worked solution) with next-token loss; save it."""
@@ -27,10 +37,9 @@ def pretrain(out_dir: str | Path, pairs: list[tuple[str, str]], steps: int, hidd
     texts = [PROMPT.format(problem=p) + s + "<|im_end|>" for p, s in pairs]
     tokenizer = build_tokenizer(texts[:20000], vocab_size=640)
     device = "cuda" if torch.cuda.is_available() else "cpu"
-    # eager attention on a GPU: SDPA's backward kernels there are not deterministic, and the demo promises a rerun
-    # reproduces its base model (the weights are initialised on the CPU either way)
+    # the weights are initialised on the CPU either way
     model = build_model(tokenizer, hidden_size=hidden, layers=layers, heads=4, seed=seed, max_positions=128,
-                        attn_implementation="eager" if device == "cuda" else None).to(device)
+                        attn_implementation=deterministic_attention()).to(device)
     # Train on the tokenization every later reader gets: a tokenizer reloaded beside a Qwen2 config
     # pre-tokenizes digits one by one, unlike the in-memory one it was saved from.
     out.mkdir(parents=True, exist_ok=True)

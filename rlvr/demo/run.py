@@ -77,15 +77,12 @@ def base_model(out: Path, scale: Scale, seed: int, progress: bool) -> Path:
 
 
 def model_section(path: str) -> dict:
-    """The demos' recipe `model:` block: float32 weights, and on a GPU eager attention, whose backward is
-    deterministic; SDPA's memory-efficient and flash backward kernels are not (torch's deterministic mode only
-    warns about them unless made strict, and strict mode stops at any op without a deterministic kernel), and
-    the demos promise that a rerun under the same seed reproduces every sample."""
-    import torch
+    """The demos' recipe `model:` block: float32 weights, with eager attention on a GPU (deterministic_attention)."""
+    from rlvr.demo.pretrain import deterministic_attention
 
     section = {"path": path, "dtype": "float32"}
-    if torch.cuda.is_available():
-        section["attn_implementation"] = "eager"
+    if attention := deterministic_attention():
+        section["attn_implementation"] = attention
     return section
 
 
