@@ -97,7 +97,10 @@ def recipe_for(out: Path, scale: Scale, seed: int, train_file: Path, held_file: 
                     "per_device_train_batch_size": 32, "num_generations": 8, "max_completion_length": 40,
                     "temperature": 1.0, "learning_rate": 1e-4, "lr_scheduler_type": "constant", "beta": 0.0,
                     "logging_steps": 10, "seed": seed, "data_seed": seed, "save_only_model": True,
-                    "disable_tqdm": not progress, "report_to": ["wandb"]},
+                    "disable_tqdm": not progress, "report_to": ["wandb"],
+                    # float32 on a GPU too (TRL defaults to bf16 autocast and gradient checkpointing there): the
+                    # model is tiny, and the demo should train the same way on any machine
+                    "bf16": False, "gradient_checkpointing": False},
         "probe": {"enabled": True, "n": scale.n, "max_tokens": 40, "temperature": 1.0, "top_p": 1.0, "seed": seed,
                   "backend": "hf"},
         "logging": {"project": "rlvr-demo", "name": "demo-grpo", "report_to": "wandb"},
