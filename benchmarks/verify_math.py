@@ -1,8 +1,9 @@
 """Math grading throughput: rlvr's grader against a plain math-verify loop, same input, one process.
 
 200 problems x 256 completions whose final answers repeat the way real samples do (10-30 distinct
-answers per problem, a few pathological). Baseline: `parse` + `verify` per completion, as most RLVR
-codebases call math-verify. Usage: python benchmarks/verify_math.py [--problems 200] [--samples 256]
+answers per problem, a few pathological), each with its prompt as TRL hands it over (rlvr checks that an
+answer does not restate it). Baseline: `parse` + `verify` per completion, as most RLVR codebases call
+math-verify. Usage: python benchmarks/verify_math.py [--problems 200] [--samples 256]
 """
 
 from __future__ import annotations
@@ -12,12 +13,13 @@ import random
 import time
 
 
-def make_workload(problems: int, samples: int, seed: int = 0) -> tuple[list[str], list[str]]:
+def make_workload(problems: int, samples: int, seed: int = 0) -> tuple[list[str], list[str], list[str]]:
     rng = random.Random(seed)
-    completions, golds = [], []
+    completions, golds, prompts = [], [], []
     for p in range(problems):
         a, b = rng.randint(2, 99), rng.randint(2, 99)
         gold = f"\\frac{{{a}}}{{{b}}}" if p % 3 == 0 else str(a * b)
+        prompt = f"Write ${a} \\div {b}$ as a fraction." if p % 3 == 0 else f"Compute ${a} \\times {b}$."
         distinct = rng.randint(10, 30)
         forms = [gold, f"{a}/{b}" if p % 3 == 0 else f"{a * b}.0"]
         forms += [str(a * b + d) for d in range(1, distinct - 1)]
@@ -28,7 +30,8 @@ def make_workload(problems: int, samples: int, seed: int = 0) -> tuple[list[str]
             answer = rng.choices(forms, weights)[0]
             completions.append(f"Step by step ... so the result is \\boxed{{{answer}}}.")
             golds.append(gold)
-    return completions, golds
+            prompts.append(prompt)
+    return completions, golds, prompts
 
 
 def baseline(completions: list[str], golds: list[str]) -> list[bool]:
@@ -52,13 +55,13 @@ def main() -> None:
 
     from rlvr.rewards import MathReward
 
-    completions, golds = make_workload(args.problems, args.samples)
+    completions, golds, prompts = make_workload(args.problems, args.samples)
     total = len(completions)
     grader = MathReward(mode="strict")
-    grader.grade(completions[:1], golds[:1])  # start the worker pool outside the timing
+    grader.grade(completions[:1], golds[:1], prompts[:1])  # start the worker pool outside the timing
 
     start = time.perf_counter()
-    ours = grader.grade(completions, golds)
+    ours = grader.grade(completions, golds, prompts)
     ours_rate = total / (time.perf_counter() - start)
 
     cut = max(1, int(total * args.baseline_fraction))

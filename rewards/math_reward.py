@@ -8,7 +8,8 @@ import re
 from rlvr.rewards.math_extract import MODES, extract_answer, extract_gold
 from rlvr.rewards.math_normalize import same_text
 from rlvr.rewards.math_pool import shared_pool
-from rlvr.rewards.verdict import CORRECT, NO_ANSWER, TIMEOUT, WRONG, Grade, completion_text
+from rlvr.rewards.math_restate import restates
+from rlvr.rewards.verdict import CORRECT, NO_ANSWER, TIMEOUT, WRONG, Grade, completion_text, prompt_text
 
 # Values no verifier can compute in time: numeric power towers of 4+ levels, factorials of 5+ digits.
 _TOWER_RE = re.compile(r"\d+\s*\^\s*\{?\s*\d+\s*\^\s*\{?\s*\d+\s*\^")
@@ -30,7 +31,8 @@ def _gold_text(answer, index: int) -> str:
 
 
 class MathReward:
-    """Reward 1.0 when the completion's final answer equals the `answer` column, else 0.0.
+    """Reward 1.0 when the completion's final answer equals the `answer` column, else 0.0; an answer copied
+    from its prompt (`\\boxed{3 + 4 * 2}` for "Compute 3 + 4 * 2") is wrong however it evaluates.
 
     Identical (gold, answer) pairs are verified once per grader (the cache lives as long as it does),
     and distinct ones in parallel worker processes with a hard time limit each.
@@ -53,14 +55,20 @@ class MathReward:
         """Start the verifier workers in the background, before the first answers arrive."""
         shared_pool(self.workers, self.timeout).start()
 
-    def grade(self, completions: list, answer: list) -> list[Grade]:
-        if len(completions) != len(answer):
-            raise ValueError(f"{len(completions)} completions but {len(answer)} answers")
+    def grade(self, completions: list, answer: list, prompt: list | None = None) -> list[Grade]:
+        """`prompt` (each completion's prompt, a string or a conversation): without it nothing counts as
+        restating the problem."""
+        if len(completions) != len(answer) or (prompt is not None and len(prompt) != len(answer)):
+            lengths = f"{len(completions)} completions but {len(answer)} answers"
+            raise ValueError(lengths + ("" if prompt is None else f" and {len(prompt)} prompts"))
         golds = [_gold_text(a, i) for i, a in enumerate(answer)]  # extract_gold caches repeats
         extracted = [extract_answer(completion_text(c), self.mode) for c in completions]
+        prompts = [""] * len(golds) if prompt is None else [prompt_text(p) for p in prompt]
+        copied = [pred is not None and bool(text) and restates(text, pred, gold)
+                  for gold, pred, text in zip(golds, extracted, prompts)]
         todo: dict[tuple[str, str], None] = {}
-        for gold, pred in zip(golds, extracted):
-            if pred is not None and (gold, pred) not in self._cache:
+        for gold, pred, skip in zip(golds, extracted, copied):
+            if pred is not None and not skip and (gold, pred) not in self._cache:
                 verdict = self._fast_verdict(gold, pred)
                 if verdict is None:
                     todo[(gold, pred)] = None
@@ -74,8 +82,10 @@ class MathReward:
                 if outcome == TIMEOUT:
                     self._hung.add(pair[1])
         return [
-            Grade(NO_ANSWER, None) if pred is None else Grade(self._cache[(gold, pred)], pred)
-            for gold, pred in zip(golds, extracted)
+            Grade(NO_ANSWER, None) if pred is None
+            else Grade(WRONG, pred, "restates the problem") if skip
+            else Grade(self._cache[(gold, pred)], pred)
+            for gold, pred, skip in zip(golds, extracted, copied)
         ]
 
     def _fast_verdict(self, gold: str, pred: str) -> str | None:
@@ -93,5 +103,5 @@ class MathReward:
     def __call__(self, prompts=None, completions=None, answer=None, **kwargs) -> list[float]:
         if answer is None:
             raise KeyError("the math reward needs an `answer` column in the dataset")
-        return [g.reward for g in self.grade(completions, answer)]
+        return [g.reward for g in self.grade(completions, answer, prompts)]
 

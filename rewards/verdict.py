@@ -41,3 +41,10 @@ def completion_text(completion) -> str:
         parts = [m.get("content", "") for m in completion if isinstance(m, dict) and m.get("role", "assistant") == "assistant"]
         return "".join(str(p) for p in parts)
     return "" if completion is None else str(completion)
+
+
+def prompt_text(prompt) -> str:
+    """The text a prompt shows the model: a string, or every message's content of a conversation."""
+    if isinstance(prompt, (list, tuple)):
+        return "\n".join(str(m.get("content", "")) for m in prompt if isinstance(m, dict))
+    return "" if prompt is None else str(prompt)
