@@ -63,9 +63,8 @@ class MathReward:
             raise ValueError(lengths + ("" if prompt is None else f" and {len(prompt)} prompts"))
         golds = [_gold_text(a, i) for i, a in enumerate(answer)]  # extract_gold caches repeats
         extracted = [extract_answer(completion_text(c), self.mode) for c in completions]
-        prompts = [""] * len(golds) if prompt is None else [prompt_text(p) for p in prompt]
-        copied = [pred is not None and bool(text) and restates(text, pred, gold)
-                  for gold, pred, text in zip(golds, extracted, prompts)]
+        copied = [False] * len(golds) if prompt is None else [
+            pred is not None and restates(prompt_text(p), pred, gold) for gold, pred, p in zip(golds, extracted, prompt)]
         todo: dict[tuple[str, str], None] = {}
         for gold, pred, skip in zip(golds, extracted, copied):
             if pred is not None and not skip and (gold, pred) not in self._cache:

@@ -38,7 +38,7 @@ def test_distillation_control_has_a_right_teacher_and_the_probes_settings(demo_o
         expression = t["problem"].removeprefix("Compute ").rstrip(".")
         assert int(re.search(r"\\boxed\{(-?\d+)\}", t["completion"]).group(1)) == eval(expression)  # noqa: S307
     rl, sft = (yaml.safe_load((demo_out / name).read_text())["trainer"] for name in ("recipe.yaml", "distill_recipe.yaml"))
-    for key in ("max_steps", "per_device_train_batch_size", "learning_rate"):
+    for key in ("max_steps", "per_device_train_batch_size", "learning_rate", "bf16", "gradient_checkpointing"):
         assert sft[key] == rl[key], key
     probe, distilled = (json.loads((demo_out / path / "meta.json").read_text())
                         for path in ("rl/probe/heldout/step-0", "distill/eval/heldout"))

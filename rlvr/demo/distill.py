@@ -40,7 +40,7 @@ def sft_recipe(out: Path, rl_recipe: dict, teacher_file: Path) -> dict:
                     "per_device_train_batch_size": t["per_device_train_batch_size"], "learning_rate": t["learning_rate"],
                     "lr_scheduler_type": t["lr_scheduler_type"], "logging_steps": t["logging_steps"], "seed": t["seed"],
                     "data_seed": t["data_seed"], "save_only_model": True, "disable_tqdm": t["disable_tqdm"],
-                    "report_to": t["report_to"], **{k: t[k] for k in ("bf16", "gradient_checkpointing") if k in t}},
+                    "report_to": t["report_to"], "bf16": t["bf16"], "gradient_checkpointing": t["gradient_checkpointing"]},
         "logging": {**rl_recipe["logging"], "name": "demo-distill"},
     }
 
