@@ -6,8 +6,8 @@ problems x n sequences (the best single plain call when it fits), nothing graded
 prompts and settings, in one process. The model is Qwen2.5-0.5B-shaped with random weights on a GPU (24 layers,
 hidden 896, 2 KV heads, vocabulary 151,936, bf16), and a small one of the same family on a CPU, where the GPU
 shape would take minutes; `--shape` picks another. An untimed plain generate of the full batch warms the GPU
-first (the first call of a shape pays its start-up: 12 s against 6.5 s on an H100), and a tiny untimed `rlvr
-eval` pays rlvr's imports and starts the math verifier workers, so the side that runs first is not charged for
+first (the first call of a shape pays its start-up: 12 s against 6.5 s on an H100), and a tiny untimed
+`rlvr eval` pays rlvr's imports and starts the math verifier workers, so the side that runs first is not charged for
 what a process pays once. Cached memory is released between sides. rlvr's lines also say where its time went:
 load, generate, and the grading and storing of the last call (the part that nothing overlaps).
 Usage: python benchmarks/sample_gpu.py [--problems 32] [--n 32] [--max-tokens 128] [--shape auto|qwen0.5b|small]
