@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -93,6 +94,28 @@ def test_detached_probe_watches_checkpoints(task_dir, tmp_path):
     assert [r["step"] for r in read_probe_log(run_dir)] == [0, 1, 2]
     assert main(["probe", "--watch", str(run_dir), "--once", "--no-progress"]) == 0
     assert len(read_probe_log(run_dir)) == 3  # nothing probed twice
+
+
+def test_watcher_started_before_the_run_says_what_it_waits_for(tmp_path):
+    """A mistyped RUN_DIR must not look like a probe that has nothing to do yet; --once refuses at once."""
+    import select
+    import subprocess
+    import sys
+
+    run_dir = tmp_path / "not-started"
+    command = [sys.executable, "-m", "rlvr.cli", "probe", "--watch", str(run_dir), "--interval", "0.2"]
+    once = subprocess.run([*command, "--once"], capture_output=True, text=True, timeout=120)
+    assert once.returncode == 2 and f"{run_dir / 'recipe.yaml'} does not exist" in once.stderr
+    waiting = subprocess.Popen(command, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    try:
+        spoke, _, _ = select.select([waiting.stderr], [], [], 60)  # rlvr's imports take a few seconds
+        line = waiting.stderr.readline() if spoke else "(nothing said in 60 s)"
+        assert line.startswith(f"[probe] waiting for {run_dir / 'recipe.yaml'}") and "probe.mode" in line
+        time.sleep(1.0)
+        assert waiting.poll() is None  # still watching, as the run may start later
+    finally:
+        waiting.kill()
+        waiting.wait()
 
 
 def test_watcher_logs_into_the_trainers_wandb_run(task_dir, tmp_path, monkeypatch):

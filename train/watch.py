@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import time
 from pathlib import Path
 
@@ -45,10 +46,13 @@ def watch(run_dir: str | Path, once: bool = False, interval: float = 30.0, progr
     run_dir = Path(run_dir)
     recipe_file = run_dir / RUN_RECIPE
     hint = "start training with probe.mode=detached (or any probe setting) so the run writes it"
-    while not recipe_file.exists():
+    if not recipe_file.exists():
         if once:
             raise FileNotFoundError(f"{recipe_file} does not exist; {hint}")
-        time.sleep(interval)
+        # said once, so that a mistyped RUN_DIR does not look like a probe with nothing to do yet
+        print(f"[probe] waiting for {recipe_file} (every {interval:g} s); {hint}", file=sys.stderr, flush=True)
+        while not recipe_file.exists():
+            time.sleep(interval)
     recipe = load_recipe(recipe_file, [f"trainer.output_dir={run_dir}"])
     run = _wandb_run(run_dir, recipe)
     records = []
