@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import importlib.metadata
+import sys
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from rlvr.evaluate.backends import SamplingSettings, make_backend, resolve_backend_name
+from rlvr.evaluate.backends.base import sampling_problems
 from rlvr.evaluate.grading import grade_records
 from rlvr.evaluate.plan import SAMPLE_SEEDS, pack_calls, parse_shard, plan_units, sample_seed
 from rlvr.evaluate.store import SampleStore
@@ -180,8 +182,11 @@ def run_eval(cfg: EvalConfig) -> dict:
     from rlvr.rewards import get_reward
     from rlvr.templates import get_template, render
 
-    if cfg.n < 1:
-        raise ValueError("--n must be at least 1")
+    if problems := sampling_problems(cfg.n, cfg.temperature, cfg.top_p, cfg.max_tokens):
+        raise ValueError("; ".join(f"--{key.replace('_', '-')} {problem}" for key, problem in problems))
+    if cfg.temperature == 0 and cfg.n > 1:
+        print(f"rlvr eval: --temperature 0 samples greedily: the {cfg.n} samples of a problem are all the same, "
+              "so pass@k is pass@1 for every k", file=sys.stderr)
     per_call_setting = parse_samples_per_call(cfg.samples_per_call)
     datasets = [d.strip() for d in (cfg.dataset or "").split(",") if d.strip()]
     if len(datasets) > 1 and not cfg.data_file:

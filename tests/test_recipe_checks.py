@@ -33,6 +33,9 @@ def task_dir(tmp_path_factory) -> Path:
         ("trainer.num_generations=[4]", "trainer.num_generations: [4] is not a whole number"),
         ("rewards.math=heavy", "rewards.math: 'heavy' is not a number"),
         ("probe=5", "probe: expected a mapping"),
+        ("probe.top_p=0", "probe.top_p must be in (0, 1]"),
+        ("probe.temperature=-0.5", "probe.temperature must be 0 (greedy) or more, not -0.5"),
+        ("probe.max_tokens=0", "probe.max_tokens must be at least 1"),
     ],
 )
 def test_check_rejects_bad_values_in_one_line(task_dir, tmp_path, capsys, override, expected):

@@ -152,6 +152,33 @@ def test_a_directory_as_data_file_and_a_missing_model_are_one_line(tiny_model_di
     assert "no such directory" in err
 
 
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [
+        (["--temperature", "-1"], "--temperature must be 0 (greedy) or more, not -1.0"),
+        (["--top-p", "1.5"], "--top-p must be in (0, 1] (1 keeps the whole vocabulary), not 1.5"),
+        (["--top-p", "0"], "--top-p must be in (0, 1]"),
+        (["--max-tokens", "0", "--n", "0"], "--n must be at least 1 (samples per problem), not 0; --max-tokens must"),
+    ],
+)
+def test_sampling_settings_out_of_range_are_one_line_before_the_model_loads(tmp_path, capsys, flags, expected):
+    """Out of range they used to sample anyway (a negative temperature fell back to greedy) and store a run."""
+    data = tmp_path / "d.jsonl"
+    data.write_text('{"id": 1, "problem": "a", "answer": "1"}\n')
+    err = one_line_error(capsys, "eval", "--model", str(tmp_path / "no-model"), "--data-file", str(data),
+                         "--out", str(tmp_path / "o"), *flags)
+    assert expected in err, err
+    assert not (tmp_path / "o").exists()
+
+
+def test_greedy_sampling_of_several_samples_says_they_are_all_the_same(tiny_model_dir, data_file, tmp_path, capsys):
+    assert rlvr(["eval", "--model", tiny_model_dir, "--data-file", data_file, "--out", str(tmp_path / "o"),
+                 "--n", "3", "--max-tokens", "4", "--temperature", "0", "--limit", "1", "--no-progress"]) == 0
+    assert "the 3 samples of a problem are all the same" in capsys.readouterr().err
+    texts = [r["text"] for r in SampleStore.open_existing(tmp_path / "o").records()]
+    assert len(texts) == 3 and len(set(texts)) == 1
+
+
 def test_a_csv_with_a_bom_keeps_its_id_column(tmp_path):
     from rlvr.data import load_problems
 

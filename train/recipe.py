@@ -236,6 +236,10 @@ def validate(raw: dict, source: str = "") -> Recipe:
             raise RecipeError(f"rewards: {exc.args[0]}") from None
         rewards[name] = check(1.0 if rewards[name] is None else rewards[name], ("float",), f"rewards.{name}")
     probe = _build(ProbeSection, raw.get("probe"), "probe")
+    from rlvr.evaluate.backends.base import sampling_problems
+
+    if problems := sampling_problems(probe.n, probe.temperature, probe.top_p, probe.max_tokens):
+        raise RecipeError("; ".join(f"probe.{key} {problem}" for key, problem in problems))
     return Recipe(model, data, algorithm, trainer, {k: float(v) for k, v in rewards.items()},
                   probe, _build(LoggingSection, raw.get("logging"), "logging"),
                   source)
