@@ -184,6 +184,8 @@ def run_eval(cfg: EvalConfig) -> dict:
 
     if problems := sampling_problems(cfg.n, cfg.temperature, cfg.top_p, cfg.max_tokens):
         raise ValueError("; ".join(f"--{key.replace('_', '-')} {problem}" for key, problem in problems))
+    if cfg.limit is not None and cfg.limit < 1:  # -3 used to drop the last 3 problems, 0 to keep them all
+        raise ValueError(f"--limit must be at least 1 (leave it out for every problem), not {cfg.limit}")
     if cfg.temperature == 0 and cfg.n > 1:
         print(f"rlvr eval: --temperature 0 samples greedily: the {cfg.n} samples of a problem are all the same, "
               "so pass@k is pass@1 for every k", file=sys.stderr)

@@ -36,6 +36,10 @@ def task_dir(tmp_path_factory) -> Path:
         ("probe.top_p=0", "probe.top_p must be in (0, 1]"),
         ("probe.temperature=-0.5", "probe.temperature must be 0 (greedy) or more, not -0.5"),
         ("probe.max_tokens=0", "probe.max_tokens must be at least 1"),
+        ("probe.ks=[0,1024]", "probe.ks [0, 1024] must lie in [1, probe.n=8]"),
+        ("probe.limit=-3", "probe.limit must be at least 1 (leave it out for every problem), not -3"),
+        ("data.limit=0", "data.limit must be at least 1"),
+        ("probe.every=0", "probe.every must be at least 1, not 0"),
     ],
 )
 def test_check_rejects_bad_values_in_one_line(task_dir, tmp_path, capsys, override, expected):

@@ -240,6 +240,12 @@ def validate(raw: dict, source: str = "") -> Recipe:
 
     if problems := sampling_problems(probe.n, probe.temperature, probe.top_p, probe.max_tokens):
         raise RecipeError("; ".join(f"probe.{key} {problem}" for key, problem in problems))
+    if bad := [k for k in probe.ks or [] if not 1 <= k <= probe.n]:
+        raise RecipeError(f"probe.ks {bad} must lie in [1, probe.n={probe.n}]")
+    for key, count in (("data.limit", data.limit), ("probe.limit", probe.limit), ("probe.every", probe.every)):
+        if count is not None and count < 1:  # a limit of -3 used to drop the last 3 problems, 0 to keep them all
+            raise RecipeError(f"{key} must be at least 1{' (leave it out for every problem)' if 'limit' in key else ''}, "
+                              f"not {count}")
     return Recipe(model, data, algorithm, trainer, {k: float(v) for k, v in rewards.items()},
                   probe, _build(LoggingSection, raw.get("logging"), "logging"),
                   source)
