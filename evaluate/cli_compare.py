@@ -6,15 +6,17 @@ import argparse
 import time
 from pathlib import Path
 
+from rlvr.cli_types import at_least_one
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("inputs", nargs="+", help="sample store directories or counts CSVs (problem,n,correct); "
                         "the first is the base model; each other one is paired with it (pass@k difference, crossover, ΔSE)")
     parser.add_argument("--labels", help="comma-separated names, one per input (default: file or directory names)")
     parser.add_argument("--out", required=True, help="directory for report.html, report.md, passk.csv, coverage.json")
-    parser.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples over problems")
+    parser.add_argument("--resamples", type=at_least_one, default=1000, help="bootstrap resamples over problems")
     parser.add_argument("--seed", type=int, default=0, help="bootstrap seed")
-    parser.add_argument("--se-k", type=int, default=256, help="k of the base model in ΔSE = pass@1(RL) − pass@k(base)")
+    parser.add_argument("--se-k", type=at_least_one, default=256, help="k of the base model in ΔSE = pass@1(RL) − pass@k(base)")
     parser.add_argument("--intersect", action="store_true",
                         help="compare over the problems all inputs share (default: refuse when their problem sets differ)")
     parser.add_argument("--allow-partial", action="store_true",

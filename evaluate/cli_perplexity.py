@@ -6,6 +6,8 @@ import argparse
 import json
 from pathlib import Path
 
+from rlvr.cli_types import at_least_one
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", required=True, help="the model that scores (e.g. the base model): a directory, Hub id or GGUF file")
@@ -13,8 +15,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--labels", help="comma-separated names for the stores (default: their labels)")
     parser.add_argument("--out", required=True, help="directory for perplexity.json")
     parser.add_argument("--all", action="store_true", help="score every response, not only the correct ones")
-    parser.add_argument("--max-per-problem", type=int, default=8, help="responses scored per problem and store")
-    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--max-per-problem", type=at_least_one, default=8, help="responses scored per problem and store")
+    parser.add_argument("--batch-size", type=at_least_one, default=16)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -18,3 +18,28 @@ def test_demo_runs_one_experiment_at_a_time(capsys):
 
     err = one_line_error(capsys, "demo", "--model", "smollm2", "--seeds", "0,1", "--out", "/nonexistent/x")
     assert "--ablation, --seeds and --model are separate runs" in err
+
+
+def test_counts_and_intervals_below_their_range_are_one_line_naming_the_flag(capsys, tmp_path):
+    """They used to reach numpy or range() and end in a traceback (--resamples 0, --se-k 0, --batch-size 0) or
+    a nan (--max-per-problem 0)."""
+    import pytest
+
+    from rlvr.cli import main
+
+    out = str(tmp_path / "out")
+    cases = [
+        (["compare", "a.csv", "--out", out, "--resamples", "0"], "argument --resamples: must be at least 1, not 0"),
+        (["compare", "a.csv", "--out", out, "--se-k", "-2"], "argument --se-k: must be at least 1, not -2"),
+        (["compare", "a.csv", "--out", out, "--resamples", "ten"], "argument --resamples: 'ten' is not a whole number"),
+        (["perplexity", "--model", "m", "--samples", "s", "--out", out, "--batch-size", "0"],
+         "argument --batch-size: must be at least 1"),
+        (["perplexity", "--model", "m", "--samples", "s", "--out", out, "--max-per-problem", "0"],
+         "argument --max-per-problem: must be at least 1"),
+        (["probe", "--watch", out, "--interval", "0"], "argument --interval: must be more than 0 seconds"),
+    ]
+    for argv, expected in cases:
+        with pytest.raises(SystemExit) as exit_:  # argparse's way: usage, then one error line, exit status 2
+            main(argv)
+        err = capsys.readouterr().err.strip().splitlines()[-1]
+        assert exit_.value.code == 2 and err.startswith(f"rlvr {argv[0]}: error: ") and expected in err, (argv, err)
