@@ -77,6 +77,25 @@ def test_misspelled_grid_key_fails_before_anything_runs(tmp_path):
         load_sweep(path)
 
 
+def test_overrides_as_a_mapping_are_the_list_and_anything_else_is_named(task_dir, tmp_path):
+    """A mapping used to be read key by key ("override 'model.path' must look like section.key=value")."""
+    from rlvr.train.sweep import load_sweep
+
+    head = f"name: s\nrecipe: {ROOT / 'recipes' / 'tiny' / 'grpo.yaml'}\ngrid:\n  trainer.beta: [0.0, 0.1]\n"
+    settings = {"model.path": str(task_dir / "model"), "data.data_file": str(task_dir / "train.jsonl"),
+                "data.probe_file": str(task_dir / "probe.jsonl"), "trainer.max_steps": 3}
+    as_list, as_mapping = tmp_path / "list.yaml", tmp_path / "mapping.yaml"
+    as_list.write_text(head + "overrides:\n" + "".join(f"  - {k}={v}\n" for k, v in settings.items()))
+    as_mapping.write_text(head + "overrides:\n" + "".join(f"  {k}: {v}\n" for k, v in settings.items()))
+    runs = [load_sweep(path).runs() for path in (as_list, as_mapping)]
+    assert [r.overrides for r in runs[0]] == [r.overrides for r in runs[1]]
+    assert "trainer.max_steps=3" in runs[1][0].overrides
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(head + "overrides: trainer.max_steps=3\n")
+    with pytest.raises(ValueError, match="overrides is a list of section.key=value or a mapping"):
+        load_sweep(bad)
+
+
 @pytest.mark.parametrize("recipe", sorted((ROOT / "recipes").glob("*.yaml")), ids=lambda p: p.name)
 def test_full_size_recipes_validate(recipe):
     from rlvr.train.recipe import load_recipe

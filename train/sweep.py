@@ -3,7 +3,7 @@
     name: kl-ablation                  # W&B group; runs go to <output_dir>/<run name>
     recipe: recipes/grpo_qwen25_math_1p5b.yaml
     output_dir: runs/sweeps/kl-ablation
-    overrides: [trainer.max_steps=500] # applied to every run
+    overrides: [trainer.max_steps=500] # applied to every run (or a mapping: trainer.max_steps: 500)
     grid:
       trainer.beta: [0.0, 0.001]
       trainer.num_generations: [8, 32]
@@ -119,9 +119,15 @@ def load_sweep(path: str | Path, extra_overrides: list[str] | None = None) -> Sw
     unknown = set(slurm) - set(SLURM_DEFAULTS)
     if unknown:
         raise ValueError(f"sweep {path}: unknown slurm keys {sorted(unknown)}; valid: {', '.join(SLURM_DEFAULTS)}")
+    overrides = raw.get("overrides") or []
+    if isinstance(overrides, dict):  # `key: value` lines, as a recipe is written, read as `- key=value` ones
+        overrides = [f"{key}={_text(value)}" for key, value in overrides.items()]
+    if not isinstance(overrides, list) or not all(isinstance(o, str) for o in overrides):
+        raise ValueError(f"sweep {path}: overrides is a list of section.key=value or a mapping of section.key: value, "
+                         f"e.g. trainer.max_steps: 500; got {overrides!r}")
     sweep = Sweep(name=raw["name"], recipe=_resolve(raw["recipe"], path.parent),
                   output_dir=Path(raw.get("output_dir", f"runs/sweeps/{raw['name']}")), grid=grid,
-                  overrides=[*(raw.get("overrides") or []), *(extra_overrides or [])],
+                  overrides=[*overrides, *(extra_overrides or [])],
                   launcher=raw.get("launcher", "local"),
                   accelerate_config=raw.get("accelerate_config", "launch/accelerate/single_gpu.yaml"),
                   slurm=slurm, source=path, families=raw.get("families"))
