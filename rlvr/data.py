@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import math
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -133,9 +134,10 @@ def load_problems(dataset: str | None = None, data_file: str | None = None, spli
     if limit:
         problems = problems[:limit]
     kind = "code" if problems[0].tests is not None else "math"
-    ids = [p.id for p in problems]
-    if len(set(ids)) != len(ids):
-        raise ValueError(f"{source}: problem ids are not unique")
+    repeated = [(i, n) for i, n in Counter(p.id for p in problems).items() if n > 1]
+    if repeated:  # the store knows samples by problem id
+        named = ", ".join(f"{i!r} ({n} rows)" for i, n in repeated[:5]) + (f" and {len(repeated) - 5} more" if len(repeated) > 5 else "")
+        raise ValueError(f"{source}: problem ids are not unique: {named}; give each row its own id")
     return problems, kind
 
 
@@ -225,6 +227,8 @@ def _problems_from_rows(located_rows, columns: Columns) -> list[Problem]:
         text = row.get("problem", row.get("prompt", row.get("question")))
         if text is None:
             raise ValueError(f"{where} has no `problem` (or `prompt`) column")
+        if not str(text).strip():
+            raise ValueError(f"{where}: the problem is empty; give it its text, or drop the row")
         if "answer" not in row and "tests" not in row:
             raise ValueError(f"{where} needs an `answer` (math) or `tests` (code) column")
         tests = row.get("tests")

@@ -133,6 +133,10 @@ def test_compare_refuses_an_unfinished_store_unless_allow_partial(full_run, tmp_
         ("ragged.csv", b"id,problem,answer\n1,What is 1 + 1?,2\n2,What is 1, 2?,3\n", "line 3 has a different number of fields"),
         ("null_gold.jsonl", b'{"id": 1, "problem": "a", "answer": null}\n', "line 1: the answer is empty"),
         ("empty_gold.csv", b"id,problem,answer\n1,a,\n", "line 2: the answer is empty"),
+        ("blank_problem.jsonl", b'{"id": 1, "problem": "a", "answer": "1"}\n{"id": 2, "problem": " ", "answer": "1"}\n',
+         "line 2: the problem is empty"),
+        ("same_ids.jsonl", b'{"id": 7, "problem": "a", "answer": "1"}\n{"id": 8, "problem": "b", "answer": "2"}\n'
+         b'{"id": 7, "problem": "c", "answer": "3"}\n', "problem ids are not unique: '7' (2 rows)"),
     ],
 )
 def test_bad_data_files_end_in_one_line_naming_file_and_line(tiny_model_dir, tmp_path, capsys, name, content, expected):
