@@ -40,6 +40,7 @@ def task_dir(tmp_path_factory) -> Path:
         ("probe.limit=-3", "probe.limit must be at least 1 (leave it out for every problem), not -3"),
         ("data.limit=0", "data.limit must be at least 1"),
         ("probe.every=0", "probe.every must be at least 1, not 0"),
+        ("trainer.num_generations=3", "generation_batch_size (4) must be divisible by num_generations (3)"),  # TRL's
     ],
 )
 def test_check_rejects_bad_values_in_one_line(task_dir, tmp_path, capsys, override, expected):
