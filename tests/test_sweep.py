@@ -77,6 +77,20 @@ def test_misspelled_grid_key_fails_before_anything_runs(tmp_path):
         load_sweep(path)
 
 
+def test_a_grid_point_trl_refuses_fails_before_the_first_run(task_dir, tmp_path, monkeypatch, capsys):
+    """num_generations 3 does not divide the tiny recipe's generation batch of 4: TRL refuses it when its config
+    is built, which used to be after the runs before it in the grid had trained."""
+    from rlvr.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "s.yaml"
+    path.write_text(f"name: s\nrecipe: {ROOT / 'recipes' / 'tiny' / 'grpo.yaml'}\ngrid:\n  trainer.num_generations: [2, 3]\n")
+    assert main(["sweep", str(path), *sweep_args(task_dir, tmp_path)[1:], "--launcher", "local"]) == 2
+    err = capsys.readouterr().err
+    assert "sweep run num_generations-3: generation_batch_size (4) must be divisible by num_generations (3)" in err
+    assert not (tmp_path / "runs").exists()  # nothing trained
+
+
 def test_overrides_as_a_mapping_are_the_list_and_anything_else_is_named(task_dir, tmp_path):
     """A mapping used to be read key by key ("override 'model.path' must look like section.key=value")."""
     from rlvr.train.sweep import load_sweep

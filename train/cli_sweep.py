@@ -19,7 +19,7 @@ def run(args: argparse.Namespace) -> int:
     from rlvr.train.sweep import launch, load_sweep
     from rlvr.train.sweep_report import write_sweep_report
 
-    sweep = load_sweep(args.sweep, args.overrides)
+    sweep = load_sweep(args.sweep, args.overrides, trainer_configs=not args.report)
     launcher = args.launcher or sweep.launcher
     if not args.report:
         launch(sweep, launcher, args.dry_run)

@@ -99,7 +99,9 @@ def _resolve(path: str, base: Path) -> Path:
     return candidate
 
 
-def load_sweep(path: str | Path, extra_overrides: list[str] | None = None) -> Sweep:
+def load_sweep(path: str | Path, extra_overrides: list[str] | None = None, trainer_configs: bool = False) -> Sweep:
+    """The sweep with every run's recipe validated; with `trainer_configs`, each run's TRL config built too, so
+    a grid point TRL refuses (num_generations not dividing the batch) fails before the first run trains."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"sweep file {path} does not exist")
@@ -134,7 +136,14 @@ def load_sweep(path: str | Path, extra_overrides: list[str] | None = None) -> Sw
     from rlvr.train.recipe import load_recipe
 
     for run in sweep.runs():  # every run's recipe is validated before anything launches
-        load_recipe(sweep.recipe, run.overrides)
+        recipe = load_recipe(sweep.recipe, run.overrides)
+        if trainer_configs:
+            from rlvr.train.build import build_config
+
+            try:
+                build_config(recipe)
+            except ValueError as exc:
+                raise ValueError(f"sweep run {run.name}: {exc}") from None
     return sweep
 
 
