@@ -6,7 +6,7 @@ import argparse
 import time
 from pathlib import Path
 
-from rlvr.cli_types import at_least_one
+from rlvr.cli_types import at_least_one, label_list
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -33,9 +33,7 @@ def run(args: argparse.Namespace) -> int:
     from rlvr.evaluate.report import compare, write_report
 
     start = time.perf_counter()
-    labels = args.labels.split(",") if args.labels else [None] * len(args.inputs)
-    if len(labels) != len(args.inputs):
-        raise ValueError(f"--labels names {len(labels)} models but {len(args.inputs)} inputs were given")
+    labels = label_list(args.labels, len(args.inputs), "inputs")
     counts = [load_counts(path, label, args.allow_partial) for path, label in zip(args.inputs, labels)]
     result = compare(counts, args.resamples, args.seed, args.se_k, args.intersect)
     cases = _case_studies(args.inputs, result)

@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from rlvr.cli_types import at_least_one
+from rlvr.cli_types import at_least_one, label_list
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -25,9 +25,7 @@ def run(args: argparse.Namespace) -> int:
     from rlvr.evaluate.perplexity import store_perplexities
     from rlvr.evaluate.store import SampleStore
 
-    labels = args.labels.split(",") if args.labels else [None] * len(args.samples)
-    if len(labels) != len(args.samples):
-        raise ValueError("--labels needs one name per --samples store")
+    labels = label_list(args.labels, len(args.samples), "--samples stores")
     result: dict = {"model": args.model, "perplexity": {}}
     for path, label in zip(args.samples, labels):
         label = label or SampleStore.open_existing(path).meta.get("label", Path(path).name)

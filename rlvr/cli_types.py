@@ -24,3 +24,16 @@ def positive_seconds(text: str) -> float:
     if not value > 0:
         raise argparse.ArgumentTypeError(f"must be more than 0 seconds, not {text}")
     return value
+
+
+def label_list(text: str | None, count: int, inputs: str) -> list[str | None]:
+    """`--labels a,b`: one non-empty name per input, spaces after commas allowed; None for each when the flag is
+    absent (each input then keeps its own name)."""
+    if not text:
+        return [None] * count
+    labels = [label.strip() for label in text.split(",")]
+    if not all(labels):
+        raise ValueError(f"--labels {text!r} has an empty name; give each of the {inputs} one, e.g. --labels base,rl")
+    if len(labels) != count:
+        raise ValueError(f"--labels names {len(labels)} models but {count} {inputs} were given")
+    return labels

@@ -43,3 +43,18 @@ def test_counts_and_intervals_below_their_range_are_one_line_naming_the_flag(cap
             main(argv)
         err = capsys.readouterr().err.strip().splitlines()[-1]
         assert exit_.value.code == 2 and err.startswith(f"rlvr {argv[0]}: error: ") and expected in err, (argv, err)
+
+
+def test_labels_are_one_non_empty_name_per_input(capsys, tmp_path):
+    """`--labels a,` used to name the second model '' in every table and figure; `a, b` kept the space."""
+    from cli_helpers import one_line_error
+
+    from rlvr.cli_types import label_list
+
+    out = str(tmp_path / "out")
+    err = one_line_error(capsys, "compare", "x.csv", "y.csv", "--labels", "a,", "--out", out)
+    assert "--labels 'a,' has an empty name" in err
+    err = one_line_error(capsys, "perplexity", "--model", "m", "--samples", "s1", "s2", "--labels", "base", "--out", out)
+    assert "--labels names 1 models but 2 --samples stores were given" in err
+    assert label_list("base, rl", 2, "inputs") == ["base", "rl"]
+    assert label_list(None, 3, "inputs") == [None, None, None]
