@@ -18,6 +18,9 @@ def test_demo_runs_one_experiment_at_a_time(capsys):
 
     err = one_line_error(capsys, "demo", "--model", "smollm2", "--seeds", "0,1", "--out", "/nonexistent/x")
     assert "--ablation, --seeds and --model are separate runs" in err
+    for seeds in ("0,0", ",", "a"):  # ',' ended in an IndexError, '0,0' ran seed 0 twice
+        err = one_line_error(capsys, "demo", "--seeds", seeds, "--out", "/nonexistent/x")
+        assert f"--seeds takes distinct comma-separated whole numbers, e.g. 0,1,2,3,4; got {seeds!r}" in err
 
 
 def test_counts_and_intervals_below_their_range_are_one_line_naming_the_flag(capsys, tmp_path):

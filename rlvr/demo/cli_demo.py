@@ -41,7 +41,9 @@ def run(args: argparse.Namespace) -> int:
         try:
             seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
         except ValueError:
-            raise ValueError(f"--seeds takes comma-separated whole numbers, e.g. 0,1,2,3,4; got {args.seeds!r}") from None
+            seeds = []
+        if not seeds or len(set(seeds)) != len(seeds):  # ',' ended in an IndexError; '0,0' ran seed 0 twice
+            raise ValueError(f"--seeds takes distinct comma-separated whole numbers, e.g. 0,1,2,3,4; got {args.seeds!r}")
         run_seeds(args.out, seeds, args.quick, args.progress)
         return 0
     from rlvr.demo.run import DemoConfig, run_demo
