@@ -71,16 +71,10 @@ def plain_generate(model_dir: str, prompts: list[str], n: int, max_tokens: int, 
 
 
 def warm_up(model_dir: str, prompts: list[str], n: int, max_tokens: int, device: str, dtype) -> None:
-    """CUDA context, cuBLAS handles and the kernels for the full batch's shapes, paid once before either side's
-    clock: on an H100 the first generate of 1,024 sequences took 12 s and the next 6.4 s, after a warm-up of 8 short ones."""
-    import torch
-
-    tokenizer, model = load(model_dir, device, dtype)
-    batch = tokenizer([p for p in prompts for _ in range(n)], return_tensors="pt", padding=True,
-                      add_special_tokens=False).to(device)
-    with torch.no_grad():
-        model.generate(**batch, do_sample=True, top_p=0.95, top_k=None, max_new_tokens=max_tokens,
-                       pad_token_id=tokenizer.pad_token_id)
+    """The plain call once, untimed: CUDA context, cuBLAS handles and the kernels for the full batch's shapes, paid
+    before either side's clock (on an H100 the first generate of 1,024 sequences took 12 s and the next 6.4 s,
+    after a warm-up of 8 short ones)."""
+    plain_generate(model_dir, prompts, n, max_tokens, device, dtype)
     release(device)
 
 
