@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from rlvr.evaluate.backends import SamplingSettings, make_backend, resolve_backend_name
-from rlvr.evaluate.backends.base import sampling_problems
+from rlvr.evaluate.backends.base import setting_problems
 from rlvr.evaluate.grading import grade_records
 from rlvr.evaluate.plan import SAMPLE_SEEDS, pack_calls, parse_shard, plan_units, sample_seed
 from rlvr.evaluate.store import SampleStore
@@ -182,10 +182,9 @@ def run_eval(cfg: EvalConfig) -> dict:
     from rlvr.rewards import get_reward
     from rlvr.templates import get_template, render
 
-    if problems := sampling_problems(cfg.n, cfg.temperature, cfg.top_p, cfg.max_tokens):
+    if problems := setting_problems(n=cfg.n, max_tokens=cfg.max_tokens, temperature=cfg.temperature,
+                                    top_p=cfg.top_p, limit=cfg.limit):
         raise ValueError("; ".join(f"--{key.replace('_', '-')} {problem}" for key, problem in problems))
-    if cfg.limit is not None and cfg.limit < 1:  # -3 used to drop the last 3 problems, 0 to keep them all
-        raise ValueError(f"--limit must be at least 1 (leave it out for every problem), not {cfg.limit}")
     if cfg.temperature == 0 and cfg.n > 1:
         print(f"rlvr eval: --temperature 0 samples greedily: the {cfg.n} samples of a problem are all the same, "
               "so pass@k is pass@1 for every k", file=sys.stderr)

@@ -236,16 +236,17 @@ def validate(raw: dict, source: str = "") -> Recipe:
             raise RecipeError(f"rewards: {exc.args[0]}") from None
         rewards[name] = check(1.0 if rewards[name] is None else rewards[name], ("float",), f"rewards.{name}")
     probe = _build(ProbeSection, raw.get("probe"), "probe")
-    from rlvr.evaluate.backends.base import sampling_problems
+    from rlvr.evaluate.backends.base import setting_problems
 
-    if problems := sampling_problems(probe.n, probe.temperature, probe.top_p, probe.max_tokens):
-        raise RecipeError("; ".join(f"probe.{key} {problem}" for key, problem in problems))
+    problems = [(f"data.{key}", problem) for key, problem in setting_problems(limit=data.limit)]
+    problems += [(f"probe.{key}", problem) for key, problem in setting_problems(
+        n=probe.n, max_tokens=probe.max_tokens, temperature=probe.temperature, top_p=probe.top_p, limit=probe.limit)]
+    if problems:
+        raise RecipeError("; ".join(f"{key} {problem}" for key, problem in problems))
     if bad := [k for k in probe.ks or [] if not 1 <= k <= probe.n]:
         raise RecipeError(f"probe.ks {bad} must lie in [1, probe.n={probe.n}]")
-    for key, count in (("data.limit", data.limit), ("probe.limit", probe.limit), ("probe.every", probe.every)):
-        if count is not None and count < 1:  # a limit of -3 used to drop the last 3 problems, 0 to keep them all
-            raise RecipeError(f"{key} must be at least 1{' (leave it out for every problem)' if 'limit' in key else ''}, "
-                              f"not {count}")
+    if probe.every < 1:
+        raise RecipeError(f"probe.every must be at least 1, not {probe.every}")
     return Recipe(model, data, algorithm, trainer, {k: float(v) for k, v in rewards.items()},
                   probe, _build(LoggingSection, raw.get("logging"), "logging"),
                   source)
