@@ -18,15 +18,28 @@ import time
 from pathlib import Path
 
 REFERENCE = Path(__file__).resolve().parents[1] / "tests" / "data" / "reference"
-INPUTS = [REFERENCE / "math500_qwen2.5-7b-base_n128.csv", REFERENCE / "math500_simplerl-zoo-qwen2.5-7b_n128.csv"]
-CHECK_JS = ("<script>window.onload=function(){var i=[].slice.call(document.images);"
-            "document.title='figures:'+i.length+':decoded:'+i.filter(function(x){return x.naturalWidth>0}).length;}</script>")
+INPUTS = [
+    REFERENCE / "math500_qwen2.5-7b-base_n128.csv",
+    REFERENCE / "math500_simplerl-zoo-qwen2.5-7b_n128.csv",
+]
+CHECK_JS = (
+    "<script>window.onload=function(){var i=[].slice.call(document.images);"
+    "document.title='figures:'+i.length+':decoded:'+i.filter(function(x){return x.naturalWidth>0}).length;}</script>"
+)
 
 
 def chromium(*args: str) -> subprocess.CompletedProcess:
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
-    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+    flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+    ]
     return subprocess.run([browser, *flags, *args], capture_output=True, text=True, timeout=120)
 
 
@@ -39,8 +52,21 @@ def main() -> int:
         print(f"reference data not found under {REFERENCE}; skipping")
         return 0
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "rlvr.cli", "compare", *map(str, INPUTS), "--labels", "base,simplerl",
-                    "--out", str(out)], check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "rlvr.cli",
+            "compare",
+            *map(str, INPUTS),
+            "--labels",
+            "base,simplerl",
+            "--out",
+            str(out),
+        ],
+        check=True,
+        capture_output=True,
+    )
     ours = time.perf_counter() - start
     start = time.perf_counter()
     for path in INPUTS:
@@ -57,7 +83,9 @@ def main() -> int:
     dom = chromium("--dump-dom", page.resolve().as_uri()).stdout
     title = dom.split("<title>")[1].split("</title>")[0] if "<title>" in dom else ""
     shot = out / "report.png"
-    chromium(f"--screenshot={shot.resolve()}", "--window-size=1280,2400", (out / "report.html").resolve().as_uri())
+    chromium(
+        f"--screenshot={shot.resolve()}", "--window-size=1280,2400", (out / "report.html").resolve().as_uri()
+    )
     print(f"browser says {title}; screenshot {shot} ({shot.stat().st_size if shot.exists() else 0} bytes)")
     _, total, _, decoded = title.split(":") if title.startswith("figures:") else ("", "0", "", "-1")
     return 0 if total == decoded and int(total) >= 3 and shot.exists() else 1

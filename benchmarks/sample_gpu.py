@@ -22,10 +22,22 @@ import time
 from pathlib import Path
 
 SHAPES = {
-    "qwen0.5b": {"hidden_size": 896, "intermediate_size": 4864, "num_hidden_layers": 24, "num_attention_heads": 14,
-                 "num_key_value_heads": 2, "vocab_size": 151936},
-    "small": {"hidden_size": 128, "intermediate_size": 512, "num_hidden_layers": 4, "num_attention_heads": 4,
-              "num_key_value_heads": 2, "vocab_size": 8192},
+    "qwen0.5b": {
+        "hidden_size": 896,
+        "intermediate_size": 4864,
+        "num_hidden_layers": 24,
+        "num_attention_heads": 14,
+        "num_key_value_heads": 2,
+        "vocab_size": 151936,
+    },
+    "small": {
+        "hidden_size": 128,
+        "intermediate_size": 512,
+        "num_hidden_layers": 4,
+        "num_attention_heads": 4,
+        "num_key_value_heads": 2,
+        "vocab_size": 8192,
+    },
 }
 
 
@@ -35,10 +47,17 @@ def build(out: Path, shape: str, dtype) -> None:
 
     from rlvr.tiny import build_tokenizer
 
-    tokenizer = build_tokenizer([f"What is {a} + {b}? {a + b}" for a in range(50) for b in range(50)], vocab_size=400)
-    config = Qwen2Config(**SHAPES[shape], max_position_embeddings=4096, tie_word_embeddings=True,
-                         bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
-                         pad_token_id=tokenizer.pad_token_id)
+    tokenizer = build_tokenizer(
+        [f"What is {a} + {b}? {a + b}" for a in range(50) for b in range(50)], vocab_size=400
+    )
+    config = Qwen2Config(
+        **SHAPES[shape],
+        max_position_embeddings=4096,
+        tie_word_embeddings=True,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+    )
     torch.manual_seed(0)
     Qwen2ForCausalLM(config).to(dtype).save_pretrained(out)  # ids past the tokenizer's 400 decode to nothing
     tokenizer.save_pretrained(out)
@@ -53,20 +72,30 @@ def load(model_dir: str, device: str, dtype):
     return tokenizer, AutoModelForCausalLM.from_pretrained(model_dir, dtype=dtype).to(device).eval()
 
 
-def plain_generate(model_dir: str, prompts: list[str], n: int, max_tokens: int, device: str, dtype) -> tuple[float, int]:
+def plain_generate(
+    model_dir: str, prompts: list[str], n: int, max_tokens: int, device: str, dtype
+) -> tuple[float, int]:
     import torch
 
     start = time.perf_counter()
     tokenizer, model = load(model_dir, device, dtype)
-    batch = tokenizer([p for p in prompts for _ in range(n)], return_tensors="pt", padding=True,
-                      add_special_tokens=False).to(device)
+    batch = tokenizer(
+        [p for p in prompts for _ in range(n)], return_tensors="pt", padding=True, add_special_tokens=False
+    ).to(device)
     torch.manual_seed(0)
     with torch.no_grad():
-        out = model.generate(**batch, do_sample=True, temperature=0.6, top_p=0.95, top_k=None,
-                             max_new_tokens=max_tokens, pad_token_id=tokenizer.pad_token_id)
+        out = model.generate(
+            **batch,
+            do_sample=True,
+            temperature=0.6,
+            top_p=0.95,
+            top_k=None,
+            max_new_tokens=max_tokens,
+            pad_token_id=tokenizer.pad_token_id,
+        )
     if device == "cuda":
         torch.cuda.synchronize()
-    tokens = int((out[:, batch["input_ids"].shape[1]:] != tokenizer.pad_token_id).sum())
+    tokens = int((out[:, batch["input_ids"].shape[1] :] != tokenizer.pad_token_id).sum())
     return time.perf_counter() - start, tokens
 
 
@@ -140,21 +169,38 @@ class Phases:
         return ", ".join(f"{name} {seconds:.1f} s" for name, seconds in self.seconds.items())
 
 
-def ours(model_dir: str, data: str, out: str, n: int, max_tokens: int, per_call: str) -> tuple[float, int, Phases]:
+def ours(
+    model_dir: str, data: str, out: str, n: int, max_tokens: int, per_call: str
+) -> tuple[float, int, Phases]:
     from rlvr.evaluate.runner import EvalConfig, run_eval
     from rlvr.evaluate.store import SampleStore
 
     start = time.perf_counter()
     with Phases() as phases:
-        run_eval(EvalConfig(model=model_dir, out=out, data_file=data, template="plain", chat="raw", n=n,
-                            temperature=0.6, top_p=0.95, max_tokens=max_tokens, backend="hf",
-                            samples_per_call=per_call, progress=False))
+        run_eval(
+            EvalConfig(
+                model=model_dir,
+                out=out,
+                data_file=data,
+                template="plain",
+                chat="raw",
+                n=n,
+                temperature=0.6,
+                top_p=0.95,
+                max_tokens=max_tokens,
+                backend="hf",
+                samples_per_call=per_call,
+                progress=False,
+            )
+        )
     seconds = time.perf_counter() - start
     return seconds, sum(r["tokens"] for r in SampleStore.open_existing(out).records()), phases
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--problems", type=int, default=32)
     parser.add_argument("--n", type=int, default=32)
     parser.add_argument("--max-tokens", type=int, default=128)
@@ -166,33 +212,58 @@ def main() -> None:
     shape = args.shape if args.shape != "auto" else ("qwen0.5b" if device == "cuda" else "small")
     if device == "cpu":
         print("no GPU here: the GPU comparison is skipped; running the CPU comparison on the small shape")
-        args.problems, args.n, args.max_tokens = min(args.problems, 8), min(args.n, 16), min(args.max_tokens, 32)
+        args.problems, args.n, args.max_tokens = (
+            min(args.problems, 8),
+            min(args.n, 16),
+            min(args.max_tokens, 32),
+        )
     dtype = torch.bfloat16 if device == "cuda" else torch.float32
     with tempfile.TemporaryDirectory() as tmp:
         model_dir = str(Path(tmp) / "model")
         build(Path(model_dir), shape, dtype)
         data = Path(tmp) / "problems.jsonl"
-        rows = [{"id": f"p{i}", "problem": f"What is {i} + {i % 7}?", "answer": str(i + i % 7)} for i in range(args.problems)]
+        rows = [
+            {"id": f"p{i}", "problem": f"What is {i} + {i % 7}?", "answer": str(i + i % 7)}
+            for i in range(args.problems)
+        ]
         data.write_text("".join(json.dumps(r) + "\n" for r in rows))
-        prompts = [f"Question: {r['problem']}\nAnswer:" for r in rows]  # the plain template's text, for the baseline
+        prompts = [
+            f"Question: {r['problem']}\nAnswer:" for r in rows
+        ]  # the plain template's text, for the baseline
         warm_up(model_dir, prompts, args.n, args.max_tokens, device, dtype)
-        ours(model_dir, str(data), str(Path(tmp) / "warm"), 2, 4, "auto")  # imports, verifier workers: paid once
+        ours(
+            model_dir, str(data), str(Path(tmp) / "warm"), 2, 4, "auto"
+        )  # imports, verifier workers: paid once
         release(device)
         total = args.problems * args.n
         results = {}
-        results["plain generate, one call"] = plain_generate(model_dir, prompts, args.n, args.max_tokens, device, dtype)
+        results["plain generate, one call"] = plain_generate(
+            model_dir, prompts, args.n, args.max_tokens, device, dtype
+        )
         release(device)
-        results["rlvr eval, auto"] = ours(model_dir, str(data), str(Path(tmp) / "auto"), args.n, args.max_tokens, "auto")
+        results["rlvr eval, auto"] = ours(
+            model_dir, str(data), str(Path(tmp) / "auto"), args.n, args.max_tokens, "auto"
+        )
         release(device)
-        results["rlvr eval, 256 per call"] = ours(model_dir, str(data), str(Path(tmp) / "256"), args.n, args.max_tokens, "256")
+        results["rlvr eval, 256 per call"] = ours(
+            model_dir, str(data), str(Path(tmp) / "256"), args.n, args.max_tokens, "256"
+        )
     name = torch.cuda.get_device_name() if device == "cuda" else "CPU"
-    print(f"{name}, shape {shape}: {args.problems} problems x {args.n} samples, {args.max_tokens} new tokens at most")
+    print(
+        f"{name}, shape {shape}: {args.problems} problems x {args.n} samples, {args.max_tokens} new tokens at most"
+    )
     for label, (seconds, tokens, *phases) in results.items():
-        print(f"{label:26s} {seconds:7.1f} s  {total / seconds:8.1f} samples/s  {tokens / seconds:9.0f} tokens/s"
-              + (f"  ({phases[0]})" if phases else ""))
+        print(
+            f"{label:26s} {seconds:7.1f} s  {total / seconds:8.1f} samples/s  {tokens / seconds:9.0f} tokens/s"
+            + (f"  ({phases[0]})" if phases else "")
+        )
     base = results["plain generate, one call"][0]
-    print(f"rlvr eval auto / plain generate: {base / results['rlvr eval, auto'][0]:.2f}x the plain call's speed")
-    print(f"rlvr eval auto / 256 per call:   {results['rlvr eval, 256 per call'][0] / results['rlvr eval, auto'][0]:.2f}x")
+    print(
+        f"rlvr eval auto / plain generate: {base / results['rlvr eval, auto'][0]:.2f}x the plain call's speed"
+    )
+    print(
+        f"rlvr eval auto / 256 per call:   {results['rlvr eval, 256 per call'][0] / results['rlvr eval, auto'][0]:.2f}x"
+    )
 
 
 if __name__ == "__main__":

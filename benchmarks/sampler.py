@@ -35,7 +35,9 @@ def best_of(repeat: int, fn, *args) -> tuple[float, object]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rows", type=int, default=256)
     parser.add_argument("--temperature", type=float, default=0.6)
     parser.add_argument("--top-p", type=float, default=0.95)
@@ -47,16 +49,20 @@ def main() -> None:
     from rlvr.threads import use_free_cores
 
     use_free_cores()
-    print(f"{args.rows} rows, temperature {args.temperature}, top-p {args.top_p}, {torch.get_num_threads()} threads, "
-          f"best of {args.repeat}")
+    print(
+        f"{args.rows} rows, temperature {args.temperature}, top-p {args.top_p}, {torch.get_num_threads()} threads, "
+        f"best of {args.repeat}"
+    )
     for vocab in (49152, 151936):
         logits = logits_like_a_model(args.rows, vocab)
         u = torch.rand(args.rows, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
         base, expected = best_of(args.repeat, draw, logits, u, args.temperature, args.top_p, False)
         ours, tokens = best_of(args.repeat, draw, logits, u, args.temperature, args.top_p)
         agree = float((tokens == expected).float().mean()) * 100
-        print(f"vocabulary {vocab:7d}: full sort {base * 1000:7.1f} ms, rlvr {ours * 1000:7.1f} ms per step "
-              f"({base / ours:.1f}x), tokens agree {agree:.1f}%")
+        print(
+            f"vocabulary {vocab:7d}: full sort {base * 1000:7.1f} ms, rlvr {ours * 1000:7.1f} ms per step "
+            f"({base / ours:.1f}x), tokens agree {agree:.1f}%"
+        )
 
 
 if __name__ == "__main__":

@@ -63,7 +63,9 @@ def main() -> None:
     print(f"rlvr (free cores: {chosen} thread(s)):     {ours:7.3f} s/step")
     print(f"torch default ({default_threads} threads):          {base:7.3f} s/step")
     print(f"ratio (default / rlvr):              {base / ours:7.2f}x")
-    print(f"for reference, no busy core ({default_threads} threads): {idle:7.3f} s/step, (1 thread): {idle_one:7.3f} s/step")
+    print(
+        f"for reference, no busy core ({default_threads} threads): {idle:7.3f} s/step, (1 thread): {idle_one:7.3f} s/step"
+    )
 
 
 if __name__ == "__main__":

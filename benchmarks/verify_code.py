@@ -35,7 +35,12 @@ def baseline(programs: list[str], timeout: float) -> int:
             with open(path, "w") as f:
                 f.write(f"{program}\n{CHECK}\ncheck(square)\n")
             try:
-                passed += subprocess.run([sys.executable, "-I", path], capture_output=True, timeout=timeout).returncode == 0
+                passed += (
+                    subprocess.run(
+                        [sys.executable, "-I", path], capture_output=True, timeout=timeout
+                    ).returncode
+                    == 0
+                )
             except subprocess.TimeoutExpired:
                 pass
     return passed
@@ -62,7 +67,9 @@ def main() -> None:
     base = args.programs / (time.perf_counter() - start)
 
     print(f"programs: {args.programs}, isolation: {isolation_mode()}, workers: {grader.workers}")
-    print(f"rlvr CodeReward (sandboxed, pooled): {ours:8.1f} programs/s, passed {sum(g.correct for g in grades)}")
+    print(
+        f"rlvr CodeReward (sandboxed, pooled): {ours:8.1f} programs/s, passed {sum(g.correct for g in grades)}"
+    )
     print(f"plain subprocess loop (no sandbox):  {base:8.1f} programs/s, passed {base_passed}")
     print(f"ratio:                               {ours / base:8.2f}x")
 

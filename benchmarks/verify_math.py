@@ -50,7 +50,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--problems", type=int, default=200)
     parser.add_argument("--samples", type=int, default=256)
-    parser.add_argument("--baseline-fraction", type=float, default=0.1, help="share of the input the slow baseline runs on")
+    parser.add_argument(
+        "--baseline-fraction", type=float, default=0.1, help="share of the input the slow baseline runs on"
+    )
     args = parser.parse_args()
 
     from rlvr.rewards import MathReward

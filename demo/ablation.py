@@ -37,9 +37,20 @@ def accelerate_file(out: Path) -> Path:
 
     path = out / "ablation" / "accelerate.yaml"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(yaml.safe_dump({"compute_environment": "LOCAL_MACHINE", "distributed_type": "NO", "num_machines": 1,
-                                    "num_processes": 1, "machine_rank": 0, "mixed_precision": "no",
-                                    "use_cpu": not torch.cuda.is_available()}, sort_keys=False))
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "compute_environment": "LOCAL_MACHINE",
+                "distributed_type": "NO",
+                "num_machines": 1,
+                "num_processes": 1,
+                "machine_rank": 0,
+                "mixed_precision": "no",
+                "use_cpu": not torch.cuda.is_available(),
+            },
+            sort_keys=False,
+        )
+    )
     return path
 
 
@@ -49,20 +60,28 @@ def sweep_file(out: Path, recipe_file: Path, scale: AblationScale) -> Path:
         "name": "demo-ablation",
         "recipe": str(recipe_file),
         "output_dir": str(out / "ablation"),
-        "overrides": [f"trainer.max_steps={scale.grpo_steps}", f"trainer.save_steps={scale.save_every}",
-                      f"probe.n={scale.probe_n}", "logging.project=rlvr-demo"],
+        "overrides": [
+            f"trainer.max_steps={scale.grpo_steps}",
+            f"trainer.save_steps={scale.save_every}",
+            f"probe.n={scale.probe_n}",
+            "logging.project=rlvr-demo",
+        ],
         "grid": {"trainer.beta": list(scale.betas), "trainer.num_generations": list(scale.rollouts)},
         "families": "rlvr.demo.task:family",
         "accelerate_config": str(accelerate_file(out)),
     }
     path = out / "ablation" / "sweep.yaml"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("# Written by `rlvr demo --ablation`; `rlvr sweep` this file to rerun or re-report it.\n"
-                    + yaml.safe_dump(spec, sort_keys=False))
+    path.write_text(
+        "# Written by `rlvr demo --ablation`; `rlvr sweep` this file to rerun or re-report it.\n"
+        + yaml.safe_dump(spec, sort_keys=False)
+    )
     return path
 
 
-def run_ablation(out: str | Path, quick: bool, seed: int, launcher: str = "local", progress: bool = True) -> Path:
+def run_ablation(
+    out: str | Path, quick: bool, seed: int, launcher: str = "local", progress: bool = True
+) -> Path:
     from rlvr.demo import run as demo
     from rlvr.train.sweep import launch, load_sweep
     from rlvr.train.sweep_report import write_sweep_report
@@ -75,12 +94,18 @@ def run_ablation(out: str | Path, quick: bool, seed: int, launcher: str = "local
     train_file, held_file = demo.write_data(out, base_scale, seed)
     demo.base_model(out, base_scale, seed, progress)
     recipe_file = out / "recipe.yaml"
-    recipe_file.write_text(yaml.safe_dump(demo.recipe_for(out, base_scale, seed, train_file, held_file, progress),
-                                          sort_keys=False))
+    recipe_file.write_text(
+        yaml.safe_dump(
+            demo.recipe_for(out, base_scale, seed, train_file, held_file, progress), sort_keys=False
+        )
+    )
     sweep = load_sweep(sweep_file(out, recipe_file, scale))
     grid = " x ".join(f"{key.split('.')[-1]} {values}" for key, values in sweep.grid.items())
-    print(f"[ablation] 2/3 sweep {grid}: {len(sweep.runs())} GRPO runs of {scale.grpo_steps} steps, probing "
-          f"pass@1..{scale.probe_n} every {scale.save_every} steps ({launcher} launcher) -> {sweep.output_dir}", flush=True)
+    print(
+        f"[ablation] 2/3 sweep {grid}: {len(sweep.runs())} GRPO runs of {scale.grpo_steps} steps, probing "
+        f"pass@1..{scale.probe_n} every {scale.save_every} steps ({launcher} launcher) -> {sweep.output_dir}",
+        flush=True,
+    )
     launch(sweep, launcher)
     print("[ablation] 3/3 sweep report", flush=True)
     path = write_sweep_report(sweep.name, sweep.runs(), sweep.output_dir / "report", sweep.family_function())

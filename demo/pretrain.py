@@ -22,8 +22,17 @@ def deterministic_attention() -> str | None:
     return "eager" if torch.cuda.is_available() else None
 
 
-def pretrain(out_dir: str | Path, pairs: list[tuple[str, str]], steps: int, hidden: int = 128, layers: int = 4,
-             batch_size: int = 64, lr: float = 3e-3, seed: int = 0, progress: bool = True) -> Path:
+def pretrain(
+    out_dir: str | Path,
+    pairs: list[tuple[str, str]],
+    steps: int,
+    hidden: int = 128,
+    layers: int = 4,
+    batch_size: int = 64,
+    lr: float = 3e-3,
+    seed: int = 0,
+    progress: bool = True,
+) -> Path:
     """Train a fresh tiny model on `pairs` (problem, worked solution) with next-token loss; save it."""
     import torch
     from tqdm.auto import tqdm
@@ -38,8 +47,15 @@ def pretrain(out_dir: str | Path, pairs: list[tuple[str, str]], steps: int, hidd
     tokenizer = build_tokenizer(texts[:20000], vocab_size=640)
     device = "cuda" if torch.cuda.is_available() else "cpu"
     # the weights are initialised on the CPU either way
-    model = build_model(tokenizer, hidden_size=hidden, layers=layers, heads=4, seed=seed, max_positions=128,
-                        attn_implementation=deterministic_attention()).to(device)
+    model = build_model(
+        tokenizer,
+        hidden_size=hidden,
+        layers=layers,
+        heads=4,
+        seed=seed,
+        max_positions=128,
+        attn_implementation=deterministic_attention(),
+    ).to(device)
     # Train on the tokenization every later reader gets: a tokenizer reloaded beside a Qwen2 config
     # pre-tokenizes digits one by one, unlike the in-memory one it was saved from.
     out.mkdir(parents=True, exist_ok=True)
@@ -52,7 +68,8 @@ def pretrain(out_dir: str | Path, pairs: list[tuple[str, str]], steps: int, hidd
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01, betas=(0.9, 0.98))
     warmup = max(steps // 20, 1)
     schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: min((s + 1) / warmup, 0.5 * (1 + math.cos(math.pi * min(s / steps, 1.0)))))
+        optimizer, lambda s: min((s + 1) / warmup, 0.5 * (1 + math.cos(math.pi * min(s / steps, 1.0))))
+    )
     rng = random.Random(seed)
     torch.manual_seed(seed)
     model.train()
@@ -64,9 +81,9 @@ def pretrain(out_dir: str | Path, pairs: list[tuple[str, str]], steps: int, hidd
         labels = torch.full((batch_size, width), -100)
         mask = torch.zeros((batch_size, width), dtype=torch.long)
         for i, x in enumerate(batch):
-            ids[i, :len(x)] = torch.tensor(x)
-            labels[i, :len(x)] = torch.tensor(x)
-            mask[i, :len(x)] = 1
+            ids[i, : len(x)] = torch.tensor(x)
+            labels[i, : len(x)] = torch.tensor(x)
+            mask[i, : len(x)] = 1
         loss = model(input_ids=ids.to(device), attention_mask=mask.to(device), labels=labels.to(device)).loss
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)

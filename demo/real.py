@@ -36,10 +36,30 @@ class RealScale:
 
 # Sized to 60 minutes on 2 CPU cores: SmolLM2 in float32 samples ~150 sequence-steps/s there, a GRPO step of
 # 16 completions of <= 64 tokens takes ~28 s, and answers average ~30 tokens (finished rows leave the batch).
-REAL = RealScale(held_out_per_family=8, train_problems=256, grpo_steps=40, save_every=20, rollouts=8,
-                 prompts_per_step=2, n=128, max_tokens=64, temperature=0.8, learning_rate=3e-5)
-REAL_QUICK = RealScale(held_out_per_family=1, train_problems=8, grpo_steps=2, save_every=2, rollouts=4,
-                       prompts_per_step=1, n=4, max_tokens=16, temperature=0.8, learning_rate=3e-5)
+REAL = RealScale(
+    held_out_per_family=8,
+    train_problems=256,
+    grpo_steps=40,
+    save_every=20,
+    rollouts=8,
+    prompts_per_step=2,
+    n=128,
+    max_tokens=64,
+    temperature=0.8,
+    learning_rate=3e-5,
+)
+REAL_QUICK = RealScale(
+    held_out_per_family=1,
+    train_problems=8,
+    grpo_steps=2,
+    save_every=2,
+    rollouts=4,
+    prompts_per_step=1,
+    n=4,
+    max_tokens=16,
+    temperature=0.8,
+    learning_rate=3e-5,
+)
 
 
 def write_data(out: Path, scale: RealScale, seed: int) -> tuple[Path, Path]:
@@ -52,22 +72,53 @@ def write_data(out: Path, scale: RealScale, seed: int) -> tuple[Path, Path]:
     return train_file, held_file
 
 
-def recipe_for(out: Path, scale: RealScale, seed: int, model: str, train_file: Path, held_file: Path,
-               progress: bool = True) -> dict:
+def recipe_for(
+    out: Path,
+    scale: RealScale,
+    seed: int,
+    model: str,
+    train_file: Path,
+    held_file: Path,
+    progress: bool = True,
+) -> dict:
     """The GRPO recipe; written to OUT/recipe.yaml so that `rlvr train OUT/recipe.yaml` reruns it."""
     return {
         "model": model_section(model),
-        "data": {"data_file": str(train_file), "probe_file": str(held_file), "template": "plain", "chat": "chat"},
+        "data": {
+            "data_file": str(train_file),
+            "probe_file": str(held_file),
+            "template": "plain",
+            "chat": "chat",
+        },
         "algorithm": "grpo",
         "rewards": {"math": 1.0},
-        "trainer": {"output_dir": str(out / "rl"), "max_steps": scale.grpo_steps, "save_steps": scale.save_every,
-                    "per_device_train_batch_size": scale.rollouts * scale.prompts_per_step,
-                    "num_generations": scale.rollouts, "max_completion_length": scale.max_tokens,
-                    "temperature": scale.temperature, "learning_rate": scale.learning_rate,
-                    "lr_scheduler_type": "constant", "beta": 0.0, "logging_steps": 1, "seed": seed, "data_seed": seed,
-                    "save_only_model": True, "disable_tqdm": not progress, "report_to": ["wandb"]},
-        "probe": {"enabled": True, "n": scale.n, "max_tokens": scale.max_tokens, "temperature": scale.temperature,
-                  "top_p": 1.0, "seed": seed, "backend": "hf"},
+        "trainer": {
+            "output_dir": str(out / "rl"),
+            "max_steps": scale.grpo_steps,
+            "save_steps": scale.save_every,
+            "per_device_train_batch_size": scale.rollouts * scale.prompts_per_step,
+            "num_generations": scale.rollouts,
+            "max_completion_length": scale.max_tokens,
+            "temperature": scale.temperature,
+            "learning_rate": scale.learning_rate,
+            "lr_scheduler_type": "constant",
+            "beta": 0.0,
+            "logging_steps": 1,
+            "seed": seed,
+            "data_seed": seed,
+            "save_only_model": True,
+            "disable_tqdm": not progress,
+            "report_to": ["wandb"],
+        },
+        "probe": {
+            "enabled": True,
+            "n": scale.n,
+            "max_tokens": scale.max_tokens,
+            "temperature": scale.temperature,
+            "top_p": 1.0,
+            "seed": seed,
+            "backend": "hf",
+        },
         "logging": {"project": "rlvr-demo", "name": "demo-real-grpo", "report_to": "wandb"},
     }
 
@@ -81,11 +132,15 @@ def stop_findings(stores: dict[str, Path]) -> list[str]:
         records = SampleStore.open_existing(path).records()
         stopped = sum(r["finish_reason"] == "stop" for r in records)
         mean_tokens = sum(r["tokens"] for r in records) / len(records)
-        parts.append(f"{label} {stopped}/{len(records)} ({100 * stopped / len(records):.1f}%, mean {mean_tokens:.1f} tokens)")
+        parts.append(
+            f"{label} {stopped}/{len(records)} ({100 * stopped / len(records):.1f}%, mean {mean_tokens:.1f} tokens)"
+        )
     return ["Samples that ended their turn (stop) rather than at the token limit: " + "; ".join(parts) + "."]
 
 
-def run_real_demo(model: str, out_dir: str, quick: bool = False, seed: int = 0, progress: bool = True) -> Path:
+def run_real_demo(
+    model: str, out_dir: str, quick: bool = False, seed: int = 0, progress: bool = True
+) -> Path:
     from rlvr.demo.run import finish, report, start, train_rl
     from rlvr.models import resolve_model
 
@@ -93,17 +148,24 @@ def run_real_demo(model: str, out_dir: str, quick: bool = False, seed: int = 0, 
     out = Path(out_dir).resolve()
     scale = REAL_QUICK if quick else REAL
     held = scale.held_out_per_family * len(real_task.FAMILIES)
-    print(f"[demo] 1/5 task: {held} held-out problems ({', '.join(real_task.FAMILIES)}), {scale.train_problems} "
-          f"for RL ({', '.join(real_task.TRAINED)} only) -> {out / 'data'}", flush=True)
+    print(
+        f"[demo] 1/5 task: {held} held-out problems ({', '.join(real_task.FAMILIES)}), {scale.train_problems} "
+        f"for RL ({', '.join(real_task.TRAINED)} only) -> {out / 'data'}",
+        flush=True,
+    )
     train_file, held_file = write_data(out, scale, seed)
     print(f"[demo] 2/5 base model: {model}", flush=True)
     base = Path(resolve_model(model, progress))
     raw = recipe_for(out, scale, seed, model, train_file, held_file, progress)
-    print(f"[demo] 3/5 GRPO for {scale.grpo_steps} steps ({scale.prompts_per_step} prompts x {scale.rollouts} "
-          f"rollouts), probing pass@1..{scale.n} at step 0 and every {scale.save_every} steps -> {out / 'rl'}",
-          flush=True)
+    print(
+        f"[demo] 3/5 GRPO for {scale.grpo_steps} steps ({scale.prompts_per_step} prompts x {scale.rollouts} "
+        f"rollouts), probing pass@1..{scale.n} at step 0 and every {scale.save_every} steps -> {out / 'rl'}",
+        flush=True,
+    )
     train_rl(out, raw)
-    print("[demo] 4/5 perplexity of the base on each model's correct answers; 5/5 report of base against RL",
-          flush=True)
+    print(
+        "[demo] 4/5 perplexity of the base on each model's correct answers; 5/5 report of base against RL",
+        flush=True,
+    )
     html = report(out, progress, REAL_FAMILIES, distilled=False, base=base, more_findings=stop_findings)
     return finish("demo", out / "report" / "findings.txt", started, html)

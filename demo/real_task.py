@@ -32,7 +32,9 @@ def problem(family: str, a: int, b: int, story: int = 0) -> dict:
     op = "sub" if family == "sub" else "add"
     if family == "word":
         op = "sub" if story % 2 else "add"
-        text = STORIES[op].format(name=NAMES[story // 2 % len(NAMES)], things=THINGS[(a + b) % len(THINGS)], a=a, b=b)
+        text = STORIES[op].format(
+            name=NAMES[story // 2 % len(NAMES)], things=THINGS[(a + b) % len(THINGS)], a=a, b=b
+        )
         pid = f"word-{op}-{a}-{b}-{story}"
     else:
         text = f"What is {a} {'-' if op == 'sub' else '+'} {b}?"

@@ -28,8 +28,12 @@ TINY_FAMILIES = Families(task.family, ("precedence", "chain"))
 
 @dataclass
 class DemoConfig:
-    out: str = field(default="demo_out", metadata={"help": "Where the data, models, run, probe log and report go."})
-    quick: bool = field(default=False, metadata={"help": "A smaller run of every stage (about 2 minutes; used by the tests)."})
+    out: str = field(
+        default="demo_out", metadata={"help": "Where the data, models, run, probe log and report go."}
+    )
+    quick: bool = field(
+        default=False, metadata={"help": "A smaller run of every stage (about 2 minutes; used by the tests)."}
+    )
     seed: int = field(default=0, metadata={"help": "Seeds the task, pretraining, GRPO and sampling."})
     progress: bool = field(default=True, metadata={"help": "Show progress bars."})
 
@@ -45,15 +49,21 @@ class Scale:
     n: int
 
 
-FULL = Scale(held_out=48, train_problems=512, corpus=40000, pretrain_steps=1500, grpo_steps=80, save_every=20, n=256)
-QUICK = Scale(held_out=8, train_problems=64, corpus=8000, pretrain_steps=400, grpo_steps=4, save_every=2, n=16)
+FULL = Scale(
+    held_out=48, train_problems=512, corpus=40000, pretrain_steps=1500, grpo_steps=80, save_every=20, n=256
+)
+QUICK = Scale(
+    held_out=8, train_problems=64, corpus=8000, pretrain_steps=400, grpo_steps=4, save_every=2, n=16
+)
 
 
 def write_data(out: Path, scale: Scale, seed: int) -> tuple[Path, Path]:
     from rlvr.demo.task import needs_precedence, rows, split
 
     train, held = split(seed, scale.held_out)
-    train = [e for e in train if needs_precedence(e)]  # RL spends its steps where the reward tells strategies apart
+    train = [
+        e for e in train if needs_precedence(e)
+    ]  # RL spends its steps where the reward tells strategies apart
     data = out / "data"
     data.mkdir(parents=True, exist_ok=True)
     train_file, held_file = data / "train.jsonl", data / "heldout.jsonl"
@@ -73,7 +83,9 @@ def base_model(out: Path, scale: Scale, seed: int, progress: bool) -> Path:
     if (path / "model.safetensors").exists():
         return path
     train, _ = split(seed, scale.held_out)  # held-out problems never appear in pretraining
-    return pretrain(path, corpus(train, scale.corpus, seed + 1), scale.pretrain_steps, seed=seed, progress=progress)
+    return pretrain(
+        path, corpus(train, scale.corpus, seed + 1), scale.pretrain_steps, seed=seed, progress=progress
+    )
 
 
 def model_section(path: str) -> dict:
@@ -86,23 +98,51 @@ def model_section(path: str) -> dict:
     return section
 
 
-def recipe_for(out: Path, scale: Scale, seed: int, train_file: Path, held_file: Path, progress: bool = True) -> dict:
+def recipe_for(
+    out: Path, scale: Scale, seed: int, train_file: Path, held_file: Path, progress: bool = True
+) -> dict:
     """The GRPO recipe the demo runs; written to OUT/recipe.yaml so it can be rerun with `rlvr train`."""
     return {
         "model": model_section(str(out / "base")),
-        "data": {"data_file": str(train_file), "probe_file": str(held_file), "template": "plain", "chat": "raw"},
+        "data": {
+            "data_file": str(train_file),
+            "probe_file": str(held_file),
+            "template": "plain",
+            "chat": "raw",
+        },
         "algorithm": "grpo",
         "rewards": {"math": 1.0},
-        "trainer": {"output_dir": str(out / "rl"), "max_steps": scale.grpo_steps, "save_steps": scale.save_every,
-                    "per_device_train_batch_size": 32, "num_generations": 8, "max_completion_length": 40,
-                    "temperature": 1.0, "learning_rate": 1e-4, "lr_scheduler_type": "constant", "beta": 0.0,
-                    "logging_steps": 10, "seed": seed, "data_seed": seed, "save_only_model": True,
-                    "disable_tqdm": not progress, "report_to": ["wandb"],
-                    # float32 on a GPU too (TRL defaults to bf16 autocast and gradient checkpointing there): the
-                    # model is tiny, and the demo should train the same way on any machine
-                    "bf16": False, "gradient_checkpointing": False},
-        "probe": {"enabled": True, "n": scale.n, "max_tokens": 40, "temperature": 1.0, "top_p": 1.0, "seed": seed,
-                  "backend": "hf"},
+        "trainer": {
+            "output_dir": str(out / "rl"),
+            "max_steps": scale.grpo_steps,
+            "save_steps": scale.save_every,
+            "per_device_train_batch_size": 32,
+            "num_generations": 8,
+            "max_completion_length": 40,
+            "temperature": 1.0,
+            "learning_rate": 1e-4,
+            "lr_scheduler_type": "constant",
+            "beta": 0.0,
+            "logging_steps": 10,
+            "seed": seed,
+            "data_seed": seed,
+            "save_only_model": True,
+            "disable_tqdm": not progress,
+            "report_to": ["wandb"],
+            # float32 on a GPU too (TRL defaults to bf16 autocast and gradient checkpointing there): the
+            # model is tiny, and the demo should train the same way on any machine
+            "bf16": False,
+            "gradient_checkpointing": False,
+        },
+        "probe": {
+            "enabled": True,
+            "n": scale.n,
+            "max_tokens": 40,
+            "temperature": 1.0,
+            "top_p": 1.0,
+            "seed": seed,
+            "backend": "hf",
+        },
         "logging": {"project": "rlvr-demo", "name": "demo-grpo", "report_to": "wandb"},
     }
 
@@ -141,8 +181,9 @@ def perplexities(out: Path, stores: dict[str, Path], progress: bool, base: Path 
     base = base or out / "base"
     result: dict = {"model": str(base), "scored": "correct answers", "perplexity": {}, "problems": {}}
     for label, store in stores.items():
-        result["problems"][label], result["perplexity"][label] = store_perplexities(str(base), store,
-                                                                                    progress=progress)
+        result["problems"][label], result["perplexity"][label] = store_perplexities(
+            str(base), store, progress=progress
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result))
     return result
@@ -168,13 +209,22 @@ def perplexity_findings(scored: dict, families: Families = TINY_FAMILIES) -> lis
         return "; ".join(parts)
 
     overall = {f"{label}'s": v for label, v in scored["perplexity"].items()}
-    return ["Median perplexity of the base model on each model's correct answers (95% bootstrap interval, answers): "
-            + describe(overall) + ".",
-            "By family: " + describe(perplexity_groups(scored, families)) + "."]
+    return [
+        "Median perplexity of the base model on each model's correct answers (95% bootstrap interval, answers): "
+        + describe(overall)
+        + ".",
+        "By family: " + describe(perplexity_groups(scored, families)) + ".",
+    ]
 
 
-def report(out: Path, progress: bool = False, families: Families = TINY_FAMILIES, distilled: bool = True,
-           base: Path | None = None, more_findings: Callable[[dict[str, Path]], list[str]] | None = None) -> Path:
+def report(
+    out: Path,
+    progress: bool = False,
+    families: Families = TINY_FAMILIES,
+    distilled: bool = True,
+    base: Path | None = None,
+    more_findings: Callable[[dict[str, Path]], list[str]] | None = None,
+) -> Path:
     """Base (probe step 0), the final RL checkpoint and, when asked, the distilled model at n samples: the pass@k
     chart, coverage sets, the probe over steps, per-family curves, the perplexity chart under `base` (OUT/base by
     default) and the findings, with `more_findings(store by label)` after the comparison's own."""
@@ -187,16 +237,30 @@ def report(out: Path, progress: bool = False, families: Families = TINY_FAMILIES
     result, counts, records, stores = comparison(out, distilled)
     labelled = dict(zip((c.label for c in counts), stores))
     scored = perplexities(out, labelled, progress, base)
-    extra = {"Boundary probe over training steps": steps_png(records, "heldout", "held-out pass@k over GRPO steps"),
-             "pass@k by problem family": family_figure(counts, families),
-             "Perplexity of the base model on each model's correct answers": box_figure(
-                 perplexity_groups(scored, families), "perplexity under the base model",
-                 "base model's perplexity on correct answers, by model and family")}
-    html = write_report(result, out / "report", extra_figures=extra,
-                        case_studies=_case_studies([str(s) for s in stores], result))
+    extra = {
+        "Boundary probe over training steps": steps_png(
+            records, "heldout", "held-out pass@k over GRPO steps"
+        ),
+        "pass@k by problem family": family_figure(counts, families),
+        "Perplexity of the base model on each model's correct answers": box_figure(
+            perplexity_groups(scored, families),
+            "perplexity under the base model",
+            "base model's perplexity on correct answers, by model and family",
+        ),
+    }
+    html = write_report(
+        result,
+        out / "report",
+        extra_figures=extra,
+        case_studies=_case_studies([str(s) for s in stores], result),
+    )
     log_comparison(result, "rlvr-demo", out)
-    findings = (result.findings + (more_findings(labelled) if more_findings else [])
-                + perplexity_findings(scored, families) + family_findings(counts, families))
+    findings = (
+        result.findings
+        + (more_findings(labelled) if more_findings else [])
+        + perplexity_findings(scored, families)
+        + family_findings(counts, families)
+    )
     (out / "report" / "findings.txt").write_text("\n".join(findings) + "\n")
     return html
 
@@ -215,8 +279,11 @@ def family_figure(counts, families: Families = TINY_FAMILIES) -> bytes:
     from rlvr.evaluate.plots import passk_figure
     from rlvr.evaluate.stats import bootstrap_curve
 
-    curves = [replace(bootstrap_curve(c), label=f"{c.label} · {name}") for name, cs in by_family(counts, families).items()
-              for c in cs]
+    curves = [
+        replace(bootstrap_curve(c), label=f"{c.label} · {name}")
+        for name, cs in by_family(counts, families).items()
+        for c in cs
+    ]
     return passk_figure(curves, title="pass@k by problem family")
 
 
@@ -239,8 +306,10 @@ def family_numbers(counts, families: Families = TINY_FAMILIES) -> dict[str, dict
 
 
 def _family_row(numbers: dict, labels: list[str], key: str, percent: bool = True) -> str:
-    return " / ".join(f"{numbers[f'{label}_{key}'] * 100:.1f}%" if percent else str(numbers[f"{label}_{key}"])
-                      for label in labels)
+    return " / ".join(
+        f"{numbers[f'{label}_{key}'] * 100:.1f}%" if percent else str(numbers[f"{label}_{key}"])
+        for label in labels
+    )
 
 
 def family_findings(counts, families: Families = TINY_FAMILIES) -> list[str]:
@@ -248,8 +317,10 @@ def family_findings(counts, families: Families = TINY_FAMILIES) -> list[str]:
     lines = []
     for name, f in family_numbers(counts, families).items():
         k = f["k"]
-        lines.append(f"{name} problems ({f['problems']}), {' / '.join(labels)}: pass@1 {_family_row(f, labels, 'pass@1')}, "
-                     f"pass@{k} {_family_row(f, labels, f'pass@{k}')}, solved at all {_family_row(f, labels, 'solved', False)}.")
+        lines.append(
+            f"{name} problems ({f['problems']}), {' / '.join(labels)}: pass@1 {_family_row(f, labels, 'pass@1')}, "
+            f"pass@{k} {_family_row(f, labels, f'pass@{k}')}, solved at all {_family_row(f, labels, 'solved', False)}."
+        )
     return lines
 
 
@@ -298,19 +369,33 @@ def run_demo(cfg: DemoConfig) -> Path:
     started = start(cfg.progress)
     out = Path(cfg.out).resolve()
     scale = QUICK if cfg.quick else FULL
-    print(f"[demo] 1/6 task: {scale.held_out} held-out problems, {scale.train_problems} for RL -> {out / 'data'}", flush=True)
+    print(
+        f"[demo] 1/6 task: {scale.held_out} held-out problems, {scale.train_problems} for RL -> {out / 'data'}",
+        flush=True,
+    )
     train_file, held_file = write_data(out, scale, cfg.seed)
-    print(f"[demo] 2/6 base model: pretraining {scale.pretrain_steps} steps on worked solutions -> {out / 'base'}", flush=True)
+    print(
+        f"[demo] 2/6 base model: pretraining {scale.pretrain_steps} steps on worked solutions -> {out / 'base'}",
+        flush=True,
+    )
     base_model(out, scale, cfg.seed, cfg.progress)
     raw = recipe_for(out, scale, cfg.seed, train_file, held_file, cfg.progress)
-    print(f"[demo] 3/6 GRPO for {scale.grpo_steps} steps, probing pass@1..{scale.n} at step 0 and every "
-          f"{scale.save_every} steps -> {out / 'rl'}", flush=True)
+    print(
+        f"[demo] 3/6 GRPO for {scale.grpo_steps} steps, probing pass@1..{scale.n} at step 0 and every "
+        f"{scale.save_every} steps -> {out / 'rl'}",
+        flush=True,
+    )
     train_rl(out, raw)
-    print(f"[demo] 4/6 distillation control: SFT of the base on a teacher's solutions ({scale.grpo_steps} steps), "
-          f"sampled like the probe -> {out / 'distill'}", flush=True)
+    print(
+        f"[demo] 4/6 distillation control: SFT of the base on a teacher's solutions ({scale.grpo_steps} steps), "
+        f"sampled like the probe -> {out / 'distill'}",
+        flush=True,
+    )
     from rlvr.demo.distill import distill_and_evaluate
 
     distill_and_evaluate(out, raw, scale.train_problems, cfg.seed, scale.held_out, cfg.progress)
-    print("[demo] 5/6 perplexity of the base on each model's correct answers; 6/6 report of base, RL, distilled",
-          flush=True)
+    print(
+        "[demo] 5/6 perplexity of the base on each model's correct answers; 6/6 report of base, RL, distilled",
+        flush=True,
+    )
     return finish("demo", out / "report" / "findings.txt", started, report(out, cfg.progress))

@@ -47,7 +47,14 @@ MAX_OPERAND = 5  # operands 1..5: few enough arithmetic facts for a tiny model t
 
 def all_expressions(max_operand: int = MAX_OPERAND) -> list[Expression]:
     digits = range(1, max_operand + 1)
-    return [Expression(a, o1, b, o2, c) for a in digits for o1 in OPS for b in digits for o2 in OPS for c in digits]
+    return [
+        Expression(a, o1, b, o2, c)
+        for a in digits
+        for o1 in OPS
+        for b in digits
+        for o2 in OPS
+        for c in digits
+    ]
 
 
 def _step(x: int, op: str, y: int, swap: bool = False) -> tuple[str, int]:
@@ -109,7 +116,7 @@ def split(seed: int, held_out: int) -> tuple[list[Expression], list[Expression]]
     expressions = all_expressions()
     rng.shuffle(expressions)
     chains = held_out // 3
-    held = [e for e in expressions if needs_precedence(e)][:held_out - chains]
+    held = [e for e in expressions if needs_precedence(e)][: held_out - chains]
     held += [e for e in expressions if is_chain(e)][:chains]
     chosen = set(held)
     return [e for e in expressions if e not in chosen], held
@@ -122,7 +129,9 @@ def corpus(expressions: list[Expression], samples: int, seed: int) -> list[tuple
     for _ in range(samples):
         e = rng.choice(expressions)
         mixture = CHAIN_STRATEGIES if is_chain(e) else STRATEGIES
-        pairs.append((problem_text(e), solution(e, rng.choices(list(mixture), list(mixture.values()))[0], rng)))
+        pairs.append(
+            (problem_text(e), solution(e, rng.choices(list(mixture), list(mixture.values()))[0], rng))
+        )
     return pairs
 
 

@@ -10,19 +10,46 @@ from rlvr.cli_types import at_least_one, label_list
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("inputs", nargs="+", help="sample store directories or counts CSVs (problem,n,correct); "
-                        "the first is the base model; each other one is paired with it (pass@k difference, crossover, ΔSE)")
-    parser.add_argument("--labels", help="comma-separated names, one per input (default: file or directory names)")
-    parser.add_argument("--out", required=True, help="directory for report.html, report.md, passk.csv, coverage.json")
-    parser.add_argument("--resamples", type=at_least_one, default=1000, help="bootstrap resamples over problems")
+    parser.add_argument(
+        "inputs",
+        nargs="+",
+        help="sample store directories or counts CSVs (problem,n,correct); "
+        "the first is the base model; each other one is paired with it (pass@k difference, crossover, ΔSE)",
+    )
+    parser.add_argument(
+        "--labels", help="comma-separated names, one per input (default: file or directory names)"
+    )
+    parser.add_argument(
+        "--out", required=True, help="directory for report.html, report.md, passk.csv, coverage.json"
+    )
+    parser.add_argument(
+        "--resamples", type=at_least_one, default=1000, help="bootstrap resamples over problems"
+    )
     parser.add_argument("--seed", type=int, default=0, help="bootstrap seed")
-    parser.add_argument("--se-k", type=at_least_one, default=256, help="k of the base model in ΔSE = pass@1(RL) − pass@k(base)")
-    parser.add_argument("--intersect", action="store_true",
-                        help="compare over the problems all inputs share (default: refuse when their problem sets differ)")
-    parser.add_argument("--allow-partial", action="store_true",
-                        help="accept unfinished sample stores (default: refuse, naming how many samples are missing)")
-    parser.add_argument("--perplexity", help="perplexity.json written by `rlvr perplexity`, to add its histogram")
-    parser.add_argument("--wandb", action="store_true", help="also log tables and curves to W&B (offline unless WANDB_API_KEY is set)")
+    parser.add_argument(
+        "--se-k",
+        type=at_least_one,
+        default=256,
+        help="k of the base model in ΔSE = pass@1(RL) − pass@k(base)",
+    )
+    parser.add_argument(
+        "--intersect",
+        action="store_true",
+        help="compare over the problems all inputs share (default: refuse when their problem sets differ)",
+    )
+    parser.add_argument(
+        "--allow-partial",
+        action="store_true",
+        help="accept unfinished sample stores (default: refuse, naming how many samples are missing)",
+    )
+    parser.add_argument(
+        "--perplexity", help="perplexity.json written by `rlvr perplexity`, to add its histogram"
+    )
+    parser.add_argument(
+        "--wandb",
+        action="store_true",
+        help="also log tables and curves to W&B (offline unless WANDB_API_KEY is set)",
+    )
     parser.add_argument("--wandb-project", default="rlvr", help="W&B project for --wandb")
 
 
@@ -59,7 +86,9 @@ def _case_studies(inputs: list[str], result) -> list[dict]:
     if "only" in coverage:
         only_by_label = {label: set(v["ids"]) for label, v in coverage["only"].items()}
     else:
-        only_by_label = {s["solved_by"][0]: set(s["ids"]) for s in coverage.get("sets", []) if len(s["solved_by"]) == 1}
+        only_by_label = {
+            s["solved_by"][0]: set(s["ids"]) for s in coverage.get("sets", []) if len(s["solved_by"]) == 1
+        }
     if not only_by_label or len(inputs) != len(result.counts):
         return []
     from rlvr.evaluate.store import SampleStore

@@ -17,13 +17,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         base = next((t for t in typing.get_args(kind) if t is not type(None)), kind)
         choices = f.metadata.get("choices")
         if choices and f.default is not dataclasses.MISSING:
-            parser.add_argument(flag, type=base, default=f.default, choices=choices, help=f.metadata["help"] + f" (default: {f.default})")
+            parser.add_argument(
+                flag,
+                type=base,
+                default=f.default,
+                choices=choices,
+                help=f.metadata["help"] + f" (default: {f.default})",
+            )
         elif base is bool:
-            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=f.default, help=f.metadata["help"])
+            parser.add_argument(
+                flag, action=argparse.BooleanOptionalAction, default=f.default, help=f.metadata["help"]
+            )
         elif f.default is dataclasses.MISSING:
             parser.add_argument(flag, type=base, required=True, help=f.metadata["help"])
         else:
-            parser.add_argument(flag, type=base, default=f.default, help=f.metadata["help"] + f" (default: {f.default})")
+            parser.add_argument(
+                flag, type=base, default=f.default, help=f.metadata["help"] + f" (default: {f.default})"
+            )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -37,8 +47,10 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if results.get("missing"):
         count = sum(results["missing"].values())
-        print(f"shard {cfg.shard} is complete; {count} samples of other shards are still missing: "
-              f"results.json is written by the run that completes the store ({cfg.out})")
+        print(
+            f"shard {cfg.shard} is complete; {count} samples of other shards are still missing: "
+            f"results.json is written by the run that completes the store ({cfg.out})"
+        )
         return 0
     for key, value in results["summary"].items():
         print(f"{key}\t{value:.4f}")

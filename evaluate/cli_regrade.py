@@ -28,7 +28,12 @@ def regrade(store_dir: str, reward: str, out: str | None = None) -> Path:
         raise ValueError(f"{target} exists; pass another --out")
     records = source.records()
     grade_records(grader, records, {str(p["id"]): p for p in source.problems()})
-    meta = {**source.meta, "grader": reward, "grader_settings": grader.describe(), "regraded_from": str(store_dir)}
+    meta = {
+        **source.meta,
+        "grader": reward,
+        "grader_settings": grader.describe(),
+        "regraded_from": str(store_dir),
+    }
     target.mkdir(parents=True)
     shutil.copy(Path(store_dir) / "problems.jsonl", target / "problems.jsonl")
     (target / "meta.json").write_text(json.dumps(meta, indent=2))
@@ -44,7 +49,11 @@ def run(args: argparse.Namespace) -> int:
     from rlvr.evaluate.store import SampleStore
 
     target = regrade(args.store, args.reward, args.out)
-    before = json.loads((Path(args.store) / "results.json").read_text())["summary"] if (Path(args.store) / "results.json").exists() else {}
+    before = (
+        json.loads((Path(args.store) / "results.json").read_text())["summary"]
+        if (Path(args.store) / "results.json").exists()
+        else {}
+    )
     after = json.loads((target / "results.json").read_text())["summary"]
     print(f"{'k':>10}  {'before':>8}  {'after':>8}")
     for key, value in after.items():

@@ -57,15 +57,21 @@ def read_counts_csv(path: str | Path, label: str | None = None) -> Counts:
             reader = csv.DictReader(f)
             missing = {"problem", "n", "correct"} - set(reader.fieldnames or [])
             if missing:
-                raise ValueError(f"{path}: a counts file needs columns problem,n,correct; missing {sorted(missing)}")
+                raise ValueError(
+                    f"{path}: a counts file needs columns problem,n,correct; missing {sorted(missing)}"
+                )
             rows = [(reader.line_num, row) for row in reader]
     except UnicodeDecodeError as exc:
-        raise ValueError(f"{path} is not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8 CSV") from None
+        raise ValueError(
+            f"{path} is not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8 CSV"
+        ) from None
     problems, n, correct = [], [], []
     for line, row in rows:
         if None in row or None in row.values():
             fields = sum(v is not None for k, v in row.items() if k is not None) + len(row.get(None) or [])
-            raise ValueError(f"{path}: line {line} has {fields} fields; the header has {len(reader.fieldnames)}")
+            raise ValueError(
+                f"{path}: line {line} has {fields} fields; the header has {len(reader.fieldnames)}"
+            )
         for column in ("n", "correct"):
             if not row[column].strip().isdigit():
                 raise ValueError(f"{path}: line {line}: {column}={row[column]!r} is not a whole number")
@@ -123,9 +129,14 @@ def align(counts: list[Counts], intersect: bool = False) -> tuple[list[Counts], 
     if not common:
         raise ValueError("the inputs share no problem ids; are they results on the same dataset?")
     if any(left_out.values()) and not intersect:
-        parts = [f"{label} has {len(ids)} the others lack ({preview(ids)})"
-                 for label, ids in left_out.items() if ids]
-        raise ValueError(f"the inputs' problem sets differ: {'; '.join(parts)}. Pass --intersect to compare over "
-                         f"the {len(common)} problems they share, or evaluate them on the same data")
+        parts = [
+            f"{label} has {len(ids)} the others lack ({preview(ids)})"
+            for label, ids in left_out.items()
+            if ids
+        ]
+        raise ValueError(
+            f"the inputs' problem sets differ: {'; '.join(parts)}. Pass --intersect to compare over "
+            f"the {len(common)} problems they share, or evaluate them on the same data"
+        )
     order = [p for p in counts[0].problems if p in common]
     return [c.subset(order) for c in counts], {label: ids for label, ids in left_out.items() if ids}

@@ -9,8 +9,14 @@ import torch
 
 
 @torch.no_grad()
-def response_perplexities(model_path: str, prompts: list[str], responses: list[str], batch_size: int = 16,
-                          device: str | None = None, progress: bool = True) -> list[float]:
+def response_perplexities(
+    model_path: str,
+    prompts: list[str],
+    responses: list[str],
+    batch_size: int = 16,
+    device: str | None = None,
+    progress: bool = True,
+) -> list[float]:
     """exp(mean negative log-likelihood of the response tokens given the prompt), one per response."""
     from tqdm.auto import tqdm
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -21,11 +27,17 @@ def response_perplexities(model_path: str, prompts: list[str], responses: list[s
     model_path = resolve_model(model_path, progress)
     tokenizer = AutoTokenizer.from_pretrained(model_path)
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-    model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch.float32 if device == "cpu" else "auto").to(device).eval()
+    model = (
+        AutoModelForCausalLM.from_pretrained(model_path, dtype=torch.float32 if device == "cpu" else "auto")
+        .to(device)
+        .eval()
+    )
     out: list[float] = []
     for start in tqdm(range(0, len(prompts), batch_size), desc="perplexity", disable=not progress):
         seqs, masks = [], []
-        for prompt, response in zip(prompts[start:start + batch_size], responses[start:start + batch_size]):
+        for prompt, response in zip(
+            prompts[start : start + batch_size], responses[start : start + batch_size]
+        ):
             p = tokenizer(prompt, add_special_tokens=False)["input_ids"]
             r = tokenizer(response, add_special_tokens=False)["input_ids"]
             seqs.append(p + r)
@@ -43,8 +55,14 @@ def response_perplexities(model_path: str, prompts: list[str], responses: list[s
     return out
 
 
-def store_perplexities(model_path: str, store_path: str | Path, correct_only: bool = True, max_per_problem: int = 8,
-                       batch_size: int = 16, progress: bool = True) -> tuple[list[str], list[float]]:
+def store_perplexities(
+    model_path: str,
+    store_path: str | Path,
+    correct_only: bool = True,
+    max_per_problem: int = 8,
+    batch_size: int = 16,
+    progress: bool = True,
+) -> tuple[list[str], list[float]]:
     """(problem ids, perplexities) under `model_path` of a sample store's responses: the correct ones (or all),
     at most `max_per_problem` per problem, in the store's order."""
     from rlvr.evaluate.store import SampleStore
@@ -58,8 +76,17 @@ def store_perplexities(model_path: str, store_path: str | Path, correct_only: bo
         if (record["correct"] or not correct_only) and per_problem.get(pid, 0) < max_per_problem:
             per_problem[pid] = per_problem.get(pid, 0) + 1
             chosen.append(record)
-    values = response_perplexities(model_path, [prompts[str(r["problem"])] for r in chosen],
-                                   [r["text"] for r in chosen], batch_size, progress=progress) if chosen else []
+    values = (
+        response_perplexities(
+            model_path,
+            [prompts[str(r["problem"])] for r in chosen],
+            [r["text"] for r in chosen],
+            batch_size,
+            progress=progress,
+        )
+        if chosen
+        else []
+    )
     return [str(r["problem"]) for r in chosen], values
 
 

@@ -43,16 +43,23 @@ def parse_shard(shard: str | None) -> tuple[int, int] | None:
     return i, total
 
 
-def plan_units(problem_ids: list[str], n: int, shard: tuple[int, int] | None = None) -> list[tuple[str, range]]:
+def plan_units(
+    problem_ids: list[str], n: int, shard: tuple[int, int] | None = None
+) -> list[tuple[str, range]]:
     """(problem, sample indices) units in plan order; with a shard, only the units it owns."""
-    units = [(pid, range(start, min(start + PLAN_UNIT, n))) for pid in problem_ids for start in range(0, n, PLAN_UNIT)]
+    units = [
+        (pid, range(start, min(start + PLAN_UNIT, n)))
+        for pid in problem_ids
+        for start in range(0, n, PLAN_UNIT)
+    ]
     if shard:
         units = [unit for i, unit in enumerate(units) if i % shard[1] == shard[0]]
     return units
 
 
-def pack_calls(units: list[tuple[str, range]], done: dict[str, set[int]], per_call: int,
-               prompts: dict[str, str], seed_of) -> list[list[Request]]:
+def pack_calls(
+    units: list[tuple[str, range]], done: dict[str, set[int]], per_call: int, prompts: dict[str, str], seed_of
+) -> list[list[Request]]:
     """The samples not yet done, in plan order, filled into calls of exactly `per_call` (the last may be
     shorter). A killed run's missing samples are a suffix of the plan, so a rerun packs the same calls."""
     if per_call < 1:

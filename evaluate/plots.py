@@ -35,10 +35,18 @@ def passk_figure(curves: list[Curve], k_star: int | None = None, title: str = "p
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     for curve in curves:
         (line,) = ax.plot(curve.ks, curve.mean * 100, label=curve.label, linewidth=1.8)
-        ax.fill_between(curve.ks, curve.low * 100, curve.high * 100, color=line.get_color(), alpha=0.2, linewidth=0)
+        ax.fill_between(
+            curve.ks, curve.low * 100, curve.high * 100, color=line.get_color(), alpha=0.2, linewidth=0
+        )
     if k_star is not None:
         ax.axvline(k_star, color="grey", linestyle="--", linewidth=1)
-        ax.annotate(f"crossover k={k_star}", (k_star, ax.get_ylim()[0]), xytext=(4, 6), textcoords="offset points", color="grey")
+        ax.annotate(
+            f"crossover k={k_star}",
+            (k_star, ax.get_ylim()[0]),
+            xytext=(4, 6),
+            textcoords="offset points",
+            color="grey",
+        )
     ax.set_xscale("log", base=2)
     return _finish(fig, ax, "k (samples)", "pass@k (%)", title)
 
@@ -49,7 +57,9 @@ def panels_passk_figure(panels: dict[str, list[Curve]], title: str) -> bytes:
     for ax, (name, curves) in zip(axes[0], panels.items()):
         for i, curve in enumerate(curves):
             ax.plot(curve.ks, curve.mean * 100, color=f"C{i}", linewidth=1.6, label=curve.label)
-            ax.fill_between(curve.ks, curve.low * 100, curve.high * 100, color=f"C{i}", alpha=0.12, linewidth=0)
+            ax.fill_between(
+                curve.ks, curve.low * 100, curve.high * 100, color=f"C{i}", alpha=0.12, linewidth=0
+            )
         ax.set_xscale("log", base=2)
         ax.set_title(name)
         ax.set_xlabel("k (samples)")
@@ -77,7 +87,9 @@ def seeds_probe_figure(runs: dict[str, tuple[list[int], list[float], list[float]
     for i, (label, (steps, first, last)) in enumerate(runs.items()):
         ax.plot(steps, np.asarray(first) * 100, color=f"C{i}", marker="o", markersize=3, label=label)
         ax.plot(steps, np.asarray(last) * 100, color=f"C{i}", linestyle="--", marker="s", markersize=3)
-    return _finish(fig, ax, "GRPO step", "pass@k (%)", f"held-out pass@1 (solid) and pass@{k} (dashed) per seed")
+    return _finish(
+        fig, ax, "GRPO step", "pass@k (%)", f"held-out pass@1 (solid) and pass@{k} (dashed) per seed"
+    )
 
 
 def cover_figure(series: dict[str, tuple[np.ndarray, np.ndarray]]) -> bytes:
@@ -96,7 +108,9 @@ def histogram_figure(values: dict[str, np.ndarray], xlabel: str, title: str, bin
     return _finish(fig, ax, xlabel, "problems" if "accuracy" in xlabel else "responses", title, grid=False)
 
 
-def steps_figure(steps: list[int] | dict[str, list[int]], series: dict[str, list[float]], title: str) -> bytes:
+def steps_figure(
+    steps: list[int] | dict[str, list[int]], series: dict[str, list[float]], title: str
+) -> bytes:
     """pass@k over training steps (the boundary probe); `steps` per series when runs differ (sweeps)."""
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     for label, values in series.items():

@@ -14,11 +14,22 @@ from rlvr.evaluate.seeded_sampling import draw_rows
 
 # generation_config fields that would add a logits processor to `generate`: with any of them set the loop would
 # sample from another distribution, so the backend uses `generate` instead.
-_PROCESSOR_FIELDS = {"repetition_penalty": 1.0, "no_repeat_ngram_size": None, "bad_words_ids": None,
-                     "min_length": 0, "min_new_tokens": None, "forced_bos_token_id": None,
-                     "forced_eos_token_id": None, "suppress_tokens": None, "begin_suppress_tokens": None,
-                     "sequence_bias": None, "exponential_decay_length_penalty": None, "renormalize_logits": False,
-                     "encoder_repetition_penalty": 1.0, "encoder_no_repeat_ngram_size": None}
+_PROCESSOR_FIELDS = {
+    "repetition_penalty": 1.0,
+    "no_repeat_ngram_size": None,
+    "bad_words_ids": None,
+    "min_length": 0,
+    "min_new_tokens": None,
+    "forced_bos_token_id": None,
+    "forced_eos_token_id": None,
+    "suppress_tokens": None,
+    "begin_suppress_tokens": None,
+    "sequence_bias": None,
+    "exponential_decay_length_penalty": None,
+    "renormalize_logits": False,
+    "encoder_repetition_penalty": 1.0,
+    "encoder_no_repeat_ngram_size": None,
+}
 
 
 def supports(model) -> bool:
@@ -31,12 +42,22 @@ def supports(model) -> bool:
         return False
     if "position_ids" not in inspect.signature(model.forward).parameters:
         return False
-    return all(getattr(config, name, default) in (default, None) for name, default in _PROCESSOR_FIELDS.items())
+    return all(
+        getattr(config, name, default) in (default, None) for name, default in _PROCESSOR_FIELDS.items()
+    )
 
 
 @torch.no_grad()
-def sample_pruned(model, input_ids: torch.Tensor, attention_mask: torch.Tensor, seeds: list[int], max_new_tokens: int,
-                  eos_ids: set[int], temperature: float, top_p: float) -> list[list[int]]:
+def sample_pruned(
+    model,
+    input_ids: torch.Tensor,
+    attention_mask: torch.Tensor,
+    seeds: list[int],
+    max_new_tokens: int,
+    eos_ids: set[int],
+    temperature: float,
+    top_p: float,
+) -> list[list[int]]:
     """New tokens per row (up to and including its end-of-sequence token), left-padded input as `generate` takes."""
     from transformers import DynamicCache
 
@@ -49,8 +70,17 @@ def sample_pruned(model, input_ids: torch.Tensor, attention_mask: torch.Tensor, 
     positions = attention_mask.long().cumsum(-1) - 1
     positions.masked_fill_(attention_mask == 0, 1)  # as generate does for left padding
     cache = DynamicCache(config=model.config)  # as generate builds it (sliding-window layers included)
-    logits = model(input_ids=input_ids, attention_mask=attention_mask, position_ids=positions,
-                   past_key_values=cache, use_cache=True).logits[:, -1, :].float()
+    logits = (
+        model(
+            input_ids=input_ids,
+            attention_mask=attention_mask,
+            position_ids=positions,
+            past_key_values=cache,
+            use_cache=True,
+        )
+        .logits[:, -1, :]
+        .float()
+    )
     next_position = positions[:, -1] + 1
     for step in range(max_new_tokens):
         if temperature > 0:
@@ -64,10 +94,24 @@ def sample_pruned(model, input_ids: torch.Tensor, attention_mask: torch.Tensor, 
             break
         if not going.all():
             keep = going.nonzero().squeeze(1)
-            alive, tokens, attention_mask, next_position = alive[keep], tokens[keep], attention_mask[keep], next_position[keep]
+            alive, tokens, attention_mask, next_position = (
+                alive[keep],
+                tokens[keep],
+                attention_mask[keep],
+                next_position[keep],
+            )
             cache.batch_select_indices(keep)
         attention_mask = torch.cat([attention_mask, attention_mask.new_ones(len(alive), 1)], dim=1)
-        logits = model(input_ids=tokens[:, None], attention_mask=attention_mask, position_ids=next_position[:, None],
-                       past_key_values=cache, use_cache=True).logits[:, -1, :].float()
+        logits = (
+            model(
+                input_ids=tokens[:, None],
+                attention_mask=attention_mask,
+                position_ids=next_position[:, None],
+                past_key_values=cache,
+                use_cache=True,
+            )
+            .logits[:, -1, :]
+            .float()
+        )
         next_position = next_position + 1
     return outputs

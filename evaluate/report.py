@@ -66,8 +66,9 @@ class Comparison:
         return len(self.curves[0].mean)
 
 
-def compare(counts: list[Counts], resamples: int = 1000, seed: int = 0, se_k: int = 256,
-            intersect: bool = False) -> Comparison:
+def compare(
+    counts: list[Counts], resamples: int = 1000, seed: int = 0, se_k: int = 256, intersect: bool = False
+) -> Comparison:
     """All statistics for one report. The first model is the base; every other is paired with it."""
     labels = [c.label for c in counts]
     if len(set(labels)) != len(labels):
@@ -79,8 +80,14 @@ def compare(counts: list[Counts], resamples: int = 1000, seed: int = 0, se_k: in
     base = counts[0]
     for other in counts[1:]:
         diff = paired_difference(other, base, k_max, resamples, seed)
-        result.pairs.append(Pair(diff, crossover(diff), sampling_efficiency_gap(other, base, se_k, resamples, seed),
-                                 coverage([base, other])))
+        result.pairs.append(
+            Pair(
+                diff,
+                crossover(diff),
+                sampling_efficiency_gap(other, base, se_k, resamples, seed),
+                coverage([base, other]),
+            )
+        )
     result.findings = findings(result)
     return result
 
@@ -94,9 +101,11 @@ def findings(c: Comparison) -> list[str]:
     out = []
     n_problems = len(c.counts[0].problems)
     if c.left_out:
-        out.append(f"Compared over the {n_problems} problems all inputs share (--intersect); left out: "
-                   + "; ".join(f"{label} {len(ids)} ({preview(ids)})"
-                               for label, ids in c.left_out.items()) + ".")
+        out.append(
+            f"Compared over the {n_problems} problems all inputs share (--intersect); left out: "
+            + "; ".join(f"{label} {len(ids)} ({preview(ids)})" for label, ids in c.left_out.items())
+            + "."
+        )
     for curve in c.curves:
         out.append(
             f"{curve.label}: pass@1 {curve.mean[0] * 100:.1f}% [{curve.low[0] * 100:.1f}, {curve.high[0] * 100:.1f}], "
@@ -111,7 +120,9 @@ def findings(c: Comparison) -> list[str]:
     elif c.pairs:
         everyone = next((s["count"] for s in c.coverage["sets"] if len(s["solved_by"]) == len(c.counts)), 0)
         nobody = next((s["count"] for s in c.coverage["sets"] if not s["solved_by"]), 0)
-        out.append(f"Coverage at n: all {len(c.counts)} solve {everyone}, none solves {nobody} of {n_problems}.")
+        out.append(
+            f"Coverage at n: all {len(c.counts)} solve {everyone}, none solves {nobody} of {n_problems}."
+        )
     return out
 
 
@@ -122,7 +133,9 @@ def _pair_findings(c: Comparison, pair: Pair) -> list[str]:
     leader, trailer = (rl, base) if d0 >= 0 else (base, rl)
     sign = 1 if d0 >= 0 else -1
     lead_low, lead_high = sorted((sign * lo0, sign * hi0))
-    sentence = f"{leader} leads at pass@1 by {_pts(sign * d0)} points [{lead_low * 100:.1f}, {lead_high * 100:.1f}]"
+    sentence = (
+        f"{leader} leads at pass@1 by {_pts(sign * d0)} points [{lead_low * 100:.1f}, {lead_high * 100:.1f}]"
+    )
     if pair.cross.k_star is not None:
         sentence += f"; {trailer} overtakes at k = {pair.cross.k_star}"
     else:
@@ -136,8 +149,10 @@ def _pair_findings(c: Comparison, pair: Pair) -> list[str]:
         runs = ", ".join(f"{a}" if a == b else f"{a}–{b}" for a, b in k_ranges(pair.cross.undecided_ks))
         out.append(f"The paired 95% interval of {rl} − {base} contains 0 at k in {runs}.")
     s = pair.delta_se
-    out.append(f"Sampling-efficiency gap ΔSE = pass@1({rl}) − pass@{s['k']}({base}) = {_pts(s['delta_se'])} points "
-               f"[{_pts(s['ci_low'])}, {_pts(s['ci_high'])}].")
+    out.append(
+        f"Sampling-efficiency gap ΔSE = pass@1({rl}) − pass@{s['k']}({base}) = {_pts(s['delta_se'])} points "
+        f"[{_pts(s['ci_low'])}, {_pts(s['ci_high'])}]."
+    )
     return out
 
 
@@ -150,22 +165,31 @@ def write_passk_csv(c: Comparison, path: Path) -> None:
                 writer.writerow([curve.label, int(k), f"{m:.6f}", f"{lo:.6f}", f"{hi:.6f}"])
 
 
-def write_report(c: Comparison, out_dir: str | Path, extra_figures: dict[str, bytes] | None = None,
-                 case_studies: list[dict] | None = None, perplexity: dict | None = None) -> Path:
+def write_report(
+    c: Comparison,
+    out_dir: str | Path,
+    extra_figures: dict[str, bytes] | None = None,
+    case_studies: list[dict] | None = None,
+    perplexity: dict | None = None,
+) -> Path:
     """Write every output file into `out_dir`; returns the path of report.html."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     write_passk_csv(c, out / "passk.csv")
     (out / "coverage.json").write_text(json.dumps(c.coverage, indent=2))
     figures: dict[str, bytes] = {
-        "pass@k curves (95% bootstrap CI)": plots.passk_figure(c.curves, c.cross.k_star if len(c.pairs) == 1 else None),
+        "pass@k curves (95% bootstrap CI)": plots.passk_figure(
+            c.curves, c.cross.k_star if len(c.pairs) == 1 else None
+        ),
         "Cover@τ": plots.cover_figure({x.label: cover_at_tau(x) for x in c.counts}),
-        "Per-problem accuracy": plots.histogram_figure({x.label: x.accuracy for x in c.counts},
-                                                       "per-problem accuracy c/n", "Per-problem accuracy"),
+        "Per-problem accuracy": plots.histogram_figure(
+            {x.label: x.accuracy for x in c.counts}, "per-problem accuracy c/n", "Per-problem accuracy"
+        ),
     }
     if perplexity:
-        figures["Perplexity"] = plots.histogram_figure({k: np.asarray(v) for k, v in perplexity.items()},
-                                                       "perplexity", "Per-response perplexity")
+        figures["Perplexity"] = plots.histogram_figure(
+            {k: np.asarray(v) for k, v in perplexity.items()}, "perplexity", "Per-response perplexity"
+        )
     figures.update(extra_figures or {})
     for i, png in enumerate(figures.values()):
         (out / f"figure_{i}.png").write_bytes(png)
@@ -180,28 +204,46 @@ def _summary_rows(c: Comparison) -> list[list[str]]:
     ks = [k for k in log2_ks(c.k_max)]
     rows = [["k"] + [x.label for x in c.curves]]
     for k in ks:
-        rows.append([str(k)] + [f"{x.mean[k - 1] * 100:.1f} [{x.low[k - 1] * 100:.1f}, {x.high[k - 1] * 100:.1f}]" for x in c.curves])
+        rows.append(
+            [str(k)]
+            + [
+                f"{x.mean[k - 1] * 100:.1f} [{x.low[k - 1] * 100:.1f}, {x.high[k - 1] * 100:.1f}]"
+                for x in c.curves
+            ]
+        )
     return rows
 
 
 def _coverage_rows(c: Comparison) -> list[list[str]]:
     cov = c.coverage
-    rows = [["", "problems"]] + [[f"solved by {label}", str(v["count"])] for label, v in cov["solved"].items()]
+    rows = [["", "problems"]] + [
+        [f"solved by {label}", str(v["count"])] for label, v in cov["solved"].items()
+    ]
     if "both" in cov:
         rows += [["both", str(cov["both"]["count"])]]
         rows += [[f"{label} only", str(v["count"])] for label, v in cov["only"].items()]
         rows += [["neither", str(cov["neither"]["count"])]]
     for entry in cov.get("sets", []):
         who = entry["solved_by"]
-        name = ("all" if len(who) == len(cov["solved"]) else " and ".join(who) + (" only" if len(who) > 0 else "")) if who else "none"
+        name = (
+            (
+                "all"
+                if len(who) == len(cov["solved"])
+                else " and ".join(who) + (" only" if len(who) > 0 else "")
+            )
+            if who
+            else "none"
+        )
         rows.append([name, str(entry["count"])])
     return rows
 
 
 def markdown_table(rows: list[list[str]]) -> str:
     """A Markdown table; the first row is the header."""
-    return "\n".join(["| " + " | ".join(rows[0]) + " |", "|" + "---|" * len(rows[0])]
-                     + ["| " + " | ".join(r) + " |" for r in rows[1:]])
+    return "\n".join(
+        ["| " + " | ".join(rows[0]) + " |", "|" + "---|" * len(rows[0])]
+        + ["| " + " | ".join(r) + " |" for r in rows[1:]]
+    )
 
 
 def html_table(rows: list[list[str]], attributes: str = "") -> str:
@@ -213,12 +255,29 @@ def html_table(rows: list[list[str]], attributes: str = "") -> str:
 
 def _markdown(c: Comparison, table, figure_names, cases) -> str:
     parts = ["# rlvr comparison", "", "## Findings", ""] + [f"- {s}" for s in c.findings]
-    parts += ["", "## pass@k (%) with 95% bootstrap intervals", "", markdown_table(table), "", "## Coverage at n", "", markdown_table(_coverage_rows(c)), ""]
+    parts += [
+        "",
+        "## pass@k (%) with 95% bootstrap intervals",
+        "",
+        markdown_table(table),
+        "",
+        "## Coverage at n",
+        "",
+        markdown_table(_coverage_rows(c)),
+        "",
+    ]
     parts += ["## Figures", ""] + [f"![{name}](figure_{i}.png)" for i, name in enumerate(figure_names)]
     if cases:
         parts += ["", "## Case studies: problems only one model solves", ""]
         for case in cases:
-            parts += [f"### problem {case['problem']} ({case['label']} only)", "", "```", case["text"][:2000], "```", ""]
+            parts += [
+                f"### problem {case['problem']} ({case['label']} only)",
+                "",
+                "```",
+                case["text"][:2000],
+                "```",
+                "",
+            ]
     return "\n".join(parts) + "\n"
 
 
@@ -232,12 +291,17 @@ def _html(c: Comparison, table, figures: dict[str, bytes], cases) -> str:
         f"<h3>problem {html.escape(str(x['problem']))} ({html.escape(x['label'])} only)</h3><pre>{html.escape(x['text'][:2000])}</pre>"
         for x in cases
     )
-    style = ("body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}"
-             "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.25rem .6rem;text-align:right}"
-             "figure{display:inline-block;margin:.5rem}img{max-width:28rem}pre{background:#f6f6f6;padding:.5rem;white-space:pre-wrap}")
+    style = (
+        "body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}"
+        "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.25rem .6rem;text-align:right}"
+        "figure{display:inline-block;margin:.5rem}img{max-width:28rem}pre{background:#f6f6f6;padding:.5rem;white-space:pre-wrap}"
+    )
     findings_html = "".join(f"<li>{html.escape(s)}</li>" for s in c.findings)
-    return (f"<!doctype html><html><head><meta charset='utf-8'><title>rlvr comparison</title><style>{style}</style></head><body>"
-            f"<h1>rlvr comparison</h1><h2>Findings</h2><ul>{findings_html}</ul>"
-            f"<h2>pass@k (%) with 95% bootstrap intervals</h2>{html_table(table)}"
-            f"<h2>Coverage at n</h2>{html_table(_coverage_rows(c))}<h2>Figures</h2>{imgs}"
-            + (f"<h2>Case studies</h2>{case_html}" if cases else "") + "</body></html>")
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>rlvr comparison</title><style>{style}</style></head><body>"
+        f"<h1>rlvr comparison</h1><h2>Findings</h2><ul>{findings_html}</ul>"
+        f"<h2>pass@k (%) with 95% bootstrap intervals</h2>{html_table(table)}"
+        f"<h2>Coverage at n</h2>{html_table(_coverage_rows(c))}<h2>Figures</h2>{imgs}"
+        + (f"<h2>Case studies</h2>{case_html}" if cases else "")
+        + "</body></html>"
+    )

@@ -15,75 +15,171 @@ from rlvr.evaluate.grading import grade_records
 from rlvr.evaluate.plan import SAMPLE_SEEDS, pack_calls, parse_shard, plan_units, sample_seed
 from rlvr.evaluate.store import SampleStore
 
-DATASET_NAMES = ("gsm8k", "math500", "aime24", "aime25", "amc23", "minerva", "olympiadbench", "humaneval_plus",
-                 "mbpp_plus", "livecodebench")  # rlvr.data.DATASETS, listed here so --help needs no import
+DATASET_NAMES = (
+    "gsm8k",
+    "math500",
+    "aime24",
+    "aime25",
+    "amc23",
+    "minerva",
+    "olympiadbench",
+    "humaneval_plus",
+    "mbpp_plus",
+    "livecodebench",
+)  # rlvr.data.DATASETS, listed here so --help needs no import
 TEMPLATE_NAMES = ("qwen-boxed", "r1", "plain", "code")  # rlvr.templates.TEMPLATES
 
 
 @dataclass
 class EvalConfig:
-    model: str = field(metadata={"help": "Model directory, Hub id, or GGUF file (converted once, cached); smollm2 for SmolLM2-135M-Instruct."})
+    model: str = field(
+        metadata={
+            "help": "Model directory, Hub id, or GGUF file (converted once, cached); smollm2 for SmolLM2-135M-Instruct."
+        }
+    )
     out: str = field(metadata={"help": "Sample store directory; rerunning the same command resumes into it."})
-    dataset: str | None = field(default=None, metadata={
-        "help": "Benchmark name(s), comma-separated (" + ", ".join(DATASET_NAMES) + "), a local JSONL/Parquet/CSV "
-                "file, or a Hub dataset id (org/name). With several, one store per dataset under --out and a "
-                "summary table."})
-    data_file: str | None = field(default=None, metadata={"help": "JSONL/Parquet/CSV with id, problem, answer or tests."})
-    split: str | None = field(default=None, metadata={"help": "Dataset split (default: the benchmark's; train for Hub ids)."})
+    dataset: str | None = field(
+        default=None,
+        metadata={
+            "help": "Benchmark name(s), comma-separated ("
+            + ", ".join(DATASET_NAMES)
+            + "), a local JSONL/Parquet/CSV "
+            "file, or a Hub dataset id (org/name). With several, one store per dataset under --out and a "
+            "summary table."
+        },
+    )
+    data_file: str | None = field(
+        default=None, metadata={"help": "JSONL/Parquet/CSV with id, problem, answer or tests."}
+    )
+    split: str | None = field(
+        default=None, metadata={"help": "Dataset split (default: the benchmark's; train for Hub ids)."}
+    )
     dataset_config: str | None = field(default=None, metadata={"help": "Hub dataset config (subset) name."})
     revision: str | None = field(default=None, metadata={"help": "Hub dataset revision (commit) to pin."})
-    problem_key: str | None = field(default=None, metadata={"help": "Column holding the problem (default problem/prompt/question)."})
-    answer_key: str | None = field(default=None, metadata={"help": "Column holding the gold answer (default answer)."})
-    tests_key: str | None = field(default=None, metadata={"help": "Column holding code tests (default tests)."})
-    entry_point_key: str | None = field(default=None, metadata={"help": "Column holding the entry point (default entry_point)."})
-    id_key: str | None = field(default=None, metadata={"help": "Column holding the problem id (default id, else the row number)."})
-    release: str | None = field(default=None, metadata={
-        "help": "LiveCodeBench release: release_v1..release_v6 (all problems up to it; default release_v6) or v1..v6 (its new ones)."})
-    since: str | None = field(default=None, metadata={"help": "Only problems whose contest date is on or after this (YYYY-MM-DD; LiveCodeBench)."})
-    until: str | None = field(default=None, metadata={"help": "Only problems whose contest date is on or before this (YYYY-MM-DD)."})
-    template: str | None = field(default=None, metadata={"help": "Prompt template; default qwen-boxed (math) or code.",
-                                                         "choices": TEMPLATE_NAMES})
-    template_file: str | None = field(default=None, metadata={
-        "help": "Your own template: Jinja (.jinja/.j2, {{ problem }}) or Python format text ({problem}); wins over --template."})
-    system_prompt: str | None = field(default=None, metadata={"help": "System prompt; replaces the template's system line."})
-    chat: str = field(default="auto", metadata={"help": "auto: the tokenizer's chat template when it has one; chat; raw.",
-                                                "choices": ("auto", "chat", "raw")})
+    problem_key: str | None = field(
+        default=None, metadata={"help": "Column holding the problem (default problem/prompt/question)."}
+    )
+    answer_key: str | None = field(
+        default=None, metadata={"help": "Column holding the gold answer (default answer)."}
+    )
+    tests_key: str | None = field(
+        default=None, metadata={"help": "Column holding code tests (default tests)."}
+    )
+    entry_point_key: str | None = field(
+        default=None, metadata={"help": "Column holding the entry point (default entry_point)."}
+    )
+    id_key: str | None = field(
+        default=None, metadata={"help": "Column holding the problem id (default id, else the row number)."}
+    )
+    release: str | None = field(
+        default=None,
+        metadata={
+            "help": "LiveCodeBench release: release_v1..release_v6 (all problems up to it; default release_v6) or v1..v6 (its new ones)."
+        },
+    )
+    since: str | None = field(
+        default=None,
+        metadata={
+            "help": "Only problems whose contest date is on or after this (YYYY-MM-DD; LiveCodeBench)."
+        },
+    )
+    until: str | None = field(
+        default=None, metadata={"help": "Only problems whose contest date is on or before this (YYYY-MM-DD)."}
+    )
+    template: str | None = field(
+        default=None,
+        metadata={"help": "Prompt template; default qwen-boxed (math) or code.", "choices": TEMPLATE_NAMES},
+    )
+    template_file: str | None = field(
+        default=None,
+        metadata={
+            "help": "Your own template: Jinja (.jinja/.j2, {{ problem }}) or Python format text ({problem}); wins over --template."
+        },
+    )
+    system_prompt: str | None = field(
+        default=None, metadata={"help": "System prompt; replaces the template's system line."}
+    )
+    chat: str = field(
+        default="auto",
+        metadata={
+            "help": "auto: the tokenizer's chat template when it has one; chat; raw.",
+            "choices": ("auto", "chat", "raw"),
+        },
+    )
     n: int = field(default=256, metadata={"help": "Samples per problem."})
     temperature: float = field(default=0.6, metadata={"help": "Sampling temperature."})
     top_p: float = field(default=0.95, metadata={"help": "Nucleus sampling top-p."})
     max_tokens: int = field(default=1024, metadata={"help": "Most new tokens per sample."})
-    seed: int = field(default=0, metadata={"help": "Sampling seed; each generate call derives its own from it."})
-    backend: str = field(default="auto", metadata={"help": "auto (vLLM with a GPU), vllm or hf.", "choices": ("auto", "vllm", "hf")})
-    dtype: str = field(default="auto", metadata={"help": "Model dtype.", "choices": ("auto", "bf16", "fp16", "fp32")})
-    reward: str | None = field(default=None, metadata={"help": "Grader name; default math (math data) or code."})
-    samples_per_call: str = field(default="auto", metadata={
-        "help": "Sequences per generate call (packs problems), or auto: what the free GPU memory holds for prompt + "
-                "--max-tokens (256 on a CPU; vLLM: samples kept queued). Results do not depend on it: each sample "
-                "has its own seed."})
-    tensor_parallel_size: int = field(default=1, metadata={"help": "vLLM: GPUs per model replica (data parallel: --shard)."})
-    gpu_memory_utilization: float = field(default=0.9, metadata={"help": "vLLM: fraction of GPU memory it may take."})
-    max_model_len: int | None = field(default=None, metadata={"help": "vLLM: context length (default: the model's)."})
+    seed: int = field(
+        default=0, metadata={"help": "Sampling seed; each generate call derives its own from it."}
+    )
+    backend: str = field(
+        default="auto",
+        metadata={"help": "auto (vLLM with a GPU), vllm or hf.", "choices": ("auto", "vllm", "hf")},
+    )
+    dtype: str = field(
+        default="auto", metadata={"help": "Model dtype.", "choices": ("auto", "bf16", "fp16", "fp32")}
+    )
+    reward: str | None = field(
+        default=None, metadata={"help": "Grader name; default math (math data) or code."}
+    )
+    samples_per_call: str = field(
+        default="auto",
+        metadata={
+            "help": "Sequences per generate call (packs problems), or auto: what the free GPU memory holds for prompt + "
+            "--max-tokens (256 on a CPU; vLLM: samples kept queued). Results do not depend on it: each sample "
+            "has its own seed."
+        },
+    )
+    tensor_parallel_size: int = field(
+        default=1, metadata={"help": "vLLM: GPUs per model replica (data parallel: --shard)."}
+    )
+    gpu_memory_utilization: float = field(
+        default=0.9, metadata={"help": "vLLM: fraction of GPU memory it may take."}
+    )
+    max_model_len: int | None = field(
+        default=None, metadata={"help": "vLLM: context length (default: the model's)."}
+    )
     limit: int | None = field(default=None, metadata={"help": "Evaluate only the first N problems."})
-    shard: str | None = field(default=None, metadata={"help": "i/N: evaluate slice i of N (merge by sharing --out)."})
+    shard: str | None = field(
+        default=None, metadata={"help": "i/N: evaluate slice i of N (merge by sharing --out)."}
+    )
     label: str | None = field(default=None, metadata={"help": "Name of this model in reports."})
     progress: bool = field(default=True, metadata={"help": "Show a progress bar."})
 
 
 # How a run is carried out, not what it samples: a resume may change them.
-RUN_ONLY = ("out", "shard", "progress", "backend", "label", "samples_per_call", "tensor_parallel_size",
-            "gpu_memory_utilization", "max_model_len")
+RUN_ONLY = (
+    "out",
+    "shard",
+    "progress",
+    "backend",
+    "label",
+    "samples_per_call",
+    "tensor_parallel_size",
+    "gpu_memory_utilization",
+    "max_model_len",
+)
 
 
 def _check_backend_flags(cfg: EvalConfig) -> str:
     """The backend's name, once the vLLM-only flags are known to go to vLLM."""
     name = resolve_backend_name(cfg.backend)
-    given = [flag for flag, set_ in (("--tensor-parallel-size", cfg.tensor_parallel_size != 1),
-                                     ("--gpu-memory-utilization", cfg.gpu_memory_utilization != 0.9),
-                                     ("--max-model-len", cfg.max_model_len is not None)) if set_]
+    given = [
+        flag
+        for flag, set_ in (
+            ("--tensor-parallel-size", cfg.tensor_parallel_size != 1),
+            ("--gpu-memory-utilization", cfg.gpu_memory_utilization != 0.9),
+            ("--max-model-len", cfg.max_model_len is not None),
+        )
+        if set_
+    ]
     if name != "vllm" and given:
         them = "it" if len(given) == 1 else "them"
-        raise ValueError(f"{', '.join(given)} only {'applies' if len(given) == 1 else 'apply'} to --backend vllm "
-                         f"(this run uses {name}); drop {them}, or choose --backend vllm")
+        raise ValueError(
+            f"{', '.join(given)} only {'applies' if len(given) == 1 else 'apply'} to --backend vllm "
+            f"(this run uses {name}); drop {them}, or choose --backend vllm"
+        )
     return name
 
 
@@ -103,9 +199,17 @@ def sample_and_grade(backend, calls, settings: SamplingSettings, grade_and_store
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rlvr-grade") as pool:
         grading: Future | None = None
         for finished in backend.stream(calls, settings):
-            records = [{"problem": request.problem, "sample": sample, "text": gen.text, "tokens": gen.tokens,
-                        "finish_reason": gen.finish_reason}
-                       for request, gens in finished for sample, gen in zip(request.samples, gens)]
+            records = [
+                {
+                    "problem": request.problem,
+                    "sample": sample,
+                    "text": gen.text,
+                    "tokens": gen.tokens,
+                    "finish_reason": gen.finish_reason,
+                }
+                for request, gens in finished
+                for sample, gen in zip(request.samples, gens)
+            ]
             if grading is not None:
                 grading.result()
             grading = pool.submit(grade_and_store, records)
@@ -132,8 +236,11 @@ def _run_several(cfg: EvalConfig, datasets: list[str]) -> dict:
     for dataset in datasets:
         store = out / _slug(dataset)
         results = run_eval(dataclasses.replace(cfg, dataset=dataset, out=str(store)))
-        per_dataset[dataset] = {"store": str(store), "problems": len(results.get("problems", {})),
-                                "summary": results.get("summary", {})}
+        per_dataset[dataset] = {
+            "store": str(store),
+            "problems": len(results.get("problems", {})),
+            "summary": results.get("summary", {}),
+        }
     ks = sorted({k for r in per_dataset.values() for k in r["summary"]}, key=lambda k: int(k.split("@")[1]))
     lines = ["| dataset | problems | " + " | ".join(ks) + " |", "| --- | --- |" + " --- |" * len(ks)]
     for dataset, r in per_dataset.items():
@@ -155,15 +262,23 @@ def provenance() -> dict:
 
     commit = None
     try:
-        done = subprocess.run(["git", "-C", str(Path(__file__).resolve().parent), "rev-parse", "HEAD"],
-                              capture_output=True, text=True, timeout=5)
+        done = subprocess.run(
+            ["git", "-C", str(Path(__file__).resolve().parent), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+        )
         if done.returncode == 0:
             commit = done.stdout.strip()
     except (OSError, subprocess.SubprocessError):
         pass
     program = Path(sys.argv[0]).name
     program = "rlvr" if program in ("rlvr", "cli.py", "__main__.py") else program
-    return {"rlvr_version": __version__, "command": shlex.join([program, *sys.argv[1:]]), "git_commit": commit}
+    return {
+        "rlvr_version": __version__,
+        "command": shlex.join([program, *sys.argv[1:]]),
+        "git_commit": commit,
+    }
 
 
 def _versions() -> dict:
@@ -182,12 +297,16 @@ def run_eval(cfg: EvalConfig) -> dict:
     from rlvr.rewards import get_reward
     from rlvr.templates import get_template, render
 
-    if problems := setting_problems(n=cfg.n, max_tokens=cfg.max_tokens, temperature=cfg.temperature,
-                                    top_p=cfg.top_p, limit=cfg.limit):
+    if problems := setting_problems(
+        n=cfg.n, max_tokens=cfg.max_tokens, temperature=cfg.temperature, top_p=cfg.top_p, limit=cfg.limit
+    ):
         raise ValueError("; ".join(f"--{key.replace('_', '-')} {problem}" for key, problem in problems))
     if cfg.temperature == 0 and cfg.n > 1:
-        print(f"rlvr eval: --temperature 0 samples greedily: the {cfg.n} samples of a problem are all the same, "
-              "so pass@k is pass@1 for every k", file=sys.stderr)
+        print(
+            f"rlvr eval: --temperature 0 samples greedily: the {cfg.n} samples of a problem are all the same, "
+            "so pass@k is pass@1 for every k",
+            file=sys.stderr,
+        )
     per_call_setting = parse_samples_per_call(cfg.samples_per_call)
     datasets = [d.strip() for d in (cfg.dataset or "").split(",") if d.strip()]
     if len(datasets) > 1 and not cfg.data_file:
@@ -204,15 +323,27 @@ def run_eval(cfg: EvalConfig) -> dict:
     from rlvr.data import Columns
 
     columns = Columns(cfg.problem_key, cfg.answer_key, cfg.tests_key, cfg.entry_point_key, cfg.id_key)
-    problems, kind = load_problems(cfg.dataset, cfg.data_file, cfg.split, cfg.limit, config=cfg.dataset_config,
-                                   revision=cfg.revision, columns=columns, release=cfg.release, since=cfg.since,
-                                   until=cfg.until)
-    template = get_template(cfg.template or ("code" if kind == "code" else "qwen-boxed"), cfg.template_file,
-                            cfg.system_prompt)
+    problems, kind = load_problems(
+        cfg.dataset,
+        cfg.data_file,
+        cfg.split,
+        cfg.limit,
+        config=cfg.dataset_config,
+        revision=cfg.revision,
+        columns=columns,
+        release=cfg.release,
+        since=cfg.since,
+        until=cfg.until,
+    )
+    template = get_template(
+        cfg.template or ("code" if kind == "code" else "qwen-boxed"), cfg.template_file, cfg.system_prompt
+    )
     grader_name = cfg.reward or ("code" if kind == "code" else "math")
     grader = get_reward(grader_name)
     if not hasattr(grader, "grade"):
-        raise ValueError(f"reward {grader_name!r} only shapes training; evaluation needs a grader such as math or code")
+        raise ValueError(
+            f"reward {grader_name!r} only shapes training; evaluation needs a grader such as math or code"
+        )
     from transformers import AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
@@ -220,10 +351,16 @@ def run_eval(cfg: EvalConfig) -> dict:
     from rlvr.prompt_length import check_prompt_lengths
 
     longest_prompt = check_prompt_lengths(prompts, tokenizer, model_dir, cfg.max_tokens, "--max-tokens")
-    meta = {**{k: v for k, v in asdict(cfg).items() if k not in RUN_ONLY},
-            "sample_seeds": SAMPLE_SEEDS,
-            "template": template.name, "grader": grader_name, "grader_settings": grader.describe(),
-            "label": cfg.label or Path(cfg.model.rstrip("/")).name, "kind": kind, "versions": _versions()}
+    meta = {
+        **{k: v for k, v in asdict(cfg).items() if k not in RUN_ONLY},
+        "sample_seeds": SAMPLE_SEEDS,
+        "template": template.name,
+        "grader": grader_name,
+        "grader_settings": grader.describe(),
+        "label": cfg.label or Path(cfg.model.rstrip("/")).name,
+        "kind": kind,
+        "versions": _versions(),
+    }
     rows = [{"id": p.id, "prompt": prompts[p.id], "problem": p.problem, **p.columns()} for p in problems]
     store = SampleStore.create_or_resume(cfg.out, meta, rows, shard)
 
@@ -231,27 +368,47 @@ def run_eval(cfg: EvalConfig) -> dict:
     units = plan_units([p.id for p in problems], cfg.n, shard)
     settings = SamplingSettings(cfg.n, cfg.temperature, cfg.top_p, cfg.max_tokens)
     if any(s not in done.get(pid, ()) for pid, samples in units for s in samples):
-        backend = make_backend(backend_name, model_dir, cfg.dtype, tensor_parallel_size=cfg.tensor_parallel_size,
-                               gpu_memory_utilization=cfg.gpu_memory_utilization, max_model_len=cfg.max_model_len)
+        backend = make_backend(
+            backend_name,
+            model_dir,
+            cfg.dtype,
+            tensor_parallel_size=cfg.tensor_parallel_size,
+            gpu_memory_utilization=cfg.gpu_memory_utilization,
+            max_model_len=cfg.max_model_len,
+        )
         if hasattr(grader, "start") and backend.device != "cpu":
             grader.start()  # the verifiers import sympy on the cores a GPU's generation leaves idle
         per_call = per_call_setting
         if per_call is None:  # auto; with no context in the model's config the length check counted nothing
-            per_call = backend.samples_per_call(longest_prompt or _longest_prompt(tokenizer, prompts), cfg.max_tokens)
+            per_call = backend.samples_per_call(
+                longest_prompt or _longest_prompt(tokenizer, prompts), cfg.max_tokens
+            )
         calls = pack_calls(units, done, per_call, prompts, lambda pid, s: sample_seed(cfg.seed, pid, s))
         rows_by_id = {row["id"]: row for row in rows}
         total = sum(len(r.samples) for call in calls for r in call)
         from tqdm.auto import tqdm
 
-        with tqdm(total=total, unit="sample", desc=f"eval {meta['label']} ({per_call}/call)", disable=not cfg.progress,
-                  dynamic_ncols=True) as bar:
-            sample_and_grade(backend, calls, settings, lambda records: _grade_and_store(grader, records, rows_by_id, store),
-                             bar)
+        with tqdm(
+            total=total,
+            unit="sample",
+            desc=f"eval {meta['label']} ({per_call}/call)",
+            disable=not cfg.progress,
+            dynamic_ncols=True,
+        ) as bar:
+            sample_and_grade(
+                backend,
+                calls,
+                settings,
+                lambda records: _grade_and_store(grader, records, rows_by_id, store),
+                bar,
+            )
     records = store.records()
     missing = store.missing(records)
     store.close()
     if missing and shard:
         return {"summary": {}, "missing": missing}
     if missing:  # every planned call ran, so a sample is missing only if the backend returned too few
-        raise RuntimeError(f"{sum(missing.values())} samples missing after sampling (e.g. problem {next(iter(missing))})")
+        raise RuntimeError(
+            f"{sum(missing.values())} samples missing after sampling (e.g. problem {next(iter(missing))})"
+        )
     return store.write_results(provenance(), records)

@@ -40,10 +40,12 @@ def splitmix64(x: torch.Tensor) -> torch.Tensor:
 def uniforms(seeds: torch.Tensor, step: int) -> torch.Tensor:
     """One uniform in [0, 1) per seed for this decoding step (float64)."""
     bits = splitmix64(splitmix64(seeds) + step)
-    return _shift_right(bits, 11).to(torch.float64) * (2.0 ** -53)
+    return _shift_right(bits, 11).to(torch.float64) * (2.0**-53)
 
 
-def draw(logits: torch.Tensor, u: torch.Tensor, temperature: float, top_p: float, head: bool = True) -> torch.Tensor:
+def draw(
+    logits: torch.Tensor, u: torch.Tensor, temperature: float, top_p: float, head: bool = True
+) -> torch.Tensor:
     """Token ids drawn from softmax(logits / temperature) restricted to the top-p nucleus, by inverse CDF at u:
     over the stable sort of the whole vocabulary, which a CPU shortcuts by its head where that is the same draw
     (`head=False` computes the definition directly)."""
@@ -81,7 +83,9 @@ def _inverse_cdf(probs: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
     return torch.minimum(index, (probs > 0).cumsum(-1).argmax(-1, keepdim=True))
 
 
-def _draw_sorted(probs: torch.Tensor, order: torch.Tensor, u: torch.Tensor, top_p: float) -> tuple[torch.Tensor, torch.Tensor]:
+def _draw_sorted(
+    probs: torch.Tensor, order: torch.Tensor, u: torch.Tensor, top_p: float
+) -> tuple[torch.Tensor, torch.Tensor]:
     """(token ids, their positions) from probabilities sorted in descending order, `order` their token ids."""
     before = torch.cumsum(probs, dim=-1) - probs
     kept = probs.masked_fill(before >= top_p, 0.0)  # the first token is kept for any top_p > 0
@@ -100,16 +104,21 @@ def _draw_from_head(probs: torch.Tensor, u: torch.Tensor, top_p: float) -> tuple
       cut at the head's end in another order than the stable sort's.
     Rows that miss either (flat distributions: tiny or untrained models, high temperatures) are not decided."""
     values, index = torch.topk(probs, _HEAD, dim=-1)
-    index, by_index = index.sort(dim=-1)  # equal probabilities in vocabulary order, as the stable sort has them
+    index, by_index = index.sort(
+        dim=-1
+    )  # equal probabilities in vocabulary order, as the stable sort has them
     values, by_value = values.gather(1, by_index).sort(dim=-1, descending=True, stable=True)
     tokens, position = _draw_sorted(values, index.gather(1, by_value), u, top_p)
     smallest = values[:, -1]
     decided = (torch.cumsum(values, dim=-1)[:, -1] - smallest >= top_p) & (  # the full sort's own running sum
-        values.gather(1, position.unsqueeze(1)).squeeze(1) > smallest)
+        values.gather(1, position.unsqueeze(1)).squeeze(1) > smallest
+    )
     return tokens, decided
 
 
-def draw_rows(logits: torch.Tensor, seeds: torch.Tensor, step: int, temperature: float, top_p: float) -> torch.Tensor:
+def draw_rows(
+    logits: torch.Tensor, seeds: torch.Tensor, step: int, temperature: float, top_p: float
+) -> torch.Tensor:
     """Each row's token at this step from its own seed, _ROWS_PER_DRAW rows at a time."""
     chosen = torch.empty(logits.shape[0], dtype=torch.long, device=logits.device)
     for start in range(0, logits.shape[0], _ROWS_PER_DRAW):

@@ -30,13 +30,19 @@ class Curve:
         return np.arange(1, len(self.mean) + 1)
 
 
-def bootstrap_curve(counts: Counts, k_max: int | None = None, resamples: int = 1000, seed: int = 0,
-                    confidence: float = 0.95) -> Curve:
+def bootstrap_curve(
+    counts: Counts, k_max: int | None = None, resamples: int = 1000, seed: int = 0, confidence: float = 0.95
+) -> Curve:
     matrix = pass_at_k_matrix(counts.n, counts.correct, k_max)
     weights = _resample_weights(len(matrix), resamples, seed)
     boot = weights @ matrix / len(matrix)
     alpha = (1 - confidence) / 2
-    return Curve(counts.label, matrix.mean(axis=0), np.quantile(boot, alpha, axis=0), np.quantile(boot, 1 - alpha, axis=0))
+    return Curve(
+        counts.label,
+        matrix.mean(axis=0),
+        np.quantile(boot, alpha, axis=0),
+        np.quantile(boot, 1 - alpha, axis=0),
+    )
 
 
 @dataclass
@@ -50,8 +56,14 @@ class PairedDifference:
     high: np.ndarray
 
 
-def paired_difference(a: Counts, b: Counts, k_max: int | None = None, resamples: int = 1000, seed: int = 0,
-                      confidence: float = 0.95) -> PairedDifference:
+def paired_difference(
+    a: Counts,
+    b: Counts,
+    k_max: int | None = None,
+    resamples: int = 1000,
+    seed: int = 0,
+    confidence: float = 0.95,
+) -> PairedDifference:
     if a.problems != b.problems:
         raise ValueError("a paired comparison needs both models on the same problems in the same order")
     k_max = k_max or int(min(a.n.min(), b.n.min()))
@@ -59,8 +71,13 @@ def paired_difference(a: Counts, b: Counts, k_max: int | None = None, resamples:
     weights = _resample_weights(len(delta), resamples, seed)
     boot = weights @ delta / len(delta)
     alpha = (1 - confidence) / 2
-    return PairedDifference(a.label, b.label, delta.mean(axis=0), np.quantile(boot, alpha, axis=0),
-                            np.quantile(boot, 1 - alpha, axis=0))
+    return PairedDifference(
+        a.label,
+        b.label,
+        delta.mean(axis=0),
+        np.quantile(boot, alpha, axis=0),
+        np.quantile(boot, 1 - alpha, axis=0),
+    )
 
 
 @dataclass
@@ -94,8 +111,9 @@ def k_ranges(ks: list[int]) -> list[tuple[int, int]]:
     return runs
 
 
-def sampling_efficiency_gap(rl: Counts, base: Counts, k: int = 256, resamples: int = 1000, seed: int = 0,
-                            confidence: float = 0.95) -> dict:
+def sampling_efficiency_gap(
+    rl: Counts, base: Counts, k: int = 256, resamples: int = 1000, seed: int = 0, confidence: float = 0.95
+) -> dict:
     """ΔSE = pass@1(RL) - pass@k(base) at k = min(k, n), with a paired bootstrap interval."""
     k = int(min(k, base.n.min()))
     rl1 = pass_at_k_matrix(rl.n, rl.correct, 1)[:, 0]
@@ -103,8 +121,12 @@ def sampling_efficiency_gap(rl: Counts, base: Counts, k: int = 256, resamples: i
     delta = rl1 - basek
     boot = _resample_weights(len(delta), resamples, seed) @ delta / len(delta)
     alpha = (1 - confidence) / 2
-    return {"k": k, "delta_se": float(delta.mean()), "ci_low": float(np.quantile(boot, alpha)),
-            "ci_high": float(np.quantile(boot, 1 - alpha))}
+    return {
+        "k": k,
+        "delta_se": float(delta.mean()),
+        "ci_low": float(np.quantile(boot, alpha)),
+        "ci_high": float(np.quantile(boot, 1 - alpha)),
+    }
 
 
 def coverage(counts: list[Counts]) -> dict:
@@ -112,8 +134,10 @@ def coverage(counts: list[Counts]) -> dict:
     for more every combination of who solves a problem ("sets", each with the labels that solve it)."""
     solved = {c.label: [p for p, k in zip(c.problems, c.correct) if k > 0] for c in counts}
     order = counts[0].problems
-    out: dict = {"problems": len(order),
-                 "solved": {label: {"count": len(ids), "ids": ids} for label, ids in solved.items()}}
+    out: dict = {
+        "problems": len(order),
+        "solved": {label: {"count": len(ids), "ids": ids} for label, ids in solved.items()},
+    }
 
     def entry(ids: set) -> dict:
         listed = [p for p in order if p in ids]
@@ -130,8 +154,10 @@ def coverage(counts: list[Counts]) -> dict:
         by_pattern: dict[tuple[str, ...], set] = {}
         for p in order:
             by_pattern.setdefault(tuple(label for label in sets if p in sets[label]), set()).add(p)
-        out["sets"] = [{"solved_by": list(pattern), **entry(ids)}
-                       for pattern, ids in sorted(by_pattern.items(), key=lambda kv: (-len(kv[0]), kv[0]))]
+        out["sets"] = [
+            {"solved_by": list(pattern), **entry(ids)}
+            for pattern, ids in sorted(by_pattern.items(), key=lambda kv: (-len(kv[0]), kv[0]))
+        ]
     return out
 
 

@@ -31,8 +31,20 @@ from rlvr.evaluate.passk import log2_ks
 # Settings that must match for a rerun to resume into an existing store. The data is known by its content
 # (problems_sha256), not by its name or path: the same file by another path resumes, an edited one is refused.
 # samples_per_call is not one: each sample has its own seed, so a resume may pack calls differently.
-IDENTITY_KEYS = ("model", "split", "template", "chat", "n", "temperature", "top_p",
-                 "max_tokens", "seed", "sample_seeds", "limit", "grader")
+IDENTITY_KEYS = (
+    "model",
+    "split",
+    "template",
+    "chat",
+    "n",
+    "temperature",
+    "top_p",
+    "max_tokens",
+    "seed",
+    "sample_seeds",
+    "limit",
+    "grader",
+)
 SAMPLING_KEYS = ("n", "temperature", "top_p", "max_tokens", "seed", "sample_seeds")
 RESULTS_SCHEMA_VERSION = 1
 RECORD_KEYS = ("problem", "sample", "text", "extracted", "verdict", "correct", "tokens", "finish_reason")
@@ -103,8 +115,11 @@ def _problem_changes(old: list[dict], new: list[dict]) -> str:
     new_by_id = {str(p["id"]): p for p in new}
     added = [p for p in new_by_id if p not in old_by_id]
     removed = [p for p in old_by_id if p not in new_by_id]
-    changed = [f"{p} ({', '.join(k for k in sorted(set(old_by_id[p]) | set(new_by_id[p])) if old_by_id[p].get(k) != new_by_id[p].get(k))})"
-               for p in new_by_id if p in old_by_id and old_by_id[p] != new_by_id[p]]
+    changed = [
+        f"{p} ({', '.join(k for k in sorted(set(old_by_id[p]) | set(new_by_id[p])) if old_by_id[p].get(k) != new_by_id[p].get(k))})"
+        for p in new_by_id
+        if p in old_by_id and old_by_id[p] != new_by_id[p]
+    ]
     parts = []
     for name, ids in (("added", added), ("removed", removed), ("changed", changed)):
         if ids:
@@ -124,8 +139,9 @@ class SampleStore:
         self._lock = None
 
     @classmethod
-    def create_or_resume(cls, path: str | Path, meta: dict, problems: list[dict],
-                         shard: tuple[int, int] | None = None) -> SampleStore:
+    def create_or_resume(
+        cls, path: str | Path, meta: dict, problems: list[dict], shard: tuple[int, int] | None = None
+    ) -> SampleStore:
         """Open the store for writing; an existing one must have been made with the same settings and problems."""
         path = Path(path)
         if path.exists() and not path.is_dir():
@@ -140,7 +156,8 @@ class SampleStore:
                 if key == "sample_seeds" and old.get(key) is None:
                     raise ValueError(
                         f"{path} was made by an older rlvr that seeded whole generate calls; its samples cannot be "
-                        f"continued with per-sample seeds: finish it with that version, or choose another --out")
+                        f"continued with per-sample seeds: finish it with that version, or choose another --out"
+                    )
                 if old.get(key) != meta.get(key):
                     raise ValueError(
                         f"{path} holds a sample store made with {key}={old.get(key)!r}, not {meta.get(key)!r}; "
@@ -161,8 +178,11 @@ class SampleStore:
         store._acquire_lock()
         moved = _repair(store.samples_file)
         if moved:
-            print(f"rlvr: {moved} unreadable line(s) of {store.samples_file} set aside in "
-                  f"{store.samples_file.name}.unreadable; their samples are redone", file=sys.stderr)
+            print(
+                f"rlvr: {moved} unreadable line(s) of {store.samples_file} set aside in "
+                f"{store.samples_file.name}.unreadable; their samples are redone",
+                file=sys.stderr,
+            )
         return store
 
     def _acquire_lock(self) -> None:
@@ -196,7 +216,9 @@ class SampleStore:
     def open_existing(cls, path: str | Path) -> SampleStore:
         path = Path(path)
         if not (path / "meta.json").exists():
-            raise FileNotFoundError(f"{path} is not a sample store (no meta.json); run `rlvr eval --out {path}` first")
+            raise FileNotFoundError(
+                f"{path} is not a sample store (no meta.json); run `rlvr eval --out {path}` first"
+            )
         return cls(path, _read_json(path / "meta.json"))
 
     def problems(self) -> list[dict]:
@@ -254,8 +276,13 @@ class SampleStore:
             n[pid] += 1
             c[pid] += bool(record["correct"])
         present = [p for p in order if n[p] > 0]
-        return Counts(label or self.meta.get("label") or self.path.name, present,
-                      np.array([n[p] for p in present]), np.array([c[p] for p in present]), str(self.path))
+        return Counts(
+            label or self.meta.get("label") or self.path.name,
+            present,
+            np.array([n[p] for p in present]),
+            np.array([c[p] for p in present]),
+            str(self.path),
+        )
 
     def write_results(self, provenance: dict | None = None, records: list[dict] | None = None) -> dict:
         """results.json (schema in the README): what produced it, per-problem counts, mean pass@k for every k
@@ -274,11 +301,20 @@ class SampleStore:
             "dataset": self.meta.get("dataset") or self.meta.get("data_file"),
             "grader": self.meta.get("grader"),
             "sampling": {key: self.meta.get(key) for key in SAMPLING_KEYS},
-            "problems": {p: {"n": int(n), "correct": int(c)} for p, n, c in zip(counts.problems, counts.n, counts.correct)},
+            "problems": {
+                p: {"n": int(n), "correct": int(c)}
+                for p, n, c in zip(counts.problems, counts.n, counts.correct)
+            },
             "pass_at_k": {str(k): float(curve[k - 1]) for k in range(1, len(curve) + 1)},
-            "pass_at_k_ci": {str(k): [float(interval.low[k - 1]), float(interval.high[k - 1])] for k in range(1, k_max + 1)},
+            "pass_at_k_ci": {
+                str(k): [float(interval.low[k - 1]), float(interval.high[k - 1])] for k in range(1, k_max + 1)
+            },
             "summary": {f"pass@{k}": float(curve[k - 1]) for k in log2_ks(len(curve))},
-            "coverage": {"solved": solved, "problems": len(counts.problems), "fraction": solved / len(counts.problems)},
+            "coverage": {
+                "solved": solved,
+                "problems": len(counts.problems),
+                "fraction": solved / len(counts.problems),
+            },
         }
         _write_atomic(self.path / "results.json", json.dumps(results, indent=2))
         return results
@@ -297,7 +333,9 @@ def _read_json(path: Path) -> dict:
     try:
         return json.loads(path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{path} is damaged ({exc}); the samples are intact: restore it, or start a new --out") from None
+        raise ValueError(
+            f"{path} is damaged ({exc}); the samples are intact: restore it, or start a new --out"
+        ) from None
 
 
 def _read_problems(path: Path) -> list[dict]:
@@ -307,5 +345,7 @@ def _read_problems(path: Path) -> list[dict]:
             try:
                 records.append(json.loads(line))
             except (json.JSONDecodeError, UnicodeDecodeError):
-                raise ValueError(f"{path}: line {number} is damaged; restore the file, or start a new --out") from None
+                raise ValueError(
+                    f"{path}: line {number} is damaged; restore the file, or start a new --out"
+                ) from None
     return records

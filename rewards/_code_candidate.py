@@ -27,7 +27,9 @@ def _serve(read_fd, write_fd):
     except BaseException as exc:  # noqa: BLE001 - SystemExit included: it is reported, not obeyed
         send({"load_error": type(exc).__name__, "message": str(exc)[:500]})
         _os._exit(0)
-    names = [k for k, v in namespace.items() if callable(v) and not isinstance(v, type) and not k.startswith("__")]
+    names = [
+        k for k, v in namespace.items() if callable(v) and not isinstance(v, type) and not k.startswith("__")
+    ]
     send({"ready": names})
     while True:
         header = reader.readline(32)  # the length of a marshal-encoded (name, args, kwargs) from the harness

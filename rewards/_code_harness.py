@@ -50,7 +50,9 @@ class _Link:
             plain_kwargs = decode_value(encode_value(dict(kwargs)))
             request = _marshal.dumps((name, plain_args, plain_kwargs))
         except (NotPlain, ValueError) as exc:
-            raise _Finished("test_error", f"the tests pass a {exc}, which cannot cross to the program") from None
+            raise _Finished(
+                "test_error", f"the tests pass a {exc}, which cannot cross to the program"
+            ) from None
         try:
             self.writer.write(b"%d\n" % len(request) + request)
             self.writer.flush()
@@ -163,7 +165,9 @@ def _serve(sock_fd):
         except _Finished as done:
             line = "{} {} {}\n".format(meta["nonce"], done.status, _json.dumps(done.detail))
         else:
-            line = "{} test_error {}\n".format(meta["nonce"], _json.dumps("the harness ended without a verdict"))
+            line = "{} test_error {}\n".format(
+                meta["nonce"], _json.dumps("the harness ended without a verdict")
+            )
         sock.sendall(line.encode())
 
 

@@ -52,7 +52,7 @@ def decode_value(data, depth=0):
         return [decode_value(v, depth + 1) for v in data]
     if kind is not dict or len(data) != 1:
         raise NotPlain("malformed value")
-    (tag, body), = data.items()
+    ((tag, body),) = data.items()
     if tag == "t" and type(body) is list:
         return tuple(decode_value(v, depth + 1) for v in body)
     if tag == "d" and type(body) is list and all(type(p) is list and len(p) == 2 for p in body):

@@ -112,6 +112,7 @@ def _as_cases(loaded) -> list[dict] | CallCases:
 
 def _same_output(actual: str, expected: str) -> bool:
     """LiveCodeBench's comparison: stripped lines equal, or equal as Decimals token by token ("2.50" = "2.5")."""
+
     def lines(s: str) -> list[str]:
         return [line.strip() for line in s.strip().split("\n")]
 
@@ -190,7 +191,9 @@ class CodeReward:
             return Grade(WRONG, program, f"{FAILED}: {where}", {"status": FAILED})
         verdict = _STATUS_TO_VERDICT.get(result.status, WRONG)
         tail = result.stderr.strip().splitlines()[-1:] or [""]
-        return Grade(verdict, program, f"{result.status}: {where}: {tail[0][:200]}", {"status": result.status})
+        return Grade(
+            verdict, program, f"{result.status}: {where}: {tail[0][:200]}", {"status": result.status}
+        )
 
     def __call__(self, prompts=None, completions=None, tests=None, entry_point=None, **kwargs) -> list[float]:
         if tests is None:

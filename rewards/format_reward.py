@@ -49,5 +49,7 @@ class OverlongPenalty:
 
     def __call__(self, prompts=None, completions=None, completion_ids=None, **kwargs) -> list[float]:
         if completion_ids is None:
-            raise ValueError("the overlong reward counts tokens: call it with completion_ids (TRL's trainers pass them)")
+            raise ValueError(
+                "the overlong reward counts tokens: call it with completion_ids (TRL's trainers pass them)"
+            )
         return self._trl(completion_ids=[list(ids) for ids in completion_ids])

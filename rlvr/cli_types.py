@@ -33,7 +33,9 @@ def label_list(text: str | None, count: int, inputs: str) -> list[str | None]:
         return [None] * count
     labels = [label.strip() for label in text.split(",")]
     if not all(labels):
-        raise ValueError(f"--labels {text!r} has an empty name; give each of the {inputs} one, e.g. --labels base,rl")
+        raise ValueError(
+            f"--labels {text!r} has an empty name; give each of the {inputs} one, e.g. --labels base,rl"
+        )
     if len(labels) != count:
         raise ValueError(f"--labels names {len(labels)} models but {count} {inputs} were given")
     return labels

@@ -33,8 +33,10 @@ class Columns:
             if key is None:
                 continue
             if key not in row:
-                raise ValueError(f"{where} has no column {key!r} (the {logical} column asked for); "
-                                 f"its columns: {', '.join(map(str, row))}")
+                raise ValueError(
+                    f"{where} has no column {key!r} (the {logical} column asked for); "
+                    f"its columns: {', '.join(map(str, row))}"
+                )
             renamed[logical] = row[key]
         return renamed
 
@@ -56,24 +58,58 @@ class DatasetSpec:
 
 DATASETS: dict[str, DatasetSpec] = {
     # revisions: gsm8k and MATH-500 as pinned by other projects' evaluation code, humanevalplus as lm-eval pins it
-    "gsm8k": DatasetSpec("openai/gsm8k", "test", "math", Columns(problem="question"), config="main",
-                         revision="740312add88f781978c0658806c59bc2815b9866"),
-    "math500": DatasetSpec("HuggingFaceH4/MATH-500", "test", "math", Columns(id="unique_id"),
-                           revision="6e4ed1a2a79af7d8630a6b768ec859cb5af4d3be"),
-    "aime24": DatasetSpec("HuggingFaceH4/aime_2024", "train", "math", Columns(id="id"),
-                          revision="2fe88a2f1091d5048c0f36abc874fb997b3dd99a"),
-    "aime25": DatasetSpec("math-ai/aime25", "test", "math", Columns(id="id"),
-                          revision="563bb8404243c5f09de6ec262f2db674fe5bce9b"),
+    "gsm8k": DatasetSpec(
+        "openai/gsm8k",
+        "test",
+        "math",
+        Columns(problem="question"),
+        config="main",
+        revision="740312add88f781978c0658806c59bc2815b9866",
+    ),
+    "math500": DatasetSpec(
+        "HuggingFaceH4/MATH-500",
+        "test",
+        "math",
+        Columns(id="unique_id"),
+        revision="6e4ed1a2a79af7d8630a6b768ec859cb5af4d3be",
+    ),
+    "aime24": DatasetSpec(
+        "HuggingFaceH4/aime_2024",
+        "train",
+        "math",
+        Columns(id="id"),
+        revision="2fe88a2f1091d5048c0f36abc874fb997b3dd99a",
+    ),
+    "aime25": DatasetSpec(
+        "math-ai/aime25",
+        "test",
+        "math",
+        Columns(id="id"),
+        revision="563bb8404243c5f09de6ec262f2db674fe5bce9b",
+    ),
     "amc23": DatasetSpec("math-ai/amc23", "test", "math", Columns(problem="question", id="id")),
     "minerva": DatasetSpec("math-ai/minervamath", "test", "math", Columns(problem="question")),
-    "olympiadbench": DatasetSpec("math-ai/olympiadbench", "test", "math", Columns(problem="question", answer="final_answer", id="id")),
-    "humaneval_plus": DatasetSpec("evalplus/humanevalplus", "test", "code", Columns(problem="prompt", tests="test", id="task_id"),
-                                  revision="d32357cf319e50e9c8d8dab5ea876c72b0fd321b"),
+    "olympiadbench": DatasetSpec(
+        "math-ai/olympiadbench", "test", "math", Columns(problem="question", answer="final_answer", id="id")
+    ),
+    "humaneval_plus": DatasetSpec(
+        "evalplus/humanevalplus",
+        "test",
+        "code",
+        Columns(problem="prompt", tests="test", id="task_id"),
+        revision="d32357cf319e50e9c8d8dab5ea876c72b0fd321b",
+    ),
     "mbpp_plus": DatasetSpec("evalplus/mbppplus", "test", "code", convert=mbpp_plus_row),
     # the last commit with Parquet configs per release (current main is a loading script datasets >= 4 refuses)
-    "livecodebench": DatasetSpec("livecodebench/code_generation_lite", "test", "code", convert=lcb_row,
-                                 revision="48d36ed304dca42cf8ab20e941262ccd096518a3",
-                                 parquet="{release}/test-*.parquet", default_release="release_v6"),
+    "livecodebench": DatasetSpec(
+        "livecodebench/code_generation_lite",
+        "test",
+        "code",
+        convert=lcb_row,
+        revision="48d36ed304dca42cf8ab20e941262ccd096518a3",
+        parquet="{release}/test-*.parquet",
+        default_release="release_v6",
+    ),
 }
 
 
@@ -104,16 +140,27 @@ def _gold(value) -> str | None:
     return text if text and text.lower() not in ("none", "null", "nan") else None
 
 
-def load_problems(dataset: str | None = None, data_file: str | None = None, split: str | None = None,
-                  limit: int | None = None, *, config: str | None = None, revision: str | None = None,
-                  columns: Columns | None = None, release: str | None = None, since: str | None = None,
-                  until: str | None = None) -> tuple[list[Problem], str]:
+def load_problems(
+    dataset: str | None = None,
+    data_file: str | None = None,
+    split: str | None = None,
+    limit: int | None = None,
+    *,
+    config: str | None = None,
+    revision: str | None = None,
+    columns: Columns | None = None,
+    release: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+) -> tuple[list[Problem], str]:
     """(problems, kind). `data_file` (JSONL, Parquet or CSV) wins over `dataset`, which is a benchmark name
     (rlvr.data.DATASETS), a local file, or any Hub dataset id (org/name, with `config`, `split`, `revision`
     and `columns` naming its columns)."""
     columns = columns or Columns()
     source = data_file or dataset
-    if data_file and dataset in DATASETS and DATASETS[dataset].convert is not None:  # a downloaded file, own shape
+    if (
+        data_file and dataset in DATASETS and DATASETS[dataset].convert is not None
+    ):  # a downloaded file, own shape
         problems = _registry_rows(dataset, _located_file_rows(Path(data_file)))
     elif data_file:
         problems = _from_file(Path(data_file), columns)
@@ -124,8 +171,10 @@ def load_problems(dataset: str | None = None, data_file: str | None = None, spli
     elif dataset and looks_like_hub_id(dataset) and not Path(dataset).exists():
         problems = _from_hub_id(dataset, config, split, revision, columns)
     elif dataset:
-        raise ValueError(f"unknown dataset {dataset!r}: not a benchmark name ({', '.join(DATASETS)}), an existing "
-                         f"file, or a Hub dataset id like org/name")
+        raise ValueError(
+            f"unknown dataset {dataset!r}: not a benchmark name ({', '.join(DATASETS)}), an existing "
+            f"file, or a Hub dataset id like org/name"
+        )
     else:
         raise ValueError("give --dataset NAME or --data-file PATH")
     problems = _in_window(problems, since, until, str(source))
@@ -136,7 +185,9 @@ def load_problems(dataset: str | None = None, data_file: str | None = None, spli
     kind = "code" if problems[0].tests is not None else "math"
     repeated = [(i, n) for i, n in Counter(p.id for p in problems).items() if n > 1]
     if repeated:  # the store knows samples by problem id
-        named = ", ".join(f"{i!r} ({n} rows)" for i, n in repeated[:5]) + (f" and {len(repeated) - 5} more" if len(repeated) > 5 else "")
+        named = ", ".join(f"{i!r} ({n} rows)" for i, n in repeated[:5]) + (
+            f" and {len(repeated) - 5} more" if len(repeated) > 5 else ""
+        )
         raise ValueError(f"{source}: problem ids are not unique: {named}; give each row its own id")
     return problems, kind
 
@@ -147,8 +198,10 @@ def _decode(path: Path, data: bytes) -> str:
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise ValueError(f"{path}: line {line}, column {column} is not UTF-8 (byte 0x{data[exc.start]:02x}); "
-                         f"save the file as UTF-8") from None
+        raise ValueError(
+            f"{path}: line {line}, column {column} is not UTF-8 (byte 0x{data[exc.start]:02x}); "
+            f"save the file as UTF-8"
+        ) from None
 
 
 def _rows_from_file(path: Path) -> list[tuple[int, object]]:
@@ -170,23 +223,29 @@ def _rows_from_file(path: Path) -> list[tuple[int, object]]:
         rows = []
         for row in reader:
             if None in row or None in row.values():
-                raise ValueError(f"{path}: line {reader.line_num} has a different number of fields than the header "
-                                 f"({', '.join(reader.fieldnames or [])}); quote fields that contain commas")
+                raise ValueError(
+                    f"{path}: line {reader.line_num} has a different number of fields than the header "
+                    f"({', '.join(reader.fieldnames or [])}); quote fields that contain commas"
+                )
             rows.append((reader.line_num, row))
         return rows
     if suffix == ".json" and text.lstrip().startswith("["):
         try:
             return list(enumerate(json.loads(text), 1))
         except json.JSONDecodeError as exc:
-            raise ValueError(f"{path}: line {exc.lineno}, column {exc.colno}: invalid JSON ({exc.msg})") from None
+            raise ValueError(
+                f"{path}: line {exc.lineno}, column {exc.colno}: invalid JSON ({exc.msg})"
+            ) from None
     rows = []
     for number, line in enumerate(text.splitlines(), 1):
         if line.strip():
             try:
                 rows.append((number, json.loads(line)))
             except json.JSONDecodeError as exc:
-                raise ValueError(f"{path}: line {number}, column {exc.colno}: invalid JSON ({exc.msg}); "
-                                 f"each line must be one JSON object") from None
+                raise ValueError(
+                    f"{path}: line {number}, column {exc.colno}: invalid JSON ({exc.msg}); "
+                    f"each line must be one JSON object"
+                ) from None
     return rows
 
 
@@ -207,13 +266,21 @@ def _hub_rows(name: str, what: str, load, hint: str):
 
         rows = load(datasets)
     except Exception as exc:  # offline, gated, renamed: say what to do instead
-        raise ValueError(f"could not load {what} from the Hugging Face Hub: {type(exc).__name__}: {exc}. {hint}") from exc
+        raise ValueError(
+            f"could not load {what} from the Hugging Face Hub: {type(exc).__name__}: {exc}. {hint}"
+        ) from exc
     return ((f"{name} row {i}", row) for i, row in enumerate(rows))
 
 
-def _from_hub_id(name: str, config: str | None, split: str | None, revision: str | None, columns: Columns) -> list[Problem]:
-    rows = _hub_rows(name, repr(name), lambda ds: ds.load_dataset(name, config, split=split or "train", revision=revision),
-                     "If the Hub cannot be reached, download it elsewhere and pass the file as --dataset or --data-file")
+def _from_hub_id(
+    name: str, config: str | None, split: str | None, revision: str | None, columns: Columns
+) -> list[Problem]:
+    rows = _hub_rows(
+        name,
+        repr(name),
+        lambda ds: ds.load_dataset(name, config, split=split or "train", revision=revision),
+        "If the Hub cannot be reached, download it elsewhere and pass the file as --dataset or --data-file",
+    )
     return _problems_from_rows(rows, columns)
 
 
@@ -221,8 +288,10 @@ def _problems_from_rows(located_rows, columns: Columns) -> list[Problem]:
     problems = []
     for index, (where, row) in enumerate(located_rows):
         if not isinstance(row, dict):
-            raise ValueError(f"{where} is a JSON {type(row).__name__}, not an object like "
-                             f'{{"id": ..., "problem": ..., "answer": ...}}')
+            raise ValueError(
+                f"{where} is a JSON {type(row).__name__}, not an object like "
+                f'{{"id": ..., "problem": ..., "answer": ...}}'
+            )
         row = columns.apply(row, where)
         text = row.get("problem", row.get("prompt", row.get("question")))
         if text is None:
@@ -241,33 +310,54 @@ def _problems_from_rows(located_rows, columns: Columns) -> list[Problem]:
         if tests is None:
             answer = _gold(row.get("answer"))
             if answer is None:
-                raise ValueError(f"{where}: the answer is empty ({row.get('answer')!r}); give every math problem "
-                                 f"a gold answer, or drop the row")
-        problems.append(Problem(
-            id=str(row.get("id", index)), problem=str(text), answer=answer,
-            tests=tests, entry_point=row.get("entry_point") or None,
-            extra={k: v for k, v in row.items() if k not in {"id", "problem", "prompt", "answer", "tests", "entry_point"}},
-        ))
+                raise ValueError(
+                    f"{where}: the answer is empty ({row.get('answer')!r}); give every math problem "
+                    f"a gold answer, or drop the row"
+                )
+        problems.append(
+            Problem(
+                id=str(row.get("id", index)),
+                problem=str(text),
+                answer=answer,
+                tests=tests,
+                entry_point=row.get("entry_point") or None,
+                extra={
+                    k: v
+                    for k, v in row.items()
+                    if k not in {"id", "problem", "prompt", "answer", "tests", "entry_point"}
+                },
+            )
+        )
     return problems
 
 
-def _from_hub(name: str, split: str | None, release: str | None, revision: str | None = None) -> list[Problem]:
+def _from_hub(
+    name: str, split: str | None, release: str | None, revision: str | None = None
+) -> list[Problem]:
     spec = DATASETS[name]
     revision = revision or spec.revision
     if spec.parquet:
         release = release or spec.default_release
         if release not in LCB_RELEASES:
-            raise ValueError(f"unknown release {release!r} of {name}; choose one of {', '.join(LCB_RELEASES)}")
+            raise ValueError(
+                f"unknown release {release!r} of {name}; choose one of {', '.join(LCB_RELEASES)}"
+            )
         files = f"hf://datasets/{spec.hub_id}@{revision}/" + spec.parquet.format(release=release)
 
         def load(ds):
             return ds.load_dataset("parquet", data_files={"test": files}, split="test")
     else:
+
         def load(ds):
             return ds.load_dataset(spec.hub_id, spec.config, split=split or spec.split, revision=revision)
-    rows = _hub_rows(name, f"{name!r} ({spec.hub_id})", load,
-                     f"If the Hub cannot be reached, download it elsewhere and pass --data-file PATH "
-                     f"(with --dataset {name}, a file in the benchmark's own shape).")
+
+    rows = _hub_rows(
+        name,
+        f"{name!r} ({spec.hub_id})",
+        load,
+        f"If the Hub cannot be reached, download it elsewhere and pass --data-file PATH "
+        f"(with --dataset {name}, a file in the benchmark's own shape).",
+    )
     return _registry_rows(name, rows)
 
 
@@ -284,6 +374,11 @@ def _in_window(problems: list[Problem], since: str | None, until: str | None, so
     if not (since or until):
         return problems
     if not all(p.extra.get("contest_date") for p in problems):
-        raise ValueError(f"{source} has no contest dates; --since/--until select LiveCodeBench problems by date")
-    return [p for p in problems if (not since or p.extra["contest_date"] >= since)
-            and (not until or p.extra["contest_date"] <= until)]
+        raise ValueError(
+            f"{source} has no contest dates; --since/--until select LiveCodeBench problems by date"
+        )
+    return [
+        p
+        for p in problems
+        if (not since or p.extra["contest_date"] >= since) and (not until or p.extra["contest_date"] <= until)
+    ]

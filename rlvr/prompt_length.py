@@ -44,7 +44,9 @@ def too_long(prompts: dict[str, str], tokenizer, room: int) -> tuple[dict[str, i
     return out, longest
 
 
-def check_prompt_lengths(prompts: dict[str, str], tokenizer, model_path: str, new_tokens: int, flag: str) -> int | None:
+def check_prompt_lengths(
+    prompts: dict[str, str], tokenizer, model_path: str, new_tokens: int, flag: str
+) -> int | None:
     """Raise ValueError naming every prompt that leaves fewer than `new_tokens` of the context free. Returns
     the longest prompt in tokens (callers size batches by it), or None when the model's context is unknown
     and nothing was counted."""
@@ -53,7 +55,9 @@ def check_prompt_lengths(prompts: dict[str, str], tokenizer, model_path: str, ne
         return None
     room = context - new_tokens
     if room <= 0:
-        raise ValueError(f"{flag} {new_tokens} leaves no room for a prompt in the model's context of {context} tokens")
+        raise ValueError(
+            f"{flag} {new_tokens} leaves no room for a prompt in the model's context of {context} tokens"
+        )
     over, longest = too_long(prompts, tokenizer, room)
     if over:
         from rlvr.evaluate.counts import preview

@@ -71,13 +71,19 @@ def get_template(name: str, template_file: str | None = None, system_prompt: str
     if template_file:
         template = _from_file(Path(template_file))
     elif name not in TEMPLATES:
-        raise ValueError(f"unknown template {name!r}; choose one of {', '.join(TEMPLATES)}, or give a template file")
+        raise ValueError(
+            f"unknown template {name!r}; choose one of {', '.join(TEMPLATES)}, or give a template file"
+        )
     else:
         template = TEMPLATES[name]
     if system_prompt:  # raw: the system prompt, a blank line, then the template's own text without its system
         body = template.user if template.system else template.raw
-        template = dataclasses.replace(template, system=system_prompt, raw=_escape(system_prompt, template.jinja) + "\n\n" + body,
-                                       name=f"{template.name}+system:{_digest(system_prompt)}")
+        template = dataclasses.replace(
+            template,
+            system=system_prompt,
+            raw=_escape(system_prompt, template.jinja) + "\n\n" + body,
+            name=f"{template.name}+system:{_digest(system_prompt)}",
+        )
     return template
 
 
@@ -97,7 +103,9 @@ def _from_file(path: Path) -> Template:
     jinja = path.suffix in (".jinja", ".j2")
     marker = "problem" if jinja else "{problem}"
     if marker not in text:
-        raise ValueError(f"template file {path} never uses the problem: write {{{{ problem }}}} (Jinja) or {{problem}}")
+        raise ValueError(
+            f"template file {path} never uses the problem: write {{{{ problem }}}} (Jinja) or {{problem}}"
+        )
     return Template(f"file:{path.name}:{_digest(text)}", None, text, text, jinja)
 
 
@@ -110,7 +118,9 @@ def render(template: Template, problem: str, tokenizer=None, chat: str = "auto")
         raise ValueError("--chat chat was asked for but the tokenizer has no chat template; use --chat raw")
     if chat == "raw" or not has_chat:
         return template.raw_text(problem)
-    return tokenizer.apply_chat_template(messages_for(template, problem), tokenize=False, add_generation_prompt=True)
+    return tokenizer.apply_chat_template(
+        messages_for(template, problem), tokenize=False, add_generation_prompt=True
+    )
 
 
 def messages_for(template: Template, problem: str) -> list[dict]:

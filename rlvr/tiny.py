@@ -44,8 +44,15 @@ def build_tokenizer(corpus: Iterable[str], vocab_size: int = 512):
     return wrapped
 
 
-def build_model(tokenizer, hidden_size: int = 64, layers: int = 2, heads: int = 4, seed: int = 0, max_positions: int = 1024,
-                attn_implementation: str | None = None):
+def build_model(
+    tokenizer,
+    hidden_size: int = 64,
+    layers: int = 2,
+    heads: int = 4,
+    seed: int = 0,
+    max_positions: int = 1024,
+    attn_implementation: str | None = None,
+):
     """A freshly initialised Qwen2 causal LM sized for a CPU (`attn_implementation`: transformers' default if None)."""
     import torch
     from transformers import AutoModelForCausalLM, Qwen2Config
@@ -70,7 +77,9 @@ def build_model(tokenizer, hidden_size: int = 64, layers: int = 2, heads: int = 
     return model
 
 
-def save_tiny_model(out_dir: str | Path, corpus: Iterable[str], vocab_size: int = 512, **model_kwargs) -> Path:
+def save_tiny_model(
+    out_dir: str | Path, corpus: Iterable[str], vocab_size: int = 512, **model_kwargs
+) -> Path:
     """Build a tokenizer and an untrained tiny model from `corpus` and save both to `out_dir`."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -14,13 +14,30 @@ def wandb_mode() -> str:
     return "online" if os.environ.get("WANDB_API_KEY") else "offline"
 
 
-def init_wandb(project: str, out_dir: Path, name: str | None = None, group: str | None = None,
-               config: dict | None = None, run_id: str | None = None, tags: list[str] | None = None):
+def init_wandb(
+    project: str,
+    out_dir: Path,
+    name: str | None = None,
+    group: str | None = None,
+    config: dict | None = None,
+    run_id: str | None = None,
+    tags: list[str] | None = None,
+):
     import wandb
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    return wandb.init(project=project, name=name, group=group, config=config or {}, dir=str(out_dir), tags=tags,
-                      mode=wandb_mode(), id=run_id, resume="allow" if run_id else None, reinit="finish_previous")
+    return wandb.init(
+        project=project,
+        name=name,
+        group=group,
+        config=config or {},
+        dir=str(out_dir),
+        tags=tags,
+        mode=wandb_mode(),
+        id=run_id,
+        resume="allow" if run_id else None,
+        reinit="finish_previous",
+    )
 
 
 def append_jsonl(path: Path, record: dict) -> None:
@@ -35,13 +52,24 @@ def log_comparison(result, project: str, out_dir: Path) -> str:
     import wandb
 
     run = init_wandb(project, out_dir, name="compare", config={"labels": [c.label for c in result.counts]})
-    rows = [[curve.label, int(k), float(m), float(lo), float(hi)]
-            for curve in result.curves for k, m, lo, hi in zip(curve.ks, curve.mean, curve.low, curve.high)]
+    rows = [
+        [curve.label, int(k), float(m), float(lo), float(hi)]
+        for curve in result.curves
+        for k, m, lo, hi in zip(curve.ks, curve.mean, curve.low, curve.high)
+    ]
     table = wandb.Table(columns=["label", "k", "pass_at_k", "ci_low", "ci_high"], data=rows)
-    run.log({"passk": table,
-             "passk_curves": wandb.plot.line_series(
-                 xs=[int(k) for k in result.curves[0].ks], ys=[list(map(float, c.mean)) for c in result.curves],
-                 keys=[c.label for c in result.curves], title="pass@k", xname="k")})
+    run.log(
+        {
+            "passk": table,
+            "passk_curves": wandb.plot.line_series(
+                xs=[int(k) for k in result.curves[0].ks],
+                ys=[list(map(float, c.mean)) for c in result.curves],
+                keys=[c.label for c in result.curves],
+                title="pass@k",
+                xname="k",
+            ),
+        }
+    )
     for label, solved in result.coverage["solved"].items():
         run.summary[f"coverage/{label}"] = solved["count"]
     run.summary["findings"] = "\n".join(result.findings)

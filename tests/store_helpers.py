@@ -11,12 +11,35 @@ N = 16
 
 
 def eval_cmd(model: str, data: str, out: Path, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "rlvr.cli", "eval", "--model", model, "--data-file", data, "--n", str(N),
-            "--max-tokens", "12", "--samples-per-call", "8", "--seed", "7", "--no-progress", "--out", str(out), *extra]
+    return [
+        sys.executable,
+        "-m",
+        "rlvr.cli",
+        "eval",
+        "--model",
+        model,
+        "--data-file",
+        data,
+        "--n",
+        str(N),
+        "--max-tokens",
+        "12",
+        "--samples-per-call",
+        "8",
+        "--seed",
+        "7",
+        "--no-progress",
+        "--out",
+        str(out),
+        *extra,
+    ]
 
 
 def snapshot(store_dir: Path) -> list[tuple]:
-    return [(r["problem"], r["sample"], r["text"], r["verdict"]) for r in SampleStore.open_existing(store_dir).records()]
+    return [
+        (r["problem"], r["sample"], r["text"], r["verdict"])
+        for r in SampleStore.open_existing(store_dir).records()
+    ]
 
 
 def same_results(a: Path, b: Path) -> bool:

@@ -22,7 +22,9 @@ def test_auto_falls_back_to_hf_without_vllm_or_gpu():
 
 
 def test_vllm_request_is_one_sample_with_its_own_seed():
-    kwargs = sampling_params_kwargs(SamplingSettings(n=256, temperature=0.6, top_p=0.95, max_tokens=4096), seed=11)
+    kwargs = sampling_params_kwargs(
+        SamplingSettings(n=256, temperature=0.6, top_p=0.95, max_tokens=4096), seed=11
+    )
     assert kwargs == {"n": 1, "temperature": 0.6, "top_p": 0.95, "max_tokens": 4096, "seed": 11}
     # vLLM 0.31's engine returns "<id>-<8 random chars>" from enqueue; outputs carry "<id>"
     assert external_id("17-a1b2c3d4") == "17" and external_id("17") == "17"
@@ -47,8 +49,14 @@ def _samples(calls) -> list[tuple[str, int, int]]:
 def test_calls_are_filled_exactly_and_units_split_without_touching_seeds():
     prompts = {"a": "A", "b": "B", "c": "C"}
     units = plan_units(list(prompts), n=100)
-    assert [(pid, len(r)) for pid, r in units] == [("a", PLAN_UNIT), ("a", 100 - PLAN_UNIT), ("b", PLAN_UNIT),
-                                                  ("b", 100 - PLAN_UNIT), ("c", PLAN_UNIT), ("c", 100 - PLAN_UNIT)]
+    assert [(pid, len(r)) for pid, r in units] == [
+        ("a", PLAN_UNIT),
+        ("a", 100 - PLAN_UNIT),
+        ("b", PLAN_UNIT),
+        ("b", 100 - PLAN_UNIT),
+        ("c", PLAN_UNIT),
+        ("c", 100 - PLAN_UNIT),
+    ]
     for per_call in (1, 7, 64, 300, 10_000):
         calls = pack_calls(units, {}, per_call, prompts, _seed)
         sizes = [sum(len(r.samples) for r in call) for call in calls]
@@ -81,7 +89,7 @@ def test_a_killed_run_repacks_the_same_remaining_calls():
 
 def test_sample_seeds_differ_by_problem_index_and_run_seed():
     seeds = {sample_seed(s, p, i) for s in (0, 1) for p in ("a", "b") for i in range(50)}
-    assert len(seeds) == 200 and all(0 <= x < 2 ** 63 for x in seeds)
+    assert len(seeds) == 200 and all(0 <= x < 2**63 for x in seeds)
     assert sample_seed(3, "a", 5) == sample_seed(3, "a", 5)
 
 
@@ -94,18 +102,21 @@ def _splitmix64(x: int) -> int:
 
 
 def test_counter_rng_is_splitmix64_with_uint64_wraparound():
-    xs = [0, 1, 2 ** 31, 2 ** 62 + 12345, 2 ** 63 - 1, 987654321987654321]
+    xs = [0, 1, 2**31, 2**62 + 12345, 2**63 - 1, 987654321987654321]
     got = splitmix64(torch.tensor(xs, dtype=torch.int64)).tolist()
     assert [g & ((1 << 64) - 1) for g in got] == [_splitmix64(x) for x in xs]
     step = 5
-    expected = [(_splitmix64((_splitmix64(x) + step) & ((1 << 64) - 1)) >> 11) / 2 ** 53 for x in xs]
+    expected = [(_splitmix64((_splitmix64(x) + step) & ((1 << 64) - 1)) >> 11) / 2**53 for x in xs]
     assert uniforms(torch.tensor(xs), step).tolist() == expected
 
 
 def test_inverse_cdf_draws_follow_the_nucleus_distribution():
     logits = torch.tensor([[2.0, 0.5, 1.0, -1.0, 0.0, 1.5]])
     temperature, top_p = 0.8, 0.85
-    weights = [Fraction(x).limit_denominator(10 ** 12) for x in torch.softmax(logits[0].double() / temperature, 0).tolist()]
+    weights = [
+        Fraction(x).limit_denominator(10**12)
+        for x in torch.softmax(logits[0].double() / temperature, 0).tolist()
+    ]
     order = sorted(range(6), key=lambda i: -weights[i])
     nucleus, mass = [], Fraction(0)
     for i in order:  # keep tokens while the mass before them is below top_p
@@ -143,16 +154,20 @@ def test_top_p_from_the_head_draws_the_tokens_of_the_whole_sorted_vocabulary(sha
     rows, vocab = 192, 6000
     ranks = torch.argsort(torch.rand(rows, vocab, generator=generator), dim=-1).float() + 1
     peak = torch.linspace(0.5, 6.0, rows).unsqueeze(1)  # from near-flat rows to sharply peaked ones
-    logits = {"zipf": -peak * torch.log(ranks) + 0.3 * torch.randn(rows, vocab, generator=generator),
-              "ties": (-peak * torch.log(ranks)).to(torch.bfloat16).float(),  # runs of equal logits everywhere
-              "tie run": _tie_run_across_the_head(rows, vocab, generator),
-              "flat": 0.2 * torch.randn(rows, vocab, generator=generator)}[shape]
+    logits = {
+        "zipf": -peak * torch.log(ranks) + 0.3 * torch.randn(rows, vocab, generator=generator),
+        "ties": (-peak * torch.log(ranks)).to(torch.bfloat16).float(),  # runs of equal logits everywhere
+        "tie run": _tie_run_across_the_head(rows, vocab, generator),
+        "flat": 0.2 * torch.randn(rows, vocab, generator=generator),
+    }[shape]
     u = torch.rand(rows, generator=generator, dtype=torch.float64)
-    u[:8], u[8:16] = 0.0, 1 - 2.0 ** -53
+    u[:8], u[8:16] = 0.0, 1 - 2.0**-53
     decided_share = []
     for temperature in (0.6, 1.0) if shape != "tie run" else (1.0,):
         for top_p in (0.3, 0.9, 0.95, 0.999) if shape != "tie run" else (0.6, 0.7):
-            expected = draw(logits, u, temperature, top_p, head=False)  # the definition: the whole sorted vocabulary
+            expected = draw(
+                logits, u, temperature, top_p, head=False
+            )  # the definition: the whole sorted vocabulary
             assert torch.equal(draw(logits, u, temperature, top_p), expected), (temperature, top_p)
             tokens, decided = _draw_from_head(torch.softmax(logits / temperature, dim=-1), u, top_p)
             assert torch.equal(tokens[decided], expected[decided])
@@ -206,8 +221,14 @@ class _StandInEngine:
         from types import SimpleNamespace as NS
 
         done, self.queue = self.queue[::-3], [q for q in self.queue if q not in self.queue[::-3]]
-        return [NS(request_id=rid, finished=True, outputs=[NS(text=f"{prompt}/{p.seed}", token_ids=[1, 2],
-                                                               finish_reason="stop")]) for rid, (prompt, p) in done]
+        return [
+            NS(
+                request_id=rid,
+                finished=True,
+                outputs=[NS(text=f"{prompt}/{p.seed}", token_ids=[1, 2], finish_reason="stop")],
+            )
+            for rid, (prompt, p) in done
+        ]
 
 
 def test_vllm_stream_returns_every_sample_to_its_request():
@@ -221,5 +242,7 @@ def test_vllm_stream_returns_every_sample_to_its_request():
     chunks = pack_calls(plan_units(list(prompts), n=90), {}, 100, prompts, _seed)
     batches = list(backend.stream(chunks, SamplingSettings(n=90, max_tokens=5)))
     got = [(r.problem, r.samples[0], gens[0].text) for batch in batches for r, gens in batch]
-    assert sorted(got) == sorted((pid, s, f"{prompts[pid]}/{_seed(pid, s)}") for pid in prompts for s in range(90))
+    assert sorted(got) == sorted(
+        (pid, s, f"{prompts[pid]}/{_seed(pid, s)}") for pid in prompts for s in range(90)
+    )
     assert engine.most_queued <= 150

@@ -24,27 +24,44 @@ def _private(cases: list[dict]) -> str:
 
 LCB_ROWS = [
     {  # LeetCode: call-based, starter code, func_name in metadata
-        "question_title": "two-sum", "question_content": "Given nums and target, return the indices of the two numbers.",
-        "platform": "leetcode", "question_id": "1", "contest_id": "weekly-contest-400",
-        "contest_date": "2024-08-03T00:00:00", "difficulty": "easy",
+        "question_title": "two-sum",
+        "question_content": "Given nums and target, return the indices of the two numbers.",
+        "platform": "leetcode",
+        "question_id": "1",
+        "contest_id": "weekly-contest-400",
+        "contest_date": "2024-08-03T00:00:00",
+        "difficulty": "easy",
         "starter_code": "class Solution:\n    def twoSum(self, nums: List[int], target: int) -> List[int]:\n        ",
-        "public_test_cases": json.dumps([{"input": "[2,7,11,15]\n9", "output": "[0, 1]", "testtype": "functional"}]),
-        "private_test_cases": _private([{"input": "[3,2,4]\n6", "output": "[1, 2]", "testtype": "functional"},
-                                        {"input": "[3,3]\n6", "output": "[0, 1]", "testtype": "functional"}]),
+        "public_test_cases": json.dumps(
+            [{"input": "[2,7,11,15]\n9", "output": "[0, 1]", "testtype": "functional"}]
+        ),
+        "private_test_cases": _private(
+            [
+                {"input": "[3,2,4]\n6", "output": "[1, 2]", "testtype": "functional"},
+                {"input": "[3,3]\n6", "output": "[0, 1]", "testtype": "functional"},
+            ]
+        ),
         "metadata": json.dumps({"func_name": "twoSum"}),
     },
     {  # AtCoder: stdin/stdout
-        "question_title": "sum", "question_content": "Read N and print the sum 1 + ... + N.", "platform": "atcoder",
-        "question_id": "abc999_a", "contest_id": "abc999", "contest_date": "2023-05-20T00:00:00", "difficulty": "easy",
+        "question_title": "sum",
+        "question_content": "Read N and print the sum 1 + ... + N.",
+        "platform": "atcoder",
+        "question_id": "abc999_a",
+        "contest_id": "abc999",
+        "contest_date": "2023-05-20T00:00:00",
+        "difficulty": "easy",
         "starter_code": "",
         "public_test_cases": json.dumps([{"input": "3\n", "output": "6\n", "testtype": "stdin"}]),
         "private_test_cases": _private([{"input": "10\n", "output": "55\n", "testtype": "stdin"}]),
         "metadata": "{}",
     },
 ]
-TWO_SUM = ("```python\nclass Solution:\n    def twoSum(self, nums: List[int], target: int) -> List[int]:\n"
-           "        seen = {}\n        for i, x in enumerate(nums):\n            if target - x in seen:\n"
-           "                return (seen[target - x], i)\n            seen[x] = i\n```")
+TWO_SUM = (
+    "```python\nclass Solution:\n    def twoSum(self, nums: List[int], target: int) -> List[int]:\n"
+    "        seen = {}\n        for i, x in enumerate(nums):\n            if target - x in seen:\n"
+    "                return (seen[target - x], i)\n            seen[x] = i\n```"
+)
 SUM = "```python\nn = int(input())\nprint(n * (n + 1) // 2)\n```"
 
 
@@ -69,9 +86,13 @@ def test_livecodebench_is_graded_as_lcb_runner_grades_it(lcb_file):
     problems, _ = load_problems("livecodebench", str(lcb_file))
     grader = get_reward("code")
     leetcode, atcoder = problems
-    wrong_private = TWO_SUM.replace("return (seen[target - x], i)", "return [0, 1]")  # passes the public test only
-    grades = grader.grade([TWO_SUM, wrong_private, SUM, SUM.replace("// 2", "// 2 + (n > 5)")],
-                          [leetcode.tests, leetcode.tests, atcoder.tests, atcoder.tests])
+    wrong_private = TWO_SUM.replace(
+        "return (seen[target - x], i)", "return [0, 1]"
+    )  # passes the public test only
+    grades = grader.grade(
+        [TWO_SUM, wrong_private, SUM, SUM.replace("// 2", "// 2 + (n > 5)")],
+        [leetcode.tests, leetcode.tests, atcoder.tests, atcoder.tests],
+    )
     assert [g.verdict for g in grades] == ["correct", "wrong", "correct", "wrong"]
 
 
@@ -85,7 +106,9 @@ def test_livecodebench_date_window_selects_by_contest_date(lcb_file):
 def test_private_tests_that_pickle_anything_but_a_string_are_refused(tmp_path):
     import os
 
-    row = dict(LCB_ROWS[1], private_test_cases=base64.b64encode(zlib.compress(pickle.dumps(os.getcwd))).decode())
+    row = dict(
+        LCB_ROWS[1], private_test_cases=base64.b64encode(zlib.compress(pickle.dumps(os.getcwd))).decode()
+    )
     path = tmp_path / "evil.jsonl"
     path.write_text(json.dumps(row) + "\n")
     with pytest.raises(pickle.UnpicklingError, match="refused a pickled"):
@@ -98,9 +121,11 @@ MBPP_PLUS_ROW = {  # evalplus/mbppplus, task 2 in its shape (test script abridge
     "prompt": "Write a function to find the shared elements from the given two lists.",
     "source_file": "Benchmark Questions Verification V2.ipynb",
     "test_imports": [],
-    "test_list": ["assert set(similar_elements((3, 4, 5, 6),(5, 7, 4, 10))) == set((4, 5))",
-                  "assert set(similar_elements((1, 2, 3, 4),(5, 4, 3, 7))) == set((3, 4))",
-                  "assert set(similar_elements((11, 12, 14, 13),(17, 15, 14, 13))) == set((13, 14))"],
+    "test_list": [
+        "assert set(similar_elements((3, 4, 5, 6),(5, 7, 4, 10))) == set((4, 5))",
+        "assert set(similar_elements((1, 2, 3, 4),(5, 4, 3, 7))) == set((3, 4))",
+        "assert set(similar_elements((11, 12, 14, 13),(17, 15, 14, 13))) == set((13, 14))",
+    ],
     "test": (
         "import numpy as np\n\ndef is_floats(x) -> bool:\n    if isinstance(x, float):\n        return True\n"
         "    if isinstance(x, (list, tuple)):\n        return all(isinstance(i, float) for i in x)\n"
@@ -123,8 +148,10 @@ def test_mbpp_plus_prompt_names_the_function_and_its_script_grades(tmp_path):
     problems, kind = load_problems("mbpp_plus", str(path))
     (problem,) = problems
     assert kind == "code" and problem.id == "2"
-    assert problem.problem.endswith("Your code should satisfy the following assertion:\n"
-                                    "assert set(similar_elements((3, 4, 5, 6),(5, 7, 4, 10))) == set((4, 5))")
+    assert problem.problem.endswith(
+        "Your code should satisfy the following assertion:\n"
+        "assert set(similar_elements((3, 4, 5, 6),(5, 7, 4, 10))) == set((4, 5))"
+    )
     solution = "```python\n" + MBPP_PLUS_ROW["code"] + "```"
     wrong = "```python\ndef similar_elements(a, b):\n    return tuple(set(a) | set(b))\n```"
     grades = get_reward("code").grade([solution, wrong], [problem.tests, problem.tests])

@@ -3,7 +3,9 @@ import sys
 
 
 def test_help_lists_subcommands():
-    out = subprocess.run([sys.executable, "-m", "rlvr.cli", "--help"], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "rlvr.cli", "--help"], capture_output=True, text=True, check=True
+    )
     for name in ("eval", "compare", "regrade", "perplexity", "train"):
         assert name in out.stdout
 
@@ -32,20 +34,33 @@ def test_counts_and_intervals_below_their_range_are_one_line_naming_the_flag(cap
 
     out = str(tmp_path / "out")
     cases = [
-        (["compare", "a.csv", "--out", out, "--resamples", "0"], "argument --resamples: must be at least 1, not 0"),
+        (
+            ["compare", "a.csv", "--out", out, "--resamples", "0"],
+            "argument --resamples: must be at least 1, not 0",
+        ),
         (["compare", "a.csv", "--out", out, "--se-k", "-2"], "argument --se-k: must be at least 1, not -2"),
-        (["compare", "a.csv", "--out", out, "--resamples", "ten"], "argument --resamples: 'ten' is not a whole number"),
-        (["perplexity", "--model", "m", "--samples", "s", "--out", out, "--batch-size", "0"],
-         "argument --batch-size: must be at least 1"),
-        (["perplexity", "--model", "m", "--samples", "s", "--out", out, "--max-per-problem", "0"],
-         "argument --max-per-problem: must be at least 1"),
+        (
+            ["compare", "a.csv", "--out", out, "--resamples", "ten"],
+            "argument --resamples: 'ten' is not a whole number",
+        ),
+        (
+            ["perplexity", "--model", "m", "--samples", "s", "--out", out, "--batch-size", "0"],
+            "argument --batch-size: must be at least 1",
+        ),
+        (
+            ["perplexity", "--model", "m", "--samples", "s", "--out", out, "--max-per-problem", "0"],
+            "argument --max-per-problem: must be at least 1",
+        ),
         (["probe", "--watch", out, "--interval", "0"], "argument --interval: must be more than 0 seconds"),
     ]
     for argv, expected in cases:
         with pytest.raises(SystemExit) as exit_:  # argparse's way: usage, then one error line, exit status 2
             main(argv)
         err = capsys.readouterr().err.strip().splitlines()[-1]
-        assert exit_.value.code == 2 and err.startswith(f"rlvr {argv[0]}: error: ") and expected in err, (argv, err)
+        assert exit_.value.code == 2 and err.startswith(f"rlvr {argv[0]}: error: ") and expected in err, (
+            argv,
+            err,
+        )
 
 
 def test_labels_are_one_non_empty_name_per_input(capsys, tmp_path):
@@ -57,7 +72,9 @@ def test_labels_are_one_non_empty_name_per_input(capsys, tmp_path):
     out = str(tmp_path / "out")
     err = one_line_error(capsys, "compare", "x.csv", "y.csv", "--labels", "a,", "--out", out)
     assert "--labels 'a,' has an empty name" in err
-    err = one_line_error(capsys, "perplexity", "--model", "m", "--samples", "s1", "s2", "--labels", "base", "--out", out)
+    err = one_line_error(
+        capsys, "perplexity", "--model", "m", "--samples", "s1", "s2", "--labels", "base", "--out", out
+    )
     assert "--labels names 1 models but 2 --samples stores were given" in err
     assert label_list("base, rl", 2, "inputs") == ["base", "rl"]
     assert label_list(None, 3, "inputs") == [None, None, None]

@@ -33,7 +33,11 @@ def test_humaneval_style_pass_and_fail(grader):
 
 
 def test_stdin_stdout_cases_name_the_failing_test(grader):
-    cases = [{"input": "2\n", "output": "4\n"}, {"input": "5\n", "output": "10"}, {"input": "0", "output": "0"}]
+    cases = [
+        {"input": "2\n", "output": "4\n"},
+        {"input": "5\n", "output": "10"},
+        {"input": "0", "output": "0"},
+    ]
     doubles = "n = int(input())\nprint(n * 2)\n"
     wrong_on_second = "n = int(input())\nprint(4 if n == 2 else n)\n"
     grades = grader.grade([doubles, wrong_on_second], [cases, cases])
@@ -48,7 +52,11 @@ def test_apps_style_json_tests(grader):
 
 def test_runtime_error_timeout_and_memory_verdicts(grader):
     grades = grader.grade(
-        ["def add(a, b):\n    raise RuntimeError('boom')", "def add(a, b):\n    while True: pass", "x = bytearray(8 * 2**30)\ndef add(a, b): return a + b"],
+        [
+            "def add(a, b):\n    raise RuntimeError('boom')",
+            "def add(a, b):\n    while True: pass",
+            "x = bytearray(8 * 2**30)\ndef add(a, b): return a + b",
+        ],
         [CHECK] * 3,
         ["add"] * 3,
     )
@@ -134,7 +142,9 @@ def test_each_process_gets_uids_of_its_own():
 
     mine = sandbox.uid_block()
     code = "from rlvr.rewards import sandbox; print(sandbox.uid_block(), sandbox.sandbox_uid(3))"
-    other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    other = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
     assert int(other[0]) != mine and int(other[1]) != sandbox.sandbox_uid(3)
     with pytest.raises(ValueError, match="at most 256 runs"):
         sandbox.sandbox_uid(2 * sandbox.MAX_SLOTS)
@@ -143,10 +153,14 @@ def test_each_process_gets_uids_of_its_own():
 def _unshare_works() -> bool:
     from rlvr.rewards import sandbox
 
-    return os.geteuid() == 0 and sandbox._probe(["unshare", "--user", "--net", "--pid", "--fork", "/bin/true"])
+    return os.geteuid() == 0 and sandbox._probe(
+        ["unshare", "--user", "--net", "--pid", "--fork", "/bin/true"]
+    )
 
 
-@pytest.mark.skipif(not _unshare_works(), reason="needs root and unshare (the mode used where bwrap is missing)")
+@pytest.mark.skipif(
+    not _unshare_works(), reason="needs root and unshare (the mode used where bwrap is missing)"
+)
 def test_without_bwrap_one_process_cleanup_spares_another_process_programs(monkeypatch):
     """Outside a pid namespace each run ends by killing every process of its uid. Seen on a GPU machine
     without bwrap: two graders on one machine shared uids and killed each other's programs (correct
@@ -154,9 +168,11 @@ def test_without_bwrap_one_process_cleanup_spares_another_process_programs(monke
     from rlvr.rewards import sandbox
 
     monkeypatch.setattr(sandbox, "isolation_mode", lambda: "unshare")
-    code = ("from rlvr.rewards import sandbox\nsandbox.isolation_mode = lambda: 'unshare'\n"
-            "r = sandbox.run_python('import time\\ntime.sleep(4)\\nprint(\"survived\")', "
-            "limits=sandbox.SandboxLimits(timeout=30))\nprint(r.status, r.stdout.strip())")
+    code = (
+        "from rlvr.rewards import sandbox\nsandbox.isolation_mode = lambda: 'unshare'\n"
+        "r = sandbox.run_python('import time\\ntime.sleep(4)\\nprint(\"survived\")', "
+        "limits=sandbox.SandboxLimits(timeout=30))\nprint(r.status, r.stdout.strip())"
+    )
     other = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     runs = 0
     while other.poll() is None:

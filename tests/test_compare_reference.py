@@ -24,8 +24,21 @@ def _read(path):
 def report(tmp_path_factory):
     out = tmp_path_factory.mktemp("report")
     done = subprocess.run(
-        [sys.executable, "-m", "rlvr.cli", "compare", str(BASE), str(RL), "--labels", "base,simplerl", "--out", str(out)],
-        capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "rlvr.cli",
+            "compare",
+            str(BASE),
+            str(RL),
+            "--labels",
+            "base,simplerl",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr
     return out, done.stdout
@@ -70,8 +83,11 @@ def test_coverage_counts_from_the_raw_files(report):
 def test_bad_counts_file_is_a_clear_error(tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("problem,n,right\n0,4,1\n")
-    done = subprocess.run([sys.executable, "-m", "rlvr.cli", "compare", str(bad), "--out", str(tmp_path / "r")],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "rlvr.cli", "compare", str(bad), "--out", str(tmp_path / "r")],
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 2
     assert "problem,n,correct" in done.stderr and "missing ['correct']" in done.stderr
 

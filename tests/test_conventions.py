@@ -44,7 +44,9 @@ def _renamed(task_dir: Path) -> list[dict]:
     return [{"uid": r["id"], "question_text": r["problem"], "solution": r["answer"]} for r in rows]
 
 
-def test_recipe_with_own_parquet_columns_system_prompt_and_an_imported_reward_trains(task_dir, tmp_path, monkeypatch):
+def test_recipe_with_own_parquet_columns_system_prompt_and_an_imported_reward_trains(
+    task_dir, tmp_path, monkeypatch
+):
     (tmp_path / "my_rewards.py").write_text(REWARD_MODULE)
     monkeypatch.syspath_prepend(str(tmp_path))
     log = tmp_path / "reward_calls.jsonl"
@@ -52,8 +54,15 @@ def test_recipe_with_own_parquet_columns_system_prompt_and_an_imported_reward_tr
     data = _parquet(_renamed(task_dir), tmp_path / "train.parquet")
     recipe_path = localized("grpo.yaml", task_dir, tmp_path)
     raw = yaml.safe_load(recipe_path.read_text())
-    raw["data"] = {"dataset": str(data), "problem_key": "question_text", "answer_key": "solution", "id_key": "uid",
-                   "template": "plain", "chat": "raw", "system_prompt": "Add the numbers {carefully}."}
+    raw["data"] = {
+        "dataset": str(data),
+        "problem_key": "question_text",
+        "answer_key": "solution",
+        "id_key": "uid",
+        "template": "plain",
+        "chat": "raw",
+        "system_prompt": "Add the numbers {carefully}.",
+    }
     raw["rewards"] = {"math": 1.0, "my_rewards:digit_reward": 0.5}
     raw["probe"] = {"enabled": False}
     recipe_path.write_text(yaml.safe_dump(raw))
@@ -66,7 +75,10 @@ def test_recipe_with_own_parquet_columns_system_prompt_and_an_imported_reward_tr
 
     dataset = build_dataset(recipe, AutoTokenizer.from_pretrained(task_dir / "model"))
     first = _renamed(task_dir)[0]
-    assert dataset[0]["prompt"] == f"Add the numbers {{carefully}}.\n\nQuestion: {first['question_text']}\nAnswer:"
+    assert (
+        dataset[0]["prompt"]
+        == f"Add the numbers {{carefully}}.\n\nQuestion: {first['question_text']}\nAnswer:"
+    )
     assert dataset[0]["answer"] == first["solution"]
 
     assert rlvr(["train", str(recipe_path)]) == 0
@@ -85,15 +97,39 @@ def test_a_reward_path_that_does_not_import_is_refused_before_training(task_dir,
 
 def test_eval_of_two_datasets_writes_both_stores_and_a_summary(tiny_model_dir, tmp_path):
     a = tmp_path / "adds.jsonl"
-    a.write_text("".join(json.dumps({"id": f"a{i}", "problem": f"What is {i} + 1?", "answer": str(i + 1)}) + "\n"
-                         for i in range(3)))
+    a.write_text(
+        "".join(
+            json.dumps({"id": f"a{i}", "problem": f"What is {i} + 1?", "answer": str(i + 1)}) + "\n"
+            for i in range(3)
+        )
+    )
     template = tmp_path / "ask.j2"
     template.write_text("Please add. {{ problem }}")
     out = tmp_path / "evals"
     b_only = tmp_path / "b_renamed.parquet"
-    _parquet([{"id": f"b{i}", "problem": f"What is {i} + 2?", "answer": str(i + 2)} for i in range(2)], b_only)
-    code = rlvr(["eval", "--model", tiny_model_dir, "--dataset", f"{a},{b_only}", "--n", "4", "--max-tokens", "8",
-                 "--template-file", str(template), "--chat", "raw", "--no-progress", "--out", str(out)])
+    _parquet(
+        [{"id": f"b{i}", "problem": f"What is {i} + 2?", "answer": str(i + 2)} for i in range(2)], b_only
+    )
+    code = rlvr(
+        [
+            "eval",
+            "--model",
+            tiny_model_dir,
+            "--dataset",
+            f"{a},{b_only}",
+            "--n",
+            "4",
+            "--max-tokens",
+            "8",
+            "--template-file",
+            str(template),
+            "--chat",
+            "raw",
+            "--no-progress",
+            "--out",
+            str(out),
+        ]
+    )
     assert code == 0
     summary = json.loads((out / "summary.json").read_text())
     assert list(summary["datasets"]) == [str(a), str(b_only)]
@@ -109,7 +145,12 @@ def test_own_column_names_are_read_and_a_missing_one_is_named(tmp_path):
 
     path = _parquet([{"uid": "x", "q": "What is 1 + 1?", "gold": "2"}], tmp_path / "own.parquet")
     problems, kind = load_problems(str(path), columns=Columns(problem="q", answer="gold", id="uid"))
-    assert (problems[0].id, problems[0].problem, problems[0].answer, kind) == ("x", "What is 1 + 1?", "2", "math")
+    assert (problems[0].id, problems[0].problem, problems[0].answer, kind) == (
+        "x",
+        "What is 1 + 1?",
+        "2",
+        "math",
+    )
     with pytest.raises(ValueError, match="has no column 'question'.*its columns: uid, q, gold"):
         load_problems(str(path), columns=Columns(problem="question", answer="gold"))
 
@@ -128,7 +169,9 @@ def test_reward_adapters_agree_with_trl():
     from rlvr.rewards import get_reward
 
     texts = ["<think>a</think> 4", "4", "<think>a<think>b</think>", "<think>x</think><answer>4</answer>"]
-    assert get_reward("think_format")(completions=texts) == think_format_reward([[{"content": t}] for t in texts])
+    assert get_reward("think_format")(completions=texts) == think_format_reward(
+        [[{"content": t}] for t in texts]
+    )
     ids = [[1] * n for n in (10, 16, 17, 19, 20, 25)]
     ours = get_reward("overlong", max_length=20, buffer=4)(completions=[""] * len(ids), completion_ids=ids)
     assert ours == get_soft_overlong_punishment(20, 4)(ids)

@@ -13,7 +13,11 @@ def test_quick_demo_writes_the_report_with_curves_and_probe(demo_out):
     assert "Perplexity of the base model on each model" in html
     findings = (demo_out / "report" / "findings.txt").read_text()
     assert "precedence problems (6), base / rl / distilled" in findings and "chain problems (2)" in findings
-    assert "rl − base" in findings and "distilled − base" in findings and "Median perplexity of the base" in findings
+    assert (
+        "rl − base" in findings
+        and "distilled − base" in findings
+        and "Median perplexity of the base" in findings
+    )
     labels = {line.split(",")[0] for line in (demo_out / "report" / "passk.csv").read_text().splitlines()[1:]}
     assert labels == {"base", "rl", "distilled"}
     steps = [json.loads(line)["step"] for line in (demo_out / "rl" / "probe.jsonl").read_text().splitlines()]
@@ -37,12 +41,25 @@ def test_distillation_control_has_a_right_teacher_and_the_probes_settings(demo_o
     for t in teacher:  # right on every family: the boxed value is Python's own arithmetic
         expression = t["problem"].removeprefix("Compute ").rstrip(".")
         assert int(re.search(r"\\boxed\{(-?\d+)\}", t["completion"]).group(1)) == eval(expression)  # noqa: S307
-    rl, sft = (yaml.safe_load((demo_out / name).read_text())["trainer"] for name in ("recipe.yaml", "distill_recipe.yaml"))
-    for key in ("max_steps", "per_device_train_batch_size", "learning_rate", "bf16", "gradient_checkpointing"):
+    rl, sft = (
+        yaml.safe_load((demo_out / name).read_text())["trainer"]
+        for name in ("recipe.yaml", "distill_recipe.yaml")
+    )
+    for key in (
+        "max_steps",
+        "per_device_train_batch_size",
+        "learning_rate",
+        "bf16",
+        "gradient_checkpointing",
+    ):
         assert sft[key] == rl[key], key
-    probe, distilled = (json.loads((demo_out / path / "meta.json").read_text())
-                        for path in ("rl/probe/heldout/step-0", "distill/eval/heldout"))
-    assert {k: probe.get(k) for k in IDENTITY_KEYS if k != "model"} == {k: distilled.get(k) for k in IDENTITY_KEYS if k != "model"}
+    probe, distilled = (
+        json.loads((demo_out / path / "meta.json").read_text())
+        for path in ("rl/probe/heldout/step-0", "distill/eval/heldout")
+    )
+    assert {k: probe.get(k) for k in IDENTITY_KEYS if k != "model"} == {
+        k: distilled.get(k) for k in IDENTITY_KEYS if k != "model"
+    }
     assert probe["problems_sha256"] == distilled["problems_sha256"]
 
 
@@ -50,7 +67,11 @@ def test_perplexity_scores_up_to_eight_correct_answers_per_problem(demo_out):
     from rlvr.evaluate.store import SampleStore
 
     scored = json.loads((demo_out / "perplexity" / "perplexity.json").read_text())["perplexity"]
-    stores = {"rl": "rl/probe/heldout/step-4", "distilled": "distill/eval/heldout", "base": "rl/probe/heldout/step-0"}
+    stores = {
+        "rl": "rl/probe/heldout/step-4",
+        "distilled": "distill/eval/heldout",
+        "base": "rl/probe/heldout/step-0",
+    }
     for label, path in stores.items():
         counts = SampleStore.open_existing(demo_out / path).counts()
         values = scored[label]
@@ -61,8 +82,11 @@ def test_perplexity_scores_up_to_eight_correct_answers_per_problem(demo_out):
 def test_rerun_resumes_instead_of_redoing(demo_out):
     from rlvr.cli import main
 
-    outputs = [demo_out / "base" / "model.safetensors", demo_out / "distill" / "final" / "model.safetensors",
-               demo_out / "perplexity" / "perplexity.json"]
+    outputs = [
+        demo_out / "base" / "model.safetensors",
+        demo_out / "distill" / "final" / "model.safetensors",
+        demo_out / "perplexity" / "perplexity.json",
+    ]
     before = [path.stat().st_mtime_ns for path in outputs]
     assert main(["demo", "--quick", "--out", str(demo_out), "--no-progress"]) == 0
     assert [path.stat().st_mtime_ns for path in outputs] == before
@@ -81,8 +105,12 @@ def test_task_and_pretraining_are_deterministic_under_a_seed(tmp_path):
     assert all(eval(e.text) == answer(e) for e in held)  # noqa: S307 - our own arithmetic strings
     pairs = corpus(train, 200, 1)
     assert pairs == corpus(train, 200, 1)
-    a = load_file(pretrain(tmp_path / "a", pairs, steps=3, hidden=32, layers=1, progress=False) / "model.safetensors")
-    b = load_file(pretrain(tmp_path / "b", pairs, steps=3, hidden=32, layers=1, progress=False) / "model.safetensors")
+    a = load_file(
+        pretrain(tmp_path / "a", pairs, steps=3, hidden=32, layers=1, progress=False) / "model.safetensors"
+    )
+    b = load_file(
+        pretrain(tmp_path / "b", pairs, steps=3, hidden=32, layers=1, progress=False) / "model.safetensors"
+    )
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 
-def test_ablation_sweeps_kl_and_rollouts_on_the_demo_base_and_reports_each_run(demo_out, tmp_path, monkeypatch):
+def test_ablation_sweeps_kl_and_rollouts_on_the_demo_base_and_reports_each_run(
+    demo_out, tmp_path, monkeypatch
+):
     import shutil
 
     import yaml
@@ -17,12 +19,19 @@ def test_ablation_sweeps_kl_and_rollouts_on_the_demo_base_and_reports_each_run(d
     before = (out / "base" / "model.safetensors").stat().st_mtime_ns
     # through accelerate launch (the local launcher is tested by test_sweep), from a directory with no launch/ configs
     monkeypatch.chdir(tmp_path)
-    assert main(["demo", "--ablation", "--quick", "--launcher", "accelerate", "--out", str(out), "--no-progress"]) == 0
+    assert (
+        main(
+            ["demo", "--ablation", "--quick", "--launcher", "accelerate", "--out", str(out), "--no-progress"]
+        )
+        == 0
+    )
     assert (out / "base" / "model.safetensors").stat().st_mtime_ns == before
     sweep = yaml.safe_load((out / "ablation" / "sweep.yaml").read_text())
     assert sweep["grid"] == {"trainer.beta": [0.0, 1.0], "trainer.num_generations": [2, 16]}
     runs = sorted(p for p in (out / "ablation").iterdir() if (p / "probe.jsonl").exists())
-    assert [p.name for p in runs] == sorted(f"beta-{b}_num_generations-{g}" for b in (0.0, 1.0) for g in (2, 16))
+    assert [p.name for p in runs] == sorted(
+        f"beta-{b}_num_generations-{g}" for b in (0.0, 1.0) for g in (2, 16)
+    )
     findings = (out / "ablation" / "report" / "findings.txt").read_text()
     html = (out / "ablation" / "report" / "sweep.html").read_text()
     assert "final pass@k by problem family" in html and "Coverage at n" in html

@@ -11,8 +11,10 @@ def test_a_second_quick_demo_reproduces_every_sample(demo_out, tmp_path):
 
     again = tmp_path / "again"
     assert main(["demo", "--quick", "--out", str(again), "--no-progress"]) == 0
-    probe = lambda out: [{k: v for k, v in json.loads(line).items() if k != "model"}  # noqa: E731
-                         for line in (out / "rl" / "probe.jsonl").read_text().splitlines()]
+    probe = lambda out: [
+        {k: v for k, v in json.loads(line).items() if k != "model"}  # noqa: E731
+        for line in (out / "rl" / "probe.jsonl").read_text().splitlines()
+    ]
     assert probe(again) == probe(demo_out)
     texts = lambda out: (out / "rl" / "probe" / "heldout" / "step-4" / "samples.jsonl").read_text()  # noqa: E731
     assert texts(again) == texts(demo_out)

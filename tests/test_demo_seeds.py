@@ -27,7 +27,9 @@ def test_seeds_summary_reads_each_seed_and_counts_where_claims_hold(demo_out, tm
         for store in (probe / "step-0", probe / f"step-{last}"):
             counts = SampleStore.open_existing(store).counts()
             mean_accuracy.append(float((counts.correct / counts.n).mean()))  # pass@1 is the mean success rate
-        assert r["base_pass@1"] == pytest.approx(mean_accuracy[0]) and r["rl_pass@1"] == pytest.approx(mean_accuracy[1])
+        assert r["base_pass@1"] == pytest.approx(mean_accuracy[0]) and r["rl_pass@1"] == pytest.approx(
+            mean_accuracy[1]
+        )
         assert r["gain_pass@1"] == pytest.approx(mean_accuracy[1] - mean_accuracy[0])
         assert r["gain_low"] <= r["gain_pass@1"] <= r["gain_high"]
     holds = summary["across"]["holds"]

@@ -18,10 +18,24 @@ from rlvr.evaluate.store import SampleStore
 
 def test_store_layout(full_run):
     meta = json.loads((full_run / "meta.json").read_text())
-    assert meta["n"] == N and meta["seed"] == 7 and meta["grader"] == "math" and "transformers" in meta["versions"]
+    assert (
+        meta["n"] == N
+        and meta["seed"] == 7
+        and meta["grader"] == "math"
+        and "transformers" in meta["versions"]
+    )
     records = SampleStore.open_existing(full_run).records()
     assert len(records) == 8 * N
-    assert set(records[0]) >= {"problem", "sample", "text", "extracted", "verdict", "correct", "tokens", "finish_reason"}
+    assert set(records[0]) >= {
+        "problem",
+        "sample",
+        "text",
+        "extracted",
+        "verdict",
+        "correct",
+        "tokens",
+        "finish_reason",
+    }
     results = json.loads((full_run / "results.json").read_text())
     assert all(v["n"] == N for v in results["problems"].values())
     assert len(results["pass_at_k"]) == N
@@ -29,7 +43,9 @@ def test_store_layout(full_run):
 
 def test_sigkill_then_rerun_equals_uninterrupted(tiny_model_dir, data_file, full_run, tmp_path):
     out = tmp_path / "store"
-    proc = subprocess.Popen(eval_cmd(tiny_model_dir, data_file, out), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        eval_cmd(tiny_model_dir, data_file, out), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     samples = out / "samples.jsonl"
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and proc.poll() is None:
@@ -50,8 +66,16 @@ def test_sigkill_then_rerun_equals_uninterrupted(tiny_model_dir, data_file, full
 def test_two_shards_merge_into_the_unsharded_run(tiny_model_dir, data_file, full_run, tmp_path):
     out = tmp_path / "sharded"
     for shard in ("0/2", "1/2"):
-        subprocess.run(eval_cmd(tiny_model_dir, data_file, out, "--shard", shard), check=True, capture_output=True, timeout=600)
-    assert sorted(p.name for p in out.glob("samples*.jsonl")) == ["samples.shard-0-of-2.jsonl", "samples.shard-1-of-2.jsonl"]
+        subprocess.run(
+            eval_cmd(tiny_model_dir, data_file, out, "--shard", shard),
+            check=True,
+            capture_output=True,
+            timeout=600,
+        )
+    assert sorted(p.name for p in out.glob("samples*.jsonl")) == [
+        "samples.shard-0-of-2.jsonl",
+        "samples.shard-1-of-2.jsonl",
+    ]
     assert snapshot(out) == snapshot(full_run)
 
 
@@ -95,8 +119,22 @@ def test_perplexity_matches_a_direct_computation(tiny_model_dir):
 
 
 def test_missing_data_file_names_the_flag(tiny_model_dir, tmp_path):
-    done = subprocess.run([sys.executable, "-m", "rlvr.cli", "eval", "--model", tiny_model_dir, "--data-file",
-                           str(tmp_path / "nope.jsonl"), "--out", str(tmp_path / "o")], capture_output=True, text=True)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "rlvr.cli",
+            "eval",
+            "--model",
+            tiny_model_dir,
+            "--data-file",
+            str(tmp_path / "nope.jsonl"),
+            "--out",
+            str(tmp_path / "o"),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 2 and "--data-file" in done.stderr
 
 
@@ -122,15 +160,39 @@ def test_results_schema_records_provenance_intervals_and_coverage(full_run):
     import numpy as np
 
     results = json.loads((full_run / "results.json").read_text())
-    assert set(results) == {"schema_version", "rlvr_version", "command", "git_commit", "model", "dataset", "grader",
-                            "sampling", "problems", "pass_at_k", "pass_at_k_ci", "summary", "coverage"}
+    assert set(results) == {
+        "schema_version",
+        "rlvr_version",
+        "command",
+        "git_commit",
+        "model",
+        "dataset",
+        "grader",
+        "sampling",
+        "problems",
+        "pass_at_k",
+        "pass_at_k_ci",
+        "summary",
+        "coverage",
+    }
     assert results["schema_version"] == 1 and results["command"].startswith("rlvr eval --model ")
-    head = sp.run(["git", "-C", str(Path(__file__).parent), "rev-parse", "HEAD"], capture_output=True, text=True)
+    head = sp.run(
+        ["git", "-C", str(Path(__file__).parent), "rev-parse", "HEAD"], capture_output=True, text=True
+    )
     assert results["git_commit"] == (head.stdout.strip() if head.returncode == 0 else None)
-    assert results["sampling"] == {"n": N, "temperature": 0.6, "top_p": 0.95, "max_tokens": 12, "seed": 7,
-                                   "sample_seeds": "per-sample-v1"}
+    assert results["sampling"] == {
+        "n": N,
+        "temperature": 0.6,
+        "top_p": 0.95,
+        "max_tokens": 12,
+        "seed": 7,
+        "sample_seeds": "per-sample-v1",
+    }
     counts = [(v["n"], v["correct"]) for v in results["problems"].values()]
-    assert results["coverage"]["solved"] == sum(c > 0 for _, c in counts) and results["coverage"]["problems"] == 8
+    assert (
+        results["coverage"]["solved"] == sum(c > 0 for _, c in counts)
+        and results["coverage"]["problems"] == 8
+    )
     # an independent bootstrap of the mean unbiased pass@k over problems, from exact binomials
     rng = np.random.default_rng(1)
     for k in (1, 4, 16):

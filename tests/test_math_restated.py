@@ -29,9 +29,17 @@ ANSWERED = [
     ("Compute 3 + 4 * 2.", "11", r"\boxed{3 + 4 * 2 = 11}"),
     ("Which is larger, $2^{10}$ or $10^3$?", "2^{10}", r"\boxed{2^{10}}"),  # the gold itself
     ("Which is larger, $2^{10}$ or $10^3$?", "2^{10}", r"\boxed{1024}"),
-    ("Which is larger, $\\frac{1}{2}$ or $\\frac{1}{3}$?", "\\frac{1}{2}", r"\boxed{\dfrac12}"),  # the gold, respelled
+    (
+        "Which is larger, $\\frac{1}{2}$ or $\\frac{1}{3}$?",
+        "\\frac{1}{2}",
+        r"\boxed{\dfrac12}",
+    ),  # the gold, respelled
     ("Simplify $\\sqrt{242}$.", "11\\sqrt2", r"\boxed{11\sqrt{2}}"),
-    ("Which grade? $9^{\\mathrm{th}}$ or $12^{\\mathrm{th}}$", "12", r"\boxed{12^{\mathrm{th}}}"),  # an ordinal
+    (
+        "Which grade? $9^{\\mathrm{th}}$ or $12^{\\mathrm{th}}$",
+        "12",
+        r"\boxed{12^{\mathrm{th}}}",
+    ),  # an ordinal
     ("What is $-5 + 3$?", "-2", r"\boxed{-2}"),
 ]
 
@@ -54,8 +62,12 @@ def test_answers_that_agree_with_the_prompt_keep_their_credit(grader, prompt, go
 
 
 def test_trl_reward_reads_conversational_prompts(grader):
-    prompts = [[{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Compute $17 \\cdot 23$."}]] * 2
-    completions = [[{"role": "assistant", "content": text}] for text in (r"\boxed{17 \cdot 23}", r"\boxed{391}")]
+    prompts = [
+        [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Compute $17 \\cdot 23$."}]
+    ] * 2
+    completions = [
+        [{"role": "assistant", "content": text}] for text in (r"\boxed{17 \cdot 23}", r"\boxed{391}")
+    ]
     assert grader(prompts=prompts, completions=completions, answer=["391", "391"]) == [0.0, 1.0]
 
 
@@ -87,7 +99,10 @@ def test_math500_copies_score_nothing_and_its_solutions_still_score(grader):
     assert all(g.correct for g in blind)
     verdicts = {(c["unique_id"], c["copied"]): g.verdict for c, g in zip(COPIES, seen)}
     assert {k: v for k, v in verdicts.items() if v != "wrong"} == {
-        (c["unique_id"], c["copied"]): "correct" for c in COPIES if c["label"] == "picks"}
+        (c["unique_id"], c["copied"]): "correct" for c in COPIES if c["label"] == "picks"
+    }
     problems = {c["unique_id"]: c for c in COPIES}.values()
-    solved = grader.grade([p["solution"] for p in problems], [p["answer"] for p in problems], [p["problem"] for p in problems])
+    solved = grader.grade(
+        [p["solution"] for p in problems], [p["answer"] for p in problems], [p["problem"] for p in problems]
+    )
     assert all(g.correct for g in solved)

@@ -163,8 +163,13 @@ def test_normalisation_forms():
 
 
 def test_trl_signature_with_conversational_completions(grader):
-    completions = [[{"role": "assistant", "content": "\\boxed{4}"}], [{"role": "assistant", "content": "\\boxed{5}"}]]
-    rewards = grader(prompts=[[{"role": "user", "content": "2+2?"}]] * 2, completions=completions, answer=["4", "4"])
+    completions = [
+        [{"role": "assistant", "content": "\\boxed{4}"}],
+        [{"role": "assistant", "content": "\\boxed{5}"}],
+    ]
+    rewards = grader(
+        prompts=[[{"role": "user", "content": "2+2?"}]] * 2, completions=completions, answer=["4", "4"]
+    )
     assert rewards == [1.0, 0.0]
 
 
@@ -233,10 +238,18 @@ def test_integer_pairs_are_settled_without_a_worker_as_math_verify_settles_them(
     from rlvr.rewards.math_pool import shared_pool
 
     rng = random.Random(0)
-    pairs = [("7", "007"), ("5", "+5"), ("0", "-0"), ("-3", "3"), ("-05", "-5"), ("10", "010"),
-             ("123456789012345", "123456789012346"), ("999999999999999", "999999999999999 ")]
+    pairs = [
+        ("7", "007"),
+        ("5", "+5"),
+        ("0", "-0"),
+        ("-3", "3"),
+        ("-05", "-5"),
+        ("10", "010"),
+        ("123456789012345", "123456789012346"),
+        ("999999999999999", "999999999999999 "),
+    ]
     for _ in range(40):
-        a = rng.choice([rng.randint(-20, 20), rng.randint(-10**6, 10**6), rng.randint(0, 10**15 - 1)])
+        a = rng.choice([rng.randint(-20, 20), rng.randint(-(10**6), 10**6), rng.randint(0, 10**15 - 1)])
         pairs.append((str(a), str(a + rng.choice([0, 1, -1, rng.randint(-1000, 1000)]))))
     grader = MathReward(workers=3, timeout=7.0)  # a pool of its own, to see that it never starts
     grades = grader.grade([f"\\boxed{{{pred}}}" for _, pred in pairs], [gold for gold, _ in pairs])

@@ -32,7 +32,11 @@ def test_matches_exact_rational_arithmetic():
         n = rng.choice([1, 2, 5, 16, 100, 256, 1000, 2048, rng.randint(1, 2048)])
         c = rng.randint(0, n)
         k = rng.randint(1, n)
-        assert pass_at_k(n, c, k) == pytest.approx(float(exact_pass_at_k(n, c, k)), abs=1e-12, rel=1e-9), (n, c, k)
+        assert pass_at_k(n, c, k) == pytest.approx(float(exact_pass_at_k(n, c, k)), abs=1e-12, rel=1e-9), (
+            n,
+            c,
+            k,
+        )
 
 
 def test_whole_curve_matches_exact_values():
@@ -155,8 +159,9 @@ def test_three_models_pair_each_with_the_base_and_split_coverage_every_way(tmp_p
         who = tuple(label for label, c in correct.items() if c[i] > 0)
         expected.setdefault(who, []).append(str(i))
     got = {tuple(s["solved_by"]): s["ids"] for s in result.coverage["sets"]}
-    assert got == expected and set(got) <= set(tuple(x for x, keep in zip(correct, mask) if keep)
-                                                 for mask in product([0, 1], repeat=3))
+    assert got == expected and set(got) <= set(
+        tuple(x for x, keep in zip(correct, mask) if keep) for mask in product([0, 1], repeat=3)
+    )
     assert sum("leads at pass@1" in s for s in result.findings) == 2
     assert sum(s.startswith("Sampling-efficiency gap") for s in result.findings) == 2
     assert len(_coverage_rows(result)) == 1 + 3 + len(got)  # header, solved per model, one row per set

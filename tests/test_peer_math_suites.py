@@ -134,7 +134,9 @@ def test_readme_table_is_the_one_this_test_computes(verdicts):
         readme_path.write_text(MARK.sub(lambda m: m.group(1) + computed + m.group(3), readme))
         return
     assert found, "README.md lacks the <!-- peer-suite-table --> markers"
-    assert found.group(2) == computed, "README's peer-suite table is stale; rerun with RLVR_WRITE_README=1:\n" + computed
+    assert found.group(2) == computed, (
+        "README's peer-suite table is stale; rerun with RLVR_WRITE_README=1:\n" + computed
+    )
 
 
 def test_every_excluded_case_says_why():

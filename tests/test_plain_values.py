@@ -13,7 +13,18 @@ import pytest
 
 from rlvr.rewards._plain_values import NotPlain, decode_value, encode_value, json_line
 
-TRICKY_STRINGS = ["", '"', "\\", "\\u0041", "\x00\x1f\x7f", "\ud800", "\udfff x", "é ☃ 𝔘", "line\nbreak", "</s>"]
+TRICKY_STRINGS = [
+    "",
+    '"',
+    "\\",
+    "\\u0041",
+    "\x00\x1f\x7f",
+    "\ud800",
+    "\udfff x",
+    "é ☃ 𝔘",
+    "line\nbreak",
+    "</s>",
+]
 
 
 def _hashable(value) -> bool:
@@ -25,7 +36,9 @@ def _hashable(value) -> bool:
 
 
 def random_value(rng: random.Random, depth: int = 0):
-    kinds = ["int", "float", "str", "bool", "none"] + (["list", "tuple", "dict", "set", "bytes"] if depth < 4 else [])
+    kinds = ["int", "float", "str", "bool", "none"] + (
+        ["list", "tuple", "dict", "set", "bytes"] if depth < 4 else []
+    )
     kind = rng.choice(kinds)
     if kind == "int":
         return rng.choice([0, -1, 2**70, -(10**40), rng.randint(-1000, 1000)])
@@ -82,5 +95,7 @@ def test_the_program_side_imports_no_module_at_start_up():
     source = (rewards / "_plain_values.py").read_text() + (rewards / "_code_candidate.py").read_text()
     source = source.replace('if __name__ == "__main__":', "if False:")
     probe = "import sys\nbefore = set(sys.modules)\nexec(sys.stdin.read(), {})\nprint(sorted(set(sys.modules) - before))"
-    done = subprocess.run([sys.executable, "-I", "-c", probe], input=source, capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-I", "-c", probe], input=source, capture_output=True, text=True, check=True
+    )
     assert done.stdout.strip() == "[]"

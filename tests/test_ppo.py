@@ -67,12 +67,24 @@ def test_ppo_value_loss_falls_and_reward_rises(task_dir, tmp_path):
     from rlvr.train.recipe import load_recipe
 
     register_reward("digit_share", lambda **kw: digit_share)
-    recipe = load_recipe(RECIPES / "ppo.yaml", [
-        f"model.path={task_dir / 'model'}", f"data.data_file={task_dir / 'train.jsonl'}",
-        f"trainer.output_dir={tmp_path / 'run'}", "rewards={digit_share: 1.0}", "trainer.max_steps=30",
-        "trainer.learning_rate=2e-2", "trainer.lr_scheduler_type=constant", "trainer.save_steps=30",
-        "trainer.max_completion_length=8", "trainer.per_device_train_batch_size=8", "trainer.num_generations=8",
-        "trainer.disable_tqdm=true", "probe.enabled=false"])
+    recipe = load_recipe(
+        RECIPES / "ppo.yaml",
+        [
+            f"model.path={task_dir / 'model'}",
+            f"data.data_file={task_dir / 'train.jsonl'}",
+            f"trainer.output_dir={tmp_path / 'run'}",
+            "rewards={digit_share: 1.0}",
+            "trainer.max_steps=30",
+            "trainer.learning_rate=2e-2",
+            "trainer.lr_scheduler_type=constant",
+            "trainer.save_steps=30",
+            "trainer.max_completion_length=8",
+            "trainer.per_device_train_batch_size=8",
+            "trainer.num_generations=8",
+            "trainer.disable_tqdm=true",
+            "probe.enabled=false",
+        ],
+    )
     trainer = build_trainer(recipe)
     trainer.train()
     logs = [entry for entry in trainer.state.log_history if "reward" in entry]
@@ -94,9 +106,16 @@ def test_ppo_with_lora_saves_the_adapter_and_the_value_head(task_dir, tmp_path):
     from rlvr.train.build import train
     from rlvr.train.recipe import load_recipe
 
-    recipe = load_recipe(RECIPES / "ppo.yaml", [
-        f"model.path={task_dir / 'model'}", f"data.data_file={task_dir / 'train.jsonl'}",
-        f"trainer.output_dir={tmp_path / 'run'}", "model.lora={r: 4, alpha: 8}", "trainer.disable_tqdm=true"])
+    recipe = load_recipe(
+        RECIPES / "ppo.yaml",
+        [
+            f"model.path={task_dir / 'model'}",
+            f"data.data_file={task_dir / 'train.jsonl'}",
+            f"trainer.output_dir={tmp_path / 'run'}",
+            "model.lora={r: 4, alpha: 8}",
+            "trainer.disable_tqdm=true",
+        ],
+    )
     out = Path(train(recipe))
     checkpoint = out / "checkpoint-2"
     assert (checkpoint / "adapter_model.safetensors").exists() and (checkpoint / "value_head.pt").exists()
@@ -110,10 +129,17 @@ def test_ppo_resume_restores_the_value_head(task_dir, tmp_path):
     from rlvr.train.build import build_trainer, train
     from rlvr.train.recipe import load_recipe
 
-    register_reward("digit_share", lambda **kw: digit_share)  # a reward the random model earns, so values move
-    overrides = [f"model.path={task_dir / 'model'}", f"data.data_file={task_dir / 'train.jsonl'}",
-                 f"trainer.output_dir={tmp_path / 'run'}", "trainer.disable_tqdm=true", "trainer.learning_rate=1e-2",
-                 "rewards={digit_share: 1.0}"]
+    register_reward(
+        "digit_share", lambda **kw: digit_share
+    )  # a reward the random model earns, so values move
+    overrides = [
+        f"model.path={task_dir / 'model'}",
+        f"data.data_file={task_dir / 'train.jsonl'}",
+        f"trainer.output_dir={tmp_path / 'run'}",
+        "trainer.disable_tqdm=true",
+        "trainer.learning_rate=1e-2",
+        "rewards={digit_share: 1.0}",
+    ]
     train(load_recipe(RECIPES / "ppo.yaml", overrides))
     saved = torch.load(tmp_path / "run" / "checkpoint-2" / "value_head.pt")
     fresh = build_trainer(load_recipe(RECIPES / "ppo.yaml", overrides))

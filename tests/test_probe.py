@@ -20,8 +20,13 @@ def task_dir(tmp_path_factory) -> Path:
 
 
 def overrides(task_dir: Path, run_dir: Path, *more: str) -> list[str]:
-    return [f"model.path={task_dir / 'model'}", f"data.data_file={task_dir / 'train.jsonl'}",
-            f"data.probe_file={task_dir / 'probe.jsonl'}", f"trainer.output_dir={run_dir}", *more]
+    return [
+        f"model.path={task_dir / 'model'}",
+        f"data.data_file={task_dir / 'train.jsonl'}",
+        f"data.probe_file={task_dir / 'probe.jsonl'}",
+        f"trainer.output_dir={run_dir}",
+        *more,
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -36,8 +41,12 @@ def probed_run(task_dir, tmp_path_factory):
     old = {"WANDB_MODE": os.environ.get("WANDB_MODE")}
     os.environ["WANDB_MODE"] = "offline"
     try:
-        train(load_recipe(RECIPES / "grpo.yaml", overrides(task_dir, run_dir, "logging.report_to=wandb",
-                                                           "trainer.learning_rate=5e-2")))
+        train(
+            load_recipe(
+                RECIPES / "grpo.yaml",
+                overrides(task_dir, run_dir, "logging.report_to=wandb", "trainer.learning_rate=5e-2"),
+            )
+        )
     finally:
         for key, value in old.items():
             os.environ.pop(key, None) if value is None else os.environ.__setitem__(key, value)
@@ -61,9 +70,35 @@ def test_probe_at_step_zero_equals_a_standalone_eval(probed_run, task_dir, tmp_p
     from rlvr.cli import main
 
     out = tmp_path / "eval"
-    assert main(["eval", "--model", str(task_dir / "model"), "--data-file", str(task_dir / "probe.jsonl"),
-                 "--template", "plain", "--chat", "raw", "--n", "8", "--temperature", "1.0", "--max-tokens", "16",
-                 "--seed", "0", "--backend", "hf", "--out", str(out), "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "eval",
+                "--model",
+                str(task_dir / "model"),
+                "--data-file",
+                str(task_dir / "probe.jsonl"),
+                "--template",
+                "plain",
+                "--chat",
+                "raw",
+                "--n",
+                "8",
+                "--temperature",
+                "1.0",
+                "--max-tokens",
+                "16",
+                "--seed",
+                "0",
+                "--backend",
+                "hf",
+                "--out",
+                str(out),
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     standalone = json.loads((out / "results.json").read_text())
     probed = json.loads((probed_run / "probe" / "probe" / "step-0" / "results.json").read_text())
     assert standalone["problems"] == probed["problems"] and standalone["pass_at_k"] == probed["pass_at_k"]
@@ -126,11 +161,17 @@ def test_watcher_logs_into_the_trainers_wandb_run(task_dir, tmp_path, monkeypatc
 
     monkeypatch.setenv("WANDB_MODE", "offline")
     run_dir = tmp_path / "run"
-    train(load_recipe(RECIPES / "grpo.yaml", overrides(task_dir, run_dir, "probe.mode=detached",
-                                                        "logging.report_to=wandb")))
+    train(
+        load_recipe(
+            RECIPES / "grpo.yaml",
+            overrides(task_dir, run_dir, "probe.mode=detached", "logging.report_to=wandb"),
+        )
+    )
     run_id = json.loads((run_dir / WANDB_RUN_FILE).read_text())["id"]
     watch(run_dir, progress=False)
-    files = sorted(run_dir.glob(f"wandb/offline-run-*-{run_id}*/*.wandb"))  # "-1" when both start in one second
+    files = sorted(
+        run_dir.glob(f"wandb/offline-run-*-{run_id}*/*.wandb")
+    )  # "-1" when both start in one second
     assert len(files) == 2  # the trainer's and the watcher's, one run id: `wandb sync` merges them
     rows = [row for row in history(files[-1]) if "probe/probe/pass@1" in row]
     assert sorted(row["train/global_step"] for row in rows) == [0, 1, 2]
@@ -150,9 +191,21 @@ def test_switching_the_probe_on_does_not_change_training(task_dir, tmp_path):
     finals = []
     for enabled in ("true", "false"):
         run_dir = tmp_path / enabled
-        train(load_recipe(RECIPES / "grpo.yaml", overrides(task_dir, run_dir, f"probe.enabled={enabled}",
-                                                            "rewards={digit_share: 1.0}", "trainer.learning_rate=1e-2")))
+        train(
+            load_recipe(
+                RECIPES / "grpo.yaml",
+                overrides(
+                    task_dir,
+                    run_dir,
+                    f"probe.enabled={enabled}",
+                    "rewards={digit_share: 1.0}",
+                    "trainer.learning_rate=1e-2",
+                ),
+            )
+        )
         finals.append(load_file(run_dir / "final" / "model.safetensors"))
     start = load_file(task_dir / "model" / "model.safetensors")
     assert not torch.equal(finals[0]["model.embed_tokens.weight"], start["model.embed_tokens.weight"])
-    assert finals[0].keys() == finals[1].keys() and all(torch.equal(finals[0][k], finals[1][k]) for k in finals[0])
+    assert finals[0].keys() == finals[1].keys() and all(
+        torch.equal(finals[0][k], finals[1][k]) for k in finals[0]
+    )

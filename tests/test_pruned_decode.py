@@ -24,12 +24,21 @@ def test_pruned_rows_draw_what_generate_draws_and_cost_only_while_going(tiny_mod
     backend.eos_ids = set(ids) | backend.eos_ids  # common tokens end rows at many different steps
     rows_per_step: list[int] = []
     hook = backend.model.register_forward_pre_hook(
-        lambda module, args, kwargs: rows_per_step.append(kwargs["input_ids"].shape[0]), with_kwargs=True)
-    pruned = [(g.text, g.tokens, g.finish_reason) for _, gens in next(backend.stream(_calls(), settings)) for g in gens]
+        lambda module, args, kwargs: rows_per_step.append(kwargs["input_ids"].shape[0]), with_kwargs=True
+    )
+    pruned = [
+        (g.text, g.tokens, g.finish_reason)
+        for _, gens in next(backend.stream(_calls(), settings))
+        for g in gens
+    ]
     hook.remove()
     backend.model.generation_config.eos_token_id = sorted(backend.eos_ids)
     backend.prune_finished = False
-    packed = [(g.text, g.tokens, g.finish_reason) for _, gens in next(backend.stream(_calls(), settings)) for g in gens]
+    packed = [
+        (g.text, g.tokens, g.finish_reason)
+        for _, gens in next(backend.stream(_calls(), settings))
+        for g in gens
+    ]
     assert pruned == packed
     if temperature == 0:
         return  # greedy rows here all run to the limit

@@ -24,7 +24,9 @@ def test_answers_follow_from_the_text_and_ask_for_the_number_alone():
 def test_rl_never_sees_word_problems_nor_any_held_out_pair_of_numbers():
     train, held = make_splits(0, 8, 64)
     assert {family(r["id"]) for r in train} == set(TRAINED)
-    assert [family(r["id"]) for r in held].count("word") == 8 and {family(r["id"]) for r in held} == set(FAMILIES)
+    assert [family(r["id"]) for r in held].count("word") == 8 and {family(r["id"]) for r in held} == set(
+        FAMILIES
+    )
     pairs = lambda rows: {tuple(int(x) for x in re.findall(r"\d+", r["problem"])[:2]) for r in rows}  # noqa: E731
     assert not pairs(train) & pairs(held)
     stories = [r["problem"] for r in held if family(r["id"]) == "word"]

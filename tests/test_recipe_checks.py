@@ -24,7 +24,10 @@ def task_dir(tmp_path_factory) -> Path:
 @pytest.mark.parametrize(
     ("override", "expected"),
     [
-        ("trainer.max_steps=ten", "trainer.max_steps: 'ten' is not a whole number (GRPOConfig.max_steps takes a whole number)"),
+        (
+            "trainer.max_steps=ten",
+            "trainer.max_steps: 'ten' is not a whole number (GRPOConfig.max_steps takes a whole number)",
+        ),
         ("model.lora='yes'", "model.lora: expected a mapping"),
         ("probe.enabled='no'", "probe.enabled: 'no' is not true or false; write true or false, unquoted"),
         ("data.chat=rawr", "data.chat: 'rawr' is not one of auto, chat, raw; did you mean 'raw'?"),
@@ -40,7 +43,10 @@ def task_dir(tmp_path_factory) -> Path:
         ("probe.limit=-3", "probe.limit must be at least 1 (leave it out for every problem), not -3"),
         ("data.limit=0", "data.limit must be at least 1"),
         ("probe.every=0", "probe.every must be at least 1, not 0"),
-        ("trainer.num_generations=3", "generation_batch_size (4) must be divisible by num_generations (3)"),  # TRL's
+        (
+            "trainer.num_generations=3",
+            "generation_batch_size (4) must be divisible by num_generations (3)",
+        ),  # TRL's
     ],
 )
 def test_check_rejects_bad_values_in_one_line(task_dir, tmp_path, capsys, override, expected):
@@ -68,7 +74,10 @@ def test_yaml_syntax_error_names_file_and_line(tmp_path, capsys):
     ("override", "expected"),
     [
         ("model.path=runs/nowhere/model", "model.path runs/nowhere/model: no such directory"),
-        ("model.path=missing-org/missing-model", "HF_HUB_OFFLINE is set but the Hub id is not in the local cache"),
+        (
+            "model.path=missing-org/missing-model",
+            "HF_HUB_OFFLINE is set but the Hub id is not in the local cache",
+        ),
         ("data.data_file=nowhere.jsonl", "data.data_file: nowhere.jsonl does not exist"),
         ("probe.datasets=[math5000]", "probe.datasets: math5000 does not exist (nor a benchmark name"),
     ],

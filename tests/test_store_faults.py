@@ -38,7 +38,9 @@ def _kill_after(cmd: list[str], samples: Path, at_least: int, rng: random.Random
     proc.wait()
 
 
-def test_random_kills_and_a_corrupt_line_end_equal_to_an_uninterrupted_run(tiny_model_dir, data_file, full_run, tmp_path):
+def test_random_kills_and_a_corrupt_line_end_equal_to_an_uninterrupted_run(
+    tiny_model_dir, data_file, full_run, tmp_path
+):
     out = tmp_path / "store"
     samples = out / "samples.jsonl"
     rng = random.Random(3)
@@ -67,7 +69,9 @@ def test_random_kills_and_a_corrupt_line_end_equal_to_an_uninterrupted_run(tiny_
     assert again.returncode == 0 and len(samples.read_bytes().splitlines()) == TOTAL
 
 
-def test_edited_data_file_is_refused_and_the_same_file_elsewhere_resumes(tiny_model_dir, data_file, full_run, tmp_path):
+def test_edited_data_file_is_refused_and_the_same_file_elsewhere_resumes(
+    tiny_model_dir, data_file, full_run, tmp_path
+):
     out = tmp_path / "store"
     shutil.copytree(full_run, out)
     moved = tmp_path / "elsewhere" / "same.jsonl"
@@ -82,14 +86,20 @@ def test_edited_data_file_is_refused_and_the_same_file_elsewhere_resumes(tiny_mo
     moved.write_text("".join(json.dumps(r) + "\n" for r in rows))
     done = _run(eval_cmd(tiny_model_dir, str(moved), out))
     assert done.returncode == 2
-    assert "1 added: p8" in done.stderr and "1 changed: p3 (answer)" in done.stderr and "another --out" in done.stderr
+    assert (
+        "1 added: p8" in done.stderr
+        and "1 changed: p3 (answer)" in done.stderr
+        and "another --out" in done.stderr
+    )
     assert len(done.stderr.strip().splitlines()) == 1
 
 
 def test_a_second_writer_is_refused(tiny_model_dir, data_file, full_run, tmp_path):
     out = tmp_path / "store"
     shutil.copytree(full_run, out)
-    holder = SampleStore.create_or_resume(out, json.loads((out / "meta.json").read_text()), SampleStore.open_existing(out).problems())
+    holder = SampleStore.create_or_resume(
+        out, json.loads((out / "meta.json").read_text()), SampleStore.open_existing(out).problems()
+    )
     try:
         done = _run(eval_cmd(tiny_model_dir, data_file, out))
     finally:
@@ -107,7 +117,9 @@ def test_compare_refuses_different_problem_sets_unless_intersect(tmp_path, capsy
     b = _counts_csv(tmp_path / "b.csv", {"x": (4, 3), "y": (4, 4), "w": (4, 1)})
     assert rlvr(["compare", a, b, "--out", str(tmp_path / "r"), "--resamples", "20"]) == 2
     err = capsys.readouterr().err
-    assert "a has 1 the others lack (z)" in err and "b has 1 the others lack (w)" in err and "--intersect" in err
+    assert (
+        "a has 1 the others lack (z)" in err and "b has 1 the others lack (w)" in err and "--intersect" in err
+    )
     assert rlvr(["compare", a, b, "--intersect", "--out", str(tmp_path / "r"), "--resamples", "20"]) == 0
     out = capsys.readouterr().out
     assert "over the 2 problems all inputs share" in out and "a 1 (z)" in out
@@ -127,32 +139,66 @@ def test_compare_refuses_an_unfinished_store_unless_allow_partial(full_run, tmp_
 @pytest.mark.parametrize(
     ("name", "content", "expected"),
     [
-        ("syntax.jsonl", b'{"id": 1, "problem": "a", "answer": "1"}\n' * 6 + b'{"id": 7, "problem" "b"}\n', "line 7, column"),
-        ("latin1.jsonl", b'{"id": 1, "problem": "caf\xe9", "answer": "1"}\n', "line 1, column 26 is not UTF-8"),
+        (
+            "syntax.jsonl",
+            b'{"id": 1, "problem": "a", "answer": "1"}\n' * 6 + b'{"id": 7, "problem" "b"}\n',
+            "line 7, column",
+        ),
+        (
+            "latin1.jsonl",
+            b'{"id": 1, "problem": "caf\xe9", "answer": "1"}\n',
+            "line 1, column 26 is not UTF-8",
+        ),
         ("list.jsonl", b'{"id": 1, "problem": "a", "answer": "1"}\n[1, 2]\n', "line 2 is a JSON list"),
-        ("ragged.csv", b"id,problem,answer\n1,What is 1 + 1?,2\n2,What is 1, 2?,3\n", "line 3 has a different number of fields"),
+        (
+            "ragged.csv",
+            b"id,problem,answer\n1,What is 1 + 1?,2\n2,What is 1, 2?,3\n",
+            "line 3 has a different number of fields",
+        ),
         ("null_gold.jsonl", b'{"id": 1, "problem": "a", "answer": null}\n', "line 1: the answer is empty"),
         ("empty_gold.csv", b"id,problem,answer\n1,a,\n", "line 2: the answer is empty"),
-        ("blank_problem.jsonl", b'{"id": 1, "problem": "a", "answer": "1"}\n{"id": 2, "problem": " ", "answer": "1"}\n',
-         "line 2: the problem is empty"),
-        ("same_ids.jsonl", b'{"id": 7, "problem": "a", "answer": "1"}\n{"id": 8, "problem": "b", "answer": "2"}\n'
-         b'{"id": 7, "problem": "c", "answer": "3"}\n', "problem ids are not unique: '7' (2 rows)"),
+        (
+            "blank_problem.jsonl",
+            b'{"id": 1, "problem": "a", "answer": "1"}\n{"id": 2, "problem": " ", "answer": "1"}\n',
+            "line 2: the problem is empty",
+        ),
+        (
+            "same_ids.jsonl",
+            b'{"id": 7, "problem": "a", "answer": "1"}\n{"id": 8, "problem": "b", "answer": "2"}\n'
+            b'{"id": 7, "problem": "c", "answer": "3"}\n',
+            "problem ids are not unique: '7' (2 rows)",
+        ),
     ],
 )
-def test_bad_data_files_end_in_one_line_naming_file_and_line(tiny_model_dir, tmp_path, capsys, name, content, expected):
+def test_bad_data_files_end_in_one_line_naming_file_and_line(
+    tiny_model_dir, tmp_path, capsys, name, content, expected
+):
     path = tmp_path / name
     path.write_bytes(content)
-    err = one_line_error(capsys, "eval", "--model", tiny_model_dir, "--data-file", str(path), "--out", str(tmp_path / "o"))
+    err = one_line_error(
+        capsys, "eval", "--model", tiny_model_dir, "--data-file", str(path), "--out", str(tmp_path / "o")
+    )
     assert str(path) in err and expected in err, err
 
 
 def test_a_directory_as_data_file_and_a_missing_model_are_one_line(tiny_model_dir, tmp_path, capsys):
-    assert rlvr(["eval", "--model", tiny_model_dir, "--data-file", str(tmp_path), "--out", str(tmp_path / "o")]) == 2
+    assert (
+        rlvr(["eval", "--model", tiny_model_dir, "--data-file", str(tmp_path), "--out", str(tmp_path / "o")])
+        == 2
+    )
     assert "is a directory" in capsys.readouterr().err
     data = tmp_path / "d.jsonl"
     data.write_text('{"id": 1, "problem": "a", "answer": "1"}\n')
-    err = one_line_error(capsys, "eval", "--model", str(tmp_path / "no-model"), "--data-file", str(data),
-                         "--out", str(tmp_path / "o"))
+    err = one_line_error(
+        capsys,
+        "eval",
+        "--model",
+        str(tmp_path / "no-model"),
+        "--data-file",
+        str(data),
+        "--out",
+        str(tmp_path / "o"),
+    )
     assert "no such directory" in err
 
 
@@ -162,23 +208,60 @@ def test_a_directory_as_data_file_and_a_missing_model_are_one_line(tiny_model_di
         (["--temperature", "-1"], "--temperature must be 0 (greedy) or more, not -1.0"),
         (["--top-p", "1.5"], "--top-p must be in (0, 1] (1 keeps the whole vocabulary), not 1.5"),
         (["--top-p", "0"], "--top-p must be in (0, 1]"),
-        (["--max-tokens", "0", "--n", "0"], "--n must be at least 1 (samples per problem), not 0; --max-tokens must"),
+        (
+            ["--max-tokens", "0", "--n", "0"],
+            "--n must be at least 1 (samples per problem), not 0; --max-tokens must",
+        ),
         (["--limit", "-3"], "--limit must be at least 1 (leave it out for every problem), not -3"),
     ],
 )
-def test_sampling_settings_out_of_range_are_one_line_before_the_model_loads(tmp_path, capsys, flags, expected):
+def test_sampling_settings_out_of_range_are_one_line_before_the_model_loads(
+    tmp_path, capsys, flags, expected
+):
     """Out of range they used to sample anyway (a negative temperature fell back to greedy) and store a run."""
     data = tmp_path / "d.jsonl"
     data.write_text('{"id": 1, "problem": "a", "answer": "1"}\n')
-    err = one_line_error(capsys, "eval", "--model", str(tmp_path / "no-model"), "--data-file", str(data),
-                         "--out", str(tmp_path / "o"), *flags)
+    err = one_line_error(
+        capsys,
+        "eval",
+        "--model",
+        str(tmp_path / "no-model"),
+        "--data-file",
+        str(data),
+        "--out",
+        str(tmp_path / "o"),
+        *flags,
+    )
     assert expected in err, err
     assert not (tmp_path / "o").exists()
 
 
-def test_greedy_sampling_of_several_samples_says_they_are_all_the_same(tiny_model_dir, data_file, tmp_path, capsys):
-    assert rlvr(["eval", "--model", tiny_model_dir, "--data-file", data_file, "--out", str(tmp_path / "o"),
-                 "--n", "3", "--max-tokens", "4", "--temperature", "0", "--limit", "1", "--no-progress"]) == 0
+def test_greedy_sampling_of_several_samples_says_they_are_all_the_same(
+    tiny_model_dir, data_file, tmp_path, capsys
+):
+    assert (
+        rlvr(
+            [
+                "eval",
+                "--model",
+                tiny_model_dir,
+                "--data-file",
+                data_file,
+                "--out",
+                str(tmp_path / "o"),
+                "--n",
+                "3",
+                "--max-tokens",
+                "4",
+                "--temperature",
+                "0",
+                "--limit",
+                "1",
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     assert "the 3 samples of a problem are all the same" in capsys.readouterr().err
     texts = [r["text"] for r in SampleStore.open_existing(tmp_path / "o").records()]
     assert len(texts) == 3 and len(set(texts)) == 1
@@ -213,8 +296,18 @@ def test_a_read_only_out_is_one_line(tiny_model_dir, data_file, tmp_path, capsys
     locked.mkdir()
     locked.chmod(0o500)
     try:
-        err = one_line_error(capsys, "eval", "--model", tiny_model_dir, "--data-file", data_file, "--max-tokens", "12",
-                             "--out", str(locked / "store"))
+        err = one_line_error(
+            capsys,
+            "eval",
+            "--model",
+            tiny_model_dir,
+            "--data-file",
+            data_file,
+            "--max-tokens",
+            "12",
+            "--out",
+            str(locked / "store"),
+        )
     finally:
         locked.chmod(0o700)
     assert "Permission denied" in err
@@ -223,27 +316,59 @@ def test_a_read_only_out_is_one_line(tiny_model_dir, data_file, tmp_path, capsys
 def test_an_out_under_a_file_is_one_line(tiny_model_dir, data_file, tmp_path, capsys):
     blocker = tmp_path / "a-file"
     blocker.write_text("")
-    err = one_line_error(capsys, "eval", "--model", tiny_model_dir, "--data-file", data_file, "--max-tokens", "12",
-                         "--out", str(blocker / "store"))
+    err = one_line_error(
+        capsys,
+        "eval",
+        "--model",
+        tiny_model_dir,
+        "--data-file",
+        data_file,
+        "--max-tokens",
+        "12",
+        "--out",
+        str(blocker / "store"),
+    )
     assert "Not a directory" in err
 
 
 def test_prompts_past_the_context_are_refused_by_id_before_sampling(tiny_model_dir, tmp_path, capsys):
     path = tmp_path / "long.jsonl"
-    rows = [{"id": "ok", "problem": "What is 1 + 1?", "answer": "2"},
-            {"id": "long", "problem": "1 + " * 400 + "1", "answer": "401"},
-            {"id": "huge", "problem": "x" * 5_000_000, "answer": "1"}]
+    rows = [
+        {"id": "ok", "problem": "What is 1 + 1?", "answer": "2"},
+        {"id": "long", "problem": "1 + " * 400 + "1", "answer": "401"},
+        {"id": "huge", "problem": "x" * 5_000_000, "answer": "1"},
+    ]
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     start = time.monotonic()
-    assert rlvr(["eval", "--model", tiny_model_dir, "--data-file", str(path), "--max-tokens", "64",
-                 "--out", str(tmp_path / "o")]) == 2
+    assert (
+        rlvr(
+            [
+                "eval",
+                "--model",
+                tiny_model_dir,
+                "--data-file",
+                str(path),
+                "--max-tokens",
+                "64",
+                "--out",
+                str(tmp_path / "o"),
+            ]
+        )
+        == 2
+    )
     err = capsys.readouterr().err
-    assert "2 prompt(s) do not fit the model's context of 1024 tokens" in err and "long (" in err and "huge (far longer)" in err
+    assert (
+        "2 prompt(s) do not fit the model's context of 1024 tokens" in err
+        and "long (" in err
+        and "huge (far longer)" in err
+    )
     assert time.monotonic() - start < 60
     assert not (tmp_path / "o" / "samples.jsonl").exists()
 
 
-def test_a_full_disk_is_one_line_and_the_rerun_completes_the_store(tiny_model_dir, data_file, full_run, tmp_path):
+def test_a_full_disk_is_one_line_and_the_rerun_completes_the_store(
+    tiny_model_dir, data_file, full_run, tmp_path
+):
     """A disk that fills mid-run (a file-size limit stands in for it: writes fail with EFBIG, as ENOSPC would)."""
     import resource
 
@@ -253,12 +378,20 @@ def test_a_full_disk_is_one_line_and_the_rerun_completes_the_store(tiny_model_di
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails instead of killing
         resource.setrlimit(resource.RLIMIT_FSIZE, (6000, 6000))
 
-    done = subprocess.run(eval_cmd(tiny_model_dir, data_file, out), capture_output=True, text=True, timeout=600,
-                          preexec_fn=small_files)
+    done = subprocess.run(
+        eval_cmd(tiny_model_dir, data_file, out),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        preexec_fn=small_files,
+    )
     assert done.returncode == 2, done.stderr[-2000:]
     assert "Traceback" not in done.stderr
     last = done.stderr.strip().splitlines()[-1]
-    assert last.startswith("rlvr eval: error: cannot write ") and "samples.jsonl: File too large; free some space" in last
+    assert (
+        last.startswith("rlvr eval: error: cannot write ")
+        and "samples.jsonl: File too large; free some space" in last
+    )
     assert 0 < len(SampleStore.open_existing(out).records()) < TOTAL
     assert _run(eval_cmd(tiny_model_dir, data_file, out)).returncode == 0
     assert snapshot(out) == snapshot(full_run)

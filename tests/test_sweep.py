@@ -18,9 +18,13 @@ def task_dir(tmp_path_factory) -> Path:
 
 
 def sweep_args(task_dir: Path, out: Path) -> list[str]:
-    return [str(ROOT / "recipes" / "tiny" / "sweep.yaml"), f"model.path={task_dir / 'model'}",
-            f"data.data_file={task_dir / 'train.jsonl'}", f"data.probe_file={task_dir / 'probe.jsonl'}",
-            "trainer.disable_tqdm=true"]
+    return [
+        str(ROOT / "recipes" / "tiny" / "sweep.yaml"),
+        f"model.path={task_dir / 'model'}",
+        f"data.data_file={task_dir / 'train.jsonl'}",
+        f"data.probe_file={task_dir / 'probe.jsonl'}",
+        "trainer.disable_tqdm=true",
+    ]
 
 
 def test_grid_expands_into_named_runs_with_their_point(task_dir, tmp_path):
@@ -28,13 +32,21 @@ def test_grid_expands_into_named_runs_with_their_point(task_dir, tmp_path):
 
     sweep = load_sweep(ROOT / "recipes" / "tiny" / "sweep.yaml", sweep_args(task_dir, tmp_path)[1:])
     runs = sweep.runs()
-    assert [r.point for r in runs] == [{"trainer.beta": b, "trainer.num_generations": g} for b in (0.0, 0.01) for g in (2, 4)]
+    assert [r.point for r in runs] == [
+        {"trainer.beta": b, "trainer.num_generations": g} for b in (0.0, 0.01) for g in (2, 4)
+    ]
     assert len({r.output_dir for r in runs}) == 4
-    assert all("logging.group=tiny-sweep" in r.overrides and f"logging.name={r.name}" in r.overrides for r in runs)
+    assert all(
+        "logging.group=tiny-sweep" in r.overrides and f"logging.name={r.name}" in r.overrides for r in runs
+    )
     from rlvr.train.recipe import load_recipe
 
     recipe = load_recipe(sweep.recipe, runs[3].overrides)  # the W&B config carries the grid point
-    assert recipe.logging.config == {"sweep": "tiny-sweep", "trainer.beta": 0.01, "trainer.num_generations": 4}
+    assert recipe.logging.config == {
+        "sweep": "tiny-sweep",
+        "trainer.beta": 0.01,
+        "trainer.num_generations": 4,
+    }
     assert recipe.trainer["beta"] == 0.01 and recipe.trainer["num_generations"] == 4
 
 
@@ -72,7 +84,9 @@ def test_misspelled_grid_key_fails_before_anything_runs(tmp_path):
     from rlvr.train.sweep import load_sweep
 
     path = tmp_path / "s.yaml"
-    path.write_text(f"name: s\nrecipe: {ROOT / 'recipes' / 'tiny' / 'grpo.yaml'}\ngrid:\n  trainer.bta: [0.0, 0.1]\n")
+    path.write_text(
+        f"name: s\nrecipe: {ROOT / 'recipes' / 'tiny' / 'grpo.yaml'}\ngrid:\n  trainer.bta: [0.0, 0.1]\n"
+    )
     with pytest.raises(RecipeError, match="'bta'.*'beta'"):
         load_sweep(path)
 
@@ -84,10 +98,15 @@ def test_a_grid_point_trl_refuses_fails_before_the_first_run(task_dir, tmp_path,
 
     monkeypatch.chdir(tmp_path)
     path = tmp_path / "s.yaml"
-    path.write_text(f"name: s\nrecipe: {ROOT / 'recipes' / 'tiny' / 'grpo.yaml'}\ngrid:\n  trainer.num_generations: [2, 3]\n")
+    path.write_text(
+        f"name: s\nrecipe: {ROOT / 'recipes' / 'tiny' / 'grpo.yaml'}\ngrid:\n  trainer.num_generations: [2, 3]\n"
+    )
     assert main(["sweep", str(path), *sweep_args(task_dir, tmp_path)[1:], "--launcher", "local"]) == 2
     err = capsys.readouterr().err
-    assert "sweep run num_generations-3: generation_batch_size (4) must be divisible by num_generations (3)" in err
+    assert (
+        "sweep run num_generations-3: generation_batch_size (4) must be divisible by num_generations (3)"
+        in err
+    )
     assert not (tmp_path / "runs").exists()  # nothing trained
 
 
@@ -96,8 +115,12 @@ def test_overrides_as_a_mapping_are_the_list_and_anything_else_is_named(task_dir
     from rlvr.train.sweep import load_sweep
 
     head = f"name: s\nrecipe: {ROOT / 'recipes' / 'tiny' / 'grpo.yaml'}\ngrid:\n  trainer.beta: [0.0, 0.1]\n"
-    settings = {"model.path": str(task_dir / "model"), "data.data_file": str(task_dir / "train.jsonl"),
-                "data.probe_file": str(task_dir / "probe.jsonl"), "trainer.max_steps": 3}
+    settings = {
+        "model.path": str(task_dir / "model"),
+        "data.data_file": str(task_dir / "train.jsonl"),
+        "data.probe_file": str(task_dir / "probe.jsonl"),
+        "trainer.max_steps": 3,
+    }
     as_list, as_mapping = tmp_path / "list.yaml", tmp_path / "mapping.yaml"
     as_list.write_text(head + "overrides:\n" + "".join(f"  - {k}={v}\n" for k, v in settings.items()))
     as_mapping.write_text(head + "overrides:\n" + "".join(f"  {k}: {v}\n" for k, v in settings.items()))
@@ -122,7 +145,11 @@ def test_accelerate_launch_is_found_without_an_activated_venv(tmp_path, monkeypa
 
     monkeypatch.setattr(sweep.sys, "executable", str(tmp_path / "bin" / "python"))
     monkeypatch.setenv("PATH", str(tmp_path))
-    assert sweep._accelerate_launch() == [str(tmp_path / "bin" / "python"), "-m", "accelerate.commands.launch"]
+    assert sweep._accelerate_launch() == [
+        str(tmp_path / "bin" / "python"),
+        "-m",
+        "accelerate.commands.launch",
+    ]
     (tmp_path / "bin").mkdir()
     (tmp_path / "bin" / "accelerate").write_text("")
     assert sweep._accelerate_launch() == [str(tmp_path / "bin" / "accelerate"), "launch"]
@@ -135,7 +162,10 @@ def test_accelerate_dry_run_prints_one_launch_per_run(task_dir, tmp_path, monkey
     assert main(["sweep", *sweep_args(task_dir, tmp_path), "--launcher", "accelerate", "--dry-run"]) == 0
     lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("[sweep] run")]
     assert len(lines) == 4
-    assert all("accelerate launch --config_file launch/accelerate/single_gpu.yaml -m rlvr.train" in line for line in lines)
+    assert all(
+        "accelerate launch --config_file launch/accelerate/single_gpu.yaml -m rlvr.train" in line
+        for line in lines
+    )
     assert not (tmp_path / "runs" / "tiny" / "sweep" / "beta-0.0_num_generations-2").exists()  # nothing ran
 
 
@@ -152,16 +182,24 @@ def test_slurm_script_hands_every_override_to_the_trainer_intact(task_dir, tmp_p
     fake = tmp_path / "bin"
     fake.mkdir()
     record = tmp_path / "argv.txt"
-    scripts = {"scontrol": "echo node1", "srun": 'while [[ $1 == --* ]]; do shift; done; exec "$@"',
-               "accelerate": f'printf "%s\\n" "$@" > {record}'}
+    scripts = {
+        "scontrol": "echo node1",
+        "srun": 'while [[ $1 == --* ]]; do shift; done; exec "$@"',
+        "accelerate": f'printf "%s\\n" "$@" > {record}',
+    }
     for name, body in scripts.items():
         (fake / name).write_text(f"#!/bin/bash\n{body}\n")
         (fake / name).chmod((fake / name).stat().st_mode | stat.S_IEXEC)
-    env = {**os.environ, "PATH": f"{fake}:{os.environ['PATH']}", "SLURM_NNODES": "1", "SLURM_NODEID": "0",
-           "SLURM_JOB_NODELIST": "node1"}
+    env = {
+        **os.environ,
+        "PATH": f"{fake}:{os.environ['PATH']}",
+        "SLURM_NNODES": "1",
+        "SLURM_NODEID": "0",
+        "SLURM_JOB_NODELIST": "node1",
+    }
     script = tmp_path / "runs" / "tiny" / "sweep" / "slurm" / f"{run.name}.sbatch"
     subprocess.run(["bash", str(script)], env=env, check=True)
     argv = record.read_text().splitlines()
     assert argv[argv.index("--num_processes") + 1] == "8" and argv[argv.index("--machine_rank") + 1] == "0"
-    tail = argv[argv.index("rlvr.train") + 1:]
+    tail = argv[argv.index("rlvr.train") + 1 :]
     assert tail == [str(sweep.recipe), *run.overrides]

@@ -19,7 +19,9 @@ def test_tokenizer_round_trips_any_text(tiny_model_dir):
 def test_chat_template_and_generation(tiny_model_dir):
     tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
     model = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
-    prompt = tokenizer.apply_chat_template([{"role": "user", "content": "1 + 1?"}], tokenize=False, add_generation_prompt=True)
+    prompt = tokenizer.apply_chat_template(
+        [{"role": "user", "content": "1 + 1?"}], tokenize=False, add_generation_prompt=True
+    )
     assert prompt.endswith("<|im_start|>assistant\n")
     batch = tokenizer([prompt], return_tensors="pt")
     torch.manual_seed(0)

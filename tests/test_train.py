@@ -51,8 +51,10 @@ def test_misspelled_keys_name_the_key_and_the_fix(task_dir, tmp_path, override, 
 
 
 def test_overrides_apply(task_dir, tmp_path):
-    recipe = load_recipe(localized("grpo.yaml", task_dir, tmp_path),
-                         ["trainer.learning_rate=3e-6", "algorithm=dr_grpo", "probe.n=8", "logging.tags=[a,b]"])
+    recipe = load_recipe(
+        localized("grpo.yaml", task_dir, tmp_path),
+        ["trainer.learning_rate=3e-6", "algorithm=dr_grpo", "probe.n=8", "logging.tags=[a,b]"],
+    )
     assert recipe.trainer["learning_rate"] == 3e-6
     assert recipe.algorithm == "dr_grpo" and recipe.probe.n == 8 and recipe.logging.tags == ["a", "b"]
     from rlvr.train.build import build_config
@@ -83,7 +85,12 @@ def test_ast_field_reader_agrees_with_the_imported_dataclasses():
     from rlvr.train.recipe import trainer_config_class
     from rlvr.train.recipe_values import kind_of_hint
 
-    for algorithm, name in [("grpo", "GRPOConfig"), ("rloo", "RLOOConfig"), ("sft", "SFTConfig"), ("ppo", "PPOConfig")]:
+    for algorithm, name in [
+        ("grpo", "GRPOConfig"),
+        ("rloo", "RLOOConfig"),
+        ("sft", "SFTConfig"),
+        ("ppo", "PPOConfig"),
+    ]:
         cls = trainer_config_class(algorithm)
         imported = {f.name for f in dataclasses.fields(cls)}
         from_source = config_fields(name, lambda: None)
@@ -97,9 +104,11 @@ def test_validation_does_not_import_trl(task_dir, tmp_path):
     import subprocess
     import sys
 
-    code = ("import sys\nfrom rlvr.train.recipe import load_recipe, RecipeError\n"
-            f"try:\n    load_recipe({str(localized('ppo.yaml', task_dir, tmp_path))!r}, ['trainer.vf_cof=1'])\n"
-            "except RecipeError as e:\n    print(e)\nprint('trl' in sys.modules, 'torch' in sys.modules)")
+    code = (
+        "import sys\nfrom rlvr.train.recipe import load_recipe, RecipeError\n"
+        f"try:\n    load_recipe({str(localized('ppo.yaml', task_dir, tmp_path))!r}, ['trainer.vf_cof=1'])\n"
+        "except RecipeError as e:\n    print(e)\nprint('trl' in sys.modules, 'torch' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert "'vf_cof'" in out and "'vf_coef'" in out
     assert out.strip().endswith("False False")
@@ -117,9 +126,23 @@ def test_torchrun_two_processes_train_and_probe_once(task_dir, tmp_path):
     recipe = localized("grpo.yaml", task_dir, tmp_path)
     # CPU ranks over gloo on any machine: two NCCL ranks cannot share one GPU
     env = {**os.environ, "OMP_NUM_THREADS": "1", "WANDB_MODE": "offline", "CUDA_VISIBLE_DEVICES": ""}
-    result = subprocess.run([torchrun, "--nproc_per_node", "2", "--master_port", "29531", "-m", "rlvr.train",
-                             str(recipe), "trainer.disable_tqdm=true"], env=env, capture_output=True, text=True,
-                            timeout=600)
+    result = subprocess.run(
+        [
+            torchrun,
+            "--nproc_per_node",
+            "2",
+            "--master_port",
+            "29531",
+            "-m",
+            "rlvr.train",
+            str(recipe),
+            "trainer.disable_tqdm=true",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     run = tmp_path / "run"
     assert json.loads((run / "run_info.json").read_text())["world_size"] == 2

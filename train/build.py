@@ -44,10 +44,22 @@ def build_dataset(recipe: Recipe, tokenizer, completion_tokens: int | None = Non
 
     d = recipe.data
     columns = Columns(d.problem_key, d.answer_key, d.tests_key, d.entry_point_key, d.id_key)
-    problems, _ = load_problems(d.dataset, d.data_file, d.split, d.limit, config=d.config, revision=d.revision,
-                                columns=columns, release=d.release, since=d.since, until=d.until)
+    problems, _ = load_problems(
+        d.dataset,
+        d.data_file,
+        d.split,
+        d.limit,
+        config=d.config,
+        revision=d.revision,
+        columns=columns,
+        release=d.release,
+        since=d.since,
+        until=d.until,
+    )
     template = get_template(d.template, d.template_file, d.system_prompt)
-    chat = recipe.data.chat == "chat" or (recipe.data.chat == "auto" and getattr(tokenizer, "chat_template", None))
+    chat = recipe.data.chat == "chat" or (
+        recipe.data.chat == "auto" and getattr(tokenizer, "chat_template", None)
+    )
     rows = []
     for p in problems:
         prompt = messages_for(template, p.problem) if chat else template.raw_text(p.problem)
@@ -55,7 +67,9 @@ def build_dataset(recipe: Recipe, tokenizer, completion_tokens: int | None = Non
         if recipe.algorithm == "sft":
             completion = p.extra.get(recipe.data.completion_column)
             if completion is None:
-                raise RecipeError(f"sft needs teacher traces: column {recipe.data.completion_column!r} is missing for problem {p.id}")
+                raise RecipeError(
+                    f"sft needs teacher traces: column {recipe.data.completion_column!r} is missing for problem {p.id}"
+                )
             row["completion"] = [{"role": "assistant", "content": completion}] if chat else completion
         elif p.tests is not None:
             row["tests"] = p.tests if isinstance(p.tests, str) else json.dumps(p.tests)
@@ -67,7 +81,9 @@ def build_dataset(recipe: Recipe, tokenizer, completion_tokens: int | None = Non
         from rlvr.prompt_length import check_prompt_lengths
 
         texts = {p.id: render(template, p.problem, tokenizer, "chat" if chat else "raw") for p in problems}
-        check_prompt_lengths(texts, tokenizer, recipe.model.path, completion_tokens, "trainer.max_completion_length")
+        check_prompt_lengths(
+            texts, tokenizer, recipe.model.path, completion_tokens, "trainer.max_completion_length"
+        )
     return Dataset.from_list(rows)
 
 
@@ -77,8 +93,13 @@ def build_peft_config(recipe: Recipe):
     from peft import LoraConfig
 
     lora = recipe.model.lora
-    return LoraConfig(r=lora.r, lora_alpha=lora.alpha, lora_dropout=lora.dropout,
-                      target_modules=lora.target_modules, task_type="CAUSAL_LM")
+    return LoraConfig(
+        r=lora.r,
+        lora_alpha=lora.alpha,
+        lora_dropout=lora.dropout,
+        target_modules=lora.target_modules,
+        task_type="CAUSAL_LM",
+    )
 
 
 def build_trainer(recipe: Recipe, callbacks: list | None = None, config=None):
@@ -99,13 +120,21 @@ def build_trainer(recipe: Recipe, callbacks: list | None = None, config=None):
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     config = config or build_config(recipe)
-    dataset = build_dataset(recipe, tokenizer, getattr(config, "max_completion_length", None))  # before the model
+    dataset = build_dataset(
+        recipe, tokenizer, getattr(config, "max_completion_length", None)
+    )  # before the model
     model_kwargs = {"dtype": "auto" if recipe.model.dtype == "auto" else recipe.model.dtype}
     if recipe.model.attn_implementation:
         model_kwargs["attn_implementation"] = recipe.model.attn_implementation
     model = AutoModelForCausalLM.from_pretrained(recipe.model.path, **model_kwargs)
-    common = {"model": model, "args": config, "train_dataset": dataset, "processing_class": tokenizer,
-              "peft_config": build_peft_config(recipe), "callbacks": callbacks or []}
+    common = {
+        "model": model,
+        "args": config,
+        "train_dataset": dataset,
+        "processing_class": tokenizer,
+        "peft_config": build_peft_config(recipe),
+        "callbacks": callbacks or [],
+    }
     if recipe.algorithm == "sft":
         from trl import SFTTrainer
 
@@ -141,7 +170,9 @@ def train(recipe: Recipe) -> str:
     check_paths(recipe)
     from rlvr.models import is_gguf, resolve_model
 
-    if is_gguf(recipe.model.path):  # every later reader (probe, watch, saved recipe) gets the converted directory
+    if is_gguf(
+        recipe.model.path
+    ):  # every later reader (probe, watch, saved recipe) gets the converted directory
         recipe.model.path = resolve_model(recipe.model.path)
     out = recipe.output_dir
     config = build_config(recipe)
@@ -176,8 +207,14 @@ def _start_wandb(recipe: Recipe) -> None:
     """Open the run ourselves so its files live in RUN_DIR/wandb (TRL's callback then logs into it)."""
     from rlvr.tracking import init_wandb
 
-    init_wandb(recipe.logging.project, recipe.output_dir, name=recipe.logging.name, group=recipe.logging.group,
-               tags=recipe.logging.tags, config=recipe.logging.config)
+    init_wandb(
+        recipe.logging.project,
+        recipe.output_dir,
+        name=recipe.logging.name,
+        group=recipe.logging.group,
+        tags=recipe.logging.tags,
+        config=recipe.logging.config,
+    )
 
 
 def _finish_wandb() -> None:

@@ -13,7 +13,12 @@ from pathlib import Path
 
 FINISHED = "finished.json"
 _CHECKPOINT_RE = re.compile(r"^checkpoint-(\d+)$")
-_WEIGHTS = ("model.safetensors", "adapter_model.safetensors", "model.safetensors.index.json", "pytorch_model.bin")
+_WEIGHTS = (
+    "model.safetensors",
+    "adapter_model.safetensors",
+    "model.safetensors.index.json",
+    "pytorch_model.bin",
+)
 
 
 def checkpoint_problem(path: Path) -> str | None:
@@ -60,14 +65,18 @@ def last_good_checkpoint(out: Path, warn=print) -> str | None:
     """The newest checkpoint that is whole; torn ones after it are reported through `warn`."""
     if not out.is_dir():
         return None
-    found = sorted(((int(m.group(1)), p) for p in out.iterdir() if p.is_dir() and (m := _CHECKPOINT_RE.match(p.name))),
-                   reverse=True)
+    found = sorted(
+        ((int(m.group(1)), p) for p in out.iterdir() if p.is_dir() and (m := _CHECKPOINT_RE.match(p.name))),
+        reverse=True,
+    )
     for _, path in found:
         problem = checkpoint_problem(path)
         if problem is None:
             return str(path)
-        warn(f"rlvr train: {path.name} is torn ({problem}), probably by a kill during save; it is left on disk "
-             f"and skipped, resuming from the checkpoint before it")
+        warn(
+            f"rlvr train: {path.name} is torn ({problem}), probably by a kill during save; it is left on disk "
+            f"and skipped, resuming from the checkpoint before it"
+        )
     return None
 
 
@@ -79,11 +88,15 @@ def finished_message(out: Path, max_steps: int, num_train_epochs: float) -> str 
         return None
     if done.get("max_steps") != max_steps or done.get("num_train_epochs") != num_train_epochs:
         return None
-    return (f"{out} is finished (step {done.get('global_step')}, model in {out / 'final'}); nothing to train. "
-            f"Raise trainer.max_steps to train on, or choose another trainer.output_dir")
+    return (
+        f"{out} is finished (step {done.get('global_step')}, model in {out / 'final'}); nothing to train. "
+        f"Raise trainer.max_steps to train on, or choose another trainer.output_dir"
+    )
 
 
 def mark_finished(out: Path, global_step: int, max_steps: int, num_train_epochs: float) -> None:
     tmp = out / (FINISHED + ".tmp")
-    tmp.write_text(json.dumps({"global_step": global_step, "max_steps": max_steps, "num_train_epochs": num_train_epochs}))
+    tmp.write_text(
+        json.dumps({"global_step": global_step, "max_steps": max_steps, "num_train_epochs": num_train_epochs})
+    )
     tmp.replace(out / FINISHED)

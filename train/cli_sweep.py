@@ -8,10 +8,16 @@ import argparse
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("sweep", help="sweep YAML: name, recipe, grid (see recipes/ablations/)")
     parser.add_argument("overrides", nargs="*", help="dotted overrides applied to every run")
-    parser.add_argument("--launcher", choices=("local", "accelerate", "slurm"), default=None,
-                        help="local: one run after another here; accelerate: the same through accelerate launch; "
-                             "slurm: one sbatch job per run (default: the sweep file's, else local)")
-    parser.add_argument("--dry-run", action="store_true", help="print the commands or sbatch scripts; run nothing")
+    parser.add_argument(
+        "--launcher",
+        choices=("local", "accelerate", "slurm"),
+        default=None,
+        help="local: one run after another here; accelerate: the same through accelerate launch; "
+        "slurm: one sbatch job per run (default: the sweep file's, else local)",
+    )
+    parser.add_argument(
+        "--dry-run", action="store_true", help="print the commands or sbatch scripts; run nothing"
+    )
     parser.add_argument("--report", action="store_true", help="only write the comparison of the runs so far")
 
 
@@ -24,6 +30,8 @@ def run(args: argparse.Namespace) -> int:
     if not args.report:
         launch(sweep, launcher, args.dry_run)
     if args.report or (launcher != "slurm" and not args.dry_run):
-        path = write_sweep_report(sweep.name, sweep.runs(), sweep.output_dir / "report", sweep.family_function())
+        path = write_sweep_report(
+            sweep.name, sweep.runs(), sweep.output_dir / "report", sweep.family_function()
+        )
         print(f"[sweep] comparison: {path}")
     return 0

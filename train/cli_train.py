@@ -7,9 +7,14 @@ import argparse
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("recipe", help="YAML recipe (see recipes/)")
-    parser.add_argument("overrides", nargs="*", help="dotted overrides, e.g. trainer.learning_rate=1e-6 algorithm=rloo")
-    parser.add_argument("--check", action="store_true",
-                        help="validate the recipe, build its TRL config (TRL's own checks) and print it; train nothing")
+    parser.add_argument(
+        "overrides", nargs="*", help="dotted overrides, e.g. trainer.learning_rate=1e-6 algorithm=rloo"
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="validate the recipe, build its TRL config (TRL's own checks) and print it; train nothing",
+    )
 
 
 def run(args: argparse.Namespace) -> int:

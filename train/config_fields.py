@@ -72,7 +72,13 @@ def fields_from_source(module: str, class_name: str, source: Path | None = None)
             if target is None:
                 raise LookupError(f"cannot resolve base {base.id} of {class_name}")
             fields.update(fields_from_source(*target))
-    fields.update({n.target.id: n.annotation for n in cls.body if isinstance(n, ast.AnnAssign) and isinstance(n.target, ast.Name)})
+    fields.update(
+        {
+            n.target.id: n.annotation
+            for n in cls.body
+            if isinstance(n, ast.AnnAssign) and isinstance(n.target, ast.Name)
+        }
+    )
     return fields
 
 
@@ -94,4 +100,7 @@ def config_fields(class_name: str, loader) -> dict[str, Kind]:
             hints = typing.get_type_hints(cls)
         except Exception:  # noqa: BLE001 - an unresolvable hint only costs the value check
             hints = {}
-        return {f.name: kind_of_hint(hints[f.name]) if f.name in hints else ("any",) for f in dataclasses.fields(cls)}
+        return {
+            f.name: kind_of_hint(hints[f.name]) if f.name in hints else ("any",)
+            for f in dataclasses.fields(cls)
+        }

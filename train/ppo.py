@@ -24,10 +24,16 @@ class PPOConfig(GRPOConfig):
     """GRPOConfig plus PPO's value-model settings."""
 
     vf_coef: float = field(default=0.1, metadata={"help": "Weight of the value loss in the total loss."})
-    cliprange_value: float = field(default=0.2, metadata={"help": "Clip range of the value update around the rollout's values."})
+    cliprange_value: float = field(
+        default=0.2, metadata={"help": "Clip range of the value update around the rollout's values."}
+    )
     gamma: float = field(default=1.0, metadata={"help": "Discount factor for GAE."})
-    lam: float = field(default=0.95, metadata={"help": "GAE lambda: 1 is Monte Carlo returns, 0 one-step TD."})
-    whiten_advantages: bool = field(default=True, metadata={"help": "Normalise advantages over the batch's tokens."})
+    lam: float = field(
+        default=0.95, metadata={"help": "GAE lambda: 1 is Monte Carlo returns, 0 one-step TD."}
+    )
+    whiten_advantages: bool = field(
+        default=True, metadata={"help": "Normalise advantages over the batch's tokens."}
+    )
 
 
 def gae(token_rewards: torch.Tensor, values: torch.Tensor, mask: torch.Tensor, gamma: float, lam: float):
@@ -81,7 +87,7 @@ class PPOTrainer(GRPOTrainer):
     def _values(self, completion_length: int) -> torch.Tensor:
         """Values of the states before each completion token, from the last forward's hidden states."""
         head = self.accelerator.unwrap_model(self.model).v_head
-        hidden = self._hidden[:, -completion_length - 1:-1]
+        hidden = self._hidden[:, -completion_length - 1 : -1]
         return head(hidden.to(head.weight.dtype)).squeeze(-1).float()
 
     def _calculate_rewards(self, inputs, prompts, completions, completion_ids_list):
@@ -95,25 +101,35 @@ class PPOTrainer(GRPOTrainer):
         batch = prompt_ids.size(0)
         rank = self.accelerator.process_index
         weights = self.reward_weights.to(self._rewards_per_func.device)
-        rewards = (self._rewards_per_func * weights.unsqueeze(0)).nansum(dim=1)[rank * batch:(rank + 1) * batch]
+        rewards = (self._rewards_per_func * weights.unsqueeze(0)).nansum(dim=1)[
+            rank * batch : (rank + 1) * batch
+        ]
         with torch.no_grad():
             logps, _, _ = self._get_per_token_logps_and_entropies(
-                self.model, torch.cat([prompt_ids, completion_ids], dim=1),
-                torch.cat([output["prompt_mask"], output["completion_mask"]], dim=1), completion_ids.size(1))
+                self.model,
+                torch.cat([prompt_ids, completion_ids], dim=1),
+                torch.cat([output["prompt_mask"], output["completion_mask"]], dim=1),
+                completion_ids.size(1),
+            )
             values = self._values(completion_ids.size(1)) * mask
-        advantages, returns = gae(last_token_rewards(rewards.to(mask.device), mask), values, mask,
-                                  self.args.gamma, self.args.lam)
+        advantages, returns = gae(
+            last_token_rewards(rewards.to(mask.device), mask), values, mask, self.args.gamma, self.args.lam
+        )
         if self.args.whiten_advantages:
             advantages = masked_whiten(advantages, mask)
         output.setdefault("old_per_token_logps", logps)
         output["advantages"] = advantages
         output["returns"] = returns
         output["old_values"] = values
-        self._metrics["train"]["ppo/value_mean"].append(self.accelerator.gather((values * mask).sum() / mask.sum().clamp(min=1)).mean().item())
+        self._metrics["train"]["ppo/value_mean"].append(
+            self.accelerator.gather((values * mask).sum() / mask.sum().clamp(min=1)).mean().item()
+        )
         return output
 
     def _compute_loss(self, model, inputs):
-        policy_loss = super()._compute_loss(model, inputs)  # its forward leaves the hidden states in self._hidden
+        policy_loss = super()._compute_loss(
+            model, inputs
+        )  # its forward leaves the hidden states in self._hidden
         mask = inputs["completion_mask"].float()
         values = self._values(inputs["completion_ids"].size(1))
         old, returns = inputs["old_values"], inputs["returns"]
@@ -121,7 +137,9 @@ class PPOTrainer(GRPOTrainer):
         per_token = 0.5 * torch.maximum((values - returns) ** 2, (clipped - returns) ** 2)
         value_loss = (per_token * mask).sum() / mask.sum().clamp(min=1)
         mode = "train" if self.model.training else "eval"
-        self._metrics[mode]["ppo/value_loss"].append(self.accelerator.gather(value_loss.detach()).mean().item())
+        self._metrics[mode]["ppo/value_loss"].append(
+            self.accelerator.gather(value_loss.detach()).mean().item()
+        )
         accumulation = self.current_gradient_accumulation_steps if mode == "train" else 1.0
         return policy_loss + self.args.vf_coef * value_loss / accumulation
 
@@ -131,7 +149,9 @@ class PPOTrainer(GRPOTrainer):
         output_dir = output_dir or self.args.output_dir
         policy = self.accelerator.unwrap_model(self.model)
         state_dict = policy.state_dict() if state_dict is None else state_dict
-        head = {k[len("v_head."):]: v.detach().cpu() for k, v in state_dict.items() if k.startswith("v_head.")}
+        head = {
+            k[len("v_head.") :]: v.detach().cpu() for k, v in state_dict.items() if k.startswith("v_head.")
+        }
         rest = {k: v for k, v in state_dict.items() if not k.startswith("v_head.")}
         super()._save(output_dir, state_dict=rest)
         if head and self.args.should_save:
@@ -141,4 +161,6 @@ class PPOTrainer(GRPOTrainer):
         super()._load_from_checkpoint(resume_from_checkpoint, model)
         path = Path(resume_from_checkpoint) / VALUE_HEAD_FILE
         if path.exists():
-            self.accelerator.unwrap_model(self.model).v_head.load_state_dict(torch.load(path, map_location="cpu"))
+            self.accelerator.unwrap_model(self.model).v_head.load_state_dict(
+                torch.load(path, map_location="cpu")
+            )

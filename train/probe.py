@@ -64,12 +64,27 @@ def eval_config(recipe: Recipe, step: int, model_path: str, name: str, data: dic
     from rlvr.evaluate.runner import EvalConfig
 
     p = recipe.probe
-    return EvalConfig(model=str(model_path), out=str(recipe.output_dir / "probe" / name / f"step-{step}"),
-                      template=recipe.data.template, template_file=recipe.data.template_file,
-                      system_prompt=recipe.data.system_prompt, chat=recipe.data.chat, n=p.n, temperature=p.temperature,
-                      top_p=p.top_p, max_tokens=p.max_tokens, seed=p.seed, backend=p.backend, dtype=recipe.model.dtype,
-                      reward=grader_name(recipe), samples_per_call=p.samples_per_call, limit=p.limit,
-                      label=f"step-{step}", progress=progress, **data)
+    return EvalConfig(
+        model=str(model_path),
+        out=str(recipe.output_dir / "probe" / name / f"step-{step}"),
+        template=recipe.data.template,
+        template_file=recipe.data.template_file,
+        system_prompt=recipe.data.system_prompt,
+        chat=recipe.data.chat,
+        n=p.n,
+        temperature=p.temperature,
+        top_p=p.top_p,
+        max_tokens=p.max_tokens,
+        seed=p.seed,
+        backend=p.backend,
+        dtype=recipe.model.dtype,
+        reward=grader_name(recipe),
+        samples_per_call=p.samples_per_call,
+        limit=p.limit,
+        label=f"step-{step}",
+        progress=progress,
+        **data,
+    )
 
 
 def probe_point(recipe: Recipe, step: int, model_path: str | Path, progress: bool = True) -> dict:
@@ -88,7 +103,9 @@ def probe_point(recipe: Recipe, step: int, model_path: str | Path, progress: boo
     import numpy as np
 
     np_state = np.random.get_state()
-    with torch.random.fork_rng(devices=list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []):
+    with torch.random.fork_rng(
+        devices=list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
+    ):
         for name, data in probe_targets(recipe):
             cfg = eval_config(recipe, step, str(model_path), name, data, progress)
             results = run_eval(cfg)
@@ -100,7 +117,9 @@ def probe_point(recipe: Recipe, step: int, model_path: str | Path, progress: boo
             step0 = recipe.output_dir / "probe" / name / "step-0"
             if (step0 / "results.json").exists():
                 base = SampleStore.open_existing(step0).counts()
-                metrics["delta_se"] = sampling_efficiency_gap(counts, base, k=max(ks), resamples=200)["delta_se"]
+                metrics["delta_se"] = sampling_efficiency_gap(counts, base, k=max(ks), resamples=200)[
+                    "delta_se"
+                ]
             record["metrics"][name] = metrics
     random.setstate(py_state)
     np.random.set_state(np_state)
@@ -111,7 +130,11 @@ def probe_point(recipe: Recipe, step: int, model_path: str | Path, progress: boo
 
 def wandb_payload(record: dict) -> dict:
     """probe/<dataset>/<metric> plus the step axis the HF W&B callback defines."""
-    payload = {f"probe/{name}/{key}": value for name, metrics in record["metrics"].items() for key, value in metrics.items()}
+    payload = {
+        f"probe/{name}/{key}": value
+        for name, metrics in record["metrics"].items()
+        for key, value in metrics.items()
+    }
     payload["train/global_step"] = record["step"]
     return payload
 

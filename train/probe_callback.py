@@ -43,8 +43,12 @@ class BoundaryProbeCallback(TrainerCallback):
     def on_save(self, args, state, control, **kwargs):
         self.saves += 1
         if self.saves % max(self.recipe.probe.every, 1) == 0:
-            self._probe(state, state.global_step, Path(args.output_dir) / f"checkpoint-{state.global_step}",
-                        not args.disable_tqdm)
+            self._probe(
+                state,
+                state.global_step,
+                Path(args.output_dir) / f"checkpoint-{state.global_step}",
+                not args.disable_tqdm,
+            )
 
     def _probe(self, state, step: int, model_path, progress: bool = True) -> None:
         """`progress` follows the trainer's own bars (TrainingArguments.disable_tqdm)."""

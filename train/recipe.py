@@ -44,42 +44,85 @@ class LoraSection:
 @dataclass
 class ModelSection:
     path: str = field(default="", metadata={"help": "Model path or Hub id."})
-    dtype: str = field(default="auto", metadata={"help": "auto, bfloat16, float16, float32.",
-                                                  "choices": ("auto", "bfloat16", "float16", "float32")})
+    dtype: str = field(
+        default="auto",
+        metadata={
+            "help": "auto, bfloat16, float16, float32.",
+            "choices": ("auto", "bfloat16", "float16", "float32"),
+        },
+    )
     attn_implementation: str | None = field(default=None, metadata={"help": "e.g. sdpa, flash_attention_2."})
-    lora: LoraSection | None = field(default=None, metadata={"help": "LoRA settings; absent trains all weights."})
+    lora: LoraSection | None = field(
+        default=None, metadata={"help": "LoRA settings; absent trains all weights."}
+    )
 
 
 @dataclass
 class DataSection:
-    dataset: str | None = field(default=None, metadata={
-        "help": "Benchmark name from rlvr.data.DATASETS, a local JSONL/Parquet/CSV file, or a Hub dataset id (org/name)."})
-    data_file: str | None = field(default=None, metadata={"help": "JSONL/Parquet/CSV with id, problem, answer or tests."})
+    dataset: str | None = field(
+        default=None,
+        metadata={
+            "help": "Benchmark name from rlvr.data.DATASETS, a local JSONL/Parquet/CSV file, or a Hub dataset id (org/name)."
+        },
+    )
+    data_file: str | None = field(
+        default=None, metadata={"help": "JSONL/Parquet/CSV with id, problem, answer or tests."}
+    )
     split: str | None = field(default=None, metadata={"help": "Training split."})
     config: str | None = field(default=None, metadata={"help": "Hub dataset config (subset) name."})
     revision: str | None = field(default=None, metadata={"help": "Hub dataset revision (commit) to pin."})
-    problem_key: str | None = field(default=None, metadata={"help": "Column holding the problem (default problem/prompt/question)."})
-    answer_key: str | None = field(default=None, metadata={"help": "Column holding the gold answer (default answer)."})
-    tests_key: str | None = field(default=None, metadata={"help": "Column holding code tests (default tests)."})
-    entry_point_key: str | None = field(default=None, metadata={"help": "Column holding the entry point (default entry_point)."})
+    problem_key: str | None = field(
+        default=None, metadata={"help": "Column holding the problem (default problem/prompt/question)."}
+    )
+    answer_key: str | None = field(
+        default=None, metadata={"help": "Column holding the gold answer (default answer)."}
+    )
+    tests_key: str | None = field(
+        default=None, metadata={"help": "Column holding code tests (default tests)."}
+    )
+    entry_point_key: str | None = field(
+        default=None, metadata={"help": "Column holding the entry point (default entry_point)."}
+    )
     id_key: str | None = field(default=None, metadata={"help": "Column holding the problem id (default id)."})
-    release: str | None = field(default=None, metadata={"help": "LiveCodeBench release (release_v1..6 or v1..6)."})
-    since: str | None = field(default=None, metadata={"help": "Only problems with a contest date on or after (YYYY-MM-DD)."})
-    until: str | None = field(default=None, metadata={"help": "Only problems with a contest date on or before (YYYY-MM-DD)."})
-    template: str = field(default="qwen-boxed", metadata={"help": "Prompt template.", "choices": tuple(TEMPLATES)})
-    template_file: str | None = field(default=None, metadata={
-        "help": "Your own template: Jinja (.jinja/.j2, {{ problem }}) or Python format text ({problem})."})
-    system_prompt: str | None = field(default=None, metadata={"help": "System prompt; replaces the template's system line."})
-    chat: str = field(default="auto", metadata={"help": "auto, chat or raw prompt rendering.", "choices": ("auto", "chat", "raw")})
+    release: str | None = field(
+        default=None, metadata={"help": "LiveCodeBench release (release_v1..6 or v1..6)."}
+    )
+    since: str | None = field(
+        default=None, metadata={"help": "Only problems with a contest date on or after (YYYY-MM-DD)."}
+    )
+    until: str | None = field(
+        default=None, metadata={"help": "Only problems with a contest date on or before (YYYY-MM-DD)."}
+    )
+    template: str = field(
+        default="qwen-boxed", metadata={"help": "Prompt template.", "choices": tuple(TEMPLATES)}
+    )
+    template_file: str | None = field(
+        default=None,
+        metadata={
+            "help": "Your own template: Jinja (.jinja/.j2, {{ problem }}) or Python format text ({problem})."
+        },
+    )
+    system_prompt: str | None = field(
+        default=None, metadata={"help": "System prompt; replaces the template's system line."}
+    )
+    chat: str = field(
+        default="auto",
+        metadata={"help": "auto, chat or raw prompt rendering.", "choices": ("auto", "chat", "raw")},
+    )
     limit: int | None = field(default=None, metadata={"help": "Use only the first N problems."})
     completion_column: str = field(default="completion", metadata={"help": "Teacher traces, for sft."})
-    probe_file: str | None = field(default=None, metadata={"help": "Held-out problems for the boundary probe."})
+    probe_file: str | None = field(
+        default=None, metadata={"help": "Held-out problems for the boundary probe."}
+    )
 
 
 @dataclass
 class ProbeSection:
     enabled: bool = field(default=False, metadata={"help": "Evaluate pass@k at step 0 and at every save."})
-    datasets: list[str] = field(default_factory=list, metadata={"help": "Benchmark names or data files to probe (default: data.probe_file)."})
+    datasets: list[str] = field(
+        default_factory=list,
+        metadata={"help": "Benchmark names or data files to probe (default: data.probe_file)."},
+    )
     every: int = field(default=1, metadata={"help": "Probe every Nth save (1: every checkpoint)."})
     n: int = field(default=256, metadata={"help": "Samples per probe problem."})
     ks: list[int] | None = field(default=None, metadata={"help": "ks to log (default 1, 2, 4, ..., n)."})
@@ -87,11 +130,22 @@ class ProbeSection:
     temperature: float = field(default=0.6, metadata={"help": "Probe sampling temperature."})
     top_p: float = field(default=0.95, metadata={"help": "Probe sampling top-p."})
     limit: int | None = field(default=None, metadata={"help": "Probe only the first N problems."})
-    samples_per_call: int | str = field(default="auto", metadata={
-        "help": "Sequences per generate call, or auto (what the free GPU memory holds; 256 on a CPU)."})
-    backend: str = field(default="hf", metadata={"help": "auto, vllm or hf.", "choices": ("auto", "vllm", "hf")})
-    mode: str = field(default="inprocess", metadata={"help": "inprocess (rank 0) or detached (rlvr probe --watch).",
-                                                     "choices": ("inprocess", "detached")})
+    samples_per_call: int | str = field(
+        default="auto",
+        metadata={
+            "help": "Sequences per generate call, or auto (what the free GPU memory holds; 256 on a CPU)."
+        },
+    )
+    backend: str = field(
+        default="hf", metadata={"help": "auto, vllm or hf.", "choices": ("auto", "vllm", "hf")}
+    )
+    mode: str = field(
+        default="inprocess",
+        metadata={
+            "help": "inprocess (rank 0) or detached (rlvr probe --watch).",
+            "choices": ("inprocess", "detached"),
+        },
+    )
     seed: int = field(default=0, metadata={"help": "Probe sampling seed."})
 
 
@@ -101,9 +155,13 @@ class LoggingSection:
     group: str | None = field(default=None, metadata={"help": "W&B group (a sweep's name)."})
     tags: list[str] = field(default_factory=list, metadata={"help": "W&B tags."})
     name: str | None = field(default=None, metadata={"help": "W&B run name."})
-    report_to: str = field(default="wandb", metadata={"help": "wandb (offline unless WANDB_API_KEY) or none.",
-                                                      "choices": ("wandb", "none")})
-    config: dict = field(default_factory=dict, metadata={"help": "Extra W&B config (a sweep puts its grid point here)."})
+    report_to: str = field(
+        default="wandb",
+        metadata={"help": "wandb (offline unless WANDB_API_KEY) or none.", "choices": ("wandb", "none")},
+    )
+    config: dict = field(
+        default_factory=dict, metadata={"help": "Extra W&B config (a sweep puts its grid point here)."}
+    )
 
 
 @dataclass
@@ -123,7 +181,11 @@ class Recipe:
 
 
 # (module, class) of each algorithm's trainer config; the presets use GRPO's, PPO GRPO's plus value fields.
-CONFIG_CLASSES = {"ppo": ("rlvr.train.ppo", "PPOConfig"), "rloo": ("trl", "RLOOConfig"), "sft": ("trl", "SFTConfig")}
+CONFIG_CLASSES = {
+    "ppo": ("rlvr.train.ppo", "PPOConfig"),
+    "rloo": ("trl", "RLOOConfig"),
+    "sft": ("trl", "SFTConfig"),
+}
 GRPO_CONFIG = ("trl", "GRPOConfig")
 SECTIONS = {"model": ModelSection, "data": DataSection, "probe": ProbeSection, "logging": LoggingSection}
 TOP_KEYS = ("model", "data", "algorithm", "trainer", "rewards", "probe", "logging")
@@ -144,8 +206,10 @@ def _build(cls, values, where: str):
     if values is None:
         values = {}
     if not isinstance(values, dict):
-        raise RecipeError(f"{where}: expected a mapping of keys ({', '.join(f.name for f in dataclasses.fields(cls))}), "
-                          f"got {values!r}")
+        raise RecipeError(
+            f"{where}: expected a mapping of keys ({', '.join(f.name for f in dataclasses.fields(cls))}), "
+            f"got {values!r}"
+        )
     values = dict(values)
     names = {f.name: f for f in dataclasses.fields(cls)}
     hints = typing.get_type_hints(cls)
@@ -160,7 +224,9 @@ def _build(cls, values, where: str):
     for key, value in values.items():
         if key == "lora" and cls is ModelSection:
             continue
-        values[key] = check(value, kind_of_hint(hints[key]), f"{where}.{key}", choices=names[key].metadata.get("choices", ()))
+        values[key] = check(
+            value, kind_of_hint(hints[key]), f"{where}.{key}", choices=names[key].metadata.get("choices", ())
+        )
     return cls(**values)
 
 
@@ -186,7 +252,9 @@ def parse_overrides(pairs: list[str]) -> list[tuple[str, object]]:
     out = []
     for pair in pairs:
         if "=" not in pair:
-            raise RecipeError(f"override {pair!r} must look like section.key=value, e.g. trainer.learning_rate=1e-6")
+            raise RecipeError(
+                f"override {pair!r} must look like section.key=value, e.g. trainer.learning_rate=1e-6"
+            )
         key, text = pair.split("=", 1)
         value = yaml.safe_load(text)
         if isinstance(value, str):
@@ -208,7 +276,10 @@ def validate(raw: dict, source: str = "") -> Recipe:
     algorithm = raw.get("algorithm", "grpo")
     if algorithm not in ALGORITHMS:
         close = difflib.get_close_matches(str(algorithm), ALGORITHMS, n=1)
-        raise RecipeError(f"unknown algorithm {algorithm!r}" + (f"; did you mean {close[0]!r}?" if close else f"; choose one of {ALGORITHMS}"))
+        raise RecipeError(
+            f"unknown algorithm {algorithm!r}"
+            + (f"; did you mean {close[0]!r}?" if close else f"; choose one of {ALGORITHMS}")
+        )
     model = _build(ModelSection, raw.get("model"), "model")
     if not model.path:
         raise RecipeError("model.path is required (a local directory or a Hub id)")
@@ -221,12 +292,16 @@ def validate(raw: dict, source: str = "") -> Recipe:
     for key in trainer:
         if key not in valid:
             raise RecipeError(_suggest(key, valid, f"trainer (fields of {class_name})"))
-        trainer[key] = check(trainer[key], valid[key], f"trainer.{key}", f"{class_name}.{key} takes {describe(valid[key])}")
+        trainer[key] = check(
+            trainer[key], valid[key], f"trainer.{key}", f"{class_name}.{key} takes {describe(valid[key])}"
+        )
     rewards = raw.get("rewards") or {"math": 1.0}
     if isinstance(rewards, list):
         rewards = {name: 1.0 for name in rewards}
     if not isinstance(rewards, dict):
-        raise RecipeError(f"rewards: expected a mapping of reward names to weights (math: 1.0), got {rewards!r}")
+        raise RecipeError(
+            f"rewards: expected a mapping of reward names to weights (math: 1.0), got {rewards!r}"
+        )
     from rlvr.rewards.registry import check_reward_name
 
     for name in rewards:
@@ -239,17 +314,32 @@ def validate(raw: dict, source: str = "") -> Recipe:
     from rlvr.evaluate.backends.base import setting_problems
 
     problems = [(f"data.{key}", problem) for key, problem in setting_problems(limit=data.limit)]
-    problems += [(f"probe.{key}", problem) for key, problem in setting_problems(
-        n=probe.n, max_tokens=probe.max_tokens, temperature=probe.temperature, top_p=probe.top_p, limit=probe.limit)]
+    problems += [
+        (f"probe.{key}", problem)
+        for key, problem in setting_problems(
+            n=probe.n,
+            max_tokens=probe.max_tokens,
+            temperature=probe.temperature,
+            top_p=probe.top_p,
+            limit=probe.limit,
+        )
+    ]
     if problems:
         raise RecipeError("; ".join(f"{key} {problem}" for key, problem in problems))
     if bad := [k for k in probe.ks or [] if not 1 <= k <= probe.n]:
         raise RecipeError(f"probe.ks {bad} must lie in [1, probe.n={probe.n}]")
     if probe.every < 1:
         raise RecipeError(f"probe.every must be at least 1, not {probe.every}")
-    return Recipe(model, data, algorithm, trainer, {k: float(v) for k, v in rewards.items()},
-                  probe, _build(LoggingSection, raw.get("logging"), "logging"),
-                  source)
+    return Recipe(
+        model,
+        data,
+        algorithm,
+        trainer,
+        {k: float(v) for k, v in rewards.items()},
+        probe,
+        _build(LoggingSection, raw.get("logging"), "logging"),
+        source,
+    )
 
 
 def check_paths(recipe: Recipe) -> None:
@@ -263,8 +353,10 @@ def check_paths(recipe: Recipe) -> None:
     files = [("data.data_file", recipe.data.data_file), ("data.template_file", recipe.data.template_file)]
     dataset = recipe.data.dataset
     if dataset and dataset not in DATASETS and not os.path.isfile(dataset) and not looks_like_hub_id(dataset):
-        raise RecipeError(f"data.dataset {dataset!r}: not a benchmark name ({', '.join(DATASETS)}), an existing file, "
-                          f"or a Hub dataset id like org/name")
+        raise RecipeError(
+            f"data.dataset {dataset!r}: not a benchmark name ({', '.join(DATASETS)}), an existing file, "
+            f"or a Hub dataset id like org/name"
+        )
     if recipe.probe.enabled:  # the probe's files matter only when it runs
         files.append(("data.probe_file", recipe.data.probe_file))
         files += [("probe.datasets", d) for d in recipe.probe.datasets if d not in DATASETS]
@@ -284,7 +376,9 @@ def load_recipe(path: str | Path, overrides: list[str] | None = None) -> Recipe:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise RecipeError(f"{where}: YAML syntax error: {problem}; check the indentation and quoting there") from None
+        raise RecipeError(
+            f"{where}: YAML syntax error: {problem}; check the indentation and quoting there"
+        ) from None
     for key, value in parse_overrides(overrides or []):
         if key.split(".")[0] not in TOP_KEYS:
             raise RecipeError(f"override {key}: " + _suggest(key.split(".")[0], TOP_KEYS, "the recipe"))

@@ -15,8 +15,16 @@ import typing
 # ("literal", values), ("union", kinds).
 Kind = tuple
 
-_NAMES = {"int": ("int",), "float": ("float",), "bool": ("bool",), "str": ("str",), "dict": ("dict",),
-          "None": ("none",), "list": ("list", ("any",)), "tuple": ("list", ("any",))}
+_NAMES = {
+    "int": ("int",),
+    "float": ("float",),
+    "bool": ("bool",),
+    "str": ("str",),
+    "dict": ("dict",),
+    "None": ("none",),
+    "list": ("list", ("any",)),
+    "tuple": ("list", ("any",)),
+}
 
 
 def kind_of_source(node: ast.expr) -> Kind:
@@ -88,8 +96,15 @@ def describe(kind: Kind) -> str:
         return "a list" + ("" if kind[1] == ("any",) else f" of ({describe(kind[1])})")
     if name == "literal":
         return "one of " + ", ".join(repr(v) for v in kind[1])
-    return {"none": "null", "int": "a whole number", "float": "a number", "bool": "true or false",
-            "str": "a string", "dict": "a mapping", "any": "anything"}[name]
+    return {
+        "none": "null",
+        "int": "a whole number",
+        "float": "a number",
+        "bool": "true or false",
+        "str": "a string",
+        "dict": "a mapping",
+        "any": "anything",
+    }[name]
 
 
 _NO = object()
@@ -154,12 +169,15 @@ def check(value, kind: Kind, where: str, declared: str = "", choices: tuple = ()
         hint = ""
         if kind[0] == "bool" and isinstance(value, str):
             hint = "; write true or false, unquoted"
-        raise RecipeError(f"{where}: {value!r} is not {describe(kind)}"
-                          + (f" ({declared})" if declared else "") + hint)
+        raise RecipeError(
+            f"{where}: {value!r} is not {describe(kind)}" + (f" ({declared})" if declared else "") + hint
+        )
     if choices and converted not in choices:
         import difflib
 
         close = difflib.get_close_matches(str(converted), [str(c) for c in choices], n=1, cutoff=0.5)
-        raise RecipeError(f"{where}: {converted!r} is not one of {', '.join(map(str, choices))}"
-                          + (f"; did you mean {close[0]!r}?" if close else ""))
+        raise RecipeError(
+            f"{where}: {converted!r} is not one of {', '.join(map(str, choices))}"
+            + (f"; did you mean {close[0]!r}?" if close else "")
+        )
     return converted

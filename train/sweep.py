@@ -1,15 +1,15 @@
 """`rlvr sweep SWEEP.yaml`: a grid over recipe keys expanded into runs, launched locally, with accelerate or SLURM.
 
-    name: kl-ablation                  # W&B group; runs go to <output_dir>/<run name>
-    recipe: recipes/grpo_qwen25_math_1p5b.yaml
-    output_dir: runs/sweeps/kl-ablation
-    overrides: [trainer.max_steps=500] # applied to every run (or a mapping: trainer.max_steps: 500)
-    grid:
-      trainer.beta: [0.0, 0.001]
-      trainer.num_generations: [8, 32]
-    accelerate_config: launch/accelerate/multi_gpu.yaml
-    slurm: {template: launch/slurm/train.sbatch, nodes: 1, gpus_per_node: 8, time: "24:00:00", partition: gpu}
-    families: my_task:family           # optional: problem id -> family name, for per-family curves in the report
+name: kl-ablation                  # W&B group; runs go to <output_dir>/<run name>
+recipe: recipes/grpo_qwen25_math_1p5b.yaml
+output_dir: runs/sweeps/kl-ablation
+overrides: [trainer.max_steps=500] # applied to every run (or a mapping: trainer.max_steps: 500)
+grid:
+  trainer.beta: [0.0, 0.001]
+  trainer.num_generations: [8, 32]
+accelerate_config: launch/accelerate/multi_gpu.yaml
+slurm: {template: launch/slurm/train.sbatch, nodes: 1, gpus_per_node: 8, time: "24:00:00", partition: gpu}
+families: my_task:family           # optional: problem id -> family name, for per-family curves in the report
 """
 
 from __future__ import annotations
@@ -28,9 +28,26 @@ from pathlib import Path
 import yaml
 
 LAUNCHERS = ("local", "accelerate", "slurm")
-SWEEP_KEYS = ("name", "recipe", "output_dir", "overrides", "grid", "launcher", "accelerate_config", "slurm", "families")
-SLURM_DEFAULTS = {"template": "launch/slurm/train.sbatch", "nodes": 1, "gpus_per_node": 8, "cpus_per_task": 32,
-                  "time": "24:00:00", "partition": "gpu", "extra": ""}
+SWEEP_KEYS = (
+    "name",
+    "recipe",
+    "output_dir",
+    "overrides",
+    "grid",
+    "launcher",
+    "accelerate_config",
+    "slurm",
+    "families",
+)
+SLURM_DEFAULTS = {
+    "template": "launch/slurm/train.sbatch",
+    "nodes": 1,
+    "gpus_per_node": 8,
+    "cpus_per_task": 32,
+    "time": "24:00:00",
+    "partition": "gpu",
+    "extra": "",
+}
 
 
 @dataclass
@@ -64,8 +81,10 @@ class Sweep:
         try:
             return getattr(importlib.import_module(module), name)
         except (ImportError, AttributeError) as exc:
-            raise ValueError(f"sweep {self.source}: families {self.families!r} is not an importable module:function "
-                             f"({exc})") from None
+            raise ValueError(
+                f"sweep {self.source}: families {self.families!r} is not an importable module:function "
+                f"({exc})"
+            ) from None
 
     def runs(self) -> list[Run]:
         keys = list(self.grid)
@@ -75,9 +94,14 @@ class Sweep:
             name = "_".join(f"{k.split('.')[-1]}-{v}" for k, v in point.items())
             name = re.sub(r"[^A-Za-z0-9_.=-]", "", name)
             run_dir = self.output_dir / name
-            overrides = [*self.overrides, *(f"{k}={_text(v)}" for k, v in point.items()),
-                         f"trainer.output_dir={run_dir}", f"logging.group={self.name}", f"logging.name={name}",
-                         f"logging.config={json.dumps({'sweep': self.name, **point})}"]
+            overrides = [
+                *self.overrides,
+                *(f"{k}={_text(v)}" for k, v in point.items()),
+                f"trainer.output_dir={run_dir}",
+                f"logging.group={self.name}",
+                f"logging.name={name}",
+                f"logging.config={json.dumps({'sweep': self.name, **point})}",
+            ]
             out.append(Run(name, point, overrides, run_dir))
         return out
 
@@ -99,7 +123,9 @@ def _resolve(path: str, base: Path) -> Path:
     return candidate
 
 
-def load_sweep(path: str | Path, extra_overrides: list[str] | None = None, trainer_configs: bool = False) -> Sweep:
+def load_sweep(
+    path: str | Path, extra_overrides: list[str] | None = None, trainer_configs: bool = False
+) -> Sweep:
     """The sweep with every run's recipe validated; with `trainer_configs`, each run's TRL config built too, so
     a grid point TRL refuses (num_generations not dividing the batch) fails before the first run trains."""
     path = Path(path)
@@ -109,30 +135,44 @@ def load_sweep(path: str | Path, extra_overrides: list[str] | None = None, train
     for key in raw:
         if key not in SWEEP_KEYS:
             close = difflib.get_close_matches(key, SWEEP_KEYS, n=1)
-            raise ValueError(f"unknown key {key!r} in sweep {path}" + (f"; did you mean {close[0]!r}?" if close else
-                                                                         f"; valid keys: {', '.join(SWEEP_KEYS)}"))
+            raise ValueError(
+                f"unknown key {key!r} in sweep {path}"
+                + (f"; did you mean {close[0]!r}?" if close else f"; valid keys: {', '.join(SWEEP_KEYS)}")
+            )
     for key in ("name", "recipe", "grid"):
         if key not in raw:
             raise ValueError(f"sweep {path} needs `{key}`")
     grid = raw["grid"]
     if not isinstance(grid, dict) or not grid or not all(isinstance(v, list) and v for v in grid.values()):
-        raise ValueError(f"sweep {path}: grid maps recipe keys to non-empty lists, e.g. trainer.beta: [0.0, 0.001]")
+        raise ValueError(
+            f"sweep {path}: grid maps recipe keys to non-empty lists, e.g. trainer.beta: [0.0, 0.001]"
+        )
     slurm = {**SLURM_DEFAULTS, **(raw.get("slurm") or {})}
     unknown = set(slurm) - set(SLURM_DEFAULTS)
     if unknown:
-        raise ValueError(f"sweep {path}: unknown slurm keys {sorted(unknown)}; valid: {', '.join(SLURM_DEFAULTS)}")
+        raise ValueError(
+            f"sweep {path}: unknown slurm keys {sorted(unknown)}; valid: {', '.join(SLURM_DEFAULTS)}"
+        )
     overrides = raw.get("overrides") or []
     if isinstance(overrides, dict):  # `key: value` lines, as a recipe is written, read as `- key=value` ones
         overrides = [f"{key}={_text(value)}" for key, value in overrides.items()]
     if not isinstance(overrides, list) or not all(isinstance(o, str) for o in overrides):
-        raise ValueError(f"sweep {path}: overrides is a list of section.key=value or a mapping of section.key: value, "
-                         f"e.g. trainer.max_steps: 500; got {overrides!r}")
-    sweep = Sweep(name=raw["name"], recipe=_resolve(raw["recipe"], path.parent),
-                  output_dir=Path(raw.get("output_dir", f"runs/sweeps/{raw['name']}")), grid=grid,
-                  overrides=[*overrides, *(extra_overrides or [])],
-                  launcher=raw.get("launcher", "local"),
-                  accelerate_config=raw.get("accelerate_config", "launch/accelerate/single_gpu.yaml"),
-                  slurm=slurm, source=path, families=raw.get("families"))
+        raise ValueError(
+            f"sweep {path}: overrides is a list of section.key=value or a mapping of section.key: value, "
+            f"e.g. trainer.max_steps: 500; got {overrides!r}"
+        )
+    sweep = Sweep(
+        name=raw["name"],
+        recipe=_resolve(raw["recipe"], path.parent),
+        output_dir=Path(raw.get("output_dir", f"runs/sweeps/{raw['name']}")),
+        grid=grid,
+        overrides=[*overrides, *(extra_overrides or [])],
+        launcher=raw.get("launcher", "local"),
+        accelerate_config=raw.get("accelerate_config", "launch/accelerate/single_gpu.yaml"),
+        slurm=slurm,
+        source=path,
+        families=raw.get("families"),
+    )
     from rlvr.train.recipe import load_recipe
 
     for run in sweep.runs():  # every run's recipe is validated before anything launches
@@ -162,7 +202,11 @@ def _accelerate_launch() -> list[str]:
     beside = Path(sys.executable).parent / "accelerate"
     if beside.exists():
         return [str(beside), "launch"]
-    return ["accelerate", "launch"] if shutil.which("accelerate") else [sys.executable, "-m", "accelerate.commands.launch"]
+    return (
+        ["accelerate", "launch"]
+        if shutil.which("accelerate")
+        else [sys.executable, "-m", "accelerate.commands.launch"]
+    )
 
 
 def slurm_script(sweep: Sweep, run: Run) -> str:
@@ -170,9 +214,14 @@ def slurm_script(sweep: Sweep, run: Run) -> str:
     template_path = _resolve(str(sweep.slurm["template"]), sweep.source.parent)
     if not template_path.exists():
         raise FileNotFoundError(f"SLURM template {sweep.slurm['template']} not found")
-    fields = {**sweep.slurm, "job_name": f"{sweep.name}-{run.name}", "output_dir": str(run.output_dir),
-              "accelerate_config": str(sweep.accelerate_config), "recipe": shlex.quote(str(sweep.recipe)),
-              "overrides": " ".join(shlex.quote(o) for o in run.overrides)}
+    fields = {
+        **sweep.slurm,
+        "job_name": f"{sweep.name}-{run.name}",
+        "output_dir": str(run.output_dir),
+        "accelerate_config": str(sweep.accelerate_config),
+        "recipe": shlex.quote(str(sweep.recipe)),
+        "overrides": " ".join(shlex.quote(o) for o in run.overrides),
+    }
     return string.Template(template_path.read_text()).substitute(fields)
 
 

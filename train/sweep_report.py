@@ -41,12 +41,20 @@ def final_comparison(logs: dict[str, list[dict]], runs, dataset: str):
 
 def _coverage_rows(result) -> list[list[str]]:
     """Header, then the base and each run: solved at n, and the problems only the base or only the run solves."""
-    rows = [["run", "solved at n", "base alone", "run alone"],
-            ["base", str(result.coverage["solved"]["base"]["count"]), "", ""]]
+    rows = [
+        ["run", "solved at n", "base alone", "run alone"],
+        ["base", str(result.coverage["solved"]["base"]["count"]), "", ""],
+    ]
     for pair in result.pairs:
         run = pair.diff.a
-        rows.append([run, str(result.coverage["solved"][run]["count"]), str(pair.coverage["only"]["base"]["count"]),
-                     str(pair.coverage["only"][run]["count"])])
+        rows.append(
+            [
+                run,
+                str(result.coverage["solved"][run]["count"]),
+                str(pair.coverage["only"]["base"]["count"]),
+                str(pair.coverage["only"][run]["count"]),
+            ]
+        )
     return rows
 
 
@@ -59,8 +67,10 @@ def _family_figure(result, family) -> bytes | None:
     groups = split_by(result.counts, family)
     if len(groups) < 2:
         return None
-    panels = {f"{name} ({len(subsets[0].problems)} problems)": [bootstrap_curve(c) for c in subsets]
-              for name, subsets in sorted(groups.items())}
+    panels = {
+        f"{name} ({len(subsets[0].problems)} problems)": [bootstrap_curve(c) for c in subsets]
+        for name, subsets in sorted(groups.items())
+    }
     return panels_passk_figure(panels, "final pass@k by problem family")
 
 
@@ -87,7 +97,8 @@ def write_sweep_report(name: str, runs, out_dir: str | Path, family=None) -> Pat
     coverage = None
     if result is not None:
         figures["final pass@k of every run against the base (95% bootstrap CI)"] = passk_figure(
-            result.curves, title=f"{name}: final {dataset} pass@k")
+            result.curves, title=f"{name}: final {dataset} pass@k"
+        )
         if family is not None and (png := _family_figure(result, family)) is not None:
             figures["final pass@k by problem family"] = png
         findings = result.findings
@@ -97,23 +108,41 @@ def write_sweep_report(name: str, runs, out_dir: str | Path, family=None) -> Pat
     table = [["run", "last step", *(f"{k} at step 0" for k in shown), *(f"{k} at last" for k in shown)]]
     for run, records in logs.items():
         first, last = records[0]["metrics"][dataset], records[-1]["metrics"][dataset]
-        table.append([run, str(records[-1]["step"]), *(f"{first[k] * 100:.1f}" for k in shown),
-                      *(f"{last[k] * 100:.1f}" for k in shown)])
+        table.append(
+            [
+                run,
+                str(records[-1]["step"]),
+                *(f"{first[k] * 100:.1f}" for k in shown),
+                *(f"{last[k] * 100:.1f}" for k in shown),
+            ]
+        )
     findings_md = "".join(f"- {s}\n" for s in findings)
     coverage_md = f"\n## Coverage at n\n\n{markdown_table(coverage)}\n" if coverage else ""
-    (out / "sweep.md").write_text(f"# Sweep {name}\n\n" + (f"## Findings\n\n{findings_md}\n" if findings else "")
-                                  + f"## Probe\n\n{markdown_table(table)}\n{coverage_md}\n"
-                                  + "".join(f"![{k}](sweep_{i}.png)\n" for i, k in enumerate(figures)))
+    (out / "sweep.md").write_text(
+        f"# Sweep {name}\n\n"
+        + (f"## Findings\n\n{findings_md}\n" if findings else "")
+        + f"## Probe\n\n{markdown_table(table)}\n{coverage_md}\n"
+        + "".join(f"![{k}](sweep_{i}.png)\n" for i, k in enumerate(figures))
+    )
     if findings:
         (out / "findings.txt").write_text("\n".join(findings) + "\n")
     titles = {key: f"{key} over steps" for key in shown}
-    images = "".join(f'<h2>{html.escape(titles.get(k, k))}</h2><img src="data:image/png;base64,{base64.b64encode(png).decode()}">'
-                     for k, png in figures.items())
-    coverage_html = f"<h2>Coverage at n</h2>{html_table(coverage, 'border=1 cellpadding=4')}" if coverage else ""
-    findings_html = ("<h2>Findings</h2><ul>" + "".join(f"<li>{html.escape(s)}</li>" for s in findings) + "</ul>"
-                     if findings else "")
-    page = (f"<!doctype html><meta charset=utf-8><title>Sweep {html.escape(name)}</title><h1>Sweep {html.escape(name)}</h1>"
-            f"{findings_html}{html_table(table, 'border=1 cellpadding=4')}{coverage_html}{images}")
+    images = "".join(
+        f'<h2>{html.escape(titles.get(k, k))}</h2><img src="data:image/png;base64,{base64.b64encode(png).decode()}">'
+        for k, png in figures.items()
+    )
+    coverage_html = (
+        f"<h2>Coverage at n</h2>{html_table(coverage, 'border=1 cellpadding=4')}" if coverage else ""
+    )
+    findings_html = (
+        "<h2>Findings</h2><ul>" + "".join(f"<li>{html.escape(s)}</li>" for s in findings) + "</ul>"
+        if findings
+        else ""
+    )
+    page = (
+        f"<!doctype html><meta charset=utf-8><title>Sweep {html.escape(name)}</title><h1>Sweep {html.escape(name)}</h1>"
+        f"{findings_html}{html_table(table, 'border=1 cellpadding=4')}{coverage_html}{images}"
+    )
     path = out / "sweep.html"
     path.write_text(page)
     return path

@@ -16,8 +16,14 @@ def make_problems(count: int, seed: int) -> list[dict]:
     rows = []
     for i in range(count):
         a, b = rng.randint(0, 20), rng.randint(0, 20)
-        rows.append({"id": f"{seed}-{i}", "problem": f"What is {a} + {b}?", "answer": str(a + b),
-                     "completion": f" {a} + {b} = {a + b}. The answer is \\boxed{{{a + b}}}."})
+        rows.append(
+            {
+                "id": f"{seed}-{i}",
+                "problem": f"What is {a} + {b}?",
+                "answer": str(a + b),
+                "completion": f" {a} + {b} = {a + b}. The answer is \\boxed{{{a + b}}}.",
+            }
+        )
     return rows
 
 

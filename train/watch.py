@@ -33,14 +33,21 @@ def _wandb_run(run_dir: Path, recipe):
     from rlvr.tracking import init_wandb
 
     info = json.loads(info_file.read_text()) if info_file.exists() else {}
-    run = init_wandb(recipe.logging.project, run_dir, name=recipe.logging.name, group=recipe.logging.group,
-                     run_id=info.get("id"))
+    run = init_wandb(
+        recipe.logging.project,
+        run_dir,
+        name=recipe.logging.name,
+        group=recipe.logging.group,
+        run_id=info.get("id"),
+    )
     run.define_metric("train/global_step")
     run.define_metric("probe/*", step_metric="train/global_step")
     return run
 
 
-def watch(run_dir: str | Path, once: bool = False, interval: float = 30.0, progress: bool = True) -> list[dict]:
+def watch(
+    run_dir: str | Path, once: bool = False, interval: float = 30.0, progress: bool = True
+) -> list[dict]:
     from rlvr.train.recipe import load_recipe
 
     run_dir = Path(run_dir)
@@ -50,7 +57,9 @@ def watch(run_dir: str | Path, once: bool = False, interval: float = 30.0, progr
         if once:
             raise FileNotFoundError(f"{recipe_file} does not exist; {hint}")
         # said once, so that a mistyped RUN_DIR does not look like a probe with nothing to do yet
-        print(f"[probe] waiting for {recipe_file} (every {interval:g} s); {hint}", file=sys.stderr, flush=True)
+        print(
+            f"[probe] waiting for {recipe_file} (every {interval:g} s); {hint}", file=sys.stderr, flush=True
+        )
         while not recipe_file.exists():
             time.sleep(interval)
     recipe = load_recipe(recipe_file, [f"trainer.output_dir={run_dir}"])

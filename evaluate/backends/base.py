@@ -27,7 +27,11 @@ def setting_problems(**settings) -> list[tuple[str, str]]:
     """(setting, what is wrong) for each setting given that is out of range (a nan too); checked before a model
     loads, since out of range they would sample something (a negative temperature fell back to greedy, a limit of
     -3 dropped the last 3 problems) and look like a run."""
-    return [(key, f"{_RANGES[key][1]}, not {value}") for key, value in settings.items() if not _RANGES[key][0](value)]
+    return [
+        (key, f"{_RANGES[key][1]}, not {value}")
+        for key, value in settings.items()
+        if not _RANGES[key][0](value)
+    ]
 
 
 @dataclass

@@ -26,13 +26,22 @@ class HFBackend:
         self.tokenizer.padding_side = "left"
         if self.tokenizer.pad_token_id is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
-        torch_dtype = {"auto": "auto", "bf16": torch.bfloat16, "bfloat16": torch.bfloat16, "fp16": torch.float16,
-                       "float16": torch.float16, "fp32": torch.float32, "float32": torch.float32}[dtype]
+        torch_dtype = {
+            "auto": "auto",
+            "bf16": torch.bfloat16,
+            "bfloat16": torch.bfloat16,
+            "fp16": torch.float16,
+            "float16": torch.float16,
+            "fp32": torch.float32,
+            "float32": torch.float32,
+        }[dtype]
         if torch_dtype == "auto" and self.device == "cpu":
             torch_dtype = torch.float32
         self.model = AutoModelForCausalLM.from_pretrained(model, dtype=torch_dtype).to(self.device).eval()
         eos = self.model.generation_config.eos_token_id
-        self.eos_ids = set(eos if isinstance(eos, list) else [eos if eos is not None else self.tokenizer.eos_token_id])
+        self.eos_ids = set(
+            eos if isinstance(eos, list) else [eos if eos is not None else self.tokenizer.eos_token_id]
+        )
         self.row_limit: int | None = None  # lowered when a call runs out of memory
         from rlvr.evaluate import pruned_decode
 
@@ -48,9 +57,13 @@ class HFBackend:
         free, _ = torch.cuda.mem_get_info(torch.device(self.device))
         dtype_bytes = torch.finfo(self.model.dtype).bits // 8
         per_sequence = call_size.bytes_per_sequence(self.model.config, dtype_bytes, prompt_tokens, max_tokens)
-        return call_size.fit_samples_per_call(free, per_sequence, self.model.config.get_text_config().vocab_size)
+        return call_size.fit_samples_per_call(
+            free, per_sequence, self.model.config.get_text_config().vocab_size
+        )
 
-    def stream(self, calls: list[list[Request]], settings: SamplingSettings) -> Iterator[list[tuple[Request, list[Generation]]]]:
+    def stream(
+        self, calls: list[list[Request]], settings: SamplingSettings
+    ) -> Iterator[list[tuple[Request, list[Generation]]]]:
         """Each call's results as soon as it is generated."""
         for call in calls:
             yield list(zip(call, self.generate(call, settings)))
@@ -62,18 +75,21 @@ class HFBackend:
         while len(generations) < len(rows):
             size = min(len(rows) - len(generations), self.row_limit or len(rows))
             try:
-                generations += self._generate_rows(rows[len(generations):len(generations) + size], settings)
+                generations += self._generate_rows(rows[len(generations) : len(generations) + size], settings)
             except torch.OutOfMemoryError:
                 if size == 1:
                     raise
                 self.row_limit = max(1, size // 2)
                 if self.device.startswith("cuda"):
                     torch.cuda.empty_cache()
-                print(f"rlvr: out of memory at {size} sequences per call; retrying at {self.row_limit} "
-                      "(each sample keeps its seed)", file=sys.stderr)
+                print(
+                    f"rlvr: out of memory at {size} sequences per call; retrying at {self.row_limit} "
+                    "(each sample keeps its seed)",
+                    file=sys.stderr,
+                )
         grouped, start = [], 0
         for request in requests:
-            grouped.append(generations[start:start + len(request.seeds)])
+            grouped.append(generations[start : start + len(request.seeds)])
             start += len(request.seeds)
         return grouped
 
@@ -84,18 +100,36 @@ class HFBackend:
         from rlvr.evaluate.pruned_decode import sample_pruned
         from rlvr.evaluate.seeded_sampling import SeededSampler
 
-        batch = self.tokenizer([p for p, _ in rows], return_tensors="pt", padding=True,
-                               add_special_tokens=False).to(self.device)
+        batch = self.tokenizer(
+            [p for p, _ in rows], return_tensors="pt", padding=True, add_special_tokens=False
+        ).to(self.device)
         prompt_length = batch["input_ids"].shape[1]
         seeds = [s for _, s in rows]
         if self.prune_finished:
-            new_tokens = sample_pruned(self.model, batch["input_ids"], batch["attention_mask"], seeds,
-                                       settings.max_tokens, self.eos_ids, settings.temperature, settings.top_p)
+            new_tokens = sample_pruned(
+                self.model,
+                batch["input_ids"],
+                batch["attention_mask"],
+                seeds,
+                settings.max_tokens,
+                self.eos_ids,
+                settings.temperature,
+                settings.top_p,
+            )
         else:
-            sampler = [SeededSampler(seeds, prompt_length, settings.temperature, settings.top_p)] if settings.temperature > 0 else []
+            sampler = (
+                [SeededSampler(seeds, prompt_length, settings.temperature, settings.top_p)]
+                if settings.temperature > 0
+                else []
+            )
             out = self.model.generate(
-                **batch, do_sample=False, temperature=None, top_p=None, top_k=None,
-                logits_processor=LogitsProcessorList(sampler), max_new_tokens=settings.max_tokens,
+                **batch,
+                do_sample=False,
+                temperature=None,
+                top_p=None,
+                top_k=None,
+                logits_processor=LogitsProcessorList(sampler),
+                max_new_tokens=settings.max_tokens,
                 pad_token_id=self.tokenizer.pad_token_id,
             )
             new_tokens = out[:, prompt_length:].tolist()

@@ -19,13 +19,20 @@ FINISHED_PER_BATCH = 256  # finished samples handed to grading and the store tog
 
 def sampling_params_kwargs(settings: SamplingSettings, seed: int) -> dict:
     """One sample's parameters: n=1 with the sample's own seed."""
-    return {"n": 1, "temperature": settings.temperature, "top_p": settings.top_p,
-            "max_tokens": settings.max_tokens, "seed": seed}
+    return {
+        "n": 1,
+        "temperature": settings.temperature,
+        "top_p": settings.top_p,
+        "max_tokens": settings.max_tokens,
+        "seed": seed,
+    }
 
 
 def generation_of(output) -> Generation:
     """A vLLM CompletionOutput as rlvr's Generation (finish_reason 'length' or 'stop')."""
-    return Generation(output.text, len(output.token_ids), "length" if output.finish_reason == "length" else "stop")
+    return Generation(
+        output.text, len(output.token_ids), "length" if output.finish_reason == "length" else "stop"
+    )
 
 
 def external_id(request_id: str) -> str:
@@ -38,9 +45,16 @@ class VLLMBackend:
     name = "vllm"
     device = "cuda"  # vLLM samples on GPUs only
 
-    def __init__(self, model: str, dtype: str = "auto", tensor_parallel_size: int = 1,
-                 gpu_memory_utilization: float = 0.9, max_model_len: int | None = None, llm=None,
-                 sampling_params=None) -> None:
+    def __init__(
+        self,
+        model: str,
+        dtype: str = "auto",
+        tensor_parallel_size: int = 1,
+        gpu_memory_utilization: float = 0.9,
+        max_model_len: int | None = None,
+        llm=None,
+        sampling_params=None,
+    ) -> None:
         """`llm` and `sampling_params` replace vLLM's LLM and SamplingParams (tests without a GPU)."""
         self._sampling_params = sampling_params
         if llm is not None:
@@ -49,11 +63,18 @@ class VLLMBackend:
         try:
             from vllm import LLM
         except ImportError as exc:
-            raise ValueError("the vllm backend needs vLLM: pip install 'rlvr[vllm]' (GPU only), or use --backend hf") from exc
+            raise ValueError(
+                "the vllm backend needs vLLM: pip install 'rlvr[vllm]' (GPU only), or use --backend hf"
+            ) from exc
         dtype = {"bf16": "bfloat16", "fp16": "float16", "fp32": "float32"}.get(dtype, dtype)
-        self.llm = LLM(model=model, dtype=dtype, tensor_parallel_size=tensor_parallel_size,
-                       gpu_memory_utilization=gpu_memory_utilization, enable_prefix_caching=True,
-                       max_model_len=max_model_len)
+        self.llm = LLM(
+            model=model,
+            dtype=dtype,
+            tensor_parallel_size=tensor_parallel_size,
+            gpu_memory_utilization=gpu_memory_utilization,
+            enable_prefix_caching=True,
+            max_model_len=max_model_len,
+        )
 
     def samples_per_call(self, prompt_tokens: int, max_tokens: int) -> int:
         """Samples queued at once: vLLM's scheduler decides what shares a step, within its own memory budget."""
@@ -68,7 +89,9 @@ class VLLMBackend:
             self._sampling_params = SamplingParams
         return self._sampling_params(**sampling_params_kwargs(settings, seed))
 
-    def stream(self, chunks: list[list[Request]], settings: SamplingSettings) -> Iterator[list[tuple[Request, list[Generation]]]]:
+    def stream(
+        self, chunks: list[list[Request]], settings: SamplingSettings
+    ) -> Iterator[list[tuple[Request, list[Generation]]]]:
         """Queue the next chunk while half the last one is still running; yield finished samples in batches."""
         engine = self.llm.llm_engine
         pending: dict[str, Request] = {}
@@ -77,9 +100,17 @@ class VLLMBackend:
         chunk_size = max((sum(len(r.samples) for r in c) for c in chunks), default=0)
 
         def enqueue(chunk: list[Request]) -> None:
-            singles = [Request(r.problem, r.prompt, (s,), (seed,)) for r in chunk for s, seed in zip(r.samples, r.seeds)]
-            ids = self.llm.enqueue([r.prompt for r in singles], [self._params(settings, r.seeds[0]) for r in singles],
-                                   use_tqdm=False, tokenization_kwargs={"add_special_tokens": False})
+            singles = [
+                Request(r.problem, r.prompt, (s,), (seed,))
+                for r in chunk
+                for s, seed in zip(r.samples, r.seeds)
+            ]
+            ids = self.llm.enqueue(
+                [r.prompt for r in singles],
+                [self._params(settings, r.seeds[0]) for r in singles],
+                use_tqdm=False,
+                tokenization_kwargs={"add_special_tokens": False},
+            )
             pending.update((external_id(request_id), single) for request_id, single in zip(ids, singles))
 
         more = True

@@ -22,8 +22,11 @@ import re
 from pathlib import Path
 
 OUT = Path(__file__).with_name("math500_copies.jsonl")
-SOURCE = {"source": "MobileLLM/BudgetThinker", "commit": "94881101cf32c019bca75190508f09ff072c85a2",
-          "path": "evaluation/data/math500/test.jsonl"}
+SOURCE = {
+    "source": "MobileLLM/BudgetThinker",
+    "commit": "94881101cf32c019bca75190508f09ff072c85a2",
+    "path": "evaluation/data/math500/test.jsonl",
+}
 PREFIX = "Return your final response within \\boxed{}. "
 SPAN = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\[(.+?)\\\]|\\\((.+?)\\\)", re.DOTALL)
 # (problem, span) pairs read as a value quoted from the problem, not work left undone
@@ -61,7 +64,9 @@ def credited(gold: str, response: str) -> bool:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("math500", type=Path)
     rows = [json.loads(line) for line in parser.parse_args().math500.read_text().splitlines() if line.strip()]
     out = []
@@ -71,10 +76,21 @@ def main() -> None:
             response = f"So the answer is $\\boxed{{{span}}}$."
             if credited(row["answer"], response):
                 label = "picks" if (row["unique_id"], span) in PICKS else "restates"
-                out.append({**SOURCE, "unique_id": row["unique_id"], "problem": problem, "answer": row["answer"],
-                            "solution": row["solution"], "copied": span, "label": label})
+                out.append(
+                    {
+                        **SOURCE,
+                        "unique_id": row["unique_id"],
+                        "problem": problem,
+                        "answer": row["answer"],
+                        "solution": row["solution"],
+                        "copied": span,
+                        "label": label,
+                    }
+                )
     OUT.write_text("".join(json.dumps(case) + "\n" for case in out))
-    print(f"{len(out)} credited copies from {len({c['unique_id'] for c in out})} of {len(rows)} problems -> {OUT}")
+    print(
+        f"{len(out)} credited copies from {len({c['unique_id'] for c in out})} of {len(rows)} problems -> {OUT}"
+    )
 
 
 if __name__ == "__main__":

@@ -50,15 +50,22 @@ QWEN_DOUBTFUL = {
 # Qwen2.5-Math's grader has no labelled tests, only the pairs its author debugged, commented out in
 # _test_math_equal(). Those marked "equal" are the pairs it set out to accept; the rest are equal by
 # no reading (the author's own (pred, gt) comments show them as near-misses).
-QWEN_NOT_EQUAL = {("(+5)(b+2)", "(a+5)(b+2)"), ("\\frac{1+\\sqrt{5}}{2}", "2"), ("1", "1\\\\sqrt{19}"),
-                  ("\\frac{34}{16}+\\frac{\\sqrt{1358}}{16}", "4"), ("x+1", "x+2n+1")}
+QWEN_NOT_EQUAL = {
+    ("(+5)(b+2)", "(a+5)(b+2)"),
+    ("\\frac{1+\\sqrt{5}}{2}", "2"),
+    ("1", "1\\\\sqrt{19}"),
+    ("\\frac{34}{16}+\\frac{\\sqrt{1358}}{16}", "4"),
+    ("x+1", "x+2n+1"),
+}
 
 
 def git_show(repo: Path, path: str) -> tuple[str, str]:
-    commit = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True,
-                            check=True).stdout.strip()
-    text = subprocess.run(["git", "-C", str(repo), "show", f"HEAD:{path}"], capture_output=True, text=True,
-                          check=True).stdout
+    commit = subprocess.run(
+        ["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    text = subprocess.run(
+        ["git", "-C", str(repo), "show", f"HEAD:{path}"], capture_output=True, text=True, check=True
+    ).stdout
     return commit, text
 
 
@@ -83,16 +90,29 @@ def math_verify_cases(repo: Path) -> list[dict]:
         commit, source = git_show(repo, path)
         tree = ast.parse(source)
         for func in [n for n in tree.body if isinstance(n, ast.FunctionDef)]:
-            marks = [d for d in func.decorator_list if isinstance(d, ast.Call) and "parametrize" in ast.unparse(d.func)]
+            marks = [
+                d
+                for d in func.decorator_list
+                if isinstance(d, ast.Call) and "parametrize" in ast.unparse(d.func)
+            ]
             if not marks:
                 continue
             names = [n.strip() for n in ast.literal_eval(marks[0].args[0]).split(",")]
             params = marks[0].args[1]
             kwargs = _kwargs_of_compare(func)
-            match_types = ast.literal_eval(kwargs["match_types"]) if "match_types" in kwargs else ["latex", "expr"]
+            match_types = (
+                ast.literal_eval(kwargs["match_types"]) if "match_types" in kwargs else ["latex", "expr"]
+            )
             for index, element in enumerate(params.elts):
-                values = dict(zip(names, (eval(compile(ast.Expression(e), path, "eval"), {"math": __import__("math")})
-                                          for e in element.elts)))
+                values = dict(
+                    zip(
+                        names,
+                        (
+                            eval(compile(ast.Expression(e), path, "eval"), {"math": __import__("math")})
+                            for e in element.elts
+                        ),
+                    )
+                )
                 if "pred" not in values or "gold" not in values:
                     continue
                 expected = values.get("expected", values.get("result"))
@@ -110,9 +130,19 @@ def math_verify_cases(repo: Path) -> list[dict]:
                 doubt = DOUBTFUL.get((f"{path}::{func.name}", index)) or DOUBTFUL.get((path, index))
                 if doubt:
                     excluded = "doubtful: " + doubt
-                cases.append({"source": "huggingface/Math-Verify", "commit": commit, "path": path, "case": case_id,
-                              "gold": values["gold"], "response": values["pred"], "expected": int(expected),
-                              "peer_setting": "match_types=" + "+".join(match_types), "excluded": excluded})
+                cases.append(
+                    {
+                        "source": "huggingface/Math-Verify",
+                        "commit": commit,
+                        "path": path,
+                        "case": case_id,
+                        "gold": values["gold"],
+                        "response": values["pred"],
+                        "expected": int(expected),
+                        "peer_setting": "match_types=" + "+".join(match_types),
+                        "excluded": excluded,
+                    }
+                )
     return cases
 
 
@@ -129,9 +159,19 @@ def hendrycks_cases(repo: Path) -> list[dict]:
                 values[stmt.targets[0].id] = ast.literal_eval(stmt.value)
             elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
                 expected = {"assertTrue": 1, "assertFalse": 0}[stmt.value.func.attr]
-        cases.append({"source": "hendrycks/math", "commit": commit, "path": path, "case": f"{path}::{func.name}",
-                      "gold": values["test_in"], "response": values["test_out"], "expected": expected,
-                      "peer_setting": "is_equiv", "excluded": None})
+        cases.append(
+            {
+                "source": "hendrycks/math",
+                "commit": commit,
+                "path": path,
+                "case": f"{path}::{func.name}",
+                "gold": values["test_in"],
+                "response": values["test_out"],
+                "expected": expected,
+                "peer_setting": "is_equiv",
+                "excluded": None,
+            }
+        )
     return cases
 
 
@@ -160,9 +200,19 @@ def qwen_cases(repo: Path) -> list[dict]:
     cases = []
     for case_id, pred, gold in pairs:
         doubt = QWEN_DOUBTFUL.get((pred, gold))
-        cases.append({"source": "QwenLM/Qwen2.5-Math", "commit": commit, "path": path, "case": case_id,
-                      "gold": gold, "response": pred, "expected": int((pred, gold) not in QWEN_NOT_EQUAL),
-                      "peer_setting": "math_equal", "excluded": "doubtful: " + doubt if doubt else None})
+        cases.append(
+            {
+                "source": "QwenLM/Qwen2.5-Math",
+                "commit": commit,
+                "path": path,
+                "case": case_id,
+                "gold": gold,
+                "response": pred,
+                "expected": int((pred, gold) not in QWEN_NOT_EQUAL),
+                "peer_setting": "math_equal",
+                "excluded": "doubtful: " + doubt if doubt else None,
+            }
+        )
     return cases
 
 
@@ -174,8 +224,17 @@ def verl_cases(repo: Path) -> list[dict]:
         if isinstance(node, ast.Assign) and node.targets[0].id in ("prime_math_answers", "prime_math_gts"):
             lists[node.targets[0].id] = ast.literal_eval(node.value)
     return [
-        {"source": "volcengine/verl", "commit": commit, "path": path, "case": f"{path}::test_prime_math[{i}]",
-         "gold": gold, "response": answer, "expected": 1, "peer_setting": "prime_math", "excluded": None}
+        {
+            "source": "volcengine/verl",
+            "commit": commit,
+            "path": path,
+            "case": f"{path}::test_prime_math[{i}]",
+            "gold": gold,
+            "response": answer,
+            "expected": 1,
+            "peer_setting": "prime_math",
+            "excluded": None,
+        }
         for i, (answer, gold) in enumerate(zip(lists["prime_math_answers"], lists["prime_math_gts"]))
     ]
 
@@ -190,7 +249,10 @@ def areal_cases(repo: Path) -> list[dict]:
         for func in cls.body:
             if not isinstance(func, ast.FunctionDef):
                 continue
-            call = next((n for n in ast.walk(func) if isinstance(n, ast.Call) and "reward_fn" in ast.unparse(n.func)), None)
+            call = next(
+                (n for n in ast.walk(func) if isinstance(n, ast.Call) and "reward_fn" in ast.unparse(n.func)),
+                None,
+            )
             check = next((n for n in ast.walk(func) if isinstance(n, ast.Assert)), None)
             if call is None or check is None or not isinstance(check.test, ast.Compare):
                 continue
@@ -205,14 +267,26 @@ def areal_cases(repo: Path) -> list[dict]:
             excluded = None
             if answer is None:
                 excluded = "non-default setting: a gold of None (rlvr refuses it as an error)"
-            cases.append({"source": "inclusionAI/AReaL", "commit": commit, "path": path,
-                          "case": f"{path}::{cls.name}::{func.name}", "gold": answer, "response": completion,
-                          "expected": int(expected == 1.0), "peer_setting": fn, "excluded": excluded})
+            cases.append(
+                {
+                    "source": "inclusionAI/AReaL",
+                    "commit": commit,
+                    "path": path,
+                    "case": f"{path}::{cls.name}::{func.name}",
+                    "gold": answer,
+                    "response": completion,
+                    "expected": int(expected == 1.0),
+                    "peer_setting": fn,
+                    "excluded": excluded,
+                }
+            )
     return cases
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--repos", type=Path, required=True, help="folder holding the peers' clones")
     args = parser.parse_args()
     cases = (
