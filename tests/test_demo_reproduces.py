@@ -11,10 +11,14 @@ def test_a_second_quick_demo_reproduces_every_sample(demo_out, tmp_path):
 
     again = tmp_path / "again"
     assert main(["demo", "--quick", "--out", str(again), "--no-progress"]) == 0
-    probe = lambda out: [
-        {k: v for k, v in json.loads(line).items() if k != "model"}  # noqa: E731
-        for line in (out / "rl" / "probe.jsonl").read_text().splitlines()
-    ]
-    assert probe(again) == probe(demo_out)
-    texts = lambda out: (out / "rl" / "probe" / "heldout" / "step-4" / "samples.jsonl").read_text()  # noqa: E731
-    assert texts(again) == texts(demo_out)
+    assert _probe_rows(again) == _probe_rows(demo_out)
+    assert _step_samples(again) == _step_samples(demo_out)
+
+
+def _probe_rows(out):
+    lines = (out / "rl" / "probe.jsonl").read_text().splitlines()
+    return [{k: v for k, v in json.loads(line).items() if k != "model"} for line in lines]
+
+
+def _step_samples(out):
+    return (out / "rl" / "probe" / "heldout" / "step-4" / "samples.jsonl").read_text()
