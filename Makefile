@@ -32,6 +32,7 @@ demo-real: $(STAMP)
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest $(ARGS)
 
 bench: $(STAMP)
