@@ -49,13 +49,47 @@ class _StringsOnly(pickle.Unpickler):
         raise pickle.UnpicklingError(f"livecodebench private tests: refused a pickled {module}.{name}")
 
 
-def decode_private_tests(value: str) -> list[dict]:
-    """LiveCodeBench's `private_test_cases`: JSON text, or base64 of zlib of a pickled JSON string."""
+# The most a row's private tests may decompress to. The test sets of real problems are megabytes (the 331
+# problems of LiveCodeBench-Verified, v5-v6, hold 1.5 GB of tests decoded: 4.5 MB each on average) and the
+# largest a few tens of MB; 256 MiB leaves ample room and keeps a zlib bomb (815 KB that expand into 600 MiB)
+# from taking gigabytes of memory. RLVR_MAX_PRIVATE_TESTS_MB raises it.
+MAX_PRIVATE_TESTS_MB = 256
+
+
+def _private_tests_cap() -> int:
+    import os
+
+    value = os.environ.get("RLVR_MAX_PRIVATE_TESTS_MB", "")
+    return (int(value) if value.isdigit() and int(value) > 0 else MAX_PRIVATE_TESTS_MB) * 2**20
+
+
+def _inflate(data: bytes, cap: int, problem: str) -> bytes:
+    """zlib-decompress at most `cap` bytes: a stream that would expand further is refused, not inflated."""
+    inflater = zlib.decompressobj()
+    out = inflater.decompress(data, cap)
+    if inflater.unconsumed_tail or (not inflater.eof and inflater.decompress(b"", 1)):
+        raise ValueError(
+            f"livecodebench problem {problem}: its private tests decompress to more than {cap // 2**20} MiB "
+            f"({len(data)} bytes compressed), more than any real test set; skip that row, or raise "
+            "RLVR_MAX_PRIVATE_TESTS_MB if it is genuine"
+        )
+    if not inflater.eof:
+        raise ValueError(
+            f"livecodebench problem {problem}: its private tests are truncated (an incomplete zlib stream)"
+        )
+    return out
+
+
+def decode_private_tests(value: str, problem: str = "?") -> list[dict]:
+    """LiveCodeBench's `private_test_cases`: JSON text, or base64 of zlib of a pickled JSON string (inflated
+    to at most MAX_PRIVATE_TESTS_MB)."""
     try:
         return json.loads(value)
     except (json.JSONDecodeError, TypeError):
         pass
-    text = _StringsOnly(io.BytesIO(zlib.decompress(base64.b64decode(value.encode("utf-8"))))).load()
+    raw = _inflate(base64.b64decode(value.encode("utf-8")), _private_tests_cap(), problem)
+    text = _StringsOnly(io.BytesIO(raw)).load()
+    del raw
     if not isinstance(text, str):
         raise ValueError(f"livecodebench private tests: expected a pickled string, got {type(text).__name__}")
     return json.loads(text)
@@ -73,7 +107,9 @@ def lcb_prompt(question: str, starter_code: str) -> str:
 
 def lcb_row(row: dict) -> dict:
     """A code_generation_lite row as an rlvr row: id, problem, tests, and the contest date."""
-    cases = json.loads(row["public_test_cases"]) + decode_private_tests(row["private_test_cases"])
+    cases = json.loads(row["public_test_cases"]) + decode_private_tests(
+        row["private_test_cases"], str(row["question_id"])
+    )
     metadata = json.loads(row.get("metadata") or "{}")
     plain = [{"input": c["input"], "output": c["output"]} for c in cases]
     tests = {"fn_name": metadata["func_name"], "cases": plain} if metadata.get("func_name") else plain
