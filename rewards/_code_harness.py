@@ -24,7 +24,74 @@ class _Finished(BaseException):
 
 
 class CandidateError(Exception):
-    """An exception the program raised that is not a built-in one."""
+    """An exception the program raised that is not a built-in one (or one that would steer the tests)."""
+
+
+_ENDS_ITERATION = ("StopIteration", "StopAsyncIteration")
+_BUILTIN_NAMES = frozenset(dir(_builtins))
+_OWED_CACHE = {}
+
+
+def _star_imported(tests):
+    """Names that `from module import *` lines of the tests bring in (imported here, on the tests' side)."""
+    import ast
+
+    names = set()
+    for node in ast.walk(ast.parse(tests)):
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and any(a.name == "*" for a in node.names):
+            try:
+                module = __import__(node.module, fromlist=["*"])
+            except Exception:  # noqa: BLE001 - the tests' own exec reports it
+                continue
+            names.update(
+                getattr(module, "__all__", None) or [n for n in dir(module) if not n.startswith("_")]
+            )
+    return names
+
+
+def _looked_up_and_bound(tests):
+    """(names the tests read from their globals, names the tests bind themselves), at every scope."""
+    cached = _OWED_CACHE.get(tests)
+    if cached is not None:
+        return cached
+    import symtable
+
+    read, bound = set(), _star_imported(tests)
+    tables = [symtable.symtable(tests, "tests.py", "exec")]
+    while tables:
+        table = tables.pop()
+        module = table.get_type() == "module"
+        for symbol in table.get_symbols():
+            name = symbol.get_name()
+            if module and (symbol.is_assigned() or symbol.is_imported() or symbol.is_namespace()):
+                bound.add(name)
+            elif symbol.is_declared_global() and symbol.is_assigned():
+                bound.add(name)
+            if symbol.is_referenced() and (module or symbol.is_global()):
+                read.add(name)
+        tables.extend(table.get_children())
+    if len(_OWED_CACHE) > 256:
+        _OWED_CACHE.clear()
+    _OWED_CACHE[tests] = (read, bound)
+    return read, bound
+
+
+def owed_names(tests, entry_point, offered):
+    """Which of the program's names the tests receive: those they look up and neither define nor import
+    themselves, never a builtin's; and the ones withheld, with why (for the verdict)."""
+    read, bound = _looked_up_and_bound(tests)
+    wanted = (read | {entry_point}) if entry_point else read
+    given, withheld = [], []
+    for name in offered:
+        if name not in wanted:
+            continue
+        if name in _BUILTIN_NAMES:
+            withheld.append(f"{name} (a builtin)")
+        elif name in bound:
+            withheld.append(f"{name} (the tests' own)")
+        else:
+            given.append(name)
+    return given, withheld
 
 
 class _Link:
@@ -73,9 +140,12 @@ class _Link:
             if kind == "MemoryError":
                 raise _Finished("memory_limit", f"{name} ran out of memory")
             error = getattr(_builtins, kind, None)
-            if not (isinstance(error, type) and issubclass(error, Exception)):
-                error = CandidateError
-            exc = error(str(reply.get("message", "")))
+            if kind in _ENDS_ITERATION or not (isinstance(error, type) and issubclass(error, Exception)):
+                error = CandidateError  # a StopIteration would end the tests' map()/zip() loop as if done
+            try:
+                exc = error(str(reply.get("message", "")))
+            except TypeError:  # an exception type whose constructor wants more than a message
+                exc = CandidateError(str(reply.get("message", "")))
             exc.from_program = "{}: {}".format(kind, reply.get("message", ""))
             raise exc
         raise _Finished("tampered", "the program wrote something other than an answer")
@@ -112,26 +182,35 @@ def _run_linked(meta, tests, link):
         raise _Finished("runtime_error", "{}: {}".format(kind, first.get("message", "")))
     if type(first.get("ready")) is not list:
         raise _Finished("tampered", "the program wrote something other than an answer")
-    namespace = {"__name__": "__main__"}
-    for name in first["ready"]:
-        if type(name) is str and name.isidentifier():
-            namespace[name] = _proxy(link, name)
+    offered = [name for name in first["ready"] if type(name) is str and name.isidentifier()]
     entry_point = meta.get("entry_point")
+    try:
+        given, withheld = owed_names(tests, entry_point, offered)
+    except (SyntaxError, ValueError) as exc:
+        raise _Finished("test_error", f"the tests do not compile: {exc}") from None
+    note = f" (not given to the tests: {', '.join(withheld)})"[:300] if withheld else ""
+    namespace = {"__name__": "__main__", "__builtins__": _builtins}
+    namespace.update({name: _proxy(link, name) for name in given})
     try:
         exec(compile(tests, "tests.py", "exec"), namespace)
         if entry_point:
-            if entry_point not in namespace or "check" not in namespace:
+            if entry_point not in offered:
                 raise _Finished("failed", f"the program defines no function {entry_point!r}")
-            namespace["check"](namespace[entry_point])
-    except _Finished:
+            check = namespace.get("check")
+            if not callable(check):
+                raise _Finished("test_error", "the tests define no check(candidate) function")
+            check(_proxy(link, entry_point))
+    except _Finished as done:
+        if note and done.status != "passed":
+            done.detail = f"{done.detail}{note}"
         raise
     except AssertionError as exc:
-        raise _Finished("failed", f"AssertionError: {str(exc)[:200]}") from None
+        raise _Finished("failed", f"AssertionError: {str(exc)[:200]}{note}") from None
     except MemoryError:
         raise _Finished("memory_limit", "out of memory") from None
     except Exception as exc:  # noqa: BLE001
         where = getattr(exc, "from_program", None) or f"{type(exc).__name__}: {exc}"
-        raise _Finished("runtime_error", where[:300]) from None
+        raise _Finished("runtime_error", where[:300] + note) from None
     raise _Finished("passed")
 
 

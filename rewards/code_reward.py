@@ -135,6 +135,7 @@ class CodeReward:
 
     def __init__(self, limits: sandbox.SandboxLimits | None = None, workers: int | None = None) -> None:
         self.limits = limits or sandbox.SandboxLimits()
+        self.isolation = sandbox.isolation_mode()  # refuses here, before any training, when none works
         self.workers = min(max(1, workers or os.cpu_count() or 1), sandbox.MAX_SLOTS)
         self.__name__ = "code"
         self._slots: queue.Queue[int] = queue.Queue()
@@ -143,7 +144,18 @@ class CodeReward:
         self._executor = ThreadPoolExecutor(self.workers, thread_name_prefix="rlvr-code")
 
     def describe(self) -> dict:
-        return {"grader": "code", "isolation": sandbox.isolation_mode(), "timeout": self.limits.timeout}
+        return {"grader": "code", "isolation": self.isolation, "timeout": self.limits.timeout}
+
+    def close(self) -> None:
+        """Stop the pool and the test harnesses, removing their directories."""
+        self._executor.shutdown(wait=True)
+        sandbox.close_servers()
+
+    def __enter__(self) -> CodeReward:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
     def grade(self, completions: list, tests: list, entry_point: list | None = None) -> list[Grade]:
         if len(completions) != len(tests):
@@ -159,9 +171,16 @@ class CodeReward:
         program = extract_program(text)
         if program is None:
             return Grade(NO_ANSWER, None, "no program")
+        try:
+            parsed = parse_tests(tests)
+        except (ValueError, KeyError, TypeError) as exc:
+            return Grade(ERROR, program, f"test_error: {exc}"[:300], {"status": "test_error"})
         slot = self._slots.get()
         try:
-            return self._run_tests(program, parse_tests(tests), entry_point, slot)
+            return self._run_tests(program, parsed, entry_point, slot)
+        except Exception as exc:  # noqa: BLE001 - whatever fails on our side is this program's verdict alone
+            detail = f"{sandbox.SANDBOX_ERROR}: {type(exc).__name__}: {exc}"[:300]
+            return Grade(ERROR, program, detail, {"status": sandbox.SANDBOX_ERROR})
         finally:
             self._slots.put(slot)
 

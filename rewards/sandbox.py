@@ -1,19 +1,19 @@
 """Run an untrusted Python program: the only place model-written code ever executes.
 
-Isolation, strongest available first: bubblewrap (`bwrap --unshare-all`, read-only system, a fresh
-writable working directory, no network, no parent environment), else `unshare` (user, net and pid
-namespaces), else resource limits alone. In every mode the program gets wall-clock, CPU, address-space,
+Isolation (rewards/isolation.py): bubblewrap, or `unshare` with a private root that gives the same view, or by
+explicit opt-in resource limits alone. In every mode the program gets wall-clock, CPU, address-space,
 file-size and process-count limits, its own session, a cleared environment, capped output and, when we
-are root, an unprivileged uid of its own (so process limits bind and the caller's files are out of reach).
+are root, an unprivileged uid of its own (rewards/sandbox_uids.py). What it prints reaches the grader through
+pipes only, and its directories are removed when the run, the pool or the interpreter ends.
 """
 
 from __future__ import annotations
 
-import fcntl
+import atexit
 import functools
+import glob
 import json
 import os
-import resource
 import secrets
 import select
 import selectors
@@ -21,13 +21,35 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import threading
 import time
-import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+
+from rlvr.rewards.isolation import SandboxUnavailable, command, interpreter, isolation_mode
+from rlvr.rewards.sandbox_uids import (
+    HARNESS_UID_OFFSET,
+    MAX_SLOTS,
+    drop_privileges_fn,
+    kill_everything_of,
+    sandbox_uid,
+    uid_block,
+)
+
+__all__ = [
+    "MAX_SLOTS",
+    "RunResult",
+    "SandboxLimits",
+    "SandboxUnavailable",
+    "TestRun",
+    "close_servers",
+    "isolation_mode",
+    "run_python",
+    "run_tests",
+    "sandbox_uid",
+    "uid_block",
+]
 
 OK = "ok"
 RUNTIME_ERROR = "runtime_error"
@@ -36,13 +58,8 @@ MEMORY_LIMIT = "memory_limit"
 OUTPUT_LIMIT = "output_limit"
 SANDBOX_ERROR = "sandbox_error"
 
-MAX_SLOTS = 256  # concurrent runs per process
-_HARNESS_UID_OFFSET = MAX_SLOTS  # the test harness of slot s runs as the program's uid + 256, apart from it
-_UID_BASE = 40000  # as root, process k on the machine runs its programs as 40000 + 512 k + slot ...
-_UID_BLOCK = 2 * MAX_SLOTS
-_UID_BLOCKS = 48  # ... for k < 48: every uid below 65536, which user-namespace maps usually cover
 _HERE = os.path.dirname(os.path.abspath(__file__))
-_SYSTEM_DIRS = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin")
+_DIR_PREFIX = "rlvr-sandbox-"
 
 
 @dataclass
@@ -57,6 +74,9 @@ class SandboxLimits:
     file_size_mb: int = field(default=16, metadata={"help": "Largest file the program may write, MiB."})
     max_processes: int = field(default=64, metadata={"help": "Processes and threads (RLIMIT_NPROC)."})
     max_output_bytes: int = field(default=1 << 20, metadata={"help": "Captured stdout+stderr cap."})
+    tmp_mb: int = field(
+        default=64, metadata={"help": "Size of each private /tmp, /var/tmp and /dev/shm, MiB."}
+    )
 
 
 @dataclass
@@ -68,175 +88,15 @@ class RunResult:
     seconds: float
 
 
-def _interpreter() -> str:
-    """A system Python under /usr when there is one: it is inside the read-only binds."""
-    for candidate in ("/usr/bin/python3", "/usr/local/bin/python3"):
-        if os.path.exists(candidate):
-            return candidate
-    return sys.executable
-
-
-def _bwrap_prefix(workdir: str, python: str) -> list[str]:
-    # --as-pid-1: no reaper process inside; on hosts whose init reaps slowly its zombies would count
-    # against the process limit of the slot's uid.
-    cmd = ["bwrap", "--unshare-all", "--as-pid-1", "--die-with-parent", "--new-session"]
-    binds = [d for d in _SYSTEM_DIRS if os.path.isdir(d)]
-    real = os.path.realpath(python)
-    prefix = os.path.dirname(os.path.dirname(real))
-    if not any(real.startswith(d + "/") for d in binds):
-        binds.append(prefix)
-    for d in binds:
-        cmd += ["--ro-bind", d, d]
-    cmd += [
-        "--proc",
-        "/proc",
-        "--dev",
-        "/dev",
-        "--tmpfs",
-        "/tmp",
-        "--bind",
-        workdir,
-        "/sandbox",
-        "--chdir",
-        "/sandbox",
-        "--clearenv",
-        "--setenv",
-        "PATH",
-        "/usr/bin:/bin",
-        "--setenv",
-        "HOME",
-        "/sandbox",
-        "--setenv",
-        "PYTHONDONTWRITEBYTECODE",
-        "1",
-    ]
-    return cmd
-
-
-def _probe(cmd: list[str]) -> bool:
-    try:
-        done = subprocess.run(cmd, capture_output=True, timeout=20, preexec_fn=_drop_privileges_fn(0, None))
-        return done.returncode == 0
-    except (OSError, subprocess.SubprocessError):
-        return False
-
-
-@functools.lru_cache(maxsize=1)
-def isolation_mode() -> str:
-    """'bwrap', 'unshare' or 'rlimits': the strongest that works here, warned about once if not bwrap."""
-    probe_dir = tempfile.mkdtemp(prefix="rlvr-probe-")
-    os.chmod(probe_dir, 0o777)
-    try:
-        if shutil.which("bwrap") and _probe(_bwrap_prefix(probe_dir, _interpreter()) + ["/bin/true"]):
-            return "bwrap"
-        if shutil.which("unshare") and _probe(["unshare", "--user", "--net", "--pid", "--fork", "/bin/true"]):
-            warnings.warn(
-                "rlvr sandbox: bubblewrap is not available, running generated code under `unshare` "
-                "(user, net, pid namespaces) and resource limits; install it with `apt-get install bubblewrap`.",
-                stacklevel=2,
-            )
-            return "unshare"
-    finally:
-        shutil.rmtree(probe_dir, ignore_errors=True)
-    warnings.warn(
-        "rlvr sandbox: neither bubblewrap nor unprivileged namespaces work here; generated code runs "
-        "with resource limits and a separate uid only (no network isolation). Install bubblewrap.",
-        stacklevel=2,
-    )
-    return "rlimits"
-
-
-_BLOCK_HELD: dict[int, tuple[int, int]] = {}  # pid -> (block, lock fd), so a forked child claims its own
-_BLOCK_LOCK = threading.Lock()
-
-
-def uid_block() -> int:
-    """A block of uids that this process alone uses on this machine, held by an flock until it exits.
-
-    Outside a pid namespace a finished run kills every process of its slot's uid; with uids shared between
-    processes (two ranks of one node, two graders) one process's cleanup killed the other's programs and
-    their correct answers scored 0."""
-    with _BLOCK_LOCK:
-        held = _BLOCK_HELD.get(os.getpid())
-        if held is not None:
-            return held[0]
-        folder = os.path.join(tempfile.gettempdir(), f"rlvr-sandbox-uids-{os.geteuid()}")
-        os.makedirs(folder, mode=0o700, exist_ok=True)
-        info = os.lstat(folder)
-        if info.st_uid != os.geteuid() or not os.path.isdir(folder) or os.path.islink(folder):
-            raise RuntimeError(
-                f"rlvr sandbox: {folder} is not a folder of this user's; remove it and run again"
-            )
-        for block in range(_UID_BLOCKS):
-            fd = os.open(os.path.join(folder, f"{block}.lock"), os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                os.close(fd)
-                continue
-            _BLOCK_HELD[os.getpid()] = (block, fd)
-            return block
-    raise RuntimeError(
-        f"rlvr sandbox: {_UID_BLOCKS} processes on this machine already run sandboxes as root; "
-        "wait for one to finish or run fewer graders at once"
-    )
-
-
-def sandbox_uid(slot: int) -> int:
-    """The uid a slot's programs run as when we are root (a harness slot carries _HARNESS_UID_OFFSET)."""
-    if not 0 <= slot < _UID_BLOCK:
-        raise ValueError(f"sandbox slot {slot} out of range: at most {MAX_SLOTS} runs at once per process")
-    return _UID_BASE + _UID_BLOCK * uid_block() + slot
-
-
-def _drop_privileges_fn(slot: int, limits: SandboxLimits | None):
-    """preexec_fn for the child: limits first, then (as root) a uid of the slot's own (`slot` may carry
-    the harness offset). The uid is looked up here, in the parent: a preexec_fn must not take locks."""
-    uid = sandbox_uid(slot) if os.geteuid() == 0 else None
-
-    def apply() -> None:
-        os.setsid()
-        if limits is not None:
-            mb = 1024 * 1024
-            resource.setrlimit(resource.RLIMIT_AS, (limits.memory_mb * mb, limits.memory_mb * mb))
-            resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 1))
-            resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_size_mb * mb, limits.file_size_mb * mb))
-            resource.setrlimit(resource.RLIMIT_NPROC, (limits.max_processes, limits.max_processes))
-            resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        if uid is not None:
-            os.setgroups([])
-            os.setgid(uid)
-            os.setuid(uid)
-
-    return apply
-
-
-def _kill_everything_of(slot: int) -> None:
-    """Outside a pid namespace a program can escape its process group: kill all of its uid's processes."""
-    if os.geteuid() != 0:
-        return
-    subprocess.run(
-        [
-            _interpreter(),
-            "-S",
-            "-c",
-            "import os, signal\ntry: os.kill(-1, signal.SIGKILL)\nexcept OSError: pass",
-        ],
-        preexec_fn=_drop_privileges_fn(slot, None),
-        timeout=10,
-        check=False,
-    )
-
-
 def run_python(source: str, stdin: str = "", limits: SandboxLimits | None = None, slot: int = 0) -> RunResult:
     """Run `source` as a Python program in the sandbox; `slot` picks the uid (one per concurrent run)."""
     limits = limits or SandboxLimits()
     mode = isolation_mode()
-    python = _interpreter()
+    python = interpreter()
     start = time.monotonic()
     workdir = _prepare({"main.py": source, "stdin.txt": stdin}, slot)
     try:
-        cmd, env = _command(mode, workdir, python, ["-I", "main.py"])
+        cmd, env = command(mode, workdir, python, ["-I", "main.py"], limits.tmp_mb << 20)
         with open(os.path.join(workdir, "stdin.txt"), "rb") as stdin_file:
             try:
                 proc = subprocess.Popen(
@@ -246,17 +106,17 @@ def run_python(source: str, stdin: str = "", limits: SandboxLimits | None = None
                     stderr=subprocess.PIPE,
                     cwd=workdir,
                     env=env,
-                    preexec_fn=_drop_privileges_fn(slot, limits),
+                    preexec_fn=drop_privileges_fn(slot, limits),
                     close_fds=True,
                 )
             except OSError as exc:
                 return RunResult(SANDBOX_ERROR, None, "", str(exc), time.monotonic() - start)
             status, out, err = _collect(proc, limits, start)
-        if mode != "bwrap":
-            _kill_everything_of(slot)
+        if mode == "rlimits":
+            kill_everything_of(slot, python)
         return _classify(status, proc.returncode, out, err, time.monotonic() - start, mode)
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        _remove(workdir)
 
 
 def _collect(proc: subprocess.Popen, limits: SandboxLimits, start: float) -> tuple[str | None, bytes, bytes]:
@@ -344,24 +204,47 @@ def _script(name: str) -> str:
 
 
 def _prepare(files: dict[str, str], uid_slot: int) -> str:
-    workdir = tempfile.mkdtemp(prefix="rlvr-sandbox-")
+    """A run's directory: `<base>/work` holds `files` (the program's own, writable), `<base>/root` is where
+    the unshare mode mounts its private root. The base's name carries our pid, so that a later process
+    can remove what a killed one left."""
+    _remove_stale_once()
+    base = tempfile.mkdtemp(prefix=f"{_DIR_PREFIX}{os.getpid()}-")
+    os.chmod(base, 0o711)
+    workdir = os.path.join(base, "work")
+    os.mkdir(workdir, 0o700)
+    os.mkdir(os.path.join(base, "root"), 0o700)
     for name, text in files.items():
         with open(os.path.join(workdir, name), "w") as f:
             f.write(text)
     if os.geteuid() == 0:
         uid = sandbox_uid(uid_slot)
-        for path in [workdir] + [os.path.join(workdir, n) for n in files]:
+        for path in [workdir, os.path.join(base, "root")] + [os.path.join(workdir, n) for n in files]:
             os.chown(path, uid, uid)
     return workdir
 
 
-def _command(mode: str, workdir: str, python: str, args: list[str]) -> tuple[list[str], dict[str, str]]:
-    if mode == "bwrap":
-        return _bwrap_prefix(workdir, python) + [python, *args], {}
-    cmd = [python, *args]
-    if mode == "unshare":
-        cmd = ["unshare", "--user", "--net", "--pid", "--fork", "--kill-child"] + cmd
-    return cmd, {"PATH": "/usr/bin:/bin", "HOME": workdir, "PYTHONDONTWRITEBYTECODE": "1"}
+def _remove(workdir: str) -> None:
+    """Remove a run's whole directory (rmtree does not follow the program's symlinks)."""
+    shutil.rmtree(os.path.dirname(workdir), ignore_errors=True)
+
+
+@functools.cache
+def _remove_stale_once() -> None:
+    """Directories of rlvr processes that no longer run (killed before their exit handlers ran)."""
+    for path in glob.glob(os.path.join(tempfile.gettempdir(), _DIR_PREFIX + "*-*")):
+        pid = os.path.basename(path)[len(_DIR_PREFIX) :].split("-", 1)[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class _HarnessServer:
@@ -373,11 +256,13 @@ class _HarnessServer:
 
     def __init__(self, slot: int, limits: SandboxLimits) -> None:
         mode = isolation_mode()
-        python = _interpreter()
-        self.workdir = _prepare({"main.py": _script("_code_harness.py")}, slot + _HARNESS_UID_OFFSET)
+        python = interpreter()
+        self.workdir = _prepare({"main.py": _script("_code_harness.py")}, slot + HARNESS_UID_OFFSET)
         ours, theirs = socket.socketpair()
         server_limits = SandboxLimits(**{**limits.__dict__, "cpu_seconds": 3600})
-        cmd, env = _command(mode, self.workdir, python, ["-I", "-S", "main.py", str(theirs.fileno())])
+        cmd, env = command(
+            mode, self.workdir, python, ["-I", "-S", "main.py", str(theirs.fileno())], limits.tmp_mb << 20
+        )
         self.process = subprocess.Popen(
             cmd,
             stdin=subprocess.DEVNULL,
@@ -385,7 +270,7 @@ class _HarnessServer:
             stderr=subprocess.DEVNULL,
             cwd=self.workdir,
             env=env,
-            preexec_fn=_drop_privileges_fn(slot + _HARNESS_UID_OFFSET, server_limits),
+            preexec_fn=drop_privileges_fn(slot + HARNESS_UID_OFFSET, server_limits),
             pass_fds=(theirs.fileno(),),
         )
         theirs.close()
@@ -421,7 +306,7 @@ class _HarnessServer:
         _kill_group(self.process)
         self.process.wait()
         self.sock.close()
-        shutil.rmtree(self.workdir, ignore_errors=True)
+        _remove(self.workdir)
 
 
 _SERVERS: dict[int, _HarnessServer] = {}
@@ -449,6 +334,47 @@ def _drop_server(slot: int) -> None:
         server.close()
 
 
+def close_servers() -> None:
+    """End every test harness of this process and remove their directories (they restart on demand)."""
+    with _SERVERS_LOCK:
+        servers = list(_SERVERS.values())
+        _SERVERS.clear()
+    for server in servers:
+        server.close()
+
+
+atexit.register(close_servers)
+
+
+class _OutputCounter:
+    """Drains a program's stdout and stderr (one pipe) on a thread of its own, counting and dropping the
+    bytes; past the cap it kills the program's group. The program cannot touch the count: it is here."""
+
+    def __init__(self, read_fd: int, cap: int) -> None:
+        self.read_fd, self.cap, self.count = read_fd, cap, 0
+        self.process: subprocess.Popen | None = None
+        self.thread = threading.Thread(target=self._drain, daemon=True, name="rlvr-program-output")
+        self.thread.start()
+
+    def _drain(self) -> None:
+        try:
+            while chunk := os.read(self.read_fd, 1 << 16):
+                self.count += len(chunk)
+                if self.count > self.cap and self.process is not None:
+                    _kill_group(self.process)
+        except OSError:
+            pass
+        finally:
+            os.close(self.read_fd)
+
+    @property
+    def over(self) -> bool:
+        return self.count > self.cap
+
+    def finish(self) -> None:
+        self.thread.join(timeout=2.0)
+
+
 def run_tests(
     program: str,
     tests: str,
@@ -461,35 +387,50 @@ def run_tests(
     The program never shares a process with the tests: the harness calls its functions over a pipe and
     receives plain data back. Only the harness knows the run's nonce, and it sends it with a status
     only after the tests ran to their end, so no exit code, exit hook, thread or equal-to-everything
-    object of the program's can fake a pass. One run per slot at a time.
+    object of the program's can fake a pass. One run per slot at a time. Whatever fails on our side is
+    this program's `sandbox_error`, never an exception for its batch.
     """
     limits = limits or SandboxLimits()
-    mode = isolation_mode()
-    python = _interpreter()
-    nonce = secrets.token_hex(16)
     start = time.monotonic()
+    try:
+        return _run_tests(program, tests, entry_point, limits, slot, start)
+    except (OSError, subprocess.SubprocessError, ValueError) as exc:
+        _drop_server(slot)
+        return TestRun(SANDBOX_ERROR, f"{type(exc).__name__}: {exc}"[:300], time.monotonic() - start)
+
+
+def _run_tests(program, tests, entry_point, limits: SandboxLimits, slot: int, start: float) -> TestRun:
+    mode = isolation_mode()
+    python = interpreter()
+    nonce = secrets.token_hex(16)
     deadline = start + limits.timeout
-    to_program = os.pipe()
-    from_program = os.pipe()
     program_dir = _prepare({"solution.py": program, "main.py": _script("_code_candidate.py")}, slot)
+    to_program, from_program, output = os.pipe(), os.pipe(), os.pipe()
+    counter = _OutputCounter(output[0], limits.max_output_bytes)
     program_proc = None
     try:
         try:
             server = _server(slot, limits)
-            cmd, env = _command(
-                mode, program_dir, python, ["-I", "main.py", str(to_program[0]), str(from_program[1])]
+            cmd, env = command(
+                mode,
+                program_dir,
+                python,
+                ["-I", "main.py", str(to_program[0]), str(from_program[1])],
+                limits.tmp_mb << 20,
             )
-            with open(os.path.join(program_dir, "output.txt"), "wb") as output:  # counted, never parsed
-                program_proc = subprocess.Popen(
-                    cmd,
-                    stdin=subprocess.DEVNULL,
-                    stdout=output,
-                    stderr=output,
-                    cwd=program_dir,
-                    env=env,
-                    preexec_fn=_drop_privileges_fn(slot, limits),
-                    pass_fds=(to_program[0], from_program[1]),
-                )
+            program_proc = subprocess.Popen(
+                cmd,
+                stdin=subprocess.DEVNULL,
+                stdout=output[1],
+                stderr=output[1],
+                cwd=program_dir,
+                env=env,
+                preexec_fn=drop_privileges_fn(slot, limits),
+                pass_fds=(to_program[0], from_program[1]),
+            )
+            counter.process = program_proc
+            if counter.over:
+                _kill_group(program_proc)
             try:
                 server.send(nonce, entry_point, tests, (to_program[1], from_program[0]))
             except OSError:  # bwrap's --die-with-parent ended it with the thread that started it: once more
@@ -500,7 +441,7 @@ def run_tests(
             _drop_server(slot)
             return TestRun(SANDBOX_ERROR, str(exc), time.monotonic() - start)
         finally:
-            for fd in (*to_program, *from_program):
+            for fd in (*to_program, *from_program, output[1]):
                 os.close(fd)
         try:
             line = server.receive(deadline)
@@ -520,8 +461,13 @@ def run_tests(
                 late = None
             if late is None:
                 _drop_server(slot)
+            if counter.over:
+                return TestRun(
+                    OUTPUT_LIMIT, "the program printed more than the output cap", time.monotonic() - start
+                )
             return TestRun(TIMEOUT, "", time.monotonic() - start)
-        if os.path.getsize(os.path.join(program_dir, "output.txt")) > limits.max_output_bytes:
+        counter.finish()
+        if counter.over:
             return TestRun(
                 OUTPUT_LIMIT, "the program printed more than the output cap", time.monotonic() - start
             )
@@ -530,9 +476,10 @@ def run_tests(
         if program_proc is not None and program_proc.poll() is None:
             _kill_group(program_proc)
             program_proc.wait()
-        if mode != "bwrap":
-            _kill_everything_of(slot)
-        shutil.rmtree(program_dir, ignore_errors=True)
+        if mode == "rlimits":
+            kill_everything_of(slot, python)
+        counter.finish()
+        _remove(program_dir)
 
 
 def _signal_of(returncode: int | None) -> int | None:

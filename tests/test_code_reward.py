@@ -151,11 +151,9 @@ def test_each_process_gets_uids_of_its_own():
 
 
 def _unshare_works() -> bool:
-    from rlvr.rewards import sandbox
+    from rlvr.rewards.isolation import _works
 
-    return os.geteuid() == 0 and sandbox._probe(
-        ["unshare", "--user", "--net", "--pid", "--fork", "/bin/true"]
-    )
+    return os.geteuid() == 0 and _works("unshare")
 
 
 @pytest.mark.skipif(
