@@ -4,7 +4,7 @@ PY      := $(VENV)/bin/python
 PIP     := $(PY) -m pip
 STAMP   := $(VENV)/.rlvr-installed
 
-.PHONY: demo demo-ablation demo-real test bench lint clean
+.PHONY: demo demo-ablation demo-real test bench lint docs docs-check clean
 
 $(VENV)/bin/python:
 	python3 -m venv $(VENV)
@@ -37,6 +37,19 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	@for script in benchmarks/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+
+# The guide as a site in site/ (mkdocs build --strict: a broken link or a page missing from the nav fails it).
+DOCS_STAMP := $(VENV)/.rlvr-docs-installed
+$(DOCS_STAMP): pyproject.toml constraints.txt | $(STAMP)
+	$(PIP) install --quiet -c constraints.txt -e ".[docs]"
+	touch $(DOCS_STAMP)
+
+docs: $(DOCS_STAMP)
+	$(PY) -m mkdocs build --strict
+
+# The same build, then every page opened in headless Chromium (each loads, each image decodes; CI runs this).
+docs-check: $(DOCS_STAMP)
+	$(PY) benchmarks/docs_site.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -48,7 +48,10 @@ def render() -> str:
         "| command | what it does |",
         "| --- | --- |",
     ]
-    lines += [f"| [`rlvr {name}`](#rlvr-{name}) | {_cell(help_text)} |" for name, (_, help_text) in SUBCOMMANDS.items()]
+    lines += [
+        f"| [`rlvr {name}`](#rlvr-{name}) | {_cell(help_text)} |"
+        for name, (_, help_text) in SUBCOMMANDS.items()
+    ]
     for name in SUBCOMMANDS:
         parser = build_parser(name)
         sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
