@@ -23,6 +23,7 @@ MODES = ("strict", "lenient")
 _TAIL = 4000  # answer statements are searched for in the last characters only
 _MAX_GAP = 80  # boxes further apart than this are separate answers, not parts of one
 _BOX_RE = re.compile(r"\\(?:boxed|fbox)\s*\{")
+_BRACE_RE = re.compile(r"\\.|[{}]", re.DOTALL)
 _BOX_SPACE_RE = re.compile(r"\\boxed +([^\s$]+)")
 # What may stand between the parts of one multi-part answer: punctuation, "and"/"or", spacing commands,
 # math delimiters and short \text{...} connectors (\text{ for part (a) and }).
@@ -76,19 +77,15 @@ def _boxes(text: str) -> list[tuple[int, int, str]]:
         return []
     found: list[tuple[int, int, str]] = []
     stack: list[int] = []
-    i, size = min(openings), len(text)  # braces before the first box cannot close one
-    while i < size:
-        ch = text[i]
-        if ch == "\\":
-            i += 2
-            continue
+    # braces before the first box cannot close one; an escaped character (\\{, \\}) is skipped
+    for match in _BRACE_RE.finditer(text, min(openings)):
+        ch = match.group()
         if ch == "{":
-            stack.append(i)
+            stack.append(match.start())
         elif ch == "}" and stack:
             opened = stack.pop()
             if opened in openings:
-                found.append((openings[opened], i + 1, text[opened + 1 : i].strip()))
-        i += 1
+                found.append((openings[opened], match.end(), text[opened + 1 : match.start()].strip()))
     found.sort()
     # keep outermost boxes only (a box nested in another is part of its answer)
     outer: list[tuple[int, int, str]] = []
@@ -112,13 +109,13 @@ def last_boxed(text: str) -> str | None:
 
 def _chain(text: str, spans: list[tuple]) -> list[tuple]:
     """The last span with those before it joined to it by connectors only ("$1$, $2$ and $3$")."""
-    run = [spans[-1]]
-    for span in reversed(spans[:-1]):
-        gap = text[span[1] : run[0][0]]
-        if len(gap) > _MAX_GAP or not _CONNECTOR_RE.fullmatch(gap):
+    first = len(spans) - 1
+    while first > 0:
+        gap_start, gap_end = spans[first - 1][1], spans[first][0]
+        if gap_end - gap_start > _MAX_GAP or not _CONNECTOR_RE.fullmatch(text, gap_start, gap_end):
             break
-        run.insert(0, span)
-    return run
+        first -= 1
+    return spans[first:]
 
 
 def boxed_answer(text: str) -> str | None:

@@ -16,6 +16,9 @@ _TOWER_RE = re.compile(r"\d+\s*\^\s*\{?\s*\d+\s*\^\s*\{?\s*\d+\s*\^")
 _HUGE_FACTORIAL_RE = re.compile(r"\d{5,}\s*!")
 # Integers that a float holds exactly: math-verify's verdict on two of them is whether their values are equal.
 _INTEGER_RE = re.compile(r"[+-]?[0-9]{1,15}")
+# The longest answer handed to the verifier (or four times the gold's length, if more): MATH's and GSM8K's
+# answers are under 200 characters, the peer suites' under 2,000; a run of 200,000 boxes is 600,000.
+MAX_ANSWER_CHARS = 10_000
 
 
 def _gold_text(answer, index: int) -> str:
@@ -28,6 +31,16 @@ def _gold_text(answer, index: int) -> str:
             "fix or drop that row of the dataset"
         )
     return extract_gold(text)
+
+
+def _refusal(prompt: str, pred: str | None, gold: str) -> str:
+    """Why `pred` is wrong before any verifier sees it ("" when it is not): far longer than any answer, or a
+    restatement of the problem. Only `prompt`s that are given can be restated ("" is none)."""
+    if pred is None:
+        return ""
+    if len(pred) > max(MAX_ANSWER_CHARS, 4 * len(gold)) and not same_text(gold, pred):
+        return f"an answer of {len(pred)} characters, longer than any answer is verified ({MAX_ANSWER_CHARS})"
+    return "restates the problem" if prompt and restates(prompt, pred, gold) else ""
 
 
 class MathReward:
@@ -63,16 +76,10 @@ class MathReward:
             raise ValueError(lengths + ("" if prompt is None else f" and {len(prompt)} prompts"))
         golds = [_gold_text(a, i) for i, a in enumerate(answer)]  # extract_gold caches repeats
         extracted = [extract_answer(completion_text(c), self.mode) for c in completions]
-        copied = (
-            [False] * len(golds)
-            if prompt is None
-            else [
-                pred is not None and restates(prompt_text(p), pred, gold)
-                for gold, pred, p in zip(golds, extracted, prompt)
-            ]
-        )
+        prompts = [""] * len(golds) if prompt is None else [prompt_text(p) for p in prompt]
+        refused = [_refusal(p, pred, gold) for gold, pred, p in zip(golds, extracted, prompts)]
         todo: dict[tuple[str, str], None] = {}
-        for gold, pred, skip in zip(golds, extracted, copied):
+        for gold, pred, skip in zip(golds, extracted, refused):
             if pred is not None and not skip and (gold, pred) not in self._cache:
                 verdict = self._fast_verdict(gold, pred)
                 if verdict is None:
@@ -89,10 +96,10 @@ class MathReward:
         return [
             Grade(NO_ANSWER, None)
             if pred is None
-            else Grade(WRONG, pred, "restates the problem")
+            else Grade(WRONG, pred, skip)
             if skip
             else Grade(self._cache[(gold, pred)], pred)
-            for gold, pred, skip in zip(golds, extracted, copied)
+            for gold, pred, skip in zip(golds, extracted, refused)
         ]
 
     def _fast_verdict(self, gold: str, pred: str) -> str | None:
