@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import sys
 from pathlib import Path
 
 
@@ -12,21 +13,35 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("store", help="sample store directory written by `rlvr eval`")
     parser.add_argument("--reward", required=True, help="grader name, e.g. math_strict, math, code")
     parser.add_argument("--out", help="where the regraded store goes (default: STORE-REWARD)")
+    parser.add_argument(
+        "--allow-partial",
+        action="store_true",
+        help="regrade an unfinished store (its results.json then says how many samples it lacks)",
+    )
 
 
-def regrade(store_dir: str, reward: str, out: str | None = None) -> Path:
+def regrade(store_dir: str, reward: str, out: str | None = None, allow_partial: bool = False) -> Path:
+    """A new store beside `store_dir` with every sample graded by `reward`; an unfinished store is refused
+    (naming what it lacks) before anything is graded or written, unless `allow_partial`."""
     from rlvr.evaluate.grading import grade_records
     from rlvr.evaluate.store import SampleStore
     from rlvr.rewards import get_reward
 
     source = SampleStore.open_existing(store_dir)
+    records = source.records()
+    missing = source.check_complete(records, allow_partial)
     grader = get_reward(reward)
     if not hasattr(grader, "grade"):
         raise ValueError(f"reward {reward!r} is not a grader; use math, math_strict or code")
     target = Path(out or f"{str(store_dir).rstrip('/')}-{reward}")
     if target.exists():
         raise ValueError(f"{target} exists; pass another --out")
-    records = source.records()
+    if missing:
+        print(
+            f"rlvr: regrading {store_dir} unfinished: {sum(missing.values())} samples missing over "
+            f"{len(missing)} problems",
+            file=sys.stderr,
+        )
     grade_records(grader, records, {str(p["id"]): p for p in source.problems()})
     meta = {
         **source.meta,
@@ -41,14 +56,14 @@ def regrade(store_dir: str, reward: str, out: str | None = None) -> Path:
     store.append(records)
     from rlvr.evaluate.runner import provenance
 
-    store.write_results(provenance())
+    store.write_results(provenance(), allow_partial=allow_partial)
     return target
 
 
 def run(args: argparse.Namespace) -> int:
     from rlvr.evaluate.store import SampleStore
 
-    target = regrade(args.store, args.reward, args.out)
+    target = regrade(args.store, args.reward, args.out, args.allow_partial)
     before = (
         json.loads((Path(args.store) / "results.json").read_text())["summary"]
         if (Path(args.store) / "results.json").exists()

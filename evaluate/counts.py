@@ -105,12 +105,7 @@ def load_counts(source: str | Path, label: str | None = None, allow_partial: boo
 
         store = SampleStore.open_existing(path)
         records = store.records()
-        missing = store.missing(records)
-        if missing and not allow_partial:
-            raise ValueError(
-                f"{path} is unfinished: {sum(missing.values())} samples missing over {len(missing)} problems "
-                f"(e.g. {next(iter(missing))}); finish it by rerunning its `rlvr eval` command, or pass --allow-partial"
-            )
+        store.check_complete(records, allow_partial)
         return store.counts(label, records)
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such counts file or sample store")

@@ -75,8 +75,9 @@ def _parse_line(line: bytes) -> dict | None:
     return record
 
 
-def _scan(path: Path) -> tuple[list[dict], list[bytes]]:
-    """(readable records, unreadable lines: a torn last line is one)."""
+def _scan(path: Path, plan: tuple[set[str], int | None] | None = None) -> tuple[list[dict], list[bytes]]:
+    """(readable records, lines set aside: unreadable ones, a torn last line, and, given the plan (problem
+    ids, n), records of an unknown problem or a sample index outside 0..n-1)."""
     if not path.exists():
         return [], []
     data = path.read_bytes()
@@ -86,7 +87,7 @@ def _scan(path: Path) -> tuple[list[dict], list[bytes]]:
         if not line.strip():
             continue
         record = _parse_line(line)
-        if record is None:
+        if record is None or (plan is not None and not _in_plan(record, plan)):
             bad.append(line)
         else:
             records.append(record)
@@ -95,9 +96,15 @@ def _scan(path: Path) -> tuple[list[dict], list[bytes]]:
     return records, bad
 
 
-def _repair(path: Path) -> int:
-    """Move unreadable lines to PATH.unreadable (appended, fsynced) and keep the rest; the count moved."""
-    records, bad = _scan(path)
+def _in_plan(record: dict, plan: tuple[set[str], int | None]) -> bool:
+    problems, n = plan
+    sample = record["sample"]
+    return str(record["problem"]) in problems and sample >= 0 and (n is None or sample < n)
+
+
+def _repair(path: Path, plan: tuple[set[str], int | None] | None = None) -> int:
+    """Move the lines `_scan` sets aside to PATH.unreadable (appended, fsynced) and keep the rest; the count."""
+    records, bad = _scan(path, plan)
     if not bad:
         return 0
     side = path.with_name(path.name + ".unreadable")
@@ -176,10 +183,10 @@ class SampleStore:
             _write_atomic(problems_file, "".join(json.dumps(p) + "\n" for p in problems))
         store = cls(path, meta, shard)
         store._acquire_lock()
-        moved = _repair(store.samples_file)
+        moved = _repair(store.samples_file, store.plan())
         if moved:
             print(
-                f"rlvr: {moved} unreadable line(s) of {store.samples_file} set aside in "
+                f"rlvr: {moved} unreadable or unplanned line(s) of {store.samples_file} set aside in "
                 f"{store.samples_file.name}.unreadable; their samples are redone",
                 file=sys.stderr,
             )
@@ -227,11 +234,19 @@ class SampleStore:
     def sample_files(self) -> list[Path]:
         return sorted(self.path.glob("samples*.jsonl"))
 
+    def plan(self) -> tuple[set[str], int | None]:
+        """What the store is meant to hold: its problems' ids, and samples 0..n-1 of each (any index >= 0
+        when meta.json names no n)."""
+        n = self.meta.get("n")
+        return {str(p["id"]) for p in self.problems()}, int(n) if n else None
+
     def records(self) -> list[dict]:
-        """Every readable sample across shard files, each (problem, sample) once, in a stable order."""
+        """Every readable sample of the plan across shard files, each (problem, sample) once, in a stable
+        order; a record of an unknown problem or past n is passed over like an unreadable line."""
+        plan = self.plan()
         seen: dict[tuple, dict] = {}
         for file in self.sample_files():
-            for record in _scan(file)[0]:
+            for record in _scan(file, plan)[0]:
                 seen.setdefault((str(record["problem"]), int(record["sample"])), record)
         return [seen[key] for key in sorted(seen, key=lambda k: (k[0], k[1]))]
 
@@ -254,6 +269,20 @@ class SampleStore:
             if have < n:
                 out[pid] = n - have
         return out
+
+    def check_complete(
+        self, records: list[dict] | None = None, allow_partial: bool = False
+    ) -> dict[str, int]:
+        """The one completeness check of every reader that reports on the whole store (compare, regrade,
+        results.json): an unfinished store is refused naming what is missing, unless `allow_partial`.
+        Returns the samples missing per problem."""
+        missing = self.missing(records)
+        if missing and not allow_partial:
+            raise ValueError(
+                f"{self.path} is unfinished: {sum(missing.values())} samples missing over {len(missing)} problems "
+                f"(e.g. {next(iter(missing))}); finish it by rerunning its `rlvr eval` command, or pass --allow-partial"
+            )
+        return missing
 
     def append(self, records: list[dict]) -> None:
         """Write one batch durably: a kill after this returns loses nothing of it."""
@@ -284,11 +313,16 @@ class SampleStore:
             str(self.path),
         )
 
-    def write_results(self, provenance: dict | None = None, records: list[dict] | None = None) -> dict:
+    def write_results(
+        self, provenance: dict | None = None, records: list[dict] | None = None, allow_partial: bool = False
+    ) -> dict:
         """results.json (schema in the README): what produced it, per-problem counts, mean pass@k for every k
-        with a 95% bootstrap interval over problems (1000 resamples, seed 0), and coverage."""
+        with a 95% bootstrap interval over problems (1000 resamples, seed 0), and coverage. Only for a complete
+        store, unless `allow_partial`: then `unfinished` says how many samples the figures lack."""
         from rlvr.evaluate.stats import bootstrap_curve
 
+        records = self.records() if records is None else records
+        missing = self.check_complete(records, allow_partial)
         counts = self.counts(records=records)
         k_max = int(counts.n.min())
         interval = bootstrap_curve(counts, k_max, resamples=1000, seed=0)
@@ -316,6 +350,8 @@ class SampleStore:
                 "fraction": solved / len(counts.problems),
             },
         }
+        if missing:
+            results["unfinished"] = {"missing_samples": sum(missing.values()), "problems": len(missing)}
         _write_atomic(self.path / "results.json", json.dumps(results, indent=2))
         return results
 

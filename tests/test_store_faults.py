@@ -395,3 +395,63 @@ def test_a_full_disk_is_one_line_and_the_rerun_completes_the_store(
     assert 0 < len(SampleStore.open_existing(out).records()) < TOTAL
     assert _run(eval_cmd(tiny_model_dir, data_file, out)).returncode == 0
     assert snapshot(out) == snapshot(full_run)
+
+
+def test_regrade_refuses_an_unfinished_store_unless_allow_partial(full_run, tmp_path, capsys):
+    """regrade goes through the same completeness check as compare and results.json: the missing count is
+    named and nothing is written; with --allow-partial, results.json says what it lacks."""
+    partial = tmp_path / "partial"
+    shutil.copytree(full_run, partial)
+    lines = (partial / "samples.jsonl").read_text().splitlines(keepends=True)
+    (partial / "samples.jsonl").write_text("".join(lines[:-3]))
+    out = tmp_path / "regraded"
+    err = one_line_error(capsys, "regrade", str(partial), "--reward", "math_strict", "--out", str(out))
+    assert "unfinished: 3 samples missing over" in err and "--allow-partial" in err
+    assert not out.exists()
+    assert (
+        rlvr(["regrade", str(partial), "--reward", "math_strict", "--out", str(out), "--allow-partial"]) == 0
+    )
+    results = json.loads((out / "results.json").read_text())
+    assert results["unfinished"]["missing_samples"] == 3
+    assert sum(p["n"] for p in results["problems"].values()) == TOTAL - 3
+
+
+def test_results_are_written_for_a_complete_store_only(full_run, tmp_path):
+    partial = tmp_path / "partial"
+    shutil.copytree(full_run, partial)
+    lines = (partial / "samples.jsonl").read_text().splitlines(keepends=True)
+    (partial / "samples.jsonl").write_text("".join(lines[1:]))
+    store = SampleStore.open_existing(partial)
+    with pytest.raises(ValueError, match="unfinished: 1 samples missing"):
+        store.write_results()
+
+
+def test_records_outside_the_plan_are_set_aside_never_counted(full_run, tmp_path):
+    """A sample index past n and an unknown problem are read like unreadable lines: not counted by readers,
+    moved to samples.jsonl.unreadable when the store is opened for writing."""
+    from rlvr.evaluate.counts import load_counts
+
+    store_dir = tmp_path / "store"
+    shutil.copytree(full_run, store_dir)
+    samples = store_dir / "samples.jsonl"
+    first = json.loads(samples.read_text().splitlines()[0])
+    outside = [
+        {**first, "sample": N, "correct": True},  # past n
+        {**first, "sample": N + 7, "correct": True},
+        {**first, "problem": "not-a-problem", "sample": 0, "correct": True},
+        {**first, "sample": -1, "correct": True},
+    ]
+    extra = "".join(json.dumps(r) + "\n" for r in outside)
+    with samples.open("a") as f:
+        f.write(extra)
+    ids = [str(json.loads(line)["id"]) for line in (store_dir / "problems.jsonl").read_text().splitlines()]
+    counts = load_counts(store_dir)
+    assert list(counts.problems) == ids and list(counts.n) == [N] * len(ids)  # never 9 of 8
+    assert counts.correct.tolist() == load_counts(full_run).correct.tolist()
+    results = SampleStore.open_existing(store_dir).write_results()
+    assert {p["n"] for p in results["problems"].values()} == {N}
+    meta = json.loads((store_dir / "meta.json").read_text())
+    writer = SampleStore.create_or_resume(store_dir, meta, SampleStore.open_existing(store_dir).problems())
+    writer.close()
+    assert (store_dir / "samples.jsonl.unreadable").read_text() == extra
+    assert samples.read_text() == (full_run / "samples.jsonl").read_text()
