@@ -80,7 +80,7 @@ def owed_names(tests, entry_point, offered):
     """Which of the program's names the tests receive: those they look up and neither define nor import
     themselves, never a builtin's; and the ones withheld, with why (for the verdict)."""
     read, bound = _looked_up_and_bound(tests)
-    wanted = (read | {entry_point}) if entry_point else read
+    wanted = (read | {entry_point, "check"}) if entry_point else read  # the harness calls check(entry point)
     given, withheld = [], []
     for name in offered:
         if name not in wanted:

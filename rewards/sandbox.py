@@ -255,7 +255,7 @@ class _HarnessServer:
     MAX_RUNS = 256  # then a fresh one: test code may leak memory
 
     def __init__(self, slot: int, limits: SandboxLimits) -> None:
-        mode = isolation_mode()
+        self.mode = mode = isolation_mode()
         python = interpreter()
         self.workdir = _prepare({"main.py": _script("_code_harness.py")}, slot + HARNESS_UID_OFFSET)
         ours, theirs = socket.socketpair()
@@ -278,7 +278,8 @@ class _HarnessServer:
         self.runs = 0
 
     def alive(self) -> bool:
-        return self.process.poll() is None and self.runs < self.MAX_RUNS
+        """Running, not yet due for a fresh one, and of the isolation mode in force now."""
+        return self.process.poll() is None and self.runs < self.MAX_RUNS and self.mode == isolation_mode()
 
     def send(self, nonce: str, entry_point: str | None, tests: str, fds: tuple[int, int]) -> None:
         payload = tests.encode()

@@ -6,8 +6,16 @@ still pass. Every hack gets a verdict that says what it tried.
 
 from __future__ import annotations
 
+import builtins
 import gzip
 import json
+import keyword
+import os
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -15,6 +23,8 @@ import pytest
 from rlvr.rewards import CodeReward
 from rlvr.rewards.sandbox import SandboxLimits
 
+PROJECT = Path(__file__).resolve().parents[1]
+GOOD_ADD = "def add(a, b):\n    return a + b\n"
 TASKS = [json.loads(line) for line in gzip.open(Path(__file__).parent / "data/HumanEval.jsonl.gz", "rt")]
 
 
@@ -130,3 +140,340 @@ def test_mbpp_style_assert_scripts_are_guarded_too(grader):
     ]
     grades = grader.grade(programs, [tests] * 4)
     assert [g.extra["status"] for g in grades] == ["passed", "failed", "exited_early", "tampered"]
+
+
+# --- Names the program defines reach the tests only where the tests look them up and do not bind them ---
+
+BUILTIN_NAMES = sorted(
+    n for n in dir(builtins) if n.isidentifier() and not keyword.iskeyword(n) and not n.startswith("_")
+)
+SHADOW_ALL = "".join(f"def {name}(*args, **kwargs):\n    return []\n" for name in BUILTIN_NAMES)
+# A test script that fails if any builtin's name is bound in its namespace, and calls the one owed function.
+SEES_REAL_BUILTINS = (
+    "import builtins\n"
+    "for name in dir(builtins):\n"
+    "    assert name not in globals() or name in ('__builtins__', '__name__'), name\n"
+    "assert double(2) == 4 and abs(double(-3) + 6) < 1e-9\n"
+)
+
+
+def test_a_program_defining_every_builtin_changes_nothing_the_tests_compute(grader):
+    """An honest program may name a helper `max` or `sum`: the tests still compute with the real ones."""
+    right = SHADOW_ALL + "def double(x):\n    return x * 2\n"
+    wrong = SHADOW_ALL + "def double(x):\n    return 0\n"
+    passed, failed = grader.grade([right, wrong], [SEES_REAL_BUILTINS] * 2)
+    assert passed.extra["status"] == "passed", passed.detail
+    assert failed.extra["status"] == "failed"
+    for name in ("abs", "dir", "globals"):  # the builtins this test reads: each named as withheld
+        assert f"{name} (a builtin)" in failed.detail, failed.detail
+
+
+def test_every_builtin_name_alone_is_withheld(grader):
+    """One program per builtin name, each shadowing it with a function that would make a loop vacuous or a
+    comparison true; with a wrong answer every one of them fails."""
+    tests = (
+        "for i, (a, b) in enumerate(zip(range(3), [0, 2, 4])):\n"
+        "    assert abs(double(a) - b) < 1e-9 and all([len(str(b)) > 0]) and isinstance(b, int)\n"
+        "    assert sorted([b, 0])[-1] == max(b, 0) == sum([b]) and min(map(int, [b])) == b\n"
+    )
+    programs = [
+        f"def {name}(*args, **kwargs):\n    return []\ndef double(x):\n    return 0\n"
+        for name in BUILTIN_NAMES
+    ]
+    grades = grader.grade(programs, [tests] * len(programs))
+    assert [n for n, g in zip(BUILTIN_NAMES, grades) if g.correct] == []
+    assert {g.extra["status"] for g in grades} == {"failed"}
+    read = {
+        "enumerate",
+        "zip",
+        "range",
+        "abs",
+        "all",
+        "len",
+        "str",
+        "isinstance",
+        "int",
+        "sorted",
+        "max",
+        "sum",
+    }
+    for name, grade in zip(BUILTIN_NAMES, grades):
+        if name in read | {"min", "map"}:
+            assert f"{name} (a builtin)" in grade.detail, (name, grade.detail)
+
+
+def _mbpp_plus_tests() -> str:
+    from rlvr.benchmarks import mbpp_plus_row
+
+    row = {
+        "task_id": 2,
+        "prompt": "Write a function to find the shared elements from the given two lists.",
+        "test_list": ["assert set(similar_elements((3, 4, 5, 6),(5, 7, 4, 10))) == set((4, 5))"],
+        "test_imports": ["import math"],
+        "test": "import numpy as np\n"
+        "def assertion(out, exp, atol):\n"
+        "    if atol == 0:\n        assert out == exp\n    else:\n        assert np.allclose(out, exp, rtol=1e-07, atol=atol)\n"
+        "inputs = [[(3, 4, 5, 6), (5, 7, 4, 10)], [(1, 2, 3, 4), (5, 4, 3, 7)]]\n"
+        "results = [(4, 5), (3, 4)]\n"
+        "for i, (inp, exp) in enumerate(zip(inputs, results)):\n"
+        "    assertion(similar_elements(*inp), exp, 0)\n",
+    }
+    return mbpp_plus_row(row)["tests"]
+
+
+SHARED = "def similar_elements(a, b):\n    return tuple(sorted(set(a) & set(b)))\n"
+NOT_SHARED = "def similar_elements(a, b):\n    return ()\n"
+LCB_CALL = {"fn_name": "twoSum", "cases": [{"input": "[2,7,11,15]\n9", "output": "[0, 1]"}]}
+WRONG_TWO_SUM = "class Solution:\n    def twoSum(self, nums, target):\n        return [9, 9]\n"
+CHECK_ADD = "def check(candidate):\n    assert candidate(2, 3) == 5\n"
+RANGE_TASKS = [t for t in TASKS if "range(" in t["test"]]
+ABS_TASKS = [t for t in TASKS if "abs(" in t["test"]]
+# (program, tests, entry point, the withheld name the verdict must name)
+SHADOWING = {
+    "LiveCodeBench call style, enumerate": (
+        "def enumerate(*a):\n    return []\n" + WRONG_TWO_SUM,
+        LCB_CALL,
+        None,
+        "enumerate",
+    ),
+    "MBPP+ zip": ("def zip(*a):\n    return []\n" + NOT_SHARED, _mbpp_plus_tests(), None, "zip"),
+    "MBPP+ enumerate": (
+        "def enumerate(*a):\n    return []\n" + NOT_SHARED,
+        _mbpp_plus_tests(),
+        None,
+        "enumerate",
+    ),
+    "MBPP+ the test's own assertion()": (
+        "def assertion(*a):\n    pass\n" + NOT_SHARED,
+        _mbpp_plus_tests(),
+        None,
+        "assertion",
+    ),
+    "assert script, abs": (
+        "def abs(x):\n    return 0\ndef half(x):\n    return 7\n",
+        "assert abs(half(1) - 0.5) < 1e-9\n",
+        None,
+        "abs",
+    ),
+    "HumanEval, the tests' own check()": (
+        "def check(candidate):\n    pass\ndef add(a, b):\n    return 0\n",
+        CHECK_ADD,
+        "add",
+        "check",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(SHADOWING))
+def test_shadowing_scores_zero_and_says_what_was_withheld(grader, case):
+    program, tests, entry_point, name = SHADOWING[case]
+    (grade,) = grader.grade([program], [tests], [entry_point])
+    assert not grade.correct and grade.extra["status"] == "failed", grade.detail
+    assert f"not given to the tests: {name} (" in grade.detail, grade.detail
+
+
+def test_shadowing_range_or_abs_passes_no_humaneval_task(grader):
+    tasks = RANGE_TASKS + ABS_TASKS
+    programs = [
+        f"def {'range' if t in RANGE_TASKS else 'abs'}(*a):\n    return []\n"
+        + t["prompt"]
+        + "    return None\n"
+        for t in tasks
+    ]
+    grades = grade(grader, programs, tasks)
+    assert len(tasks) >= 8 and sum(g.correct for g in grades) == 0, [g.detail for g in grades if g.correct]
+
+
+def test_honest_solutions_still_pass_with_their_owed_names(grader):
+    """MBPP+ through its real row shape, LiveCodeBench call style, and HumanEval/38, whose check calls the
+    prompt's own helper `encode_cyclic` by name."""
+    cyclic = next(t for t in TASKS if t["entry_point"] == "decode_cyclic")
+    right_two_sum = (
+        "class Solution:\n    def twoSum(self, nums, target):\n        seen = {}\n"
+        "        for i, x in enumerate(nums):\n            if target - x in seen:\n                return [seen[target - x], i]\n"
+        "            seen[x] = i\n"
+    )
+    grades = grader.grade(
+        [
+            "def max(*a):\n    return 0\n" + SHARED,
+            right_two_sum,
+            cyclic["prompt"] + cyclic["canonical_solution"],
+        ],
+        [_mbpp_plus_tests(), LCB_CALL, cyclic["test"]],
+        [None, None, "decode_cyclic"],
+    )
+    assert [g.extra["status"] for g in grades] == ["passed"] * 3, [g.detail for g in grades]
+
+
+def test_a_stop_iteration_cannot_end_the_tests_loop_early(grader):
+    """`all(map(...))` over the program's answers would be vacuously true if its StopIteration got through."""
+    tests = "assert all(map(lambda x: double(x) == 2 * x, [1, 2, 3]))\n"
+    programs = [f"def double(x):\n    raise {kind}\n" for kind in ("StopIteration", "StopAsyncIteration")]
+    grades = grader.grade(programs, [tests] * 2)
+    assert [g.correct for g in grades] == [False, False]
+    assert {g.extra["status"] for g in grades} == {"runtime_error"}, [g.detail for g in grades]
+
+
+def test_stdin_styles_ignore_the_program_names(grader):
+    shadow = SHADOW_ALL.replace("def print(", "def _print(").replace("def input(", "def _input(")
+    apps = '{"inputs": ["1 2\\n"], "outputs": ["3\\n"]}'
+    grades = grader.grade(
+        [shadow + "print(0)\n", shadow + "print(sum(map(int, input().split())))\n"], [apps] * 2
+    )
+    assert [g.correct for g in grades] == [False, False]  # the program's own `sum` and `map` return []
+
+
+# --- Hostile programs, in every isolation mode this machine has ---
+
+
+def _modes() -> list[str]:
+    from rlvr.rewards.isolation import _works
+
+    forced = os.environ.get("RLVR_SANDBOX")
+    return [forced] if forced else [m for m in ("bwrap", "unshare") if _works(m)] or ["none"]
+
+
+@pytest.fixture(params=_modes())
+def mode_grader(request, monkeypatch):
+    """A grader in one isolation mode (RLVR_SANDBOX set for the test, harnesses restarted for it)."""
+    if request.param == "none":
+        pytest.skip("neither bubblewrap nor unshare works here")
+    monkeypatch.setenv("RLVR_SANDBOX", request.param)
+    with CodeReward(limits=SandboxLimits(timeout=5.0, cpu_seconds=5, memory_mb=1024)) as graded:
+        assert graded.isolation == request.param
+        yield graded
+
+
+def _leftovers() -> set[str]:
+    found = set()
+    for folder in (tempfile.gettempdir(), "/dev/shm", "/var/tmp"):
+        found |= {str(p) for p in Path(folder).glob("rlvr-sandbox-*")}
+    return found
+
+
+def test_tampering_with_its_own_directory_downs_nothing_but_itself(mode_grader):
+    tamper = [
+        "import os\nfor f in os.listdir('.'):\n    os.remove(f)\n",
+        "import os\nos.symlink('loop', 'loop')\nos.symlink('/dev/null', 'output.txt')\nos.mkdir('stdout')\n",
+        "import os, shutil\nos.chmod('.', 0)\n",
+        "import os\nos.mkdir('output.txt')\nos.symlink('/proc/self/fd/1', 'x')\n",
+    ]
+    programs = [t + "def add(a, b):\n    return a + b\n" for t in tamper] + [GOOD_ADD]
+    grades = mode_grader.grade(programs, [CHECK_ADD] * len(programs), ["add"] * len(programs))
+    assert len(grades) == len(programs)
+    assert grades[-1].extra["status"] == "passed"  # the batch goes on
+
+
+def test_the_output_cap_holds_whatever_the_program_does_to_its_files(mode_grader):
+    tricks = [
+        "import sys\nsys.stdout.write('x' * (3 << 20))\nsys.stdout.flush()\nimport os\n"
+        "os.symlink('/dev/null', 'output.txt')\n",
+        "import os\nos.write(1, b'x' * (3 << 20))\nos.close(1)\nos.close(2)\n",
+        "import os\nfd = os.dup(2)\nos.close(1)\nos.close(2)\nfor _ in range(3):\n    os.write(fd, b'y' * (1 << 20))\n",
+    ]
+    programs = [t + "def add(a, b):\n    return a + b\n" for t in tricks]
+    grades = mode_grader.grade(programs, [CHECK_ADD] * len(programs), ["add"] * len(programs))
+    assert [g.extra["status"] for g in grades] == ["output_limit"] * len(programs), [g.detail for g in grades]
+
+
+def test_no_host_file_is_in_reach(mode_grader, tmp_path):
+    """Not the host's /etc, home, project, test data or sample stores; its /tmp, /dev/shm and /var/tmp are
+    private: what it writes there is gone, what the host keeps there is not visible."""
+    from rlvr.rewards.sandbox import run_python
+
+    token = secrets.token_hex(8)
+    store = tmp_path / "store"
+    store.mkdir()
+    (store / "problems.jsonl").write_text('{"id": "p1", "answer": "42"}\n')
+    planted = [Path(tempfile.gettempdir()) / f"rlvr-host-{token}", Path("/dev/shm") / f"rlvr-host-{token}"]
+    for path in planted:
+        path.write_text("secret")
+    try:
+        paths = [
+            "/etc/passwd",
+            "/root",
+            "/home",
+            str(PROJECT / "pyproject.toml"),
+            str(PROJECT / "tests/data"),
+        ]
+        paths += [str(store / "problems.jsonl"), *map(str, planted)]
+        probe = (
+            f"import os, glob\npaths = {paths!r}\n"
+            "print(sum(os.path.exists(p) for p in paths), len(glob.glob('/tmp/**/problems.jsonl', recursive=True)))\n"
+            f"for d in ('/tmp', '/dev/shm', '/var/tmp'):\n    open(os.path.join(d, 'rlvr-left-{token}'), 'w').write('x')\n"
+            "print(sorted(os.listdir('/tmp')))\n"
+        )
+        result = run_python(probe)
+        assert result.status == "ok", result.stderr
+        seen, listing = result.stdout.splitlines()
+        assert seen == "0 0" and listing == f"['rlvr-left-{token}']"
+        for folder in (tempfile.gettempdir(), "/dev/shm", "/var/tmp"):
+            assert not (Path(folder) / f"rlvr-left-{token}").exists()
+        # the stdin/stdout route: a program that finds the stored answer would print it and pass
+        finder = (
+            "import glob, json\nfor p in glob.glob('/tmp/**/problems.jsonl', recursive=True):\n"
+            "    print(json.loads(open(p).readline())['answer'])\n    break\nelse:\n    print('none')\n"
+        )
+        (grade,) = mode_grader.grade([finder], [[{"input": "", "output": "42"}]])
+        assert grade.extra["status"] == "failed"
+    finally:
+        for path in planted:
+            path.unlink()
+
+
+def test_no_process_outlives_its_run(mode_grader):
+    token = secrets.token_hex(8)
+    escape = (
+        "import os, subprocess\nif os.fork() == 0:\n    os.setsid()\n"
+        f"    subprocess.Popen(['/usr/bin/python3', '-c', 'import time; time.sleep(60)', '{token}'])\n"
+        "    os._exit(0)\n"
+        "def add(a, b):\n    return a + b\n"
+    )
+    (grade,) = mode_grader.grade([escape], [CHECK_ADD], ["add"])
+    assert grade.extra["status"] == "passed"
+    time.sleep(0.5)
+    alive = [p for p in Path("/proc").glob("[0-9]*") if token in _cmdline(p)]
+    assert alive == []
+
+
+def _cmdline(proc: Path) -> str:
+    try:
+        return (proc / "cmdline").read_bytes().decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def test_a_closed_pool_and_an_ended_process_leave_no_directory(monkeypatch):
+    before = _leftovers()
+    with CodeReward(limits=SandboxLimits(timeout=5.0)) as graded:
+        assert graded.grade([GOOD_ADD], [CHECK_ADD], ["add"])[0].correct
+    assert _leftovers() == before
+    code = (
+        "from rlvr.rewards import CodeReward\n"
+        f"assert CodeReward().grade([{GOOD_ADD!r}], [{CHECK_ADD!r}], ['add'])[0].correct\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+    assert _leftovers() == before
+
+
+def test_without_file_isolation_grading_is_refused_unless_asked_for():
+    from rlvr.rewards.isolation import SandboxUnavailable, _mode
+
+    with pytest.raises(SandboxUnavailable, match="choose one of bwrap, unshare, rlimits"):
+        _mode("nsjail")
+    env = {**os.environ, "PATH": "/nonexistent"}
+    env.pop("RLVR_SANDBOX", None)
+    code = "from rlvr.rewards import CodeReward\nCodeReward()\n"
+    refused = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert refused.returncode != 0
+    assert "would see this machine's files; install bubblewrap" in refused.stderr.strip().splitlines()[-1]
+    allowed = subprocess.run(
+        [sys.executable, "-W", "always", "-c", code + "print('graded')"],
+        env={**env, "RLVR_SANDBOX": "rlimits"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert allowed.stdout.strip() == "graded" and "can read every file this user can" in allowed.stderr
