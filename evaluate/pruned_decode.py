@@ -4,6 +4,18 @@
 in it, so a call whose answers average 30 tokens of 64 pays for 64. This loop draws the same tokens (each
 row's own seed and step, `seeded_sampling.draw`) and costs only the rows still going. On a GPU a step costs
 about the same at 256 or 1,024 rows, so packed `generate` stays there.
+
+What else a step pays in `generate`'s machinery, and what this loop does instead (benchmarks/sample_cpu.py):
+- the prompt: the n samples of a problem share it, so it is run once per distinct prompt, alone and unpadded,
+  and its keys and values are copied into its rows (the prefill was about half of all the work at n = 8);
+  only its last position's logits are computed;
+- the cache: one preallocated buffer per layer, written in place at each step (DynamicCache concatenates,
+  copying every layer's whole cache at every step); a finished row's slot is refilled by moving one row from
+  the end, so pruning copies only the rows that move;
+- the mask: left padding needs one, and with a mask transformers' SDPA path repeats every key and value head
+  for grouped-query attention (a copy of the cache times the group size, per layer and step); here SDPA gets
+  the additive mask with `enable_gqa`, the same attention with no copy.
+Architectures outside `_SLOT_MODELS` (or with sliding-window layers) take the DynamicCache loop.
 """
 
 from __future__ import annotations
@@ -30,6 +42,9 @@ _PROCESSOR_FIELDS = {
     "encoder_repetition_penalty": 1.0,
     "encoder_no_repeat_ngram_size": None,
 }
+# decoder-only families whose attention calls `past_key_values.update(k, v, layer)` and takes a 4D mask as is
+_SLOT_MODELS = {"llama", "qwen2", "qwen3"}
+_ATTENTION = "rlvr_slots"
 
 
 def supports(model) -> bool:
@@ -47,6 +62,68 @@ def supports(model) -> bool:
     )
 
 
+def uses_slots(model) -> bool:
+    """Whether the preallocated-cache loop runs this model: a known family, full attention in every layer."""
+    config = model.config.get_text_config()
+    if config.model_type not in _SLOT_MODELS or getattr(config, "use_sliding_window", False):
+        return False
+    return all(
+        kind == "full_attention" for kind in getattr(config, "layer_types", None) or ["full_attention"]
+    )
+
+
+def _slot_attention(module, query, key, value, attention_mask, scaling=None, dropout=0.0, **kwargs):
+    """SDPA over the slots' keys with the additive padding mask; grouped-query heads without repeating them."""
+    out = torch.nn.functional.scaled_dot_product_attention(
+        query, key, value, attn_mask=attention_mask, scale=scaling, enable_gqa=key.shape[1] != query.shape[1]
+    )
+    return out.transpose(1, 2).contiguous(), None
+
+
+class SlotCache:
+    """Keys and values of every layer in buffers of rows x heads x (prompt + new tokens) x head_dim, prompts
+    right-aligned at `prompt_width`; the model writes step t's column `prompt_width + t` of the first `rows`."""
+
+    def __init__(self, model, rows: int, prompt_width: int, new_tokens: int) -> None:
+        config = model.config.get_text_config()
+        kv_heads = getattr(config, "num_key_value_heads", None) or config.num_attention_heads
+        head_dim = getattr(config, "head_dim", None) or config.hidden_size // config.num_attention_heads
+        shape = (rows, kv_heads, prompt_width + new_tokens, head_dim)
+        dtype, device = model.dtype, model.device
+        self.keys = [torch.zeros(shape, dtype=dtype, device=device) for _ in range(config.num_hidden_layers)]
+        self.values = [
+            torch.zeros(shape, dtype=dtype, device=device) for _ in range(config.num_hidden_layers)
+        ]
+        # 0 where a row attends, -inf on its left padding
+        self.mask = torch.zeros(rows, 1, 1, shape[2], dtype=dtype, device=device)
+        self.rows = rows
+        self.column = prompt_width
+
+    def fill(self, rows: torch.Tensor, prompt_cache, prompt_width: int) -> None:
+        """Copy one prompt's keys and values (a DynamicCache of batch 1) into `rows`, right-aligned."""
+        for layer, cached in enumerate(prompt_cache.layers):
+            length = cached.keys.shape[2]
+            self.keys[layer][rows, :, prompt_width - length : prompt_width] = cached.keys
+            self.values[layer][rows, :, prompt_width - length : prompt_width] = cached.values
+        self.mask[rows, :, :, : prompt_width - length] = float("-inf")
+
+    def move(self, to: torch.Tensor, source: torch.Tensor) -> None:
+        """Rows `source` into slots `to`, up to the current column."""
+        width = self.column
+        for buffer in (*self.keys, *self.values, self.mask):
+            buffer[to, :, :, :width] = buffer[source, :, :, :width]
+
+    def update(self, key_states, value_states, layer_idx: int, cache_kwargs=None):
+        keys, values = self.keys[layer_idx], self.values[layer_idx]
+        keys[: self.rows, :, self.column] = key_states[:, :, 0]
+        values[: self.rows, :, self.column] = value_states[:, :, 0]
+        return keys[: self.rows, :, : self.column + 1], values[: self.rows, :, : self.column + 1]
+
+
+def _pick(logits: torch.Tensor, seeds: torch.Tensor, step: int, temperature: float, top_p: float):
+    return draw_rows(logits, seeds, step, temperature, top_p) if temperature > 0 else logits.argmax(-1)
+
+
 @torch.no_grad()
 def sample_pruned(
     model,
@@ -59,6 +136,104 @@ def sample_pruned(
     top_p: float,
 ) -> list[list[int]]:
     """New tokens per row (up to and including its end-of-sequence token), left-padded input as `generate` takes."""
+    if uses_slots(model):
+        return _sample_slots(
+            model, input_ids, attention_mask, seeds, max_new_tokens, eos_ids, temperature, top_p
+        )
+    return _sample_dynamic(
+        model, input_ids, attention_mask, seeds, max_new_tokens, eos_ids, temperature, top_p
+    )
+
+
+def _prefill_once_per_prompt(model, input_ids, attention_mask, cache: SlotCache) -> torch.Tensor:
+    """Each distinct prompt run alone (no padding), its cache copied into its rows; the rows' last logits."""
+    from transformers import DynamicCache
+
+    width = input_ids.shape[1]
+    groups: dict[tuple[int, ...], list[int]] = {}
+    for row, (ids, mask) in enumerate(zip(input_ids.tolist(), attention_mask.tolist())):
+        groups.setdefault(tuple(t for t, m in zip(ids, mask) if m), []).append(row)
+    logits = None
+    for prompt, rows in groups.items():
+        prompt_cache = DynamicCache(config=model.config)
+        out = model(
+            input_ids=torch.tensor([prompt], device=input_ids.device),
+            past_key_values=prompt_cache,
+            use_cache=True,
+            logits_to_keep=1,
+        )
+        last = out.logits[:, -1, :].float()
+        if logits is None:
+            logits = last.new_empty(input_ids.shape[0], last.shape[1])
+        index = torch.tensor(rows, device=input_ids.device)
+        logits[index] = last
+        cache.fill(index, prompt_cache, width)
+    return logits
+
+
+def _sample_slots(
+    model, input_ids, attention_mask, seeds, max_new_tokens, eos_ids, temperature, top_p
+) -> list[list[int]]:
+    from transformers import AttentionInterface
+
+    AttentionInterface.register(_ATTENTION, _slot_attention)
+    rows, width = input_ids.shape
+    device = input_ids.device
+    cache = SlotCache(model, rows, width, max_new_tokens)
+    logits = _prefill_once_per_prompt(model, input_ids, attention_mask, cache)
+    slot_row = torch.arange(rows, device=device)  # the original row in each slot
+    slot_seed = torch.tensor(seeds, dtype=torch.int64, device=device)
+    position = attention_mask.long().sum(-1)  # the next token's position: the prompt's length
+    eos = torch.tensor(sorted(eos_ids), device=device)
+    outputs: list[list[int]] = [[] for _ in range(rows)]
+    config = model.config
+    saved = config._attn_implementation
+    try:
+        for step in range(max_new_tokens):
+            tokens = _pick(logits, slot_seed, step, temperature, top_p)
+            for row, token in zip(slot_row.tolist(), tokens.tolist()):
+                outputs[row].append(token)
+            going = ~torch.isin(tokens, eos)
+            if step == max_new_tokens - 1 or not going.any():
+                break
+            if not going.all():
+                count = int(going.sum())
+                holes = (~going[:count]).nonzero().squeeze(1)  # finished rows in the slots kept
+                movers = going[count:].nonzero().squeeze(1) + count  # going rows past them
+                order = torch.arange(count, device=device)
+                order[holes] = movers
+                cache.move(holes, movers)
+                slot_row, slot_seed, tokens, position = (
+                    slot_row[order],
+                    slot_seed[order],
+                    tokens[order],
+                    position[order],
+                )
+                cache.rows = count
+            config._attn_implementation = _ATTENTION
+            logits = (
+                model(
+                    input_ids=tokens[:, None],
+                    attention_mask=cache.mask[: cache.rows, :, :, : cache.column + 1],
+                    position_ids=position[:, None],
+                    past_key_values=cache,
+                    use_cache=True,
+                )
+                .logits[:, -1, :]
+                .float()
+            )
+            config._attn_implementation = saved
+            cache.column += 1
+            position = position + 1
+    finally:
+        config._attn_implementation = saved
+    return outputs
+
+
+def _sample_dynamic(
+    model, input_ids, attention_mask, seeds, max_new_tokens, eos_ids, temperature, top_p
+) -> list[list[int]]:
+    """The same draws over a DynamicCache, for architectures the slot cache does not cover."""
     from transformers import DynamicCache
 
     rows = input_ids.shape[0]
@@ -77,16 +252,14 @@ def sample_pruned(
             position_ids=positions,
             past_key_values=cache,
             use_cache=True,
+            logits_to_keep=1,
         )
         .logits[:, -1, :]
         .float()
     )
     next_position = positions[:, -1] + 1
     for step in range(max_new_tokens):
-        if temperature > 0:
-            tokens = draw_rows(logits, row_seeds[alive], step, temperature, top_p)
-        else:
-            tokens = logits.argmax(-1)
+        tokens = _pick(logits, row_seeds[alive], step, temperature, top_p)
         for row, token in zip(alive.tolist(), tokens.tolist()):
             outputs[row].append(token)
         going = ~torch.isin(tokens, eos)
