@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from pathlib import Path
 
 from transformers import TrainerCallback
@@ -16,6 +17,25 @@ def _barrier() -> None:
 
     if dist.is_available() and dist.is_initialized():
         dist.barrier()
+
+
+@contextmanager
+def outside_zero3():
+    """Rank 0 probes alone, so its model must be a plain one. Under ZeRO-3 transformers sees the trainer's
+    DeepSpeed config through a module-level weak reference: `from_pretrained` would enter `zero.Init` (which
+    broadcasts to ranks that sit at the probe's barrier) and `generate` would sync every step with them
+    (`synced_gpus`). Hiding that reference while the probe runs loads and samples an ordinary model."""
+    try:
+        from transformers.integrations import deepspeed as hf_deepspeed
+    except ImportError:
+        yield
+        return
+    held = hf_deepspeed._hf_deepspeed_config_weak_ref
+    hf_deepspeed.unset_hf_deepspeed_config()
+    try:
+        yield
+    finally:
+        hf_deepspeed._hf_deepspeed_config_weak_ref = held
 
 
 def log_to_wandb(record: dict) -> None:
@@ -55,7 +75,8 @@ class BoundaryProbeCallback(TrainerCallback):
         if self.recipe.probe.mode != "inprocess":
             return  # detached: `rlvr probe --watch RUN_DIR` does it on another device
         if state.is_world_process_zero and step not in probed_steps(self.recipe.output_dir):
-            record = probe_point(self.recipe, step, model_path, progress)
+            with outside_zero3():
+                record = probe_point(self.recipe, step, model_path, progress)
             log_to_wandb(record)
             first = next(iter(record["metrics"].values()))
             print(f"[probe] step {step}: " + ", ".join(f"{k}={v:.3f}" for k, v in first.items()), flush=True)
