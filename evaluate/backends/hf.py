@@ -11,6 +11,14 @@ from rlvr.evaluate.backends.base import Generation, SamplingSettings
 from rlvr.evaluate.plan import Request
 
 
+def cpu_has_bf16() -> bool:
+    """Whether oneDNN has bfloat16 kernels for this CPU (avx512_bf16 or AMX)."""
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
+
+
 class HFBackend:
     name = "hf"
 
@@ -19,9 +27,9 @@ class HFBackend:
 
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         if self.device == "cpu":
-            from rlvr.threads import use_free_cores
+            from rlvr.threads import fix_cpu_threads
 
-            use_free_cores()
+            fix_cpu_threads()
         self.tokenizer = AutoTokenizer.from_pretrained(model)
         self.tokenizer.padding_side = "left"
         if self.tokenizer.pad_token_id is None:
@@ -36,7 +44,13 @@ class HFBackend:
             "float32": torch.float32,
         }[dtype]
         if torch_dtype == "auto" and self.device == "cpu":
-            torch_dtype = torch.float32
+            torch_dtype = torch.float32  # bf16 samples differ from fp32 ones (docs/benchmarks.md); opt in
+        if torch_dtype == torch.bfloat16 and self.device == "cpu" and not cpu_has_bf16():
+            print(
+                "rlvr: this CPU has no native bfloat16 (avx512_bf16 or AMX): bf16 runs emulated, slower than "
+                "fp32; --dtype fp32 is faster here",
+                file=sys.stderr,
+            )
         self.model = AutoModelForCausalLM.from_pretrained(model, dtype=torch_dtype).to(self.device).eval()
         eos = self.model.generation_config.eos_token_id
         self.eos_ids = set(
