@@ -46,8 +46,11 @@ SLURM_DEFAULTS = {
     "cpus_per_task": 32,
     "time": "24:00:00",
     "partition": "gpu",
+    "processes_per_node": None,  # default: gpus_per_node, or 1 process on a node without GPUs
+    "accelerate": None,  # default: the accelerate beside the interpreter that runs `rlvr sweep`
     "extra": "",
 }
+PACKAGED = "launch/"  # launch/... paths not found on disk are read from the copy installed with rlvr
 
 
 @dataclass
@@ -120,7 +123,18 @@ def _resolve(path: str, base: Path) -> Path:
     for directory in (base.resolve(), *base.resolve().parents):
         if (directory / candidate).exists():
             return directory / candidate
-    return candidate
+    return packaged(path) or candidate
+
+
+def packaged(path: str) -> Path | None:
+    """`launch/...` (accelerate configs, SLURM templates) from the copy installed as rlvr.launch, so that a
+    `pip install rlvr` without a checkout finds them; None when there is none."""
+    if not path.startswith(PACKAGED):
+        return None
+    from importlib.resources import files
+
+    installed = Path(str(files("rlvr.launch"))) / path[len(PACKAGED) :]
+    return installed if installed.exists() else None
 
 
 def load_sweep(
@@ -168,7 +182,9 @@ def load_sweep(
         grid=grid,
         overrides=[*overrides, *(extra_overrides or [])],
         launcher=raw.get("launcher", "local"),
-        accelerate_config=raw.get("accelerate_config", "launch/accelerate/single_gpu.yaml"),
+        accelerate_config=str(
+            _resolve(raw.get("accelerate_config", "launch/accelerate/single_gpu.yaml"), path.parent)
+        ),
         slurm=slurm,
         source=path,
         families=raw.get("families"),
@@ -194,6 +210,20 @@ def train_command(sweep: Sweep, run: Run, launcher: str) -> list[str]:
     return [sys.executable, *entry]
 
 
+def _accelerate_script() -> str:
+    """The `accelerate` script of this environment (beside the interpreter: a venv used without activating
+    it), else the one on PATH; a SLURM job runs it by this path, whatever the job's PATH holds."""
+    import shutil
+
+    beside = Path(sys.executable).parent / "accelerate"
+    found = str(beside) if beside.exists() else shutil.which("accelerate")
+    if not found:
+        raise FileNotFoundError(
+            f"no accelerate script beside {sys.executable} or on PATH: pip install accelerate"
+        )
+    return found
+
+
 def _accelerate_launch() -> list[str]:
     """This environment's `accelerate launch`: the script beside this interpreter (a venv used without
     activating it), else the one on PATH, else `python -m accelerate.commands.launch`."""
@@ -214,15 +244,31 @@ def slurm_script(sweep: Sweep, run: Run) -> str:
     template_path = _resolve(str(sweep.slurm["template"]), sweep.source.parent)
     if not template_path.exists():
         raise FileNotFoundError(f"SLURM template {sweep.slurm['template']} not found")
+    gpus = int(sweep.slurm["gpus_per_node"])
     fields = {
         **sweep.slurm,
+        "processes_per_node": sweep.slurm["processes_per_node"] or gpus or 1,
+        "accelerate": shlex.quote(sweep.slurm["accelerate"] or _accelerate_script()),
         "job_name": f"{sweep.name}-{run.name}",
         "output_dir": str(run.output_dir),
-        "accelerate_config": str(sweep.accelerate_config),
+        "accelerate_config": shlex.quote(str(sweep.accelerate_config)),
         "recipe": shlex.quote(str(sweep.recipe)),
         "overrides": " ".join(shlex.quote(o) for o in run.overrides),
     }
-    return string.Template(template_path.read_text()).substitute(fields)
+    script = string.Template(template_path.read_text()).substitute(fields)
+    # an empty option (partition: "") or no GPUs (gpus_per_node: 0) leaves the line out: SLURM's default
+    unset = re.compile(r"#SBATCH --(?:[\w-]+=|gpus-per-node=0)\s*$")
+    return "".join(line for line in script.splitlines(keepends=True) if not unset.match(line.strip()))
+
+
+def follow_hint(sweep: Sweep, runs: list[Run], jobs: list[str]) -> str:
+    """What to type to watch submitted jobs, where their logs are, and how to compare the runs afterwards."""
+    lines = [f"[sweep] submitted {len(jobs)} SLURM jobs: {', '.join(jobs)}"]
+    lines.append(f"[sweep] follow them: squeue -j {','.join(jobs)}")
+    for run, job in zip(runs, jobs):
+        lines.append(f"[sweep]   {run.name}: job {job}, log {run.output_dir / f'slurm-{job}.out'}")
+    lines.append(f"[sweep] once they end: rlvr sweep {sweep.source} --report")
+    return "\n".join(lines)
 
 
 def launch(sweep: Sweep, launcher: str | None = None, dry_run: bool = False) -> list[Run]:
@@ -231,6 +277,7 @@ def launch(sweep: Sweep, launcher: str | None = None, dry_run: bool = False) -> 
         raise ValueError(f"--launcher {launcher!r}: choose one of {', '.join(LAUNCHERS)}")
     runs = sweep.runs()
     sweep.output_dir.mkdir(parents=True, exist_ok=True)
+    jobs = []
     for i, run in enumerate(runs, 1):
         if launcher == "slurm":
             script = slurm_script(sweep, run)
@@ -240,10 +287,16 @@ def launch(sweep: Sweep, launcher: str | None = None, dry_run: bool = False) -> 
             if dry_run:
                 print(f"# ---- {path}\n{script}")
             else:
-                subprocess.run(["sbatch", str(path)], check=True)
+                run.output_dir.mkdir(parents=True, exist_ok=True)  # slurmd opens --output before the job runs
+                submitted = subprocess.run(
+                    ["sbatch", "--parsable", str(path)], check=True, capture_output=True, text=True
+                )
+                jobs.append(submitted.stdout.strip().split(";")[0])
             continue
         command = train_command(sweep, run, launcher)
         print(f"[sweep] run {i}/{len(runs)} {run.name}: {shlex.join(command)}", flush=True)
         if not dry_run:
             subprocess.run(command, check=True)
+    if jobs:
+        print(follow_hint(sweep, runs, jobs), flush=True)
     return runs
