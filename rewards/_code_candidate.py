@@ -30,7 +30,8 @@ def _serve(read_fd, write_fd):
     names = [
         k for k, v in namespace.items() if callable(v) and not isinstance(v, type) and not k.startswith("__")
     ]
-    send({"ready": names})
+    classes = [k for k, v in namespace.items() if isinstance(v, type) and not k.startswith("__")]
+    send({"ready": names, "classes": classes})
     while True:
         header = reader.readline(32)  # the length of a marshal-encoded (name, args, kwargs) from the harness
         if not header:

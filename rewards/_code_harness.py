@@ -78,14 +78,17 @@ def _looked_up_and_bound(tests):
 
 def owed_names(tests, entry_point, offered):
     """Which of the program's names the tests receive: those they look up and neither define nor import
-    themselves, never a builtin's; and the ones withheld, with why (for the verdict)."""
+    themselves, never a builtin's (but the entry point the dataset names, which may be one: MBPP's `sum`);
+    and the ones withheld, with why (for the verdict)."""
     read, bound = _looked_up_and_bound(tests)
     wanted = (read | {entry_point, "check"}) if entry_point else read  # the harness calls check(entry point)
     given, withheld = [], []
     for name in offered:
         if name not in wanted:
             continue
-        if name in _BUILTIN_NAMES:
+        if name == entry_point and name not in bound:
+            given.append(name)
+        elif name in _BUILTIN_NAMES:
             withheld.append(f"{name} (a builtin)")
         elif name in bound:
             withheld.append(f"{name} (the tests' own)")
@@ -186,20 +189,31 @@ def _run_linked(meta, tests, link):
     entry_point = meta.get("entry_point")
     try:
         given, withheld = owed_names(tests, entry_point, offered)
+        read, bound = _looked_up_and_bound(tests)
     except (SyntaxError, ValueError) as exc:
         raise _Finished("test_error", f"the tests do not compile: {exc}") from None
+    classes = sorted(read & set(first.get("classes") or ()) - bound - _BUILTIN_NAMES)
+    if classes:  # objects of the program's own classes cannot cross to the tests as plain data
+        raise _Finished(
+            "test_error", f"the tests build the program's own class {classes[0]}, which cannot be graded"
+        )
+    calls_check = (
+        bool(entry_point) and "check" in bound
+    )  # HumanEval; else the tests call the entry point by name
     note = f" (not given to the tests: {', '.join(withheld)})"[:300] if withheld else ""
     namespace = {"__name__": "__main__", "__builtins__": _builtins}
     namespace.update({name: _proxy(link, name) for name in given})
     try:
         exec(compile(tests, "tests.py", "exec"), namespace)
-        if entry_point:
-            if entry_point not in offered:
-                raise _Finished("failed", f"the program defines no function {entry_point!r}")
+        if entry_point and entry_point not in offered:
+            raise _Finished("failed", f"the program defines no function {entry_point!r}")
+        if calls_check:
             check = namespace.get("check")
             if not callable(check):
                 raise _Finished("test_error", "the tests define no check(candidate) function")
             check(_proxy(link, entry_point))
+        elif entry_point and entry_point not in read:
+            raise _Finished("test_error", f"the tests neither define check() nor call {entry_point}")
     except _Finished as done:
         if note and done.status != "passed":
             done.detail = f"{done.detail}{note}"

@@ -11,6 +11,9 @@ alone (with `re` and `enum`) would add a third to its start-up. Answers are writ
 """
 
 _SCALARS = (type(None), bool, int, float, str)
+# collections' dicts compare equal to a plain dict of their items (a Counter's zero counts aside, where the
+# plain dict is the stricter): an honest solution returns them (MBPP 40, 88), so they cross as plain dicts
+_DICTS = ("Counter", "OrderedDict", "defaultdict")
 _MAX_DEPTH = 200
 
 
@@ -31,8 +34,9 @@ def encode_value(value, depth=0):
         return [encode_value(v, depth + 1) for v in value]
     if kind is tuple:
         return {"t": [encode_value(v, depth + 1) for v in value]}
-    if kind is dict:
-        return {"d": [[encode_value(k, depth + 1), encode_value(v, depth + 1)] for k, v in value.items()]}
+    if kind is dict or kind.__module__ == "collections" and kind.__name__ in _DICTS:
+        items = dict.items(value)  # dict's own, whatever the class says: the harness sees a plain dict
+        return {"d": [[encode_value(k, depth + 1), encode_value(v, depth + 1)] for k, v in items]}
     if kind is set or kind is frozenset:
         return {"s" if kind is set else "f": [encode_value(v, depth + 1) for v in value]}
     if kind is bytes:

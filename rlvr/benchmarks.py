@@ -162,4 +162,25 @@ def mbpp_plus_row(row: dict) -> dict:
         "id": str(row["task_id"]),
         "problem": f"{row['prompt']} Your code should satisfy the following assertion:\n{row['test_list'][0]}",
         "tests": (imports + "\n" if imports else "") + test,
+        "entry_point": mbpp_entry_point(row.get("code") or "", row["test_list"][0]),
     }
+
+
+def mbpp_entry_point(reference: str, assertion: str) -> str | None:
+    """The function an MBPP assertion calls that the reference solution defines: the name the prompt gives.
+    The grader hands the tests this name even when it is a builtin's (MBPP 126 asks for a `sum`)."""
+    import ast
+    import warnings
+
+    try:
+        with warnings.catch_warnings():  # references written with '\w' in plain strings
+            warnings.simplefilter("ignore")
+            defined = {n.name for n in ast.parse(reference).body if isinstance(n, ast.FunctionDef)}
+            called = [
+                n.func.id
+                for n in ast.walk(ast.parse(assertion))
+                if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
+            ]
+    except SyntaxError:
+        return None
+    return next((name for name in called if name in defined), None)

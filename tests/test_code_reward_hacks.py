@@ -344,10 +344,11 @@ def mode_grader(request, monkeypatch):
         yield graded
 
 
-def _leftovers() -> set[str]:
-    found = set()
+def _leftovers(pid: int) -> list[str]:
+    """Run directories of process `pid` (other processes on the machine may be grading at the same time)."""
+    found = []
     for folder in (tempfile.gettempdir(), "/dev/shm", "/var/tmp"):
-        found |= {str(p) for p in Path(folder).glob("rlvr-sandbox-*")}
+        found += [str(p) for p in Path(folder).glob(f"rlvr-sandbox-{pid}-*")]
     return found
 
 
@@ -443,17 +444,30 @@ def _cmdline(proc: Path) -> str:
         return ""
 
 
-def test_a_closed_pool_and_an_ended_process_leave_no_directory(monkeypatch):
-    before = _leftovers()
+def test_a_closed_pool_and_an_ended_process_leave_no_directory():
     with CodeReward(limits=SandboxLimits(timeout=5.0)) as graded:
         assert graded.grade([GOOD_ADD], [CHECK_ADD], ["add"])[0].correct
-    assert _leftovers() == before
+        assert _leftovers(os.getpid())  # the harness's, while the pool is open
+    assert _leftovers(os.getpid()) == []
     code = (
-        "from rlvr.rewards import CodeReward\n"
-        f"assert CodeReward().grade([{GOOD_ADD!r}], [{CHECK_ADD!r}], ['add'])[0].correct\n"
+        "import os\nfrom rlvr.rewards import CodeReward\n"
+        f"assert CodeReward().grade([{GOOD_ADD!r}], [{CHECK_ADD!r}], ['add'])[0].correct\nprint(os.getpid())\n"
     )
-    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
-    assert _leftovers() == before
+    stale = Path(tempfile.gettempdir()) / f"rlvr-sandbox-{_a_pid_that_ended()}-killed"
+    (stale / "work").mkdir(parents=True)
+    pid = int(
+        subprocess.run(
+            [sys.executable, "-c", code], check=True, timeout=120, capture_output=True, text=True
+        ).stdout
+    )
+    assert _leftovers(pid) == []
+    assert not stale.exists()  # what a killed process left, removed by the next one
+
+
+def _a_pid_that_ended() -> int:
+    process = subprocess.Popen(["true"])
+    process.wait()
+    return process.pid
 
 
 def test_without_file_isolation_grading_is_refused_unless_asked_for():
