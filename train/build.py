@@ -14,9 +14,9 @@ def _cpu_safe(values: dict) -> dict:
     import torch
 
     if not torch.cuda.is_available():
-        from rlvr.threads import use_free_cores
+        from rlvr.threads import fix_cpu_threads
 
-        use_free_cores()
+        fix_cpu_threads()
         values.setdefault("use_cpu", True)
         values.setdefault("bf16", False)
         values.setdefault("fp16", False)
@@ -144,6 +144,10 @@ def build_trainer(recipe: Recipe, callbacks: list | None = None, config=None):
         from rlvr.train.ppo import PPOTrainer
 
         return PPOTrainer(reward_funcs=rewards, **common)
+    if recipe.algorithm == "passk":
+        from rlvr.train.passk import PassKTrainer
+
+        return PassKTrainer(reward_funcs=rewards, **common)
     if recipe.algorithm == "rloo":
         from trl import RLOOTrainer
 

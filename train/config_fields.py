@@ -21,6 +21,8 @@ KNOWN_MODULES = {
     "SFTConfig": "trl.trainer.sft_config",
     "TrainingArguments": "transformers.training_args",
 }
+# rlvr's own config classes (subclasses of GRPOConfig), read from the files beside this one.
+OWN_CONFIGS = {"PPOConfig": "rlvr.train.ppo", "PassKConfig": "rlvr.train.passk"}
 
 
 def _module_file(module: str) -> Path | None:
@@ -86,8 +88,11 @@ def config_fields(class_name: str, loader) -> dict[str, Kind]:
     """Field names of a config class with the kind of value each takes: from source when possible, else by
     importing it with `loader()`."""
     try:
-        if class_name == "PPOConfig":
-            found = fields_from_source("rlvr.train.ppo", "PPOConfig", Path(__file__).with_name("ppo.py"))
+        if class_name in OWN_CONFIGS:
+            module = OWN_CONFIGS[class_name]
+            found = fields_from_source(
+                module, class_name, Path(__file__).with_name(module.split(".")[-1] + ".py")
+            )
         else:
             found = fields_from_source(KNOWN_MODULES[class_name], class_name)
         return {name: kind_of_source(annotation) for name, annotation in found.items()}

@@ -19,7 +19,7 @@ from rlvr.templates import TEMPLATES
 from rlvr.train.config_fields import config_fields
 from rlvr.train.recipe_values import check, describe, kind_of_hint
 
-ALGORITHMS = ("grpo", "rloo", "ppo", "reinforce_pp", "dr_grpo", "dapo", "sft")
+ALGORITHMS = ("grpo", "rloo", "ppo", "passk", "reinforce_pp", "dr_grpo", "dapo", "sft")
 
 # Presets over GRPO: what each algorithm changes in TRL's GRPOConfig (recipe `trainer` keys still win).
 PRESETS: dict[str, dict] = {
@@ -180,9 +180,11 @@ class Recipe:
         return Path(self.trainer.get("output_dir", "runs/rlvr"))
 
 
-# (module, class) of each algorithm's trainer config; the presets use GRPO's, PPO GRPO's plus value fields.
+# (module, class) of each algorithm's trainer config; the presets use GRPO's, PPO GRPO's plus value fields,
+# pass@k training GRPO's plus passk_k and passk_threshold.
 CONFIG_CLASSES = {
     "ppo": ("rlvr.train.ppo", "PPOConfig"),
+    "passk": ("rlvr.train.passk", "PassKConfig"),
     "rloo": ("trl", "RLOOConfig"),
     "sft": ("trl", "SFTConfig"),
 }
@@ -342,12 +344,13 @@ def validate(raw: dict, source: str = "") -> Recipe:
     )
 
 
-def check_paths(recipe: Recipe) -> None:
-    """The model and the files a recipe names exist: checked before any model loads."""
+def check_paths(recipe: Recipe, model: bool = True) -> None:
+    """The model and the files a recipe names exist: checked before any model loads. `model=False` leaves out
+    the model (`--check` names a Hub model missing from the cache in its own line)."""
     from rlvr.data import DATASETS
     from rlvr.model_path import looks_like_hub_id, model_path_problem
 
-    problem = model_path_problem(recipe.model.path)
+    problem = model_path_problem(recipe.model.path) if model else None
     if problem:
         raise RecipeError(f"model.path {problem}")
     files = [("data.data_file", recipe.data.data_file), ("data.template_file", recipe.data.template_file)]
