@@ -344,13 +344,12 @@ def validate(raw: dict, source: str = "") -> Recipe:
     )
 
 
-def check_paths(recipe: Recipe, model: bool = True) -> None:
-    """The model and the files a recipe names exist: checked before any model loads. `model=False` leaves out
-    the model (`--check` names a Hub model missing from the cache in its own line)."""
+def check_paths(recipe: Recipe) -> None:
+    """The model and the files a recipe names exist: checked before any model loads."""
     from rlvr.data import DATASETS
     from rlvr.model_path import looks_like_hub_id, model_path_problem
 
-    problem = model_path_problem(recipe.model.path) if model else None
+    problem = model_path_problem(recipe.model.path)
     if problem:
         raise RecipeError(f"model.path {problem}")
     files = [("data.data_file", recipe.data.data_file), ("data.template_file", recipe.data.template_file)]
