@@ -124,15 +124,20 @@ def tiny_passk(task_dir: Path, tmp_path: Path, **trainer) -> Path:
     return path
 
 
-def test_passk_k_above_num_generations_is_refused_in_one_line(task_dir, tmp_path):
+def test_passk_k_from_num_generations_up_is_refused_in_one_line(task_dir, tmp_path):
     from rlvr.train.build import build_config
     from rlvr.train.recipe import load_recipe
 
     recipe = load_recipe(tiny_passk(task_dir, tmp_path), ["trainer.passk_k=5"])
-    with pytest.raises(ValueError, match=r"trainer.passk_k=5 must lie in \[1, num_generations=4\]"):
+    with pytest.raises(ValueError, match=r"trainer.passk_k=5 must lie in \[1, num_generations=4\)"):
         build_config(recipe)
-    config = build_config(load_recipe(tiny_passk(task_dir, tmp_path), ["trainer.passk_k=4"]))
-    assert type(config).__name__ == "PassKConfig" and config.passk_k == 4
+    recipe = load_recipe(tiny_passk(task_dir, tmp_path), ["trainer.passk_k=4"])
+    with pytest.raises(ValueError, match="trainer.passk_k=4 equals num_generations: .* nothing trains"):
+        build_config(recipe)
+    config = build_config(load_recipe(tiny_passk(task_dir, tmp_path), ["trainer.passk_k=3"]))
+    assert type(config).__name__ == "PassKConfig" and config.passk_k == 3
+    config = build_config(load_recipe(tiny_passk(task_dir, tmp_path)))  # default: half the rollouts
+    assert config.passk_k == 2
 
 
 def test_passk_fields_are_read_from_source_like_the_dataclass():
@@ -144,7 +149,8 @@ def test_passk_fields_are_read_from_source_like_the_dataclass():
     cls = trainer_config_class("passk")
     from_source = config_fields("PassKConfig", lambda: None)
     assert set(from_source) == {f.name for f in dataclasses.fields(cls)}
-    assert from_source["passk_k"] == ("int",) and from_source["passk_threshold"] == ("float",)
+    assert from_source["passk_k"] == ("union", (("int",), ("none",)))
+    assert from_source["passk_threshold"] == ("float",)
 
 
 def parity_reward(completions, **kwargs) -> list[float]:

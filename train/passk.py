@@ -12,7 +12,8 @@ sigma = sqrt(R (1 - R)):
 
 Binomials are exact integers and the terms exact fractions until the final division by sigma. When sigma is 0
 (every rollout wrong, or fewer than k wrong so that every k-subset passes) both numerators are exactly 0 too,
-and every advantage is 0: the group carries no signal, as an all-equal group carries none in GRPO. With k = 1
+and every advantage is 0: the group carries no signal, as an all-equal group carries none in GRPO. With
+k = N every group is such a group (its one k-subset is the whole group), so PassKConfig refuses it. With k = 1
 the advantage is (r - mean) / sigma: GRPO's mean-centred advantage over the population standard deviation.
 
 Correctness: a rollout is correct when the weighted sum of its rewards (TRL's `reward_weights`, summed as
@@ -37,11 +38,12 @@ from trl import GRPOConfig, GRPOTrainer
 class PassKConfig(GRPOConfig):
     """GRPOConfig plus the pass@k objective's k and the reward at which a rollout counts as correct."""
 
-    passk_k: int = field(
-        default=4,
+    passk_k: int | None = field(
+        default=None,
         metadata={
             "help": "k of the pass@k objective: the group reward is the chance that k of the num_generations "
-            "rollouts hold a correct one (1 <= passk_k <= num_generations; 1 is pass@1, GRPO's objective)."
+            "rollouts hold a correct one (1 <= passk_k < num_generations; 1 is pass@1, GRPO's objective; "
+            "default half of num_generations)."
         },
     )
     passk_threshold: float = field(
@@ -54,9 +56,16 @@ class PassKConfig(GRPOConfig):
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        if self.passk_k is None:
+            self.passk_k = max(1, self.num_generations // 2)
+        if self.passk_k == self.num_generations:  # the one k-subset is the whole group: R is 0 or 1, sigma 0
+            raise ValueError(
+                f"trainer.passk_k={self.passk_k} equals num_generations: every group's pass@k is then 0 or 1 "
+                f"and every advantage 0, so nothing trains; lower passk_k or raise trainer.num_generations"
+            )
         if not 1 <= self.passk_k <= self.num_generations:
             raise ValueError(
-                f"trainer.passk_k={self.passk_k} must lie in [1, num_generations={self.num_generations}]: "
+                f"trainer.passk_k={self.passk_k} must lie in [1, num_generations={self.num_generations}): "
                 f"lower passk_k or raise trainer.num_generations"
             )
 
