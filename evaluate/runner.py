@@ -26,6 +26,12 @@ DATASET_NAMES = (
     "humaneval_plus",
     "mbpp_plus",
     "livecodebench",
+    "omni_math_rule_test",
+    "gsm8k_train",
+    "math_train",
+    "simplerl_zoo_l3to5",
+    "omni_math_rule_train",
+    "openr1_math_traces",
 )  # rlvr.data.DATASETS, listed here so --help needs no import
 TEMPLATE_NAMES = ("qwen-boxed", "r1", "plain", "code")  # rlvr.templates.TEMPLATES
 

@@ -24,6 +24,10 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
         "train from a YAML recipe (GRPO, RLOO, PPO, presets, SFT) with dotted overrides",
     ),
     "convert": ("rlvr.cli_convert", "a GGUF model as a safetensors directory with its pad and eos fixed"),
+    "fetch": (
+        "rlvr.cli_fetch",
+        "download models and registry datasets into the local caches, for offline runs",
+    ),
     "demo": (
         "rlvr.demo.cli_demo",
         "the whole story offline on a laptop CPU: base, GRPO, probe, distillation, perplexity, report",

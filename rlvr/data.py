@@ -13,6 +13,17 @@ from pathlib import Path
 
 from rlvr.benchmarks import LCB_RELEASES, lcb_row, mbpp_plus_row
 from rlvr.model_path import looks_like_hub_id
+from rlvr.training_sets import (
+    OMNI_RULE_SHA256,
+    OMNI_RULE_URL,
+    fetch_url_rows,
+    first_verified_trace,
+    local_copy,
+    math_solution_row,
+    omni_rule_split,
+    read_local_copy,
+    write_local_copy,
+)
 
 
 @dataclass(frozen=True)
@@ -43,17 +54,22 @@ class Columns:
 
 @dataclass(frozen=True)
 class DatasetSpec:
-    """A benchmark by name: where it lives (pinned to a commit where one was verified) and how its rows read."""
+    """A benchmark or training set by name: where it lives (pinned to a commit where one was verified) and how
+    its rows read."""
 
     hub_id: str
     split: str
     kind: str  # "math" or "code"
     columns: Columns = Columns()
     config: str | None = None
-    revision: str | None = None  # None: not pinned yet (the README lists which)
+    revision: str | None = None  # None: not pinned yet (docs/train.md lists which)
     convert: Callable[[dict], dict] | None = None  # row -> rlvr row, where prompts or tests must be built
     parquet: str | None = None  # files under the repo at `revision`, "{release}" filled in (LiveCodeBench)
     default_release: str | None = None
+    url: str | None = None  # a JSONL file at a pinned URL instead of a Hub dataset, checked by `sha256`
+    sha256: str | None = None
+    select: Callable[[list, str], list] | None = None  # (located rows, split) -> the split's rows
+    training: bool = False  # a training set (recipes' data.dataset), not a benchmark
 
 
 DATASETS: dict[str, DatasetSpec] = {
@@ -110,6 +126,64 @@ DATASETS: dict[str, DatasetSpec] = {
         parquet="{release}/test-*.parquet",
         default_release="release_v6",
     ),
+    # Training sets. GSM8K's train split at the commit pinned for its test split above.
+    "gsm8k_train": DatasetSpec(
+        "openai/gsm8k",
+        "train",
+        "math",
+        Columns(problem="question"),
+        config="main",
+        revision="740312add88f781978c0658806c59bc2815b9866",
+        training=True,
+    ),
+    # MATH's 7,500 training problems (all seven subjects), at the commit Marin's task compendium pins.
+    "math_train": DatasetSpec(
+        "EleutherAI/hendrycks_math",
+        "train",
+        "math",
+        convert=math_solution_row,
+        revision="21a5633873b6a120296cce3e2df9d5550074f4a3",
+        parquet="*/train-*.parquet",
+        training=True,
+    ),
+    # SimpleRL-Zoo's MATH level 3-5 set (about 8,000 problems; question, gt_answer, level, subject): not pinned.
+    "simplerl_zoo_l3to5": DatasetSpec(
+        "hkust-nlp/SimpleRL-Zoo-Data",
+        "train",
+        "math",
+        Columns(problem="question", answer="gt_answer"),
+        parquet="simplelr_qwen_level3to5/train.parquet",
+        training=True,
+    ),
+    # Omni-MATH-Rule (2,821 problems) from GitHub at a pinned commit, split 2,000 / 821 by content.
+    "omni_math_rule_train": DatasetSpec(
+        "KbsdJames/omni-math-rule",
+        "train",
+        "math",
+        url=OMNI_RULE_URL,
+        sha256=OMNI_RULE_SHA256,
+        select=omni_rule_split,
+        training=True,
+    ),
+    # The distillation control's teacher: DeepSeek-R1's traces for NuminaMath-1.5 problems (default config,
+    # 93,733 rows), at the commit a datasets cache records; the completion is the first math-verify-correct trace.
+    "openr1_math_traces": DatasetSpec(
+        "open-r1/OpenR1-Math-220k",
+        "train",
+        "math",
+        convert=first_verified_trace,
+        config="default",
+        revision="e4e141ec9dea9f8326f4d347be56105859b2bd68",
+        training=True,
+    ),
+    "omni_math_rule_test": DatasetSpec(
+        "KbsdJames/omni-math-rule",
+        "test",
+        "math",
+        url=OMNI_RULE_URL,
+        sha256=OMNI_RULE_SHA256,
+        select=omni_rule_split,
+    ),
 }
 
 
@@ -159,8 +233,8 @@ def load_problems(
     columns = columns or Columns()
     source = data_file or dataset
     if (
-        data_file and dataset in DATASETS and DATASETS[dataset].convert is not None
-    ):  # a downloaded file, own shape
+        data_file and dataset in DATASETS and (DATASETS[dataset].convert or DATASETS[dataset].select)
+    ):  # a downloaded file, own shape (and, for Omni-MATH-Rule, the whole file: its split is selected)
         problems = _registry_rows(dataset, _located_file_rows(Path(data_file)))
     elif data_file:
         problems = _from_file(Path(data_file), columns)
@@ -336,7 +410,8 @@ def _from_hub(
 ) -> list[Problem]:
     spec = DATASETS[name]
     revision = revision or spec.revision
-    if spec.parquet:
+    split = split or spec.split
+    if spec.default_release:  # LiveCodeBench: Parquet per release, read through datasets' own cache
         release = release or spec.default_release
         if release not in LCB_RELEASES:
             raise ValueError(
@@ -346,19 +421,57 @@ def _from_hub(
 
         def load(ds):
             return ds.load_dataset("parquet", data_files={"test": files}, split="test")
-    else:
 
-        def load(ds):
-            return ds.load_dataset(spec.hub_id, spec.config, split=split or spec.split, revision=revision)
+        return _registry_rows(name, _hub_rows(name, f"{name!r} ({spec.hub_id})", load, _offline_hint(name)))
+    copy = registry_copy(name, split, revision)
+    rows = read_local_copy(copy)
+    if rows is None:
+        if spec.url:
+            raw = fetch_url_rows(spec.url, spec.sha256, f"{name!r}")
+        else:
+            if spec.parquet:
+                files = f"hf://datasets/{spec.hub_id}@{revision or 'main'}/{spec.parquet}"
 
-    rows = _hub_rows(
-        name,
-        f"{name!r} ({spec.hub_id})",
-        load,
-        f"If the Hub cannot be reached, download it elsewhere and pass --data-file PATH "
-        f"(with --dataset {name}, a file in the benchmark's own shape).",
+                def load(ds):
+                    return ds.load_dataset("parquet", data_files={split: files}, split=split)
+            else:
+
+                def load(ds):
+                    return ds.load_dataset(spec.hub_id, spec.config, split=split, revision=revision)
+
+            raw = [row for _, row in _hub_rows(name, f"{name!r} ({spec.hub_id})", load, _offline_hint(name))]
+        if spec.convert is not None:  # the copy holds rows in rlvr's shape (and only what they need)
+            raw = [spec.convert(row) for row in raw]
+        write_local_copy(copy, raw)
+        rows = [(f"{name} row {i}", row) for i, row in enumerate(raw)]
+    if spec.select is not None:
+        rows = spec.select(rows, split)
+    return _problems_from_rows(rows, spec.columns)
+
+
+def registry_copy(name: str, split: str | None = None, revision: str | None = None):
+    """The local copy of a registry dataset (its rows as fetched, before any split is selected from them)."""
+    spec = DATASETS[name]
+    if spec.url:  # one file, whatever split is read from it
+        return local_copy(f"url-{spec.sha256[:16]}", "all", None)
+    return local_copy(name, split or spec.split, revision or spec.revision)
+
+
+def is_fetched(name: str) -> bool | None:
+    """Whether a registry dataset is in its local copy (None: LiveCodeBench, which datasets caches itself)."""
+    return None if DATASETS[name].default_release else registry_copy(name).is_file()
+
+
+def _offline_hint(name: str) -> str:
+    fetch = (
+        ""
+        if DATASETS[name].default_release
+        else f"run `rlvr fetch {name}` where it can and copy {registry_copy(name).parent.parent} here, or "
     )
-    return _registry_rows(name, rows)
+    return (
+        f"If the Hub cannot be reached here, {fetch}download it elsewhere and pass --data-file PATH "
+        f"(with --dataset {name}, a file in the dataset's own shape)."
+    )
 
 
 def _registry_rows(name: str, located_rows) -> list[Problem]:
@@ -366,6 +479,8 @@ def _registry_rows(name: str, located_rows) -> list[Problem]:
     spec = DATASETS[name]
     if spec.convert is not None:
         located_rows = ((where, spec.convert(row)) for where, row in located_rows)
+    if spec.select is not None:
+        located_rows = spec.select(list(located_rows), spec.split)
     return _problems_from_rows(located_rows, spec.columns)
 
 

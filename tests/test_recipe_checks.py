@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -143,3 +144,64 @@ def test_shipped_recipes_still_validate():
         raw = yaml.safe_load(path.read_text())
         if "model" in raw:
             load_recipe(path)
+
+
+RECIPES = Path(__file__).resolve().parents[1] / "recipes"
+SHIPPED = sorted(p for p in RECIPES.rglob("*.yaml") if "model" in (yaml.safe_load(p.read_text()) or {}))
+NOT_CACHED = re.compile(
+    r"^(?P<recipe>\S+): valid, but not cached here: (?P<listed>.+); "
+    r"fetch them with `rlvr fetch (?P<names>[^`]+)` \(needs the network\)$"
+)
+
+
+@pytest.fixture(scope="module")
+def shipped_cwd(tmp_path_factory) -> Path:
+    """A working directory holding what recipes/tiny/ expect (`python -m rlvr.train.tiny_task runs/tiny`)."""
+    from rlvr.train.tiny_task import write_task
+
+    cwd = tmp_path_factory.mktemp("shipped")
+    write_task(cwd / "runs" / "tiny", train=16, probe=4)
+    return cwd
+
+
+def test_recipes_name_only_files_that_ship_or_that_the_tiny_task_writes():
+    for path in SHIPPED:
+        raw = yaml.safe_load(path.read_text())
+        data = raw.get("data") or {}
+        for key in ("data_file", "probe_file", "template_file"):
+            file = data.get(key)
+            if file:
+                assert file.startswith("runs/tiny/") or (RECIPES.parent / file).is_file(), (path, key, file)
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: str(p.relative_to(RECIPES)))
+def test_every_shipped_recipe_checks_or_says_what_to_fetch(path, shipped_cwd, tmp_path, monkeypatch, capsys):
+    """--check passes, or ends in the one line naming the uncached model and registry datasets and the command
+    that fetches them; nothing else (no error, no other line)."""
+    from rlvr.data import DATASETS
+
+    monkeypatch.chdir(shipped_cwd)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("RLVR_CACHE", str(tmp_path / "empty-cache"))  # no registry dataset is fetched here
+    capsys.readouterr()  # what building the tiny task printed
+    assert rlvr(["train", str(path), "--check"]) == 0
+    captured = capsys.readouterr()
+    json.loads(captured.out[captured.out.index("{\n") :])  # the resolved recipe (after any library's notice)
+    raw = yaml.safe_load(path.read_text())
+    data, probe = raw.get("data") or {}, raw.get("probe") or {}
+    expected = [data["dataset"]] if data.get("dataset") in DATASETS and not data.get("data_file") else []
+    if probe.get("enabled"):
+        expected += [d for d in probe.get("datasets") or [] if d in DATASETS and d not in expected]
+    model = raw["model"]["path"]
+    hub_model = "/" in model and not model.startswith(("runs/", "/", ".")) and not os.path.exists(model)
+    if not expected and not hub_model:
+        assert captured.err == "", captured.err
+        return
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1, captured.err
+    match = NOT_CACHED.match(lines[0])
+    assert match, lines[0]
+    names = match["names"].split()
+    assert [n for n in names if n in DATASETS] == expected
+    assert set(names) - set(expected) <= {model}  # the model, unless this machine's Hub cache has it
+    assert match["recipe"] == str(path)

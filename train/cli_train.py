@@ -25,12 +25,19 @@ def run(args: argparse.Namespace) -> int:
     from rlvr.train.recipe import check_paths, load_recipe
 
     recipe = load_recipe(args.recipe, args.overrides)
-    check_paths(recipe)
     if args.check:
-        from rlvr.train.build import build_config
+        import sys
 
+        from rlvr.train.build import build_config
+        from rlvr.train.recipe_downloads import missing_downloads, missing_line
+
+        missing = missing_downloads(recipe)  # said in one line at the end, once all else is checked
+        check_paths(recipe, model=not any(what == "model" for what, _ in missing))
         build_config(recipe)  # TRL's checks, e.g. generation_batch_size divisible by num_generations
         print(json.dumps(dataclasses.asdict(recipe), indent=2, default=str))
+        if missing:
+            print(missing_line(args.recipe, missing), file=sys.stderr)
         return 0
+    check_paths(recipe)
     print(f"trained: {train(recipe)}")
     return 0

@@ -344,12 +344,13 @@ def validate(raw: dict, source: str = "") -> Recipe:
     )
 
 
-def check_paths(recipe: Recipe) -> None:
-    """The model and the files a recipe names exist: checked before any model loads."""
+def check_paths(recipe: Recipe, model: bool = True) -> None:
+    """The model and the files a recipe names exist: checked before any model loads. `model=False` leaves out
+    the model (`--check` names a Hub model missing from the cache in its own line)."""
     from rlvr.data import DATASETS
     from rlvr.model_path import looks_like_hub_id, model_path_problem
 
-    problem = model_path_problem(recipe.model.path)
+    problem = model_path_problem(recipe.model.path) if model else None
     if problem:
         raise RecipeError(f"model.path {problem}")
     files = [("data.data_file", recipe.data.data_file), ("data.template_file", recipe.data.template_file)]
