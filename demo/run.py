@@ -228,9 +228,11 @@ def report(
     """Base (probe step 0), the final RL checkpoint and, when asked, the distilled model at n samples: the pass@k
     chart, coverage sets, the probe over steps, per-family curves, the perplexity chart under `base` (OUT/base by
     default) and the findings, with `more_findings(store by label)` after the comparison's own."""
+    from rlvr.evaluate.answer_support import support_findings
     from rlvr.evaluate.cli_compare import _case_studies
     from rlvr.evaluate.plots import box_figure
     from rlvr.evaluate.report import write_report
+    from rlvr.evaluate.timeline import table_rows, timeline_figure, timeline_findings
     from rlvr.tracking import log_comparison
     from rlvr.train.probe import steps_png
 
@@ -248,21 +250,90 @@ def report(
             "base model's perplexity on correct answers, by model and family",
         ),
     }
+    support, steps, timeline_rows = demo_analyses(out, result, stores)
+    extra["Per-problem timeline over GRPO steps"] = timeline_figure(
+        timeline_rows, "held-out problems by probe step"
+    )
     html = write_report(
         result,
         out / "report",
         extra_figures=extra,
         case_studies=_case_studies([str(s) for s in stores], result),
+        answer_support=support,
+        steps=steps,
+        sections=[
+            (
+                "Probe timeline: problems by the step they were last solved",
+                timeline_findings(timeline_rows),
+                table_rows(timeline_rows),
+            )
+        ]
+        + [entropy_section(records)],
     )
     log_comparison(result, "rlvr-demo", out)
+    log_timeline_wandb(out, timeline_rows)
     findings = (
         result.findings
+        + support_findings(support)
+        + steps_findings(result, steps)
+        + timeline_findings(timeline_rows)
+        + entropy_section(records)[1]
         + (more_findings(labelled) if more_findings else [])
         + perplexity_findings(scored, families)
         + family_findings(counts, families)
     )
     (out / "report" / "findings.txt").write_text("\n".join(findings) + "\n")
     return html
+
+
+def demo_analyses(out: Path, result, stores: list[Path]) -> tuple[dict, dict, list[dict]]:
+    """Answer support and step-verified pass@k (the arithmetic steps verifier) of the compared models, and
+    the probe's per-problem timeline of held-out problems."""
+    from rlvr.evaluate.cli_compare import store_analyses
+    from rlvr.evaluate.timeline import step_counts, timeline
+
+    support, steps = store_analyses([str(s) for s in stores], result, "arithmetic")
+    return support, steps, timeline(step_counts(out / "rl" / "probe" / "heldout"))
+
+
+def steps_findings(result, steps: dict) -> list[str]:
+    from rlvr.evaluate.report import step_verified_section
+
+    return step_verified_section(result, steps)[1]
+
+
+def entropy_section(records: list[dict]) -> tuple[str, list[str], list[list[str]]]:
+    """The policy's mean token entropy on its own probe samples at each step, beside pass@1 and pass@n."""
+    rows = [r for r in records if "entropy" in r["metrics"].get("heldout", {})]
+    if not rows:
+        return "Token entropy over GRPO steps", [], [[""]]
+    keys = [k for k in rows[-1]["metrics"]["heldout"] if k.startswith("pass@")]
+    first, last = keys[0], keys[-1]
+    table = [["step", "mean token entropy (nats)", first, last]] + [
+        [
+            str(r["step"]),
+            f"{r['metrics']['heldout']['entropy']:.3f}",
+            f"{r['metrics']['heldout'][first] * 100:.1f}",
+            f"{r['metrics']['heldout'][last] * 100:.1f}",
+        ]
+        for r in rows
+    ]
+    e0, e1 = rows[0]["metrics"]["heldout"]["entropy"], rows[-1]["metrics"]["heldout"]["entropy"]
+    sentence = (
+        f"The policy's mean token entropy on its own probe samples went from {e0:.3f} nats at step "
+        f"{rows[0]['step']} to {e1:.3f} at step {rows[-1]['step']}."
+    )
+    return "Token entropy over GRPO steps", [sentence], table
+
+
+def log_timeline_wandb(out: Path, rows: list[dict]) -> None:
+    """The per-problem timeline as a W&B table (offline unless WANDB_API_KEY is set)."""
+    from rlvr.evaluate.timeline import log_timeline_table
+    from rlvr.tracking import init_wandb
+
+    run = init_wandb("rlvr-demo", out, name="timeline")
+    log_timeline_table(rows, "heldout", run)
+    run.finish()
 
 
 def by_family(counts, families: Families = TINY_FAMILIES) -> dict[str, list]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from pathlib import Path
 
@@ -51,11 +52,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="also log tables and curves to W&B (offline unless WANDB_API_KEY is set)",
     )
     parser.add_argument("--wandb-project", default="rlvr", help="W&B project for --wandb")
+    add_steps_arguments(parser)
+
+
+def add_steps_arguments(parser: argparse.ArgumentParser) -> None:
+    """--steps-verifier and --judge-model, shared by eval, regrade and compare."""
+    parser.add_argument(
+        "--steps-verifier",
+        help="also step-verified pass@k: a sample counts only when this verifier judges its reasoning right "
+        "(arithmetic, judge, or module:function); needs sample stores",
+    )
+    parser.add_argument(
+        "--judge-model", help="the model --steps-verifier judge asks (through rlvr's sampling backends)"
+    )
+    parser.add_argument(
+        "--judge-backend", default="auto", help="sampling backend of --judge-model (default: auto)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
-    import json
-
     from rlvr.evaluate.counts import load_counts
     from rlvr.evaluate.report import compare, write_report
 
@@ -65,7 +80,12 @@ def run(args: argparse.Namespace) -> int:
     result = compare(counts, args.resamples, args.seed, args.se_k, args.intersect)
     cases = _case_studies(args.inputs, result)
     perplexity = json.loads(Path(args.perplexity).read_text())["perplexity"] if args.perplexity else None
-    report = write_report(result, args.out, case_studies=cases, perplexity=perplexity)
+    support, steps = store_analyses(
+        args.inputs, result, args.steps_verifier, args.judge_model, args.judge_backend
+    )
+    report = write_report(
+        result, args.out, case_studies=cases, perplexity=perplexity, answer_support=support, steps=steps
+    )
     if args.wandb:
         from rlvr.tracking import log_comparison
 
@@ -74,6 +94,35 @@ def run(args: argparse.Namespace) -> int:
         print(sentence)
     print(f"wrote {report} ({time.perf_counter() - start:.1f}s)")
     return 0
+
+
+def store_analyses(
+    inputs: list[str],
+    result,
+    steps_verifier: str | None = None,
+    judge_model: str | None = None,
+    judge_backend: str = "auto",
+) -> tuple[dict | None, dict | None]:
+    """(answer support, step-verified results by label) when every input is a sample store, else what the
+    inputs allow: counts files carry no answers, so --steps-verifier with one is refused."""
+    are_stores = all(Path(p).is_dir() for p in inputs)
+    if steps_verifier and not are_stores:
+        raise ValueError("--steps-verifier needs sample store directories, not counts files")
+    if not are_stores:
+        return None, None
+    from rlvr.evaluate.answer_support import answer_support
+
+    labelled = [(c.label, path) for c, path in zip(result.counts, inputs)]
+    support = answer_support(labelled, list(result.counts[0].problems))
+    if not steps_verifier:
+        return support, None
+    from rlvr.evaluate.step_verified import load_steps_verifier, store_step_verified
+
+    verifier = load_steps_verifier(steps_verifier, judge_model, judge_backend)
+    steps = {}
+    for label, path in labelled:
+        steps[label] = store_step_verified(path, steps_verifier, verifier, label, write=False)
+    return support, steps
 
 
 CASES_PER_MODEL = 5

@@ -34,12 +34,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
             parser.add_argument(
                 flag, type=base, default=f.default, help=f.metadata["help"] + f" (default: {f.default})"
             )
+    from rlvr.evaluate.cli_compare import add_steps_arguments
+
+    add_steps_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     from rlvr.evaluate.runner import EvalConfig, run_eval
 
     cfg = EvalConfig(**{f.name: getattr(args, f.name) for f in dataclasses.fields(EvalConfig)})
+    if getattr(args, "steps_verifier", None):  # a misspelt name fails before anything samples
+        from rlvr.rewards.steps import check_steps_verifier_name
+
+        check_steps_verifier_name(args.steps_verifier)
     results = run_eval(cfg)
     if "table" in results:
         print(results["table"])
@@ -55,4 +62,8 @@ def run(args: argparse.Namespace) -> int:
     for key, value in results["summary"].items():
         print(f"{key}\t{value:.4f}")
     print(f"store: {cfg.out}")
+    if getattr(args, "steps_verifier", None):
+        from rlvr.evaluate.cli_regrade import print_step_verified
+
+        print_step_verified(cfg.out, args.steps_verifier, args.judge_model, args.judge_backend)
     return 0

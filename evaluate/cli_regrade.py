@@ -18,6 +18,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="regrade an unfinished store (its results.json then says how many samples it lacks)",
     )
+    from rlvr.evaluate.cli_compare import add_steps_arguments
+
+    add_steps_arguments(parser)
 
 
 def regrade(store_dir: str, reward: str, out: str | None = None, allow_partial: bool = False) -> Path:
@@ -74,4 +77,24 @@ def run(args: argparse.Namespace) -> int:
     for key, value in after.items():
         print(f"{key:>10}  {before.get(key, float('nan')):8.4f}  {value:8.4f}")
     print(f"regraded store: {target} ({len(SampleStore.open_existing(target).records())} samples)")
+    if args.steps_verifier:
+        print_step_verified(target, args.steps_verifier, args.judge_model, args.judge_backend)
     return 0
+
+
+def print_step_verified(store: str | Path, name: str, judge_model: str | None, judge_backend: str) -> dict:
+    """STORE/steps.json from the stored samples (no re-sampling), and pass@k beside step-verified pass@k."""
+    from rlvr.evaluate.passk import log2_ks
+    from rlvr.evaluate.step_verified import load_steps_verifier, store_step_verified
+
+    data = store_step_verified(store, name, load_steps_verifier(name, judge_model, judge_backend))
+    print(f"{'k':>10}  {'pass@k':>8}  {'steps ok':>8}   (steps verifier {name})")
+    for k in log2_ks(len(data["step_pass_at_k"])):
+        print(
+            f"{'pass@' + str(k):>10}  {data['pass_at_k'][str(k)]:8.4f}  {data['step_pass_at_k'][str(k)]:8.4f}"
+        )
+    print(
+        f"correct samples with a wrong step: {data['rejected']}, not judged: {data['undetermined']}; "
+        f"{Path(store) / 'steps.json'}"
+    )
+    return data

@@ -109,14 +109,49 @@ def histogram_figure(values: dict[str, np.ndarray], xlabel: str, title: str, bin
 
 
 def steps_figure(
-    steps: list[int] | dict[str, list[int]], series: dict[str, list[float]], title: str
+    steps: list[int] | dict[str, list[int]],
+    series: dict[str, list[float]],
+    title: str,
+    entropy: tuple[list[int], list[float]] | None = None,
 ) -> bytes:
-    """pass@k over training steps (the boundary probe); `steps` per series when runs differ (sweeps)."""
+    """pass@k over training steps (the boundary probe); `steps` per series when runs differ (sweeps);
+    `entropy` (steps, mean token entropy) on a second axis."""
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     for label, values in series.items():
         xs = steps[label] if isinstance(steps, dict) else steps
         ax.plot(xs, np.asarray(values) * 100, marker="o", label=label)
+    if entropy and entropy[0]:
+        twin = ax.twinx()
+        twin.plot(*entropy, color="grey", linestyle=":", marker="^", label="token entropy")
+        twin.set_ylabel("mean token entropy (nats)")
+        handles, labels = twin.get_legend_handles_labels()
+        ax.plot([], [], color="grey", linestyle=":", marker="^", label=labels[0])
     return _finish(fig, ax, "training step", "pass@k (%)", title)
+
+
+def heatmap_figure(
+    values: np.ndarray,
+    columns: list[str],
+    rows: list[str],
+    marks: list[tuple[int, int]],
+    title: str,
+) -> bytes:
+    """A rows × columns grid of shares in [0, 1] (0 white), a dot at each (column, row) of `marks`."""
+    height = min(max(2.5, 0.22 * len(rows) + 1.2), 14)
+    fig, ax = plt.subplots(figsize=(max(4.0, 0.6 * len(columns) + 2.5), height))
+    cmap = plt.get_cmap("viridis").copy()
+    cmap.set_under("white")
+    image = ax.imshow(values, aspect="auto", cmap=cmap, vmin=1e-9, vmax=1.0, interpolation="nearest")
+    if marks:
+        ax.scatter(*zip(*marks), color="red", s=10, label="last solved")
+        ax.legend(loc="upper left", bbox_to_anchor=(1.25, 1.0), fontsize=7)
+    ax.set_xticks(range(len(columns)), columns)
+    ax.set_yticks(range(len(rows)), rows, fontsize=6 if len(rows) > 24 else 8)
+    ax.set_xlabel("probe step")
+    ax.set_ylabel("problem (by last solved step)")
+    ax.set_title(title)
+    fig.colorbar(image, ax=ax, label="share of samples correct")
+    return _png(fig)
 
 
 def box_figure(groups: dict[str, np.ndarray], ylabel: str, title: str) -> bytes:

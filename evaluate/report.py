@@ -171,12 +171,25 @@ def write_report(
     extra_figures: dict[str, bytes] | None = None,
     case_studies: list[dict] | None = None,
     perplexity: dict | None = None,
+    answer_support: dict | None = None,
+    steps: dict | None = None,
+    sections: list[tuple[str, list[str], list[list[str]]]] | None = None,
 ) -> Path:
-    """Write every output file into `out_dir`; returns the path of report.html."""
+    """Write every output file into `out_dir`; returns the path of report.html. `answer_support` is
+    `answer_support.answer_support()`'s dict, `steps` maps label -> step-verified results (steps.json's
+    fields), `sections` are more (title, sentences, table) to show after coverage."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     write_passk_csv(c, out / "passk.csv")
-    (out / "coverage.json").write_text(json.dumps(c.coverage, indent=2))
+    coverage_json = dict(c.coverage)
+    if answer_support:
+        coverage_json["answer_support"] = answer_support
+    if steps:
+        coverage_json["step_verified"] = {
+            label: {k: v for k, v in data.items() if k != "samples"} for label, data in steps.items()
+        }
+    (out / "coverage.json").write_text(json.dumps(coverage_json, indent=2))
+    sections = analysis_sections(c, answer_support, steps) + list(sections or [])
     figures: dict[str, bytes] = {
         "pass@k curves (95% bootstrap CI)": plots.passk_figure(
             c.curves, c.cross.k_star if len(c.pairs) == 1 else None
@@ -194,10 +207,58 @@ def write_report(
     for i, png in enumerate(figures.values()):
         (out / f"figure_{i}.png").write_bytes(png)
     table = _summary_rows(c)
-    (out / "report.md").write_text(_markdown(c, table, list(figures), case_studies or []))
+    (out / "report.md").write_text(_markdown(c, table, list(figures), case_studies or [], sections))
     html_path = out / "report.html"
-    html_path.write_text(_html(c, table, figures, case_studies or []))
+    html_path.write_text(_html(c, table, figures, case_studies or [], sections))
     return html_path
+
+
+def analysis_sections(
+    c: Comparison, answer_support: dict | None, steps: dict | None
+) -> list[tuple[str, list[str], list[list[str]]]]:
+    """The answer-support and step-verified sections: (title, sentences, table) each."""
+    from rlvr.evaluate import answer_support as support
+
+    out = []
+    if answer_support:
+        out.append(
+            (
+                "Answer support: distinct correct answers and solutions",
+                support.support_findings(answer_support),
+                support.support_rows(answer_support),
+            )
+        )
+        if answer_support["pairs"]:
+            out.append(
+                ("Answer support: lost, kept, gained against the base", [], support.pair_rows(answer_support))
+            )
+    if steps:
+        out.append(step_verified_section(c, steps))
+    return out
+
+
+def step_verified_section(c: Comparison, steps: dict) -> tuple[str, list[str], list[list[str]]]:
+    """pass@k and step-verified pass@k side by side at the report's ks."""
+    labels = [x.label for x in c.curves if x.label in steps]
+    verifier = next(iter(steps.values()))["verifier"]
+    rows = [["k"] + [f"{label} {kind}" for label in labels for kind in ("pass@k", "step-verified")]]
+    k_max = min(len(steps[label]["step_pass_at_k"]) for label in labels)
+    for k in log2_ks(k_max):
+        rows.append(
+            [str(k)]
+            + [
+                f"{steps[label][key][str(k)] * 100:.1f}"
+                for label in labels
+                for key in ("pass_at_k", "step_pass_at_k")
+            ]
+        )
+    sentences = [
+        f"{label}: pass@{k_max} {steps[label]['pass_at_k'][str(k_max)] * 100:.1f}%, step-verified "
+        f"{steps[label]['step_pass_at_k'][str(k_max)] * 100:.1f}% ({verifier}); of its correct samples "
+        f"{steps[label]['rejected']} have a wrong step and {steps[label]['undetermined']} could not be judged."
+        for label in labels
+    ]
+    return f"Step-verified pass@k (%), verifier {verifier}", sentences, rows
 
 
 def _summary_rows(c: Comparison) -> list[list[str]]:
@@ -253,7 +314,7 @@ def html_table(rows: list[list[str]], attributes: str = "") -> str:
     return f"<table{' ' + attributes if attributes else ''}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _markdown(c: Comparison, table, figure_names, cases) -> str:
+def _markdown(c: Comparison, table, figure_names, cases, sections=()) -> str:
     parts = ["# rlvr comparison", "", "## Findings", ""] + [f"- {s}" for s in c.findings]
     parts += [
         "",
@@ -266,6 +327,9 @@ def _markdown(c: Comparison, table, figure_names, cases) -> str:
         markdown_table(_coverage_rows(c)),
         "",
     ]
+    for title, sentences, rows in sections:
+        parts += [f"## {title}", ""] + [f"- {x}" for x in sentences] + ([""] if sentences else [])
+        parts += [markdown_table(rows), ""] if len(rows) > 1 else []
     parts += ["## Figures", ""] + [f"![{name}](figure_{i}.png)" for i, name in enumerate(figure_names)]
     if cases:
         parts += ["", "## Case studies: problems only one model solves", ""]
@@ -281,7 +345,7 @@ def _markdown(c: Comparison, table, figure_names, cases) -> str:
     return "\n".join(parts) + "\n"
 
 
-def _html(c: Comparison, table, figures: dict[str, bytes], cases) -> str:
+def _html(c: Comparison, table, figures: dict[str, bytes], cases, sections=()) -> str:
     imgs = "".join(
         f'<figure><img alt="{html.escape(name)}" src="data:image/png;base64,{base64.b64encode(png).decode()}">'
         f"<figcaption>{html.escape(name)}</figcaption></figure>"
@@ -297,11 +361,17 @@ def _html(c: Comparison, table, figures: dict[str, bytes], cases) -> str:
         "figure{display:inline-block;margin:.5rem}img{max-width:28rem}pre{background:#f6f6f6;padding:.5rem;white-space:pre-wrap}"
     )
     findings_html = "".join(f"<li>{html.escape(s)}</li>" for s in c.findings)
+    more = "".join(
+        f"<h2>{html.escape(title)}</h2>"
+        + ("<ul>" + "".join(f"<li>{html.escape(x)}</li>" for x in sentences) + "</ul>" if sentences else "")
+        + (html_table(rows) if len(rows) > 1 else "")
+        for title, sentences, rows in sections
+    )
     return (
         f"<!doctype html><html><head><meta charset='utf-8'><title>rlvr comparison</title><style>{style}</style></head><body>"
         f"<h1>rlvr comparison</h1><h2>Findings</h2><ul>{findings_html}</ul>"
         f"<h2>pass@k (%) with 95% bootstrap intervals</h2>{html_table(table)}"
-        f"<h2>Coverage at n</h2>{html_table(_coverage_rows(c))}<h2>Figures</h2>{imgs}"
+        f"<h2>Coverage at n</h2>{html_table(_coverage_rows(c))}{more}<h2>Figures</h2>{imgs}"
         + (f"<h2>Case studies</h2>{case_html}" if cases else "")
         + "</body></html>"
     )

@@ -114,6 +114,7 @@ def probe_point(recipe: Recipe, step: int, model_path: str | Path, progress: boo
             metrics = {f"pass@{k}": curve[str(k)] for k in ks}
             solved = coverage([counts])["solved"][counts.label]["count"]
             metrics["coverage"] = solved / len(counts.problems)
+            metrics["entropy"] = policy_entropy(str(model_path), cfg.out)
             step0 = recipe.output_dir / "probe" / name / "step-0"
             if (step0 / "results.json").exists():
                 base = SampleStore.open_existing(step0).counts()
@@ -125,7 +126,24 @@ def probe_point(recipe: Recipe, step: int, model_path: str | Path, progress: boo
     np.random.set_state(np_state)
     append_jsonl(recipe.output_dir / PROBE_LOG, record)
     draw_probe(recipe.output_dir)
+    from rlvr.evaluate.timeline import write_timeline
+
+    write_timeline(recipe.output_dir, log_wandb=True)
     return record
+
+
+def policy_entropy(model_path: str, store_dir: str | Path) -> float:
+    """Mean token entropy of the probed model over its own samples (STORE/entropy.json, kept on a resume)."""
+    from rlvr.evaluate.answer_support import token_entropy
+    from rlvr.evaluate.entropy import store_entropy
+    from rlvr.models import resolve_model
+
+    done = token_entropy(store_dir)
+    return (
+        done
+        if done is not None
+        else store_entropy(resolve_model(model_path, False), store_dir)["mean_token_entropy"]
+    )
 
 
 def wandb_payload(record: dict) -> dict:
@@ -147,7 +165,10 @@ def steps_png(records: list[dict], name: str, title: str) -> bytes:
     keys = [k for k in rows[-1]["metrics"][name] if k.startswith("pass@")]
     shown = sorted({keys[0], keys[len(keys) // 2], keys[-1]}, key=lambda k: int(k[5:]))
     series = {key: [r["metrics"][name][key] for r in rows] for key in shown}
-    return steps_figure([r["step"] for r in rows], series, title)
+    entropy = [(r["step"], r["metrics"][name]["entropy"]) for r in rows if "entropy" in r["metrics"][name]]
+    return steps_figure(
+        [r["step"] for r in rows], series, title, entropy=tuple(map(list, zip(*entropy))) or None
+    )
 
 
 def draw_probe(run_dir: str | Path) -> list[Path]:
