@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import platform
 from fractions import Fraction
 
 import pytest
@@ -246,3 +247,17 @@ def test_vllm_stream_returns_every_sample_to_its_request():
         (pid, s, f"{prompts[pid]}/{_seed(pid, s)}") for pid in prompts for s in range(90)
     )
     assert engine.most_queued <= 150
+
+
+def test_bf16_on_a_cpu_says_whether_it_runs_natively(tiny_model_dir, capsys):
+    """bf16 is opt-in on a CPU (auto stays fp32); where oneDNN has no bf16 kernels it says fp32 is faster."""
+    from rlvr.evaluate.backends.hf import HFBackend, cpu_has_bf16
+
+    assert HFBackend(tiny_model_dir, device="cpu").model.dtype == torch.float32
+    capsys.readouterr()
+    backend = HFBackend(tiny_model_dir, dtype="bf16", device="cpu")
+    assert backend.model.dtype == torch.bfloat16
+    warned = "no native bfloat16" in capsys.readouterr().err
+    assert warned == (not cpu_has_bf16())
+    if platform.machine() == "x86_64":  # oneDNN's bf16 kernels need avx512_bf16 (AMX CPUs have it too)
+        assert warned == ("avx512_bf16" not in open("/proc/cpuinfo").read())
