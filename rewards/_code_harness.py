@@ -108,7 +108,7 @@ class _Link:
             raise _Finished("exited_early", "the program's process ended before the tests did")
         try:
             message = _json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise _Finished("tampered", "the program wrote something other than an answer") from None
         if type(message) is not dict or len(message) == 0:
             raise _Finished("tampered", "the program wrote something other than an answer")
@@ -197,9 +197,12 @@ def _run_linked(meta, tests, link):
         raise _Finished(
             "test_error", f"the tests build the program's own class {classes[0]}, which cannot be graded"
         )
-    calls_check = (
-        bool(entry_point) and "check" in bound
-    )  # HumanEval; else the tests call the entry point by name
+    # HumanEval calls check(entry point); other tests call the entry point by name
+    calls_check = bool(entry_point) and "check" in bound
+    if not entry_point and "check" in bound and "check" not in read:
+        raise _Finished(
+            "test_error", "the tests define check(candidate) but no entry point says what it checks"
+        )
     note = f" (not given to the tests: {', '.join(withheld)})"[:300] if withheld else ""
     namespace = {"__name__": "__main__", "__builtins__": _builtins}
     namespace.update({name: _proxy(link, name) for name in given})

@@ -124,6 +124,8 @@ def main(argv):
     _check(_libc.syscall(number, b".", b"."), "pivot_root")
     _check(_libc.umount2(b".", MNT_DETACH), "detach the host's root")
     os.chdir("/")
+    with open("/proc/sys/user/max_user_namespaces", "w") as limit:  # no nested user namespaces, as bwrap's
+        limit.write("0")  # --disable-userns: this namespace's own limit (the host's is untouched)
     _mount(None, "/", None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
     os.chdir("/sandbox")
     _drop_capabilities()

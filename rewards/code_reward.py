@@ -161,6 +161,8 @@ class CodeReward:
         if len(completions) != len(tests):
             raise ValueError(f"{len(completions)} completions but {len(tests)} test sets")
         entry_points = entry_point if entry_point is not None else [None] * len(completions)
+        if len(entry_points) != len(completions):
+            raise ValueError(f"{len(completions)} completions but {len(entry_points)} entry points")
         jobs = [
             self._executor.submit(self._grade_one, completion_text(c), t, e)
             for c, t, e in zip(completions, tests, entry_points)

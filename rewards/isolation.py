@@ -53,6 +53,8 @@ def _bwrap_prefix(workdir: str, python: str, tmp_bytes: int) -> list[str]:
     # --as-pid-1: no reaper process inside; on hosts whose init reaps slowly its zombies would count
     # against the process limit of the slot's uid.
     cmd = ["bwrap", "--unshare-all", "--as-pid-1", "--die-with-parent", "--new-session"]
+    if _bwrap_disables_userns():  # no nested user namespaces inside (bubblewrap >= 0.8)
+        cmd += ["--unshare-user", "--disable-userns"]
     for d in read_only_dirs(python):
         cmd += ["--ro-bind", d, d]
     cmd += ["--proc", "/proc", "--dev", "/dev"]
@@ -62,6 +64,16 @@ def _bwrap_prefix(workdir: str, python: str, tmp_bytes: int) -> list[str]:
     for name, value in (("PATH", "/usr/bin:/bin"), ("HOME", "/sandbox"), ("PYTHONDONTWRITEBYTECODE", "1")):
         cmd += ["--setenv", name, value]
     return cmd
+
+
+@functools.cache
+def _bwrap_disables_userns() -> bool:
+    try:
+        return (
+            "--disable-userns" in subprocess.run(["bwrap", "--help"], capture_output=True, text=True).stdout
+        )
+    except OSError:
+        return False
 
 
 @functools.cache

@@ -137,8 +137,9 @@ except ImportError:
         @staticmethod
         def allclose(a, b, rtol=1e-05, atol=1e-08):
             def close(x, y):
-                if isinstance(x, (list, tuple, set)) and isinstance(y, (list, tuple, set)):
-                    x, y = (sorted(x), sorted(y)) if isinstance(x, set) else (x, y)
+                if isinstance(x, (set, frozenset, dict)) or isinstance(y, (set, frozenset, dict)):
+                    raise TypeError("unsupported operand type(s) for allclose")  # as numpy's own
+                if isinstance(x, (list, tuple)) and isinstance(y, (list, tuple)):
                     return len(x) == len(y) and all(close(p, q) for p, q in zip(x, y))
                 try:
                     return abs(x - y) <= atol + rtol * abs(y)
@@ -184,3 +185,32 @@ def mbpp_entry_point(reference: str, assertion: str) -> str | None:
     except SyntaxError:
         return None
     return next((name for name in called if name in defined), None)
+
+
+def humaneval_row(row: dict) -> dict:
+    """A HumanEval(+) row whose tests define the prompt's own helpers themselves (HumanEval/32's `poly`,
+    /38's `encode_cyclic`, /50's `encode_shift`): the tests call them to check the answer, so a program's
+    redefinition of them must never be what the tests call."""
+    return {
+        "id": str(row["task_id"]),
+        "problem": row["prompt"],
+        "tests": prompt_helpers(row["prompt"], row["entry_point"]) + row["test"],
+        "entry_point": row["entry_point"],
+    }
+
+
+def prompt_helpers(prompt: str, entry_point: str) -> str:
+    """Everything a HumanEval prompt defines at top level but the function it asks for, as source."""
+    import ast
+
+    try:
+        tree = ast.parse(prompt)
+    except SyntaxError:
+        return ""
+    kept = [
+        ast.get_source_segment(prompt, node)
+        for node in tree.body
+        if not (isinstance(node, ast.FunctionDef) and node.name == entry_point)
+        and not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant))
+    ]
+    return "".join(f"{code}\n" for code in kept if code) + ("\n" if kept else "")

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rlvr.benchmarks import LCB_RELEASES, lcb_row, mbpp_plus_row
+from rlvr.benchmarks import LCB_RELEASES, humaneval_row, lcb_row, mbpp_plus_row
 from rlvr.model_path import looks_like_hub_id
 from rlvr.training_sets import (
     OMNI_RULE_SHA256,
@@ -112,7 +112,7 @@ DATASETS: dict[str, DatasetSpec] = {
         "evalplus/humanevalplus",
         "test",
         "code",
-        Columns(problem="prompt", tests="test", id="task_id"),
+        convert=humaneval_row,
         revision="d32357cf319e50e9c8d8dab5ea876c72b0fd321b",
     ),
     "mbpp_plus": DatasetSpec("evalplus/mbppplus", "test", "code", convert=mbpp_plus_row),

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from rlvr.benchmarks import humaneval_row, mbpp_plus_row
 from rlvr.rewards import CodeReward
 from rlvr.rewards.sandbox import SandboxLimits
 
@@ -34,10 +35,12 @@ def grader() -> CodeReward:
 
 
 def grade(grader, programs, tasks):
-    return grader.grade(programs, [t["test"] for t in tasks], [t["entry_point"] for t in tasks])
+    rows = [humaneval_row(t) for t in tasks]
+    return grader.grade(programs, [r["tests"] for r in rows], [r["entry_point"] for r in rows])
 
 
 def test_all_164_canonical_solutions_pass(grader):
+    """With the tests as rlvr builds them (`humaneval_row`: the prompt's helpers defined by the tests)."""
     grades = grade(grader, [t["prompt"] + t["canonical_solution"] for t in TASKS], TASKS)
     failing = [(t["task_id"], g.detail) for t, g in zip(TASKS, grades) if not g.correct]
     assert not failing
@@ -203,8 +206,6 @@ def test_every_builtin_name_alone_is_withheld(grader):
 
 
 def _mbpp_plus_tests() -> str:
-    from rlvr.benchmarks import mbpp_plus_row
-
     row = {
         "task_id": 2,
         "prompt": "Write a function to find the shared elements from the given two lists.",
@@ -491,3 +492,79 @@ def test_without_file_isolation_grading_is_refused_unless_asked_for():
         timeout=60,
     )
     assert allowed.stdout.strip() == "graded" and "can read every file this user can" in allowed.stderr
+
+
+# --- Found by trying to break the grader from its public interface ---
+
+
+def test_the_prompts_own_helpers_are_the_tests_own():
+    """HumanEval/32, /38 and /50 check the answer with a helper the prompt defines; a program that redefines
+    the helper (an identity encoder, a poly that is always 0) must not be what the tests call."""
+    by_id = {t["task_id"]: t for t in TASKS}
+    hacks = {
+        "HumanEval/32": "def poly(*a):\n    return 0.0\ndef find_zero(xs):\n    return 0.0\n",
+        "HumanEval/38": "def encode_cyclic(s):\n    return s\ndef decode_cyclic(s):\n    return s\n",
+        "HumanEval/50": "def encode_shift(s):\n    return s\ndef decode_shift(s):\n    return s\n",
+    }
+    grades = grade(
+        CodeReward(limits=SandboxLimits(timeout=5.0)), list(hacks.values()), [by_id[t] for t in hacks]
+    )
+    assert [g.correct for g in grades] == [False] * 3, [g.detail for g in grades]
+    assert all("(the tests' own)" in g.detail for g in grades), [g.detail for g in grades]
+
+
+def test_check_code_without_an_entry_point_is_a_test_error(grader):
+    """Else `check` is defined, never called, and every program passes (a dataset mapped without its
+    entry_point column)."""
+    (result,) = grader.grade(["x = 1\n"], [CHECK_ADD], [None])
+    assert result.extra["status"] == "test_error" and not result.correct
+
+
+def test_the_numpy_stand_in_refuses_sets_as_numpy_does(grader):
+    test = (
+        "import numpy as np\ndef assertion(out, exp, atol):\n    exact_match = out == exp\n"
+        "    if not exact_match and atol != 0:\n        assert np.allclose(out, exp, rtol=1e-07, atol=atol)\n"
+        "    else:\n        assert exact_match\n"
+        "for i, (inp, exp) in enumerate(zip([[[3.5, 1.25, 2.0]]], [[1.25, 2.0, 3.5]])):\n"
+        "    assertion(sort_floats(*inp), exp, 1e-6)\n"
+    )
+    row = mbpp_plus_row(
+        {
+            "task_id": 1,
+            "prompt": "Sort floats.",
+            "test": test,
+            "test_imports": [],
+            "test_list": ["assert sort_floats([2.0, 1.0]) == [1.0, 2.0]"],
+            "code": "def sort_floats(x):\n    return sorted(x)\n",
+        }
+    )
+    programs = ["def sort_floats(x):\n    return set(x)\n", "def sort_floats(x):\n    return sorted(x)\n"]
+    grades = grader.grade(programs, [row["tests"]] * 2, [row["entry_point"]] * 2)
+    assert [g.correct for g in grades] == [False, True], [g.detail for g in grades]
+
+
+def test_a_message_nested_past_the_parsers_depth_is_that_programs_verdict(grader):
+    crash = (
+        "import os, sys\nos.write(int(sys.argv[2]), b'{\"ready\": ' + b'[' * 100000 + b']' * 100000 + b'}\\n')\n"
+        "import time\ntime.sleep(2)\n"
+    )
+    grades = grader.grade([crash, GOOD_ADD], [CHECK_ADD] * 2, ["add"] * 2)
+    assert grades[0].extra["status"] == "tampered" and grades[1].correct, [g.detail for g in grades]
+
+
+def test_lists_of_different_lengths_are_refused(grader):
+    with pytest.raises(ValueError, match="2 completions but 1 entry points"):
+        grader.grade([GOOD_ADD, GOOD_ADD], [CHECK_ADD] * 2, ["add"])
+
+
+def test_no_nested_user_namespace_and_no_capability(mode_grader):
+    """Inside, a program can neither open a user namespace of its own (kernel surface bubblewrap's
+    --disable-userns closes) nor hold any capability."""
+    from rlvr.rewards.sandbox import run_python
+
+    probe = (
+        "import ctypes\nprint(ctypes.CDLL(None, use_errno=True).unshare(0x10000000))\n"
+        "print([l.split()[1] for l in open('/proc/self/status') if l.startswith(('CapEff', 'CapBnd'))])\n"
+    )
+    result = run_python(probe)
+    assert result.stdout.split("\n")[:2] == ["-1", "['0000000000000000', '0000000000000000']"], result
