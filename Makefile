@@ -4,7 +4,7 @@ PY      := $(VENV)/bin/python
 PIP     := $(PY) -m pip
 STAMP   := $(VENV)/.rlvr-installed
 
-.PHONY: demo demo-ablation demo-real test bench lint docs docs-check clean
+.PHONY: demo demo-ablation demo-real test test-latest bench lint docs docs-check clean
 
 $(VENV)/bin/python:
 	python3 -m venv $(VENV)
@@ -30,10 +30,37 @@ demo-ablation: $(STAMP)
 demo-real: $(STAMP)
 	$(VENV)/bin/rlvr demo --model smollm2 --out demo_real $(ARGS)
 
+# The code grader's tests run twice: in the suite (bubblewrap where installed) and again in the unshare mode,
+# the one GPU machines without bubblewrap use.
+CODE_TESTS := tests/test_code_reward.py tests/test_code_reward_hacks.py tests/test_code_reward_references.py
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest $(ARGS)
+	@if $(PY) -c "from rlvr.rewards.isolation import _works; raise SystemExit(not _works('unshare'))"; then \
+	  RLVR_SANDBOX=unshare $(PY) -m pytest -q $(CODE_TESTS); \
+	else echo "make test: user namespaces are not available here, so the unshare mode's pass is skipped"; fi
+
+# The top of pyproject's ranges: a venv of its own (.venv-latest) with the newest releases pip finds in range, no
+# constraints (transformers 5.23 and whatever else is newest), then a quick subset of the suite on it: TRL
+# training (GRPO, RLOO, PPO, SFT), the probe against a standalone eval, the sample store and results.json,
+# perplexity, the math grader. torch stays the tested 2.13.0 (cheap in CI); LATEST_TORCH='torch==2.14.1' runs the
+# same lane on the newest torch in range.
+VENV_LATEST  ?= .venv-latest
+LATEST_TORCH ?= torch==2.13.0
+LATEST_TESTS := tests/test_train.py tests/test_probe.py tests/test_eval_store.py tests/test_math_reward.py
+LATEST_K     := two_steps_write_checkpoints or step_zero_equals_a_standalone_eval or store_layout or results_schema \
+	or perplexity_matches or accepts_equivalent or rejects_different or trl_signature or missing_gold
+$(VENV_LATEST)/.rlvr-installed: pyproject.toml
+	python3 -m venv $(VENV_LATEST)
+	$(VENV_LATEST)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV_LATEST)/bin/python -m pip install --quiet "$(LATEST_TORCH)" $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
+	$(VENV_LATEST)/bin/python -m pip install --quiet --upgrade --upgrade-strategy eager -e ".[dev]" "$(LATEST_TORCH)"
+	touch $@
+
+test-latest: $(VENV_LATEST)/.rlvr-installed
+	@$(VENV_LATEST)/bin/python -c "import torch, transformers, trl; print('test-latest: torch', torch.__version__, '/ transformers', transformers.__version__, '/ trl', trl.__version__)"
+	$(VENV_LATEST)/bin/python -m pytest -q -p no:cacheprovider $(LATEST_TESTS) -k "$(LATEST_K)"
 
 bench: $(STAMP)
 	@for script in benchmarks/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
