@@ -1,4 +1,5 @@
-"""`rlvr demo [--quick] [--out DIR] [--seeds 0,1,2] [--ablation [--launcher local|accelerate]] [--model smollm2]`."""
+"""`rlvr demo [--quick] [--out DIR] [--seeds 0,1,2] [--ablation | --objectives] [--launcher local|accelerate]
+[--model smollm2]`."""
 
 from __future__ import annotations
 
@@ -23,10 +24,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "(OUT/ablation; reuses OUT's task and base model)",
     )
     parser.add_argument(
+        "--objectives",
+        action="store_true",
+        help="GRPO against pass@k training (k = 4 and 8 of 16 rollouts per prompt) at the same budget, through "
+        "`rlvr sweep` (OUT/objectives; reuses OUT's task and base model); with --seeds, once per seed, "
+        "in the across-seed summary",
+    )
+    parser.add_argument(
         "--launcher",
         choices=("local", "accelerate"),
         default="local",
-        help="how --ablation launches its runs (default: local, one after another)",
+        help="how --ablation and --objectives launch their runs (default: local, one after another)",
     )
     parser.add_argument(
         "--model",
@@ -38,8 +46,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if sum(bool(x) for x in (args.ablation, args.seeds, args.model)) > 1:
-        raise ValueError("--ablation, --seeds and --model are separate runs; give one of them")
+    if sum(bool(x) for x in (args.ablation, args.seeds or args.objectives, args.model)) > 1:
+        raise ValueError(
+            "--ablation, --seeds and --model are separate runs; give one of them "
+            "(--objectives goes alone or with --seeds)"
+        )
     if args.model:
         from rlvr.demo.real import run_real_demo
 
@@ -61,7 +72,12 @@ def run(args: argparse.Namespace) -> int:
             raise ValueError(
                 f"--seeds takes distinct comma-separated whole numbers, e.g. 0,1,2,3,4; got {args.seeds!r}"
             )
-        run_seeds(args.out, seeds, args.quick, args.progress)
+        run_seeds(args.out, seeds, args.quick, args.progress, args.objectives, args.launcher)
+        return 0
+    if args.objectives:
+        from rlvr.demo.objectives import run_objectives
+
+        run_objectives(args.out, args.quick, args.seed, args.launcher, args.progress)
         return 0
     from rlvr.demo.run import DemoConfig, run_demo
 

@@ -1,10 +1,12 @@
-"""`rlvr demo --seeds 0,1,2,3,4`: the whole demo once per seed, then what holds across them.
+"""`rlvr demo --seeds 0,1,2,3,4 [--objectives]`: the whole demo once per seed, then what holds across them.
 
 Floating-point results differ between CPUs, so one seed's exact figures are one machine's; the story is what
-holds in every seed. Each seed runs into OUT/seed-K (resumable on its own, like one demo); OUT/summary.md
-and summary.json give per seed the pass@1 gain with its interval, the crossover k, pass@k_max of each model,
-coverage and the per-family figures, then the median and range across seeds; two figures draw one curve per
-seed (pass@k of both models; held-out pass@k over GRPO steps).
+holds in every seed. Each seed runs into OUT/seed-K (resumable on its own, like one demo), with --objectives
+also GRPO against pass@k training into OUT/seed-K/objectives. OUT/summary.md and summary.json give per seed
+and per model against the base (GRPO, the distilled model and, with --objectives, the objectives' runs) the
+pass@1 gain with its interval, the crossover k, pass@k_max, coverage and the per-family figures, then the
+median and range across seeds and in how many seeds each claim holds; two figures draw one curve per seed
+(pass@k of base and RL; held-out pass@k over GRPO steps).
 """
 
 from __future__ import annotations
@@ -14,33 +16,81 @@ import statistics
 from pathlib import Path
 
 
+def _model_numbers(label: str, curve, pair, families: dict) -> dict:
+    """One model against the base: pass@1 and pass@k_max, the paired gains [low, high], crossover, coverage."""
+    d = pair.diff
+    chain = families.get("chain")
+    return {
+        "pass@1": float(curve.mean[0]),
+        "k_max": len(curve.mean),
+        "pass@k_max": float(curve.mean[-1]),
+        "gain_pass@1": [float(d.diff[0]), float(d.low[0]), float(d.high[0])],
+        "gap_at_k_max": [float(d.diff[-1]), float(d.low[-1]), float(d.high[-1])],
+        "crossover_k": pair.cross.k_star,
+        "base_only": int(pair.coverage["only"]["base"]["count"]),
+        "only": int(pair.coverage["only"][label]["count"]),
+        "chain_solved": None if chain is None else [chain["base_solved"], chain[f"{label}_solved"]],
+    }
+
+
+def _objective_models(path: Path) -> dict:
+    """The objectives' runs (OUT/seed-K/objectives/summary.json) in the same form, keyed by run name."""
+    summary = json.loads(path.read_text())
+    k = summary["k_max"]
+    out = {}
+    for r in summary["runs"]:
+        chain = r["families"].get("chain")
+        out[r["run"]] = {
+            "pass@1": r["pass@1"][0],
+            "k_max": k,
+            "pass@k_max": r[f"pass@{k}"][0],
+            "gain_pass@1": r["gain_pass@1"],
+            "gap_at_k_max": r[f"gain_pass@{k}"],
+            "crossover_k": r["crossover_k"],
+            "base_only": r["base_only"],
+            "only": r["run_only"],
+            "chain_solved": None if chain is None else [chain["base_solved"], chain["solved"]],
+        }
+    return out
+
+
 def seed_summary(out: Path, seed: int) -> dict:
     """The numbers of one seed's demo that the summary compares across seeds."""
     from rlvr.demo.run import comparison, family_numbers
 
-    result, counts, records, _ = comparison(out)
-    base, rl = result.curves
+    distilled = (out / "distill" / "eval" / "heldout" / "results.json").exists()
+    result, counts, records, _ = comparison(out, distilled)
+    base, rl = result.curves[:2]
     k = result.k_max
-    only = result.coverage["only"]
+    pair = result.pairs[0]
+    only = pair.coverage["only"]
     families = family_numbers(counts)
+    models = {
+        c.label: _model_numbers(c.label, curve, p, families)
+        for c, curve, p in zip(counts[1:], result.curves[1:], result.pairs)
+    }
+    objectives = out / "objectives" / "summary.json"
+    if objectives.exists():
+        models.update(_objective_models(objectives))
     return {
         "seed": seed,
         "k_max": k,
         "problems": len(counts[0].problems),
         "base_pass@1": float(base.mean[0]),
         "rl_pass@1": float(rl.mean[0]),
-        "gain_pass@1": float(result.diff.diff[0]),
-        "gain_low": float(result.diff.low[0]),
-        "gain_high": float(result.diff.high[0]),
+        "gain_pass@1": float(pair.diff.diff[0]),
+        "gain_low": float(pair.diff.low[0]),
+        "gain_high": float(pair.diff.high[0]),
         f"base_pass@{k}": float(base.mean[-1]),
         f"rl_pass@{k}": float(rl.mean[-1]),
-        "gap_at_k_max": float(result.diff.diff[-1]),
-        "gap_at_k_max_low": float(result.diff.low[-1]),
-        "gap_at_k_max_high": float(result.diff.high[-1]),
-        "crossover_k": result.cross.k_star if result.cross else None,
+        "gap_at_k_max": float(pair.diff.diff[-1]),
+        "gap_at_k_max_low": float(pair.diff.low[-1]),
+        "gap_at_k_max_high": float(pair.diff.high[-1]),
+        "crossover_k": pair.cross.k_star,
         "base_only": int(only["base"]["count"]),
         "rl_only": int(only["rl"]["count"]),
         "families": families,
+        "models": models,
         "curves": {"base": [float(x) for x in base.mean], "rl": [float(x) for x in rl.mean]},
         "probe": [{"step": r["step"], **r["metrics"]["heldout"]} for r in records],
     }
@@ -81,6 +131,31 @@ def across(rows: list[dict]) -> dict:
             if "chain" in r["families"]
         ),
     }
+    out["models"] = model_claims(rows)
+    return out
+
+
+def model_claims(rows: list[dict]) -> dict:
+    """Per model that every seed has (GRPO, distilled, the objectives' runs): in how many seeds each claim holds."""
+    names = [m for m in rows[0]["models"] if all(m in r["models"] for r in rows)]
+    out = {}
+    for name in names:
+        ms = [r["models"][name] for r in rows]
+        out[name] = {
+            "gain_pass@1": _spread([m["gain_pass@1"][0] for m in ms]),
+            "pass@k_max": _spread([m["pass@k_max"] for m in ms]),
+            "holds": {
+                "raises pass@1 beyond its 95% interval": sum(m["gain_pass@1"][1] > 0 for m in ms),
+                "the base overtakes it at some k": sum(m["crossover_k"] is not None for m in ms),
+                "the base's lead at k = n excludes 0": sum(m["gap_at_k_max"][2] < 0 for m in ms),
+                "the base alone solves more problems than it alone": sum(
+                    m["base_only"] > m["only"] for m in ms
+                ),
+                "it solves fewer chain problems at all than the base": sum(
+                    m["chain_solved"] is not None and m["chain_solved"][1] < m["chain_solved"][0] for m in ms
+                ),
+            },
+        }
     return out
 
 
@@ -138,7 +213,44 @@ def markdown(rows: list[dict], summary: dict, command: str) -> str:
         )
     lines += ["", "Claims, and in how many seeds they hold:", ""]
     lines += [f"- {claim}: {count} of {len(rows)}" for claim, count in summary["holds"].items()]
+    lines += model_markdown(rows, summary)
     return "\n".join(lines) + "\n"
+
+
+def model_markdown(rows: list[dict], summary: dict) -> list[str]:
+    """Every model against the base, seed by seed, and each model's claims across seeds."""
+    names = list(summary["models"])
+    if not names:
+        return []
+    lines = [
+        "",
+        "## Every model against the base",
+        "",
+        "| seed | model | pass@1 gain [95% CI] (points) | n | pass@n gap [95% CI] (points) | "
+        "base overtakes at k | base only / model only | chains solved at all (base -> model) |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+
+    def ci(v: list[float]) -> str:
+        return f"{v[0] * 100:+.1f} [{v[1] * 100:+.1f}, {v[2] * 100:+.1f}]"
+
+    for r in rows:
+        for name in names:
+            m = r["models"][name]
+            chain = f"{m['chain_solved'][0]} -> {m['chain_solved'][1]}" if m["chain_solved"] else ""
+            cross = m["crossover_k"] if m["crossover_k"] is not None else "never"
+            lines.append(
+                f"| {r['seed']} | {name} | {ci(m['gain_pass@1'])} | {m['k_max']} | {ci(m['gap_at_k_max'])} | {cross} | "
+                f"{m['base_only']} / {m['only']} | {chain} |"
+            )
+    lines += ["", "Per model, in how many seeds each claim holds (median pass@1 gain, range):", ""]
+    for name, claims in summary["models"].items():
+        g = claims["gain_pass@1"]
+        held = "; ".join(f"{claim} {count} of {len(rows)}" for claim, count in claims["holds"].items())
+        lines.append(
+            f"- **{name}** ({g['median'] * 100:+.1f} points, {g['min'] * 100:+.1f} to {g['max'] * 100:+.1f}): {held}"
+        )
+    return lines
 
 
 def figures(rows: list[dict], out: Path) -> list[Path]:
@@ -161,16 +273,29 @@ def figures(rows: list[dict], out: Path) -> list[Path]:
     return written
 
 
-def run_seeds(out: str | Path, seeds: list[int], quick: bool = False, progress: bool = True) -> Path:
-    """Every seed's demo (each resumable), then summary.md, summary.json and the two figures."""
+def run_seeds(
+    out: str | Path,
+    seeds: list[int],
+    quick: bool = False,
+    progress: bool = True,
+    objectives: bool = False,
+    launcher: str = "local",
+) -> Path:
+    """Every seed's demo (each resumable) and, with `objectives`, its objectives comparison; then summary.md,
+    summary.json and the two figures."""
     from rlvr.demo.run import DemoConfig, run_demo
 
-    command = f"rlvr demo --seeds {','.join(map(str, seeds))}{' --quick' if quick else ''} --out {out}"
+    flags = (" --quick" if quick else "") + (" --objectives" if objectives else "")
+    command = f"rlvr demo --seeds {','.join(map(str, seeds))}{flags} --out {out}"
     out = Path(out).resolve()
     rows = []
     for number, seed in enumerate(seeds, 1):
         print(f"[demo] seed {seed} ({number} of {len(seeds)})", flush=True)
         run_demo(DemoConfig(out=str(out / f"seed-{seed}"), quick=quick, seed=seed, progress=progress))
+        if objectives:
+            from rlvr.demo.objectives import run_objectives
+
+            run_objectives(out / f"seed-{seed}", quick, seed, launcher, progress)
         rows.append(seed_summary(out / f"seed-{seed}", seed))
     summary = across(rows)
     (out / "summary.json").write_text(json.dumps({"seeds": rows, "across": summary}, indent=2))
