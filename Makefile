@@ -30,10 +30,16 @@ demo-ablation: $(STAMP)
 demo-real: $(STAMP)
 	$(VENV)/bin/rlvr demo --model smollm2 --out demo_real $(ARGS)
 
+# The code grader's tests run twice: in the suite (bubblewrap where installed) and again in the unshare mode,
+# the one GPU machines without bubblewrap use.
+CODE_TESTS := tests/test_code_reward.py tests/test_code_reward_hacks.py tests/test_code_reward_references.py
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest $(ARGS)
+	@if $(PY) -c "from rlvr.rewards.isolation import _works; raise SystemExit(not _works('unshare'))"; then \
+	  RLVR_SANDBOX=unshare $(PY) -m pytest -q $(CODE_TESTS); \
+	else echo "make test: user namespaces are not available here, so the unshare mode's pass is skipped"; fi
 
 # The top of pyproject's ranges: a venv of its own (.venv-latest) with the newest releases pip finds in range, no
 # constraints (transformers 5.23 and whatever else is newest), then a quick subset of the suite on it: TRL
