@@ -2,9 +2,10 @@
 
 A worked solution is a run of steps `x op y = v.` followed by `\\boxed{v}`. The steps are right when, read
 in order, each one is true arithmetic on an adjacent pair of the expression left by the steps before it
-(the operands of + and * may be swapped), replacing that pair by the result keeps the expression's value
-(products first, then left to right), the expression ends as one number, and the boxed answer is that
-number. A sample that reaches the right answer by a wrong step (a slip that cancels,
+(the operands of + and * may be swapped) that precedence lets go next (any product; a sum or difference
+whose operands no product holds and after no minus sign: `a + b - c` may go either way, `a - b - c` only
+left to right), the expression ends as one number, and the boxed answer is that number. Steps are judged
+by their form, never by where they land: `1 + 1 = 2. 2 * 1 = 2.` for `1 + 1 * 1` is wrong. A sample that reaches the right answer by a wrong step (a slip that cancels,
 working a subtraction chain right to left) is caught here, though its final answer passes the grader.
 """
 
@@ -26,41 +27,31 @@ def parse_expression(text: str) -> list | None:
     return [t if t in _OPS else int(t) for t in re.findall(r"\d+|[-+*]", match.group(0))]
 
 
-def evaluate(tokens: list) -> int:
-    """The value of [a, op, b, ...] by precedence: products first, then left to right."""
-    terms = [tokens[0]]
-    signs: list[str] = []
-    for op, value in zip(tokens[1::2], tokens[2::2]):
-        if op == "*":
-            terms[-1] *= value
-        else:
-            signs.append(op)
-            terms.append(value)
-    total = terms[0]
-    for op, value in zip(signs, terms[1:]):
-        total = _OPS[op](total, value)
-    return total
+def _may_reduce(expression: list, i: int) -> bool:
+    """Whether precedence lets the operator at `i` go now: a product always (products come first and
+    associate); a sum or difference when no product holds either operand and no minus sign stands before it."""
+    if expression[i] == "*":
+        return True
+    before = expression[i - 2] if i >= 2 else None
+    after = expression[i + 2] if i + 2 < len(expression) else None
+    return before in (None, "+") and after != "*"
 
 
 def _rewrites(expression: list, x: int, op: str, y: int, value: int) -> list | None:
-    """`expression` with one adjacent `x op y` (or `y op x` for + and *) replaced by `value`, keeping the
-    expression's value; None when no such pair exists."""
-    target = evaluate(expression)
+    """`expression` with one adjacent `x op y` (or `y op x` for + and *) that precedence lets go now
+    replaced by `value`; None when there is none."""
     for i in range(1, len(expression), 2):
         left, here, right = expression[i - 1], expression[i], expression[i + 1]
         if here != op or not ((x, y) == (left, right) or (op != "-" and (y, x) == (left, right))):
             continue
-        if i > 1 and expression[i - 1 - 1] == "-" and op != "*":
-            continue  # `a - b + c` worked as `a - (b + c)`
-        rewritten = expression[: i - 1] + [value] + expression[i + 2 :]
-        if evaluate(rewritten) == target:
-            return rewritten
+        if _may_reduce(expression, i):
+            return expression[: i - 1] + [value] + expression[i + 2 :]
     return None
 
 
 def check_steps(tokens: list, completion: str) -> bool | None:
-    """True when each of the completion's steps is true arithmetic and rewrites the expression (as left by
-    the steps before it) into one of the same value, the last leaves one number, and the boxed answer is
+    """True when each of the completion's steps is true arithmetic on a pair of the expression (as left by
+    the steps before it) that precedence lets go next, the last leaves one number, and the boxed answer is
     that number; None when the completion has no steps."""
     found = _STEP_RE.findall(completion)
     if not found:
