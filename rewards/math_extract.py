@@ -54,6 +54,14 @@ _TRAILING_TOKEN_RE = re.compile(
 _DELIMITER_RE = re.compile(r"\\\$|\$\$|\$|\\\(|\\\)|\\\[|\\\]")
 _CLOSER = {"$$": "$$", "$": "$", "\\(": "\\)", "\\[": "\\]"}
 _NUMBER_RE = re.compile(r"(?<![\w.])-?\d+(?:,\d{3}(?!\d)| \d{3}(?![\d.,]))*(?:\.\d+)?(?:/\d+)?")
+# A decimal comma (2,74): the digits before a comma that is not followed by three digits (a thousands
+# separator) nor part of a list (1,2,3).
+_COMMA_WHOLE_RE = re.compile(r"(?<![\w.,])-?\d+,$")
+_MORE_DIGITS_RE = re.compile(r"[.,]?\d")
+# A whole completion that is one short labelled value: "Total: 12", "Soucis : 2,74 $".
+_LABELLED_RE = re.compile(
+    r"[^\n:$\d]{1,40}:[ \t]*(-?\d[\d,]*(?:\.\d+)?)[ \t]*(?:\$|€|£|%)?(?:[ \t]*[A-Za-z]{0,3}\.{0,3})?"
+)
 _WORD_RE = re.compile(r"(?<!\\)\b[A-Za-z]{2,}\b")
 _LATEX_COMMAND_RE = re.compile(r"\\[A-Za-z]+")
 _NAMED_GROUP_RE = re.compile(
@@ -204,7 +212,16 @@ def _last_formula_or_number(text: str) -> str | None:
     numbers = list(_NUMBER_RE.finditer(_outside_formulas(text)))
     if spans and (not numbers or spans[-1][1] > numbers[-1].start()):
         return _formula_run(text, spans)
-    return numbers[-1].group() if numbers else None
+    return _with_decimal_comma(text, numbers[-1]) if numbers else None
+
+
+def _with_decimal_comma(text: str, number: re.Match) -> str:
+    """The number, with the whole part before its decimal comma when it has one ("2,74", not "74")."""
+    digits = number.group()
+    if not digits.isdigit() or _MORE_DIGITS_RE.match(text, number.end()):
+        return digits
+    whole = _COMMA_WHOLE_RE.search(text, max(0, number.start() - 30), number.start())
+    return whole.group() + digits if whole else digits
 
 
 def is_bare_answer(text: str) -> bool:
@@ -256,6 +273,9 @@ def extract_answer(text: str, mode: str = "lenient") -> str | None:
         return statement
     tail = text[-_TAIL:]
     if mode == "strict":
+        labelled = _LABELLED_RE.fullmatch(text.strip()) if len(text) < 100 else None
+        if labelled:
+            return labelled.group(1)
         closing = _closing_sentence(tail)
         if closing is not None:
             return closing

@@ -17,6 +17,10 @@ _UNIT_WORDS = (
 )
 _TRAILING_UNIT_RE = re.compile(r"(?<=[\d}])\s*(?:\\,|\\ |~)?\s*" + _UNIT_WORDS + r"(?:\^?\{?[23]\}?)?\s*$")
 _THOUSANDS_RE = re.compile(r"^-?\d{1,3}(?:([, ])\d{3})(?:\1\d{3})*(?:\.\d+)?$")
+# "2,74" and "1000,99" write a decimal comma: a comma not followed by exactly three digits (1,000 is a
+# thousand), or after a lone 0. Read so only against a plain number: "1,2" against "1, 2" stays a pair.
+_DECIMAL_COMMA_RE = re.compile(r"(-?\d+),(\d+)")
+_PLAIN_NUMBER_RE = re.compile(r"-?\d+(?:\.\d+)?|-?\.\d+")
 _ASSIGN_RE = re.compile(r"^\s*[A-Za-z](?:_\{?\w+\}?)?\s*=\s*(?!.*=)(.+)$")
 _PERCENT_RE = re.compile(r"\s*(?:\\?%|\\text\{\s*\\?%\s*\}|percentage|percent|pct)\s*$", re.IGNORECASE)
 _AND_RE = re.compile(r",?\s*(?:\\q?quad)?\s*\\text\{\s*(?:and|or)\s*\}\s*(?:\\q?quad)?\s*|,?\s+and\s+")
@@ -50,11 +54,23 @@ def normalize_answer(answer: str, drop_assignment: bool = True) -> str:
     return s.rstrip(".").strip()
 
 
+def _point_for_comma(number: str, other: str) -> str:
+    """`number` with its decimal comma as a point ("2,74" -> "2.74") when `other` is a plain number."""
+    comma = _DECIMAL_COMMA_RE.fullmatch(number)
+    if comma and _PLAIN_NUMBER_RE.fullmatch(other):
+        whole, fraction = comma.groups()
+        if len(fraction) != 3 or whole.lstrip("-") == "0":
+            return f"{whole}.{fraction}"
+    return number
+
+
 def second_chance(gold: str, pred: str) -> tuple[str, str] | None:
     """Normalised (gold, pred), or None when normalising changes neither. `x = 3` loses its `x =` only
-    when the other side is not itself an equation (x = 3 against y = 3 stays a comparison of equations)."""
+    when the other side is not itself an equation (x = 3 against y = 3 stays a comparison of equations);
+    a decimal comma is read as a point against a plain number (2,74 against 2.74)."""
     assignment = ("=" in gold) != ("=" in pred)
-    pair = (normalize_answer(gold, assignment), normalize_answer(pred, assignment))
+    gold_form, pred_form = normalize_answer(gold, assignment), normalize_answer(pred, assignment)
+    pair = (_point_for_comma(gold_form, pred_form), _point_for_comma(pred_form, gold_form))
     return None if pair == (gold.strip(), pred.strip()) else pair
 
 

@@ -1,7 +1,11 @@
-"""A pool of verifier processes with a hard wall-clock limit per answer.
+"""A pool of verifier processes with a hard limit per answer.
 
 math-verify times out with signal.alarm, which fails off the main thread and can't interrupt C code
 (9^{9^{9^9}}), so each comparison runs in a worker process that is killed and replaced when it overruns.
+The limit counts the CPU time the worker spends on the answer (from /proc), not the wall clock: on a machine
+that other jobs keep busy a worker gets a fraction of a core, and a wall-clock limit would turn the same
+answer into a timeout there and a verdict here. A wall-clock backstop (BACKSTOP x the limit) still ends a
+worker that waits without computing; where /proc is missing the limit is wall-clock.
 Workers are plain subprocesses (not multiprocessing), so a user's script needs no `__main__` guard and
 a parent holding torch threads is never forked. Safe to call from any thread: one batch holds the pool.
 """
@@ -19,6 +23,19 @@ import time
 from collections import deque
 
 _STARTUP_LIMIT = 60.0
+BACKSTOP = 10.0  # wall-clock seconds per second of the CPU limit
+_POLL = 0.05  # how often busy workers' CPU time is read
+_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of process `pid` so far, from /proc/PID/stat; None where it cannot be read."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / _TICKS  # utime, stime (fields 14 and 15 of stat)
 
 
 class _Worker:
@@ -31,7 +48,8 @@ class _Worker:
             start_new_session=True,
         )
         self.task: int | None = None
-        self.deadline = 0.0
+        self.deadline = 0.0  # wall-clock backstop
+        self.cpu_start: float | None = None
         self.ready = False
 
     def started(self, wait: float = 0.0) -> bool:
@@ -101,10 +119,14 @@ class VerifierPool:
                         pending.appendleft(key)
                         idle.append(self._replace(worker))
                         continue
-                    worker.task, worker.deadline = key, time.monotonic() + self.timeout
+                    worker.task, worker.cpu_start = key, cpu_seconds(worker.process.pid)
+                    backstop = BACKSTOP if worker.cpu_start is not None else 1.0
+                    worker.deadline = time.monotonic() + self.timeout * backstop
                     selector.register(worker.process.stdout, selectors.EVENT_READ, worker)
                 busy = [k.data for k in selector.get_map().values()]
                 wait_for = max(0.0, min(w.deadline for w in busy) - time.monotonic())
+                if any(w.cpu_start is not None for w in busy):
+                    wait_for = min(wait_for, _POLL)
                 for event, _ in selector.select(timeout=wait_for):
                     worker = event.data
                     selector.unregister(event.fileobj)
@@ -118,13 +140,19 @@ class VerifierPool:
                 now = time.monotonic()
                 for key in list(selector.get_map().values()):
                     worker = key.data
-                    if worker.deadline <= now:
+                    if worker.deadline <= now or self._over_cpu(worker):
                         selector.unregister(key.fileobj)
                         results[worker.task] = "timeout"
                         idle.append(self._replace(worker))
         finally:
             selector.close()
         return results
+
+    def _over_cpu(self, worker: _Worker) -> bool:
+        if worker.cpu_start is None:
+            return False
+        used = cpu_seconds(worker.process.pid)
+        return used is not None and used - worker.cpu_start > self.timeout
 
     def _replace(self, worker: _Worker) -> _Worker:
         worker.kill()

@@ -4,14 +4,19 @@ math-verify evaluates what it parses, so `\\boxed{3 + 4 * 2}` equals 11, `\\boxe
 `\\boxed{0.\\overline{5}}` equals 5/9: a policy that copies the problem's expression into the box is credited
 without computing anything (and a base model that echoes the question gains pass@k at large k). PRM800K's grader
 closes this by demanding a plain integer when the gold is one; that also refuses honest forms such as `10^3`,
-which other projects' suites label correct. This check is narrower: it refuses an answer only when, up to
-spacing and LaTeX spelling, it is a piece of the prompt with an operation in it, and is not the gold itself.
+which other projects' suites label correct. This check is narrower: it refuses an answer only when it is a piece of the prompt with an operation in it,
+and is not the gold itself. "A piece" is judged on the text up to spacing and LaTeX spelling, and on arithmetic
+as parsed expression trees up to the order and grouping of + and x and neutral terms (+0, x1, /1, ^1), so
+`4 + 3` and `3 + 4 + 0` restate "What is $3 + 4$?" as `3 + 4` does.
 """
 
 from __future__ import annotations
 
+import ast
 import functools
+import itertools
 import re
+from fractions import Fraction
 
 from rlvr.rewards.math_normalize import normalize_answer, same_text
 
@@ -59,17 +64,136 @@ def _unwrapped(text: str) -> str:
     return text
 
 
+# Arithmetic as the prompt writes it: numbers, single-letter names, operators, brackets and spaces.
+_ARITHMETIC_RUN_RE = re.compile(r"(?:\d+(?:\.\d+)?|(?<![A-Za-z\\])[A-Za-z](?![A-Za-z])|[+\-*/^()]|[ \t])+")
+_NUMERIC_RUN_RE = re.compile(r"[\d(][\d.+\-*/^()\s]*")
+_IMPLICIT_PRODUCT_RE = re.compile(r"(?<=[\d)A-Za-z])\s*(?=[A-Za-z(])|(?<=\))\s*(?=\d)")
+_MAX_TREE_TEXT = 200  # longer texts are no arithmetic worth parsing (and bound the parser's work)
+_MAX_SUBSUMS = 6  # sums and products of up to this many terms also yield their partial sums as pieces
+
+Key = tuple | Fraction | str
+
+
+def _tree_text(canonical: str) -> str:
+    """A canonical form as Python arithmetic: ^ is **, 2x is 2*x."""
+    text = _IMPLICIT_PRODUCT_RE.sub("*", canonical.replace("^", "**"))
+    return text.replace("***", "**")
+
+
+def _key(node: ast.AST) -> Key:
+    """A tree's form up to the order and grouping of + and *, without neutral terms; ValueError if not arithmetic."""
+    if (
+        isinstance(node, ast.Constant)
+        and isinstance(node.value, (int, float))
+        and not isinstance(node.value, bool)
+    ):
+        return Fraction(str(node.value))
+    if isinstance(node, ast.Name) and len(node.id) == 1:
+        return node.id
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        inner = _key(node.operand)
+        if isinstance(node.op, ast.UAdd):
+            return inner
+        return -inner if isinstance(inner, Fraction) else ("neg", inner)
+    if isinstance(node, ast.BinOp):
+        if isinstance(node.op, (ast.Add, ast.Sub)):
+            return _flat("+", [t for t in _terms(node) if t != 0], Fraction(0))
+        if isinstance(node.op, ast.Mult):
+            return _flat("*", [f for f in _factors(node) if f != 1], Fraction(1))
+        left, right = _key(node.left), _key(node.right)
+        if isinstance(node.op, (ast.Div, ast.Pow)) and right == 1:
+            return left
+        if isinstance(node.op, ast.Div):
+            return ("/", left, right)
+        if isinstance(node.op, ast.Pow):
+            return ("^", left, right)
+    raise ValueError("not arithmetic")
+
+
+def _terms(node: ast.AST) -> list[Key]:
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)):
+        right = _terms(node.right)
+        if isinstance(node.op, ast.Sub):
+            right = [-t if isinstance(t, Fraction) else ("neg", t) for t in right]
+        return _terms(node.left) + right
+    return [_key(node)]
+
+
+def _factors(node: ast.AST) -> list[Key]:
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
+        return _factors(node.left) + _factors(node.right)
+    return [_key(node)]
+
+
+def _flat(op: str, parts: list[Key], neutral: Fraction) -> Key:
+    """An n-ary sum or product as a sorted tuple (its parts flattened, so grouping and order vanish)."""
+    flattened: list[Key] = []
+    for part in parts:
+        flattened.extend(part[1:] if isinstance(part, tuple) and part[0] == op else [part])
+    if not flattened:
+        return neutral
+    if len(flattened) == 1:
+        return flattened[0]
+    return (op, *sorted(flattened, key=repr))
+
+
+def _parsed(text: str) -> Key | None:
+    if not text or len(text) > _MAX_TREE_TEXT:
+        return None
+    try:
+        return _key(ast.parse(_tree_text(text), mode="eval").body)
+    except (SyntaxError, ValueError, RecursionError, MemoryError, ZeroDivisionError):
+        return None
+
+
+def _pieces(key: Key, out: set) -> None:
+    """Every sub-expression of `key`, and the partial sums and products of its short sums and products."""
+    out.add(key)
+    if not isinstance(key, tuple):
+        return
+    parts = key[1:]
+    for part in parts:
+        _pieces(part, out)
+    if key[0] in ("+", "*") and len(parts) <= _MAX_SUBSUMS:
+        for size in range(2, len(parts)):
+            for subset in itertools.combinations(parts, size):
+                out.add((key[0], *subset))
+
+
+@functools.lru_cache(maxsize=4096)
+def _prompt_pieces(prompt: str) -> frozenset:
+    """The arithmetic sub-expressions the prompt writes, as trees (LaTeX spellings canonical first)."""
+    text = prompt
+    for pattern, replacement in _SPELLINGS[:-1]:  # the last one squeezes out spaces: "Compute 3" stays apart
+        text = pattern.sub(replacement, text)
+    pieces: set = set()
+    text = text.replace("{", " ").replace("}", " ")
+    for pattern in (_ARITHMETIC_RUN_RE, _NUMERIC_RUN_RE):  # the second reads numbers beside a stray letter
+        for run in pattern.finditer(text):
+            key = _parsed(run.group().strip().rstrip("."))
+            if key is not None:
+                _pieces(key, pieces)
+    return frozenset(p for p in pieces if isinstance(p, tuple))
+
+
 @functools.lru_cache(maxsize=65536)  # samples of one problem repeat their answers
 def restates(prompt: str, pred: str, gold: str) -> bool:
-    """True when `pred` is, up to spacing and LaTeX spelling, an expression copied from `prompt` (not the gold)."""
+    """True when `pred` is an expression copied from `prompt` (not the gold): the same text up to spacing and
+    LaTeX spelling, or the same arithmetic up to the order and grouping of + and x and neutral terms."""
     if not prompt or same_text(gold, pred):
         return False
     golds = {_unwrapped(_canonical(form)) for form in (gold, normalize_answer(gold))}
     haystack = _canonical_prompt(prompt)
+    needles = []
     for form in {pred, normalize_answer(pred), _RELATION_RE.split(pred)[-1]}:
         needle = _unwrapped(_canonical(form))
-        if needle in golds or not _OPERATION_RE.search(needle.lstrip("+-")):
-            continue
-        if needle in haystack:
-            return True
-    return False
+        if needle not in golds and _OPERATION_RE.search(needle.lstrip("+-")):
+            needles.append((needle, _parsed(needle)))
+    gold_trees = {_parsed(form) for form in golds} - {None}
+    needles = [
+        (text, tree) for text, tree in needles if tree is None or tree not in gold_trees
+    ]  # the gold, reordered
+    if any(text in haystack for text, _ in needles):
+        return True
+    trees = [tree for _, tree in needles if isinstance(tree, tuple)]
+    return bool(trees) and any(tree in _prompt_pieces(prompt) for tree in trees)

@@ -22,6 +22,13 @@ RESTATED = [
     ("Compute $\\dbinom{31}{28}$.", "4495", r"\boxed{\binom{31}{28}}"),
     ("Simplify $\\sqrt{242}$.", "11\\sqrt2", r"\boxed{\sqrt{242}}"),
     ("Evaluate $\\left(\\frac{1}{2}\\right)^{-2}$.", "4", r"\boxed{\left(\frac12\right)^{-2}}"),
+    # the same tree up to the order and grouping of + and x, and neutral terms
+    ("What is $3 + 4$?", "7", r"\boxed{4+3}"),
+    ("What is $3 + 4$?", "7", r"\boxed{3 + 4 + 0}"),
+    ("What is $3 + 4$?", "7", r"\boxed{1 \cdot (4 + 3)}"),
+    ("Compute 3 + 4 * 2.", "11", r"\boxed{2 \times 4 + 3}"),
+    ("Compute $2 \\cdot 3 \\cdot 7$.", "42", r"\boxed{7 \cdot (3 \cdot 2)}"),
+    ("Expand $(x+1)^2$.", "x^2+2x+1", r"\boxed{(1+x)^2}"),
 ]
 # (prompt, gold, completion): right answers, some of them written in the prompt
 ANSWERED = [
@@ -41,6 +48,10 @@ ANSWERED = [
         r"\boxed{12^{\mathrm{th}}}",
     ),  # an ordinal
     ("What is $-5 + 3$?", "-2", r"\boxed{-2}"),
+    ("What is $3 + 4$?", "7", r"\boxed{7}"),
+    ("What is $3 + 4$?", "7", r"\boxed{7 + 0}"),
+    ("Expand $(x+1)^2$.", "x^2+2x+1", r"\boxed{1 + 2x + x^2}"),  # the gold, reordered
+    ("Write $x + 1$ with its terms swapped.", "1 + x", r"\boxed{x + 1}"),  # the gold's tree
 ]
 
 
