@@ -1,0 +1,57 @@
+"""The policy's token entropy against a direct computation, one prefix at a time, on a tiny model."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+import torch
+from store_build import build_store
+
+from rlvr.evaluate.entropy import store_entropy, token_entropies
+
+PROMPTS = ["Question: What is 3 + 4?", "Question: What is 12 + 6? Let's think"]
+RESPONSES = [" 3 + 4 = 7. The answer is \\boxed{7}.", " step by step."]
+
+
+def direct(model, tokenizer, prompt: str, response: str, stop: bool, temperature: float) -> list[float]:
+    """Entropy of softmax(logits / T) at each drawing position, from a forward pass over each prefix alone."""
+    p = tokenizer(prompt, add_special_tokens=False)["input_ids"]
+    r = tokenizer(response, add_special_tokens=False)["input_ids"]
+    out = []
+    for t in range(len(r) + (1 if stop else 0)):
+        with torch.no_grad():
+            logits = model(input_ids=torch.tensor([p + r[:t]])).logits[0, -1].double() / temperature
+        probs = torch.softmax(logits, -1)
+        out.append(float(-(probs * probs.log()).sum()))
+    return out
+
+
+@pytest.mark.parametrize("temperature", [1.0, 0.7])
+def test_token_entropies_equal_the_direct_computation(tiny_model_dir, temperature):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
+    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir, dtype=torch.float32).eval()
+    stopped = [True, False]
+    batched = token_entropies(model, tokenizer, PROMPTS, RESPONSES, stopped, temperature, batch_size=2)
+    for got, prompt, response, stop in zip(batched, PROMPTS, RESPONSES, stopped):
+        want = direct(model, tokenizer, prompt, response, stop, temperature)
+        assert len(got) == len(want) and got == pytest.approx(want, abs=1e-4)
+
+
+def test_store_entropy_is_the_token_weighted_mean(tiny_model_dir, tmp_path):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    problems = [{"id": str(i), "prompt": p, "problem": p, "answer": "7"} for i, p in enumerate(PROMPTS)]
+    samples = {str(i): [(r, None, False)] for i, r in enumerate(RESPONSES)}
+    store = build_store(tmp_path / "store", problems, samples, "m")
+    result = store_entropy(tiny_model_dir, store)
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
+    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir, dtype=torch.float32).eval()
+    every = [v for p, r in zip(PROMPTS, RESPONSES) for v in direct(model, tokenizer, p, r, True, 1.0)]
+    assert result["tokens"] == len(every) and math.isclose(
+        result["mean_token_entropy"], sum(every) / len(every), abs_tol=1e-4
+    )
+    assert json.loads((store / "entropy.json").read_text())["samples"] == 2
