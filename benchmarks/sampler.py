@@ -46,9 +46,9 @@ def main() -> None:
     import torch
 
     from rlvr.evaluate.seeded_sampling import draw
-    from rlvr.threads import use_free_cores
+    from rlvr.threads import fix_cpu_threads
 
-    use_free_cores()
+    fix_cpu_threads()
     print(
         f"{args.rows} rows, temperature {args.temperature}, top-p {args.top_p}, {torch.get_num_threads()} threads, "
         f"best of {args.repeat}"

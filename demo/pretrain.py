@@ -37,10 +37,10 @@ def pretrain(
     import torch
     from tqdm.auto import tqdm
 
-    from rlvr.threads import use_free_cores
+    from rlvr.threads import fix_cpu_threads
     from rlvr.tiny import build_model, build_tokenizer
 
-    use_free_cores()
+    fix_cpu_threads()
 
     out = Path(out_dir)
     texts = [PROMPT.format(problem=p) + s + "<|im_end|>" for p, s in pairs]

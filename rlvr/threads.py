@@ -1,16 +1,27 @@
-"""CPU thread counts that follow the cores actually free to this process.
+"""CPU thread counts fixed by the machine, never by its momentary load.
 
-torch starts one intra-op thread per core it sees. When another process keeps a core busy, those threads
-wait on each other at every parallel region: on 2 cores with one taken, the demo's pretraining went from
-0.1 to 3.8 s/step. The count here is min(affinity, cgroup quota) less the cores other processes keep busy,
-sampled briefly from /proc/stat. An explicit OMP_NUM_THREADS or RLVR_NUM_THREADS wins.
+torch splits each parallel reduction and matrix product into one chunk per intra-op thread, so the thread
+count decides how floating-point sums are ordered: two runs at different counts train different weights and
+draw different samples under the same seed. rlvr therefore sets one count per machine: the cores this
+process may use (its affinity mask, capped by a cgroup CPU quota), or RLVR_NUM_THREADS / OMP_NUM_THREADS
+when set. What another process does to the machine never enters it.
+
+Speed under load is kept by how the threads wait, which changes nothing but speed: OpenMP's default
+spin-waiting made each parallel region wait for the thread that shares its core with a busy process (the
+demo's pretraining on a shared 2-core machine with one core taken: 11.6 s/step, against 0.58 with
+OMP_WAIT_POLICY=PASSIVE); with the passive policy a thread that is done sleeps and frees its core (`benchmarks/threads_under_load.py` measures both). libgomp reads the policy
+when torch loads it, so `quiet_waits()` runs when rlvr is imported; an explicit OMP_WAIT_POLICY wins.
 """
 
 from __future__ import annotations
 
 import math
 import os
-import time
+
+
+def quiet_waits() -> None:
+    """OMP_WAIT_POLICY=PASSIVE unless the user chose one; effective when it runs before torch is imported."""
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 def available_cores() -> int:
@@ -37,49 +48,16 @@ def _cgroup_quota() -> float | None:
         return None
 
 
-def _cpu_times(cpus: set[int]) -> tuple[int, int] | None:
-    """(busy, total) jiffies summed over `cpus`, from /proc/stat."""
-    try:
-        lines = open("/proc/stat").read().splitlines()
-    except OSError:
-        return None
-    busy = total = 0
-    for line in lines:
-        name, *values = line.split()
-        if not name.startswith("cpu") or name == "cpu" or int(name[3:]) not in cpus:
-            continue
-        numbers = [int(v) for v in values[:8]]
-        idle = numbers[3] + numbers[4]  # idle + iowait
-        busy += sum(numbers) - idle
-        total += sum(numbers)
-    return busy, total
-
-
-def busy_cores(seconds: float = 0.2) -> float:
-    """How many of this process's cores other processes keep busy now (this process is idle while it looks)."""
-    try:
-        cpus = os.sched_getaffinity(0)
-    except (AttributeError, OSError):
-        return 0.0
-    before = _cpu_times(cpus)
-    time.sleep(seconds)
-    after = _cpu_times(cpus)
-    if not before or not after or after[1] <= before[1]:
-        return 0.0
-    return len(cpus) * (after[0] - before[0]) / (after[1] - before[1])
-
-
 def cpu_threads() -> int:
-    """Threads for CPU work: the cores free to this process (at least 1)."""
+    """Threads for CPU work: RLVR_NUM_THREADS or OMP_NUM_THREADS when set, else `available_cores()`."""
     for name in ("RLVR_NUM_THREADS", "OMP_NUM_THREADS"):
         if os.environ.get(name, "").isdigit() and int(os.environ[name]) > 0:
             return int(os.environ[name])
-    cores = available_cores()
-    return max(1, min(cores, round(cores - busy_cores())))
+    return available_cores()
 
 
-def use_free_cores() -> int:
-    """Set torch's intra-op threads to `cpu_threads()`; returns the count."""
+def fix_cpu_threads() -> int:
+    """Set torch's intra-op threads to `cpu_threads()` (before any work whose result must reproduce)."""
     import torch
 
     threads = cpu_threads()

@@ -14,9 +14,9 @@ def _cpu_safe(values: dict) -> dict:
     import torch
 
     if not torch.cuda.is_available():
-        from rlvr.threads import use_free_cores
+        from rlvr.threads import fix_cpu_threads
 
-        use_free_cores()
+        fix_cpu_threads()
         values.setdefault("use_cpu", True)
         values.setdefault("bf16", False)
         values.setdefault("fp16", False)
