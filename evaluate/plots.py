@@ -139,8 +139,7 @@ def heatmap_figure(
     """A rows × columns grid of shares in [0, 1] (0 white), a dot at each (column, row) of `marks`."""
     height = min(max(2.5, 0.22 * len(rows) + 1.2), 14)
     fig, ax = plt.subplots(figsize=(max(4.0, 0.6 * len(columns) + 2.5), height))
-    cmap = plt.get_cmap("viridis").copy()
-    cmap.set_under("white")
+    cmap = plt.get_cmap("viridis").with_extremes(under="white")
     image = ax.imshow(values, aspect="auto", cmap=cmap, vmin=1e-9, vmax=1.0, interpolation="nearest")
     if marks:
         ax.scatter(*zip(*marks), color="red", s=10, label="last solved")
