@@ -90,10 +90,11 @@ class SlotCache:
         head_dim = getattr(config, "head_dim", None) or config.hidden_size // config.num_attention_heads
         shape = (rows, kv_heads, prompt_width + new_tokens, head_dim)
         dtype, device = model.dtype, model.device
-        self.keys = [torch.zeros(shape, dtype=dtype, device=device) for _ in range(config.num_hidden_layers)]
-        self.values = [
-            torch.zeros(shape, dtype=dtype, device=device) for _ in range(config.num_hidden_layers)
-        ]
+        # empty: pages are committed as columns are written, so memory grows with the longest row rather than
+        # rows x (prompt + max tokens) up front; fill zeroes the padding, which attention reads under the mask
+        layers = range(config.num_hidden_layers)
+        self.keys = [torch.empty(shape, dtype=dtype, device=device) for _ in layers]
+        self.values = [torch.empty(shape, dtype=dtype, device=device) for _ in layers]
         # 0 where a row attends, -inf on its left padding
         self.mask = torch.zeros(rows, 1, 1, shape[2], dtype=dtype, device=device)
         self.rows = rows
@@ -103,8 +104,9 @@ class SlotCache:
         """Copy one prompt's keys and values (a DynamicCache of batch 1) into `rows`, right-aligned."""
         for layer, cached in enumerate(prompt_cache.layers):
             length = cached.keys.shape[2]
-            self.keys[layer][rows, :, prompt_width - length : prompt_width] = cached.keys
-            self.values[layer][rows, :, prompt_width - length : prompt_width] = cached.values
+            for buffer, part in ((self.keys[layer], cached.keys), (self.values[layer], cached.values)):
+                buffer[rows, :, : prompt_width - length] = 0.0
+                buffer[rows, :, prompt_width - length : prompt_width] = part
         self.mask[rows, :, :, : prompt_width - length] = float("-inf")
 
     def move(self, to: torch.Tensor, source: torch.Tensor) -> None:

@@ -17,10 +17,12 @@ from rlvr.rewards import CodeReward
 from rlvr.rewards.sandbox import SandboxLimits
 
 MBPP = [json.loads(line) for line in gzip.open(Path(__file__).parent / "data/mbpp_test.jsonl.gz", "rt")]
-# Checked by running each reference and its asserts in plain Python: all pass but 123, whose reference takes
-# over 20 s (amicable numbers below 9,999 by trial division). 367's tests build the reference's own `Node`
-# objects, which cannot cross to a separate test process: the grader says so rather than grading it.
-NOT_PASSING = {123: "timeout", 367: "test_error"}
+# Checked by running each reference and its asserts in plain Python: all pass. 123's reference (amicable numbers
+# below 9,999 by trial division) takes 5-20 s of CPU by machine, so under the 10 s limit it passes or times out
+# and nothing else. 367's tests build the reference's own `Node` objects, which cannot cross to a separate test
+# process: the grader says so rather than grading it.
+NOT_PASSING = {367: "test_error"}
+SLOW = {123: "timeout"}
 
 
 def test_every_mbpp_reference_passes():
@@ -32,6 +34,7 @@ def test_every_mbpp_reference_passes():
         len(grades) == 500 and entry_points[MBPP.index(next(r for r in MBPP if r["task_id"] == 126))] == "sum"
     )
     outcome = {r["task_id"]: g.extra["status"] for r, g in zip(MBPP, grades) if g.extra["status"] != "passed"}
+    outcome = {t: status for t, status in outcome.items() if SLOW.get(t) != status}
     assert outcome == NOT_PASSING, {
         t: g.detail for r, g in zip(MBPP, grades) if (t := r["task_id"]) in outcome
     }

@@ -59,7 +59,8 @@ def test_probe_logs_step_zero_and_every_save(probed_run):
     records = read_probe_log(probed_run)
     assert [r["step"] for r in records] == [0, 1, 2]
     metrics = records[0]["metrics"]["probe"]
-    assert set(metrics) == {"pass@1", "pass@2", "pass@4", "pass@8", "coverage", "delta_se"}
+    assert set(metrics) == {"pass@1", "pass@2", "pass@4", "pass@8", "coverage", "delta_se", "entropy"}
+    assert (probed_run / "timeline.csv").exists() and (probed_run / "timeline.png").exists()
     assert records[1]["model"].endswith("checkpoint-1")
     assert (probed_run / "probe.png").stat().st_size > 1000
     # ΔSE against step 0 is pass@1(step) - pass@8(step 0); at step 0 itself, pass@1 - pass@8 of the same model.

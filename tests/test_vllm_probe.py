@@ -96,6 +96,8 @@ def test_trl_vllm_generation_on_a_cpu_is_refused_in_one_line(mode, task_dir, tmp
         pytest.skip("a GPU runs TRL's vLLM generation")
     from cli_helpers import one_line_error
 
+    from rlvr.cli import main
+
     recipe = tmp_path / "r.yaml"
     recipe.write_text((RECIPES / "grpo.yaml").read_text())
     err = one_line_error(
@@ -103,6 +105,13 @@ def test_trl_vllm_generation_on_a_cpu_is_refused_in_one_line(mode, task_dir, tmp
         "train",
         str(recipe),
         *overrides(task_dir, tmp_path / "run", "trainer.use_vllm=true", f"trainer.vllm_mode={mode}"),
-        "--check",
     )
     assert f"trainer.use_vllm with vllm_mode {mode} needs" in err
+    assert not (tmp_path / "run").exists()  # refused before any model loads or checkpoint is written
+    # --check validates the recipe for the GPU machine it is meant for (a login node checks a cluster's recipe)
+    assert (
+        main(
+            ["train", str(recipe), *overrides(task_dir, tmp_path / "run", "trainer.use_vllm=true", "--check")]
+        )
+        == 0
+    )

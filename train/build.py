@@ -8,9 +8,11 @@ import os
 from rlvr.train.recipe import PRESETS, Recipe, RecipeError, check_paths, trainer_config_class
 
 
-def _cpu_safe(values: dict) -> dict:
+def _cpu_safe(values: dict, here: bool = True) -> dict:
     """TRL's GRPOConfig defaults to bf16 and gradient checkpointing; neither works well on a CPU. `use_cpu`
-    makes accelerate treat `torchrun --nproc_per_node N` on CPUs as N gloo processes, not N lone runs."""
+    makes accelerate treat `torchrun --nproc_per_node N` on CPUs as N gloo processes, not N lone runs.
+    `here=False` (`--check`) validates the recipe for the machine it is meant for: TRL's vLLM generation is
+    refused only when training starts on a machine without a GPU."""
     import torch
 
     if not torch.cuda.is_available():
@@ -21,7 +23,7 @@ def _cpu_safe(values: dict) -> dict:
         values.setdefault("bf16", False)
         values.setdefault("fp16", False)
         values.setdefault("gradient_checkpointing", False)
-        if values.get("use_vllm"):
+        if values.get("use_vllm") and here:
             mode = values.get("vllm_mode", "colocate")
             raise RecipeError(_VLLM_ON_CPU.get(mode, _VLLM_ON_CPU["colocate"]))
     return values
@@ -37,7 +39,7 @@ _VLLM_ON_CPU = {
 }
 
 
-def build_config(recipe: Recipe):
+def build_config(recipe: Recipe, here: bool = True):
     values = {**PRESETS.get(recipe.algorithm, {}), **recipe.trainer}
     values.setdefault("output_dir", str(recipe.output_dir))
     values.setdefault("report_to", [] if recipe.logging.report_to == "none" else [recipe.logging.report_to])
@@ -45,7 +47,7 @@ def build_config(recipe: Recipe):
         values.setdefault("run_name", recipe.logging.name)
     if recipe.algorithm != "sft":
         values.setdefault("reward_weights", list(recipe.rewards.values()))
-    return trainer_config_class(recipe.algorithm)(**_cpu_safe(values))
+    return trainer_config_class(recipe.algorithm)(**_cpu_safe(values, here))
 
 
 def build_dataset(recipe: Recipe, tokenizer, completion_tokens: int | None = None):

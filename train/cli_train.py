@@ -33,7 +33,9 @@ def run(args: argparse.Namespace) -> int:
 
         missing = missing_downloads(recipe)  # said in one line at the end, once all else is checked
         check_paths(recipe, model=not any(what == "model" for what, _ in missing))
-        build_config(recipe)  # TRL's checks, e.g. generation_batch_size divisible by num_generations
+        # TRL's checks (e.g. generation_batch_size divisible by num_generations); a recipe written for GPUs
+        # checks on a login node, and training it without a GPU stops at the same place in one line
+        build_config(recipe, here=False)
         print(json.dumps(dataclasses.asdict(recipe), indent=2, default=str))
         if missing:
             print(missing_line(args.recipe, missing), file=sys.stderr)
