@@ -88,17 +88,8 @@ def run_ablation(
 
     started = demo.start(progress)
     out = Path(out).resolve()
-    base_scale = demo.QUICK if quick else demo.FULL
     scale = QUICK if quick else FULL
-    print(f"[ablation] 1/3 the demo's task and base model -> {out / 'data'}, {out / 'base'}", flush=True)
-    train_file, held_file = demo.write_data(out, base_scale, seed)
-    demo.base_model(out, base_scale, seed, progress)
-    recipe_file = out / "recipe.yaml"
-    recipe_file.write_text(
-        yaml.safe_dump(
-            demo.recipe_for(out, base_scale, seed, train_file, held_file, progress), sort_keys=False
-        )
-    )
+    recipe_file = demo.task_and_recipe(out, quick, seed, progress, "ablation")
     sweep = load_sweep(sweep_file(out, recipe_file, scale))
     grid = " x ".join(f"{key.split('.')[-1]} {values}" for key, values in sweep.grid.items())
     print(

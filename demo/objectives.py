@@ -161,17 +161,8 @@ def run_objectives(
 
     started = demo.start(progress)
     out = Path(out).resolve()
-    base_scale = demo.QUICK if quick else demo.FULL
     scale = QUICK if quick else FULL
-    print(f"[objectives] 1/3 the demo's task and base model -> {out / 'data'}, {out / 'base'}", flush=True)
-    train_file, held_file = demo.write_data(out, base_scale, seed)
-    demo.base_model(out, base_scale, seed, progress)
-    recipe_file = out / "recipe.yaml"
-    recipe_file.write_text(
-        yaml.safe_dump(
-            demo.recipe_for(out, base_scale, seed, train_file, held_file, progress), sort_keys=False
-        )
-    )
+    recipe_file = demo.task_and_recipe(out, quick, seed, progress, "objectives")
     sweeps = [load_sweep(path, trainer_configs=True) for path in sweep_files(out, recipe_file, scale)]
     runs = [run for sweep in sweeps for run in sweep.runs()]
     print(

@@ -415,6 +415,21 @@ def start(progress: bool) -> float:
     return time.perf_counter()
 
 
+def task_and_recipe(out: Path, quick: bool, seed: int, progress: bool, tag: str) -> Path:
+    """The demo's task, base model and GRPO recipe in OUT (each reused when there), for the demos that sweep
+    over that recipe; returns OUT/recipe.yaml."""
+    import yaml
+
+    scale = QUICK if quick else FULL
+    print(f"[{tag}] 1/3 the demo's task and base model -> {out / 'data'}, {out / 'base'}", flush=True)
+    train_file, held_file = write_data(out, scale, seed)
+    base_model(out, scale, seed, progress)
+    recipe_file = out / "recipe.yaml"
+    recipe = recipe_for(out, scale, seed, train_file, held_file, progress)
+    recipe_file.write_text(yaml.safe_dump(recipe, sort_keys=False))
+    return recipe_file
+
+
 def train_rl(out: Path, raw: dict) -> None:
     """Write the GRPO recipe to OUT/recipe.yaml (rerun it with `rlvr train`) and train, unless OUT/rl/final is there."""
     import yaml
