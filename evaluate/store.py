@@ -44,6 +44,7 @@ IDENTITY_KEYS = (
     "sample_seeds",
     "limit",
     "grader",
+    "dtype",  # bf16 and fp32 are different models' samples (docs/benchmarks.md): a store holds one
 )
 SAMPLING_KEYS = ("n", "temperature", "top_p", "max_tokens", "seed", "sample_seeds")
 RESULTS_SCHEMA_VERSION = 1

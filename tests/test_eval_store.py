@@ -85,6 +85,9 @@ def test_different_settings_refuse_to_resume(tiny_model_dir, data_file, full_run
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert done.returncode == 2
     assert "seed=7" in done.stderr and "another --out" in done.stderr
+    cmd = [*eval_cmd(tiny_model_dir, data_file, full_run), "--dtype", "bf16"]  # made under --dtype auto
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 2 and "dtype='auto', not 'bf16'" in done.stderr, done.stderr
 
 
 def test_regrade_strict_never_credits_more(full_run, tmp_path):
