@@ -13,17 +13,53 @@ def _parse(answer: str):
     # equation (its known false positive "3*x-1*y+13=0" == "3x+4y+14=0"). The bare text is read only
     # when the wrapped one yields no expression (a matrix in parentheses, say).
     config = [LatexExtractionConfig(), ExprExtractionConfig()]
+    # A `$` inside an answer (`8 \\text{$7$}`) would split it into several formulas, each a candidate that
+    # verify accepts if any matches: one box would hedge between answers. The box is already math.
+    answer = answer.replace("$", " ")
     parsed = parse(f"${answer}$", extraction_config=config, parsing_timeout=None)
     if not any(not isinstance(p, str) for p in parsed):
         parsed = parse(answer, extraction_config=config, parsing_timeout=None) or parsed
     return parsed
 
 
+def _numbers(parsed: list) -> list[complex]:
+    """The parsed candidates that are plain numbers (no symbols, no sets), as complex values."""
+    import sympy
+
+    values = []
+    for item in parsed:
+        if isinstance(item, sympy.Expr) and item.is_number:
+            try:
+                value = complex(sympy.N(item.doit(), 30))  # doit: UnevaluatedExpr (percent)
+            except (TypeError, ValueError):  # a number sympy cannot evaluate: math-verify's verdict stands
+                continue
+            if value == value:  # not nan
+                values.append(value)
+    return values
+
+
+def _close(gold_parsed: list, pred_parsed: list) -> bool:
+    """math-verify compares numbers rounded to 6 decimal places, so 0 equals 0.0000004 and 0.000001 equals
+    0.00000123: for a small gold one fixed guess scores. Where both sides are numbers they must also agree
+    to a relative 1e-5 (which a value of 0.05 or more rounded to 6 places always does)."""
+    gold_values, pred_values = _numbers(gold_parsed), _numbers(pred_parsed)
+    if not gold_values or not pred_values:
+        return True  # expressions, sets, intervals: math-verify's verdict stands
+    return any(
+        abs(g - p) <= RELATIVE_TOLERANCE * max(abs(g), abs(p)) for g in gold_values for p in pred_values
+    )
+
+
+RELATIVE_TOLERANCE = 1e-5
+
+
 def _equal(gold: str, pred: str) -> bool:
     from math_verify import verify
 
     gold_parsed, pred_parsed = _parse(gold), _parse(pred)
-    return bool(gold_parsed and pred_parsed and verify(gold_parsed, pred_parsed, timeout_seconds=None))
+    if not (gold_parsed and pred_parsed and verify(gold_parsed, pred_parsed, timeout_seconds=None)):
+        return False
+    return _close(gold_parsed, pred_parsed)
 
 
 def _verify(gold: str, pred: str) -> bool:

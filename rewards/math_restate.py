@@ -34,11 +34,24 @@ _SPELLINGS = (
         re.compile(r"\\frac\s*(?:\{\s*(\w+)\s*\}|(\d))\s*(?:\{\s*(\w+)\s*\}|(\d))"),
         lambda m: f"{m.group(1) or m.group(2)}/{m.group(3) or m.group(4)}",
     ),
+    # \frac{3 + 4}{1}: any fraction whose parts hold at most one level of braces, as (3 + 4)/(1)
+    (re.compile(r"\\frac\s*\{((?:[^{}]|\{[^{}]*\})*)\}\s*\{((?:[^{}]|\{[^{}]*\})*)\}"), r"(\1)/(\2)"),
     (re.compile(r"\\[dt]binom"), r"\\binom"),
+    (re.compile(r"\{\s*(\w+)\s*\\choose\s*(\w+)\s*\}"), r"\\binom{\1}{\2}"),
     (re.compile(r"\\(?:times|cdot|ast)(?![a-zA-Z])"), "*"),
     (re.compile(r"\\div(?![a-zA-Z])"), "/"),
-    (re.compile(r"\\(?:left|right|displaystyle)(?![a-zA-Z])|\\[()\[\]!,;: ]|\$"), ""),
+    # spacing, sizing and set braces; \sum or \lim with nothing under them change nothing math-verify reads
+    (
+        re.compile(r"\\(?:left|right|displaystyle|q?quad|sum|prod|lim)(?![a-zA-Z_])|\\[()\[\]!,;: {}]|\$"),
+        "",
+    ),
     (re.compile(r"[\s{}]"), ""),
+)
+# applied after the spellings: (3)+(4) is 3+4, and so are 03+4 and 3+4+0 as text
+_AFTER = (
+    (re.compile(r"\(((?:\\[A-Za-z]+)?\w+)\)"), r"\1"),
+    (re.compile(r"(?<![\d.])0+(?=\d)"), ""),
+    (re.compile(r"(?:[+\-]0|[*/^]1)(?![\w.])"), ""),
 )
 # something left to compute: an operator, a LaTeX command, an index; a leading sign alone is not one
 _OPERATION_RE = re.compile(r"[+\-*/^!_\\]")
@@ -48,7 +61,7 @@ _RELATION_RE = re.compile(r"=|\\approx(?![a-zA-Z])")
 
 
 def _canonical(text: str) -> str:
-    for pattern, replacement in _SPELLINGS:
+    for pattern, replacement in _SPELLINGS + _AFTER:
         text = pattern.sub(replacement, text)
     return text.rstrip(".")
 
@@ -59,9 +72,19 @@ def _canonical_prompt(prompt: str) -> str:
 
 
 def _unwrapped(text: str) -> str:
-    while match := _ENCLOSED_RE.match(text):
-        text = match.group(1) if match.group(1) is not None else match.group(2)
+    """Without brackets around the whole text ((3)+(4) keeps its own)."""
+    while (match := _ENCLOSED_RE.match(text)) and _balanced(inner := match.group(1) or match.group(2) or ""):
+        text = inner
     return text
+
+
+def _balanced(text: str) -> bool:
+    depth = 0
+    for char in text:
+        depth += char in "([" or -(char in ")]")
+        if depth < 0:
+            return False
+    return depth == 0
 
 
 # Arithmetic as the prompt writes it: numbers, single-letter names, operators, brackets and spaces.
@@ -92,14 +115,15 @@ def _key(node: ast.AST) -> Key:
         return node.id
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
         inner = _key(node.operand)
-        if isinstance(node.op, ast.UAdd):
-            return inner
-        return -inner if isinstance(inner, Fraction) else ("neg", inner)
+        return inner if isinstance(node.op, ast.UAdd) else _negated(inner)
     if isinstance(node, ast.BinOp):
         if isinstance(node.op, (ast.Add, ast.Sub)):
             return _flat("+", [t for t in _terms(node) if t != 0], Fraction(0))
         if isinstance(node.op, ast.Mult):
-            return _flat("*", [f for f in _factors(node) if f != 1], Fraction(1))
+            factors = _factors(node)
+            if any(f == 0 for f in factors):
+                return Fraction(0)  # 0i, 0*x: a neutral term
+            return _flat("*", [f for f in factors if f != 1], Fraction(1))
         left, right = _key(node.left), _key(node.right)
         if isinstance(node.op, (ast.Div, ast.Pow)) and right == 1:
             return left
@@ -114,9 +138,22 @@ def _terms(node: ast.AST) -> list[Key]:
     if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)):
         right = _terms(node.right)
         if isinstance(node.op, ast.Sub):
-            right = [-t if isinstance(t, Fraction) else ("neg", t) for t in right]
+            right = [_negated(t) for t in right]
         return _terms(node.left) + right
     return [_key(node)]
+
+
+def _negated(key: Key) -> Key:
+    """-key, with the sign on a product's number where it has one (- 2x and -2x are one term)."""
+    if isinstance(key, Fraction):
+        return -key
+    if isinstance(key, tuple) and key[0] == "*":
+        numbers = [f for f in key[1:] if isinstance(f, Fraction)]
+        if numbers:
+            rest = list(key[1:])
+            rest.remove(numbers[0])
+            return _flat("*", [f for f in [-numbers[0], *rest] if f != 1], Fraction(1))
+    return ("neg", key)
 
 
 def _factors(node: ast.AST) -> list[Key]:
@@ -196,4 +233,21 @@ def restates(prompt: str, pred: str, gold: str) -> bool:
     if any(text in haystack for text, _ in needles):
         return True
     trees = [tree for _, tree in needles if isinstance(tree, tuple)]
-    return bool(trees) and any(tree in _prompt_pieces(prompt) for tree in trees)
+    if not trees:
+        return False
+    prompt_pieces = _prompt_pieces(prompt)
+    if any(tree in prompt_pieces for tree in trees):
+        return True
+    # numbers only: an answer that computes with a piece of the prompt (3 + 4 + 1 - 1) computed nothing new;
+    # with names it may (x^2 + 1 + 2x for "f(x) = x^2 + 1; find f(x) + 2x")
+    for tree in trees:
+        if not _has_names(tree):
+            pieces: set = set()
+            _pieces(tree, pieces)
+            if any(piece in prompt_pieces for piece in pieces if isinstance(piece, tuple)):
+                return True
+    return False
+
+
+def _has_names(key: Key) -> bool:
+    return isinstance(key, str) or isinstance(key, tuple) and any(_has_names(part) for part in key[1:])

@@ -29,6 +29,24 @@ RESTATED = [
     ("Compute 3 + 4 * 2.", "11", r"\boxed{2 \times 4 + 3}"),
     ("Compute $2 \\cdot 3 \\cdot 7$.", "42", r"\boxed{7 \cdot (3 \cdot 2)}"),
     ("Expand $(x+1)^2$.", "x^2+2x+1", r"\boxed{(1+x)^2}"),
+    # brackets, spacing and LaTeX that change nothing math-verify reads
+    ("What is $3 + 4$?", "7", r"\boxed{(3)+(4)}"),
+    ("What is $3 + 4$?", "7", r"\boxed{03+4}"),
+    ("What is $3 + 4$?", "7", r"\boxed{\{3+4\}}"),
+    ("What is $3 + 4$?", "7", r"\boxed{3+4 \quad}"),
+    ("What is $3 + 4$?", "7", r"\boxed{\sum 3+4}"),
+    ("What is $3 + 4$?", "7", r"\boxed{\frac{4+3}{1}}"),
+    ("Compute $\\dbinom{8}{4}$.", "70", r"\boxed{{8 \choose 4}}"),
+    ("Compute $\\dbinom{8}{4}$.", "70", r"\boxed{\binom{8}{4}+0}"),
+    ("Evaluate $\\log_2 64$.", "6", r"\boxed{\log_2(64)}"),
+    ("Evaluate $\\left\\lceil 3.7 \\right\\rceil$.", "4", r"\boxed{\lceil 3.7\rceil+0}"),
+    ("Find $\\sqrt{8}/2$.", "\\sqrt{2}", r"\boxed{\frac{\sqrt{8}}{2}}"),
+    ("Expand $(x+1)^2 - 2x$.", "x^2+1", r"\boxed{-2x+(x+1)^2}"),  # - 2x and -2x are one term
+    # numbers only: arithmetic on a piece of the prompt computes nothing new
+    ("What is $3 + 4$?", "7", r"\boxed{3+4+1-1}"),
+    ("What is $3 + 4$?", "7", r"\boxed{3+4+0i}"),
+    ("What is $3 + 4$?", "7", r"\boxed{(3+4)\cdot\frac{2}{2}}"),
+    ("What is $2^{10} - 24$?", "1000", r"\boxed{2^{10} - 24}"),
 ]
 # (prompt, gold, completion): right answers, some of them written in the prompt
 ANSWERED = [
@@ -52,6 +70,11 @@ ANSWERED = [
     ("What is $3 + 4$?", "7", r"\boxed{7 + 0}"),
     ("Expand $(x+1)^2$.", "x^2+2x+1", r"\boxed{1 + 2x + x^2}"),  # the gold, reordered
     ("Write $x + 1$ with its terms swapped.", "1 + x", r"\boxed{x + 1}"),  # the gold's tree
+    # with names an answer may hold a piece of the prompt and still be the work done
+    ("Let $f(x) = x^2 + 1$. Find $f(x) + 2x$.", "x^2+2x+1", r"\boxed{x^2 + 1 + 2x}"),
+    ("What is $2^{10} - 24$?", "1000", r"\boxed{10^3}"),
+    ("What is $2^{10} - 24$?", "1000", r"\boxed{1024 - 24}"),  # 2^10 computed
+    ("Find $\\sqrt{8}/2$.", "\\sqrt{2}", r"\boxed{\frac{2}{\sqrt{2}}}"),
 ]
 
 

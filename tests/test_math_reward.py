@@ -55,6 +55,12 @@ ACCEPT = [
     (r"\infty", r"\infty"),
     ("y = 2x + 1", "y=2x+1"),
     (r"\frac{7}{2}", "3.5"),
+    # small values, exactly or to a relative 1e-5
+    ("0.0000004", r"4 \times 10^{-7}"),
+    ("0.0000004", r"\frac{4}{10^{7}}"),
+    ("0.00000123", "0.0000012300"),
+    (r"\frac{1}{3}", "0.333333"),  # a gold of 0.05 or more keeps math-verify's 6 places
+    ("0", "0.0"),
 ]
 
 # (gold, model's final answer): must be rejected
@@ -80,6 +86,17 @@ REJECT = [
     (r"e^{2}", r"e^3"),
     ("y = 2x + 1", "y=2x-1"),
     (r"\infty", "0"),
+    # math-verify rounds to 6 decimal places: one fixed guess would score on every small gold
+    ("0.0000004", "0"),
+    ("0.0000004", "0.0"),
+    ("0.000000032", r"\frac{0}{1}"),
+    ("0.00000123", "0.000001"),
+    ("0.0000014", "0.0000012"),
+    ("0.0000002", "0.0000001"),
+    ("0", "0.0000001"),
+    # a `$` inside the box would make each side of it a candidate: one box, two answers
+    ("7", r"8 \text{$7$}"),
+    ("7", r"8 \text{ or } $7$"),
 ]
 
 
