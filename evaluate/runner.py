@@ -9,7 +9,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from rlvr.evaluate.backends import SamplingSettings, make_backend, resolve_backend_name
+from rlvr.evaluate.backends import SamplingSettings, make_backend, resolve_backend_name, sampled_dtype
 from rlvr.evaluate.backends.base import setting_problems
 from rlvr.evaluate.grading import grade_records
 from rlvr.evaluate.plan import SAMPLE_SEEDS, pack_calls, parse_shard, plan_units, sample_seed
@@ -363,6 +363,7 @@ def run_eval(cfg: EvalConfig) -> dict:
         "template": template.name,
         "grader": grader_name,
         "grader_settings": grader.describe(),
+        "sampled_dtype": sampled_dtype(backend_name, cfg.dtype, model_dir),
         "label": cfg.label or Path(cfg.model.rstrip("/")).name,
         "kind": kind,
         "versions": _versions(),

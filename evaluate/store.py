@@ -46,6 +46,10 @@ IDENTITY_KEYS = (
     "grader",
     "dtype",  # bf16 and fp32 are different models' samples (docs/benchmarks.md): a store holds one
 )
+# Compared only where the stored meta.json has them (stores made before they were recorded resume as before).
+# sampled_dtype is what `--dtype auto` became on the machine that sampled (fp32 on a CPU, the checkpoint's own
+# on a GPU): one store holds one precision's samples.
+OPTIONAL_IDENTITY_KEYS = ("sampled_dtype",)
 SAMPLING_KEYS = ("n", "temperature", "top_p", "max_tokens", "seed", "sample_seeds")
 RESULTS_SCHEMA_VERSION = 1
 RECORD_KEYS = ("problem", "sample", "text", "extracted", "verdict", "correct", "tokens", "finish_reason")
@@ -145,6 +149,7 @@ class SampleStore:
         name = "samples.jsonl" if shard is None else f"samples.shard-{shard[0]}-of-{shard[1]}.jsonl"
         self.samples_file = self.path / name
         self._lock = None
+        self._problems: list[dict] | None = None
 
     @classmethod
     def create_or_resume(
@@ -158,8 +163,16 @@ class SampleStore:
         meta = {**meta, "problems_sha256": problems_sha256(problems)}
         meta_file = path / "meta.json"
         problems_file = path / "problems.jsonl"
+        if not meta_file.exists() and (
+            problems_file.exists() or any(f.stat().st_size for f in _sample_files(path))
+        ):
+            # meta.json is written first, so no kill leaves this: without it nothing says what the samples are
+            raise ValueError(
+                f"{path} holds samples or problems but no meta.json, so nothing says what made them; "
+                f"restore {meta_file}, or choose another --out"
+            )
         if meta_file.exists():
-            old = _read_json(meta_file)
+            old = _read_meta(meta_file)
             for key in IDENTITY_KEYS:
                 if key == "sample_seeds" and old.get(key) is None:
                     raise ValueError(
@@ -171,13 +184,25 @@ class SampleStore:
                         f"{path} holds a sample store made with {key}={old.get(key)!r}, not {meta.get(key)!r}; "
                         f"rerun with the same settings to resume, or choose another --out"
                     )
-            if problems_file.exists():
-                stored = _read_problems(problems_file)
-                if problems_sha256(stored) != meta["problems_sha256"]:
+            for key in OPTIONAL_IDENTITY_KEYS:
+                if key in old and old[key] != meta.get(key):
                     raise ValueError(
-                        f"the problems differ from those the store {path} was made for ({_problem_changes(stored, problems)}); "
-                        f"to evaluate them, choose another --out (or delete {path} to start over)"
+                        f"{path} holds a sample store made with {key}={old[key]!r}, not {meta.get(key)!r}; "
+                        f"rerun where that holds to resume, or choose another --out"
                     )
+            if old["problems_sha256"] != meta["problems_sha256"]:
+                changes = (
+                    _problem_changes(_read_problems(problems_file), problems)
+                    if problems_file.exists()
+                    else ""
+                )
+                raise ValueError(
+                    f"the problems differ from those the store {path} was made for"
+                    f"{f' ({changes})' if changes else ''}; to evaluate them, choose another --out "
+                    f"(or delete {path} to start over)"
+                )
+            if problems_file.exists():
+                _checked_problems(problems_file, old)
         else:
             _write_atomic(meta_file, json.dumps(meta, indent=2))
         if not problems_file.exists():
@@ -227,13 +252,16 @@ class SampleStore:
             raise FileNotFoundError(
                 f"{path} is not a sample store (no meta.json); run `rlvr eval --out {path}` first"
             )
-        return cls(path, _read_json(path / "meta.json"))
+        return cls(path, _read_meta(path / "meta.json"))
 
     def problems(self) -> list[dict]:
-        return _read_problems(self.path / "problems.jsonl")
+        """The stored problems, refused unless they are those meta.json was made for."""
+        if self._problems is None:
+            self._problems = _checked_problems(self.path / "problems.jsonl", self.meta)
+        return self._problems
 
     def sample_files(self) -> list[Path]:
-        return sorted(self.path.glob("samples*.jsonl"))
+        return _sample_files(self.path)
 
     def plan(self) -> tuple[set[str], int | None]:
         """What the store is meant to hold: its problems' ids, and samples 0..n-1 of each (any index >= 0
@@ -373,6 +401,44 @@ def _read_json(path: Path) -> dict:
         raise ValueError(
             f"{path} is damaged ({exc}); the samples are intact: restore it, or start a new --out"
         ) from None
+
+
+def _sample_files(path: Path) -> list[Path]:
+    return sorted(path.glob("samples*.jsonl"))
+
+
+def _read_meta(path: Path) -> dict:
+    """meta.json, with what every reader relies on checked: a count n of samples per problem and the hash
+    of the problems (without them an unfinished store would read as a finished one)."""
+    meta = _read_json(path)
+    n = meta.get("n") if isinstance(meta, dict) else None
+    if (
+        not isinstance(meta, dict)
+        or type(n) is not int
+        or n < 1
+        or not isinstance(meta.get("problems_sha256"), str)
+    ):
+        what = "is not a JSON object" if not isinstance(meta, dict) else f"names n={n!r} and problems_sha256="
+        what += "" if not isinstance(meta, dict) else f"{meta.get('problems_sha256')!r}"
+        raise ValueError(
+            f"{path} {what}, not a whole number n >= 1 and the problems' hash; restore it, or start a new --out"
+        )
+    return meta
+
+
+def _checked_problems(path: Path, meta: dict) -> list[dict]:
+    if not path.exists():
+        raise ValueError(f"{path} is missing; restore it, or start a new --out")
+    problems = _read_problems(path)
+    if problems_sha256(problems) != meta["problems_sha256"]:
+        raise ValueError(
+            f"{path} is not the problems {path.parent / 'meta.json'} was made for (their hash differs); "
+            f"restore it, or start a new --out"
+        )
+    for number, row in enumerate(problems, 1):
+        if not isinstance(row, dict) or "id" not in row:
+            raise ValueError(f"{path}: problem {number} has no id; restore the file, or start a new --out")
+    return problems
 
 
 def _read_problems(path: Path) -> list[dict]:

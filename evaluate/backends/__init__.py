@@ -49,6 +49,17 @@ def resolve_dtype(dtype: str, model: str) -> str:
     return checkpoint_dtype(model) if dtype == "auto" else DTYPES.get(dtype, dtype)
 
 
+def sampled_dtype(backend: str, dtype: str, model: str) -> str:
+    """The precision samples are drawn in where this runs: `--dtype auto` is float32 for the hf backend on a
+    CPU (bfloat16 samples differ, docs/benchmarks.md) and the checkpoint's own dtype everywhere else."""
+    if dtype == "auto" and resolve_backend_name(backend) == "hf":
+        import torch
+
+        if not torch.cuda.is_available():
+            return "float32"
+    return resolve_dtype(dtype, model)
+
+
 def checkpoint_context(model: str) -> int:
     """The model's context length (max_position_embeddings), 2048 when its config names none."""
     return int(getattr(_config(model), "max_position_embeddings", None) or 2048)
