@@ -10,6 +10,8 @@ GRADER_COLUMNS = ("answer", "tests", "entry_point")
 def grade_records(grader, records: list[dict], problems: dict[str, dict]) -> None:
     """Fill `extracted`, `verdict`, `correct` of each record in place; `problems` maps id -> stored row.
     A grader whose `grade` takes `prompt` also gets the prompt each sample answered (as in training)."""
+    if not records:
+        return  # nothing to grade (an --allow-partial regrade of a store killed before its first sample)
     keys = GRADER_COLUMNS + (("prompt",) if "prompt" in inspect.signature(grader.grade).parameters else ())
     columns: dict[str, list] = {}
     for record in records:

@@ -12,6 +12,8 @@ import pytest
 from cli_helpers import one_line_error
 from store_helpers import eval_cmd
 
+from rlvr.cli import main as rlvr
+
 
 def _copy(full_run: Path, tmp_path: Path, name: str = "store") -> Path:
     store = tmp_path / name
@@ -113,3 +115,14 @@ def test_a_store_sampled_in_another_precision_is_not_resumed(tiny_model_dir, dat
     older = _copy(full_run, tmp_path, "older")
     _edit_meta(older, sampled_dtype=None)  # a store made before the precision was recorded resumes
     assert _resume(tiny_model_dir, data_file, older).returncode == 0
+
+
+def test_regrading_a_store_with_no_samples_is_one_line(full_run, tmp_path, capsys):
+    """A store killed before its first sample: --allow-partial has nothing to report, and says so."""
+    store = tmp_path / "empty"
+    store.mkdir()
+    for name in ("meta.json", "problems.jsonl"):
+        shutil.copy(full_run / name, store / name)
+    argv = ["regrade", str(store), "--reward", "math", "--allow-partial", "--out", str(tmp_path / "re")]
+    assert rlvr(argv) == 2  # the warning that it is unfinished, then the error: no traceback
+    assert "no problems" in capsys.readouterr().err.strip().splitlines()[-1]
