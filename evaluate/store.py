@@ -46,7 +46,8 @@ IDENTITY_KEYS = (
     "grader",
     "dtype",  # bf16 and fp32 are different models' samples (docs/benchmarks.md): a store holds one
 )
-# Compared only where the stored meta.json has them (stores made before they were recorded resume as before).
+# Compared like IDENTITY_KEYS, but only where the stored meta.json has them (stores made before they were
+# recorded resume as before).
 # sampled_dtype is what `--dtype auto` became on the machine that sampled (fp32 on a CPU, the checkpoint's own
 # on a GPU): one store holds one precision's samples.
 OPTIONAL_IDENTITY_KEYS = ("sampled_dtype",)
@@ -173,7 +174,7 @@ class SampleStore:
             )
         if meta_file.exists():
             old = _read_meta(meta_file)
-            for key in IDENTITY_KEYS:
+            for key in IDENTITY_KEYS + tuple(k for k in OPTIONAL_IDENTITY_KEYS if k in old):
                 if key == "sample_seeds" and old.get(key) is None:
                     raise ValueError(
                         f"{path} was made by an older rlvr that seeded whole generate calls; its samples cannot be "
@@ -183,12 +184,6 @@ class SampleStore:
                     raise ValueError(
                         f"{path} holds a sample store made with {key}={old.get(key)!r}, not {meta.get(key)!r}; "
                         f"rerun with the same settings to resume, or choose another --out"
-                    )
-            for key in OPTIONAL_IDENTITY_KEYS:
-                if key in old and old[key] != meta.get(key):
-                    raise ValueError(
-                        f"{path} holds a sample store made with {key}={old[key]!r}, not {meta.get(key)!r}; "
-                        f"rerun where that holds to resume, or choose another --out"
                     )
             if old["problems_sha256"] != meta["problems_sha256"]:
                 changes = (
@@ -201,13 +196,13 @@ class SampleStore:
                     f"{f' ({changes})' if changes else ''}; to evaluate them, choose another --out "
                     f"(or delete {path} to start over)"
                 )
-            if problems_file.exists():
-                _checked_problems(problems_file, old)
         else:
             _write_atomic(meta_file, json.dumps(meta, indent=2))
-        if not problems_file.exists():
+        stored = _checked_problems(problems_file, meta) if problems_file.exists() else None
+        if stored is None:
             _write_atomic(problems_file, "".join(json.dumps(p) + "\n" for p in problems))
         store = cls(path, meta, shard)
+        store._problems = stored  # read and checked once (None: read back when first needed)
         store._acquire_lock()
         moved = _repair(store.samples_file, store.plan())
         if moved:
@@ -411,17 +406,13 @@ def _read_meta(path: Path) -> dict:
     """meta.json, with what every reader relies on checked: a count n of samples per problem and the hash
     of the problems (without them an unfinished store would read as a finished one)."""
     meta = _read_json(path)
-    n = meta.get("n") if isinstance(meta, dict) else None
-    if (
-        not isinstance(meta, dict)
-        or type(n) is not int
-        or n < 1
-        or not isinstance(meta.get("problems_sha256"), str)
-    ):
-        what = "is not a JSON object" if not isinstance(meta, dict) else f"names n={n!r} and problems_sha256="
-        what += "" if not isinstance(meta, dict) else f"{meta.get('problems_sha256')!r}"
+    if not isinstance(meta, dict):
+        raise ValueError(f"{path} is not a JSON object; restore it, or start a new --out")
+    n, digest = meta.get("n"), meta.get("problems_sha256")
+    if type(n) is not int or n < 1 or not isinstance(digest, str):
         raise ValueError(
-            f"{path} {what}, not a whole number n >= 1 and the problems' hash; restore it, or start a new --out"
+            f"{path} names n={n!r} and problems_sha256={digest!r}, not a whole number n >= 1 and the problems' "
+            f"hash; restore it, or start a new --out"
         )
     return meta
 

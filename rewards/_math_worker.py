@@ -22,6 +22,9 @@ def _parse(answer: str):
     return parsed
 
 
+RELATIVE_TOLERANCE = 1e-5  # numbers that verify equal must also agree this closely (see _close)
+
+
 def _numbers(parsed: list) -> list[complex]:
     """The parsed candidates that are plain numbers (no symbols, no sets), as complex values."""
     import sympy
@@ -48,9 +51,6 @@ def _close(gold_parsed: list, pred_parsed: list) -> bool:
     return any(
         abs(g - p) <= RELATIVE_TOLERANCE * max(abs(g), abs(p)) for g in gold_values for p in pred_values
     )
-
-
-RELATIVE_TOLERANCE = 1e-5
 
 
 def _equal(gold: str, pred: str) -> bool:
