@@ -73,11 +73,26 @@ def uses_slots(model) -> bool:
 
 
 def _slot_attention(module, query, key, value, attention_mask, scaling=None, dropout=0.0, **kwargs):
-    """SDPA over the slots' keys with the additive padding mask; grouped-query heads without repeating them."""
+    """SDPA over the slots' keys with the additive padding mask; grouped-query heads without repeating them.
+    Below float32, one query per row takes transformers' eager arithmetic instead: the CPU's SDPA kernel for
+    bfloat16 took 8 times as long at 256 rows (docs/benchmarks.md); float32 stays on SDPA, bit for bit."""
+    if query.dtype != torch.float32 and query.shape[2] == 1:
+        return _eager_one_query(query, key, value, attention_mask, scaling), None
     out = torch.nn.functional.scaled_dot_product_attention(
         query, key, value, attn_mask=attention_mask, scale=scaling, enable_gqa=key.shape[1] != query.shape[1]
     )
     return out.transpose(1, 2).contiguous(), None
+
+
+def _eager_one_query(query, key, value, attention_mask, scaling) -> torch.Tensor:
+    """transformers' eager attention (scores in the model's dtype, softmax in float32) for a single query
+    position, each key/value head shared by its group of query heads through a view rather than a copy."""
+    rows, heads, _, head_dim = query.shape
+    groups = query.view(rows, key.shape[1], heads // key.shape[1], head_dim)
+    scale = scaling if scaling is not None else head_dim**-0.5
+    scores = torch.matmul(groups, key.transpose(-1, -2)) * scale + attention_mask
+    weights = torch.softmax(scores, dim=-1, dtype=torch.float32).to(value.dtype)
+    return torch.matmul(weights, value).view(rows, heads, 1, head_dim).transpose(1, 2).contiguous()
 
 
 class SlotCache:

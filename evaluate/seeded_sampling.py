@@ -79,8 +79,13 @@ def _inverse_cdf(probs: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
     cdf = torch.cumsum(probs, dim=-1)
     target = (u.to(cdf.dtype) * cdf[:, -1]).unsqueeze(1)
     index = torch.searchsorted(cdf, target, right=True).clamp_(max=cdf.shape[1] - 1)
-    # a target at the very top of a float32 cdf can land past the last token with mass; step back to it
-    return torch.minimum(index, (probs > 0).cumsum(-1).argmax(-1, keepdim=True))
+    # a target at the very top of a float32 cdf can land past the last token with mass; step back to it. The cdf
+    # rises only at tokens with mass, so only such rows land on a token without any
+    past = (probs.gather(1, index) == 0).squeeze(1)
+    if bool(past.any()):
+        last = (probs[past] > 0).cumsum(-1).argmax(-1, keepdim=True)
+        index[past] = torch.minimum(index[past], last)
+    return index
 
 
 def _draw_sorted(
