@@ -206,3 +206,23 @@ def test_every_shipped_recipe_checks_or_says_what_to_fetch(path, shipped_cwd, tm
     assert [n for n in names if n in DATASETS] == expected
     assert set(names) - set(expected) <= {model}  # the model, unless this machine's Hub cache has it
     assert match["recipe"] == str(path)
+
+
+def test_probe_dtype_is_its_own_and_defaults_to_the_models(tmp_path):
+    from rlvr.train.probe import eval_config
+    from rlvr.train.recipe import RecipeError, validate
+
+    def recipe(probe: dict, model_dtype: str = "float32"):
+        return validate(
+            {
+                "model": {"path": str(tmp_path), "dtype": model_dtype},
+                "data": {"data_file": str(tmp_path / "d.jsonl")},
+                "trainer": {"output_dir": str(tmp_path / "run")},
+                "probe": {"enabled": True, **probe},
+            }
+        )
+
+    assert eval_config(recipe({"dtype": "bfloat16"}), 0, "m", "p", {}).dtype == "bfloat16"
+    assert eval_config(recipe({}), 0, "m", "p", {}).dtype == "float32"
+    with pytest.raises(RecipeError, match="probe.dtype"):
+        recipe({"dtype": "bf17"})

@@ -77,7 +77,7 @@ def eval_config(recipe: Recipe, step: int, model_path: str, name: str, data: dic
         max_tokens=p.max_tokens,
         seed=p.seed,
         backend=p.backend,
-        dtype=recipe.model.dtype,
+        dtype=p.dtype or recipe.model.dtype,
         reward=grader_name(recipe),
         samples_per_call=p.samples_per_call,
         limit=p.limit,

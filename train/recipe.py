@@ -147,6 +147,14 @@ class ProbeSection:
         },
     )
     seed: int = field(default=0, metadata={"help": "Probe sampling seed."})
+    dtype: str | None = field(
+        default=None,
+        metadata={
+            "help": "Probe sampling dtype, apart from training's (bfloat16 samples a CPU with avx512_bf16 "
+            "about twice as fast as float32: docs/benchmarks.md); default model.dtype.",
+            "choices": ("auto", "bfloat16", "float16", "float32"),
+        },
+    )
 
 
 @dataclass
