@@ -152,7 +152,7 @@ class ProbeSection:
         metadata={
             "help": "Probe sampling dtype, apart from training's (bfloat16 samples a CPU with avx512_bf16 "
             "about twice as fast as float32: docs/benchmarks.md); default model.dtype.",
-            "choices": ("auto", "bfloat16", "float16", "float32"),
+            "choices": ("auto", "bfloat16", "float16", "float32", None),
         },
     )
 
