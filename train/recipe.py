@@ -41,6 +41,9 @@ class LoraSection:
     target_modules: list[str] | str = field(default="all-linear", metadata={"help": "Modules to adapt."})
 
 
+MODEL_DTYPES = ("auto", "bfloat16", "float16", "float32")
+
+
 @dataclass
 class ModelSection:
     path: str = field(default="", metadata={"help": "Model path or Hub id."})
@@ -48,7 +51,7 @@ class ModelSection:
         default="auto",
         metadata={
             "help": "auto, bfloat16, float16, float32.",
-            "choices": ("auto", "bfloat16", "float16", "float32"),
+            "choices": MODEL_DTYPES,
         },
     )
     attn_implementation: str | None = field(default=None, metadata={"help": "e.g. sdpa, flash_attention_2."})
@@ -152,7 +155,7 @@ class ProbeSection:
         metadata={
             "help": "Probe sampling dtype, apart from training's (bfloat16 samples a CPU with avx512_bf16 "
             "about twice as fast as float32: docs/benchmarks.md); default model.dtype.",
-            "choices": ("auto", "bfloat16", "float16", "float32", None),
+            "choices": (*MODEL_DTYPES, None),  # None: model.dtype
         },
     )
 
