@@ -155,21 +155,30 @@ def build_trainer(recipe: Recipe, callbacks: list | None = None, config=None):
 
         return SFTTrainer(**common)
     rewards = [get_reward(name, **_reward_settings(name, config)) for name in recipe.rewards]
-    if recipe.algorithm == "ppo":
+    trainer_class = _rl_trainer_class(recipe.algorithm)
+    if recipe.model.rollout_dtype:
+        from rlvr.train.pruned_rollouts import with_pruned_rollouts
+
+        trainer_class = with_pruned_rollouts(trainer_class, recipe.model.rollout_dtype)
+    return trainer_class(reward_funcs=rewards, **common)
+
+
+def _rl_trainer_class(algorithm: str) -> type:
+    if algorithm == "ppo":
         from rlvr.train.ppo import PPOTrainer
 
-        return PPOTrainer(reward_funcs=rewards, **common)
-    if recipe.algorithm == "passk":
+        return PPOTrainer
+    if algorithm == "passk":
         from rlvr.train.passk import PassKTrainer
 
-        return PassKTrainer(reward_funcs=rewards, **common)
-    if recipe.algorithm == "rloo":
+        return PassKTrainer
+    if algorithm == "rloo":
         from trl import RLOOTrainer
 
-        return RLOOTrainer(reward_funcs=rewards, **common)
+        return RLOOTrainer
     from trl import GRPOTrainer
 
-    return GRPOTrainer(reward_funcs=rewards, **common)
+    return GRPOTrainer
 
 
 def _reward_settings(name: str, config) -> dict:

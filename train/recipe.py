@@ -55,6 +55,15 @@ class ModelSection:
         },
     )
     attn_implementation: str | None = field(default=None, metadata={"help": "e.g. sdpa, flash_attention_2."})
+    rollout_dtype: str | None = field(
+        default=None,
+        metadata={
+            "help": "RL rollouts drawn by rlvr's pruned decode loop from a copy of the policy in this dtype "
+            "(bfloat16 on a CPU with avx512_bf16: docs/benchmarks.md); TRL still scores them in model.dtype, with "
+            "no importance-sampling correction for the gap. Default: TRL's generate, in model.dtype.",
+            "choices": (*MODEL_DTYPES[1:], None),  # None: TRL generates
+        },
+    )
     lora: LoraSection | None = field(
         default=None, metadata={"help": "LoRA settings; absent trains all weights."}
     )
@@ -343,6 +352,13 @@ def validate(raw: dict, source: str = "") -> Recipe:
         raise RecipeError(f"probe.ks {bad} must lie in [1, probe.n={probe.n}]")
     if probe.every < 1:
         raise RecipeError(f"probe.every must be at least 1, not {probe.every}")
+    if model.rollout_dtype and (algorithm == "sft" or model.lora):
+        why = (
+            "sft has no rollouts"
+            if algorithm == "sft"
+            else "it copies whole weights, and LoRA trains adapters"
+        )
+        raise RecipeError(f"model.rollout_dtype: {why}; remove model.rollout_dtype")
     return Recipe(
         model,
         data,
