@@ -15,6 +15,7 @@ import torch
 from rlvr.evaluate.answer_support import ENTROPY_FILE
 
 MAX_PER_PROBLEM = 16  # samples per problem scored: the mean settles long before n = 256
+SCORING_DTYPES = {"bfloat16": torch.bfloat16, "float16": torch.float16}  # else float32
 
 
 @torch.no_grad()
@@ -28,28 +29,18 @@ def token_entropies(
     batch_size: int = 16,
 ) -> list[list[float]]:
     """Per response, the entropy (nats) at each position that drew one of its tokens (and its end token)."""
+    from rlvr.evaluate.response_batches import response_batches
+
     device = next(model.parameters()).device
-    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-    out: list[list[float]] = []
-    for start in range(0, len(prompts), batch_size):
-        seqs, spans = [], []
-        for prompt, response, stop in zip(
-            prompts[start : start + batch_size],
-            responses[start : start + batch_size],
-            stopped[start : start + batch_size],
-        ):
-            p = tokenizer(prompt, add_special_tokens=False)["input_ids"]
-            r = tokenizer(response, add_special_tokens=False)["input_ids"]
-            seqs.append(p + r)
-            spans.append((len(p) - 1, len(p) + len(r) - (0 if stop else 1)))
-        width = max(len(s) for s in seqs)
-        ids = torch.tensor([s + [pad_id] * (width - len(s)) for s in seqs], device=device)
-        attention = torch.tensor([[1] * len(s) + [0] * (width - len(s)) for s in seqs], device=device)
-        logits = model(input_ids=ids, attention_mask=attention).logits.float() / max(temperature, 1e-6)
-        logp = torch.log_softmax(logits, dim=-1)
+    out: list[list[float]] = [[] for _ in prompts]
+    for batch in response_batches(tokenizer, prompts, responses, batch_size, device):
+        logits = model(input_ids=batch.ids, attention_mask=batch.attention, logits_to_keep=batch.keep).logits
+        logp = torch.log_softmax(logits.float() / max(temperature, 1e-6), dim=-1)
         entropy = -(logp.exp() * logp).sum(-1)
-        for row, (lo, hi) in zip(entropy, spans):
-            out.append(row[lo:hi].tolist())
+        for row, index in enumerate(batch.indices):
+            lo = batch.prompt_lengths[row] - 1 - batch.first
+            hi = lo + 1 + batch.response_lengths[row] - (0 if stopped[index] else 1)
+            out[index] = entropy[row, lo:hi].tolist()
     return out
 
 
@@ -61,7 +52,8 @@ def store_entropy(
     device: str | None = None,
 ) -> dict:
     """Mean token entropy of `model_path` over (up to `max_per_problem` per problem of) the samples in a store
-    it wrote, at the store's temperature; written to STORE/entropy.json and returned."""
+    it wrote, at the store's temperature and in the precision they were drawn in (its sampled dtype);
+    written to STORE/entropy.json and returned."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from rlvr.evaluate.store import SampleStore
@@ -82,7 +74,8 @@ def store_entropy(
 
         fix_cpu_threads()
     tokenizer = AutoTokenizer.from_pretrained(str(model_path))
-    model = AutoModelForCausalLM.from_pretrained(str(model_path), dtype=torch.float32).to(device).eval()
+    dtype = SCORING_DTYPES.get(store.meta.get("sampled_dtype"), torch.float32)
+    model = AutoModelForCausalLM.from_pretrained(str(model_path), dtype=dtype).to(device).eval()
     values = token_entropies(
         model,
         tokenizer,
@@ -98,6 +91,7 @@ def store_entropy(
         "tokens": len(flat),
         "samples": len(chosen),
         "temperature": temperature,
+        "dtype": str(dtype).removeprefix("torch."),
         "model": str(model_path),
     }
     (Path(store_dir) / ENTROPY_FILE).write_text(json.dumps(result, indent=2))

@@ -21,37 +21,32 @@ def response_perplexities(
     from tqdm.auto import tqdm
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    from rlvr.evaluate.response_batches import response_batches
     from rlvr.models import resolve_model
 
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     model_path = resolve_model(model_path, progress)
     tokenizer = AutoTokenizer.from_pretrained(model_path)
-    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     model = (
         AutoModelForCausalLM.from_pretrained(model_path, dtype=torch.float32 if device == "cpu" else "auto")
         .to(device)
         .eval()
     )
-    out: list[float] = []
-    for start in tqdm(range(0, len(prompts), batch_size), desc="perplexity", disable=not progress):
-        seqs, masks = [], []
-        for prompt, response in zip(
-            prompts[start : start + batch_size], responses[start : start + batch_size]
-        ):
-            p = tokenizer(prompt, add_special_tokens=False)["input_ids"]
-            r = tokenizer(response, add_special_tokens=False)["input_ids"]
-            seqs.append(p + r)
-            masks.append([0] * len(p) + [1] * len(r))
-        width = max(len(s) for s in seqs)
-        ids = torch.tensor([s + [pad_id] * (width - len(s)) for s in seqs], device=device)
-        attention = torch.tensor([[1] * len(s) + [0] * (width - len(s)) for s in seqs], device=device)
-        scored = torch.tensor([m + [0] * (width - len(m)) for m in masks], device=device, dtype=torch.float32)
-        logits = model(input_ids=ids, attention_mask=attention).logits[:, :-1].float()
-        nll = torch.nn.functional.cross_entropy(logits.transpose(1, 2), ids[:, 1:], reduction="none")
-        weight = scored[:, 1:]
-        for row_nll, row_w in zip(nll, weight):
-            count = row_w.sum().item()
-            out.append(math.exp((row_nll * row_w).sum().item() / count) if count else float("nan"))
+    out = [float("nan")] * len(prompts)
+    batches = response_batches(tokenizer, prompts, responses, batch_size, device)
+    for batch in tqdm(batches, total=-(-len(prompts) // batch_size), desc="perplexity", disable=not progress):
+        # the kept logits at positions first .. width - 2 predict the tokens at first + 1 .. width - 1
+        logits = model(input_ids=batch.ids, attention_mask=batch.attention, logits_to_keep=batch.keep).logits
+        targets = batch.ids[:, batch.first + 1 :]
+        nll = torch.nn.functional.cross_entropy(
+            logits[:, :-1].float().transpose(1, 2), targets, reduction="none"
+        )
+        for row, index in enumerate(batch.indices):
+            # the position predicting the response's first token
+            lo = batch.prompt_lengths[row] - 1 - batch.first
+            scored = nll[row, lo : lo + batch.response_lengths[row]]
+            if len(scored):
+                out[index] = math.exp(scored.mean().item())
     return out
 
 

@@ -28,14 +28,16 @@ def direct(model, tokenizer, prompt: str, response: str, stop: bool, temperature
     return out
 
 
-@pytest.mark.parametrize("temperature", [1.0, 0.7])
-def test_token_entropies_equal_the_direct_computation(tiny_model_dir, temperature):
+@pytest.mark.parametrize("temperature,batch_size", [(1.0, 2), (0.7, 2), (1.0, 1)])
+def test_token_entropies_equal_the_direct_computation(tiny_model_dir, temperature, batch_size):
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
     model = AutoModelForCausalLM.from_pretrained(tiny_model_dir, dtype=torch.float32).eval()
     stopped = [True, False]
-    batched = token_entropies(model, tokenizer, PROMPTS, RESPONSES, stopped, temperature, batch_size=2)
+    batched = token_entropies(
+        model, tokenizer, PROMPTS, RESPONSES, stopped, temperature, batch_size=batch_size
+    )
     for got, prompt, response, stop in zip(batched, PROMPTS, RESPONSES, stopped):
         want = direct(model, tokenizer, prompt, response, stop, temperature)
         assert len(got) == len(want) and got == pytest.approx(want, abs=1e-4)
@@ -55,3 +57,27 @@ def test_store_entropy_is_the_token_weighted_mean(tiny_model_dir, tmp_path):
         result["mean_token_entropy"], sum(every) / len(every), abs_tol=1e-4
     )
     assert json.loads((store / "entropy.json").read_text())["samples"] == 2
+
+
+def test_store_entropy_scores_in_the_dtype_the_samples_were_drawn_in(tiny_model_dir, tmp_path):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    # the tiny model is near uniform, where bfloat16 hardly moves an entropy; sharper logits tell the two apart
+    sharp = tmp_path / "sharp"
+    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir, dtype=torch.float32)
+    with torch.no_grad():
+        model.get_output_embeddings().weight.mul_(10.0)
+    model.save_pretrained(sharp)
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
+    tokenizer.save_pretrained(sharp)
+    problems = [{"id": str(i), "prompt": p, "problem": p, "answer": "7"} for i, p in enumerate(PROMPTS)]
+    samples = {str(i): [(r, None, False)] for i, r in enumerate(RESPONSES)}
+    store = build_store(tmp_path / "store", problems, samples, "m", sampled_dtype="bfloat16")
+    result = store_entropy(sharp, store)
+    means = {}
+    for dtype in (torch.bfloat16, torch.float32):
+        model = AutoModelForCausalLM.from_pretrained(sharp, dtype=dtype).eval()
+        values = token_entropies(model, tokenizer, PROMPTS, RESPONSES, [True, True], 1.0)
+        means[dtype] = sum(v for row in values for v in row) / sum(len(row) for row in values)
+    assert result["dtype"] == "bfloat16" and abs(means[torch.bfloat16] - means[torch.float32]) > 1e-4
+    assert math.isclose(result["mean_token_entropy"], means[torch.bfloat16], rel_tol=1e-9)
