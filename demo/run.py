@@ -224,10 +224,12 @@ def report(
     distilled: bool = True,
     base: Path | None = None,
     more_findings: Callable[[dict[str, Path]], list[str]] | None = None,
+    steps_verifier: str | None = "arithmetic",
 ) -> Path:
     """Base (probe step 0), the final RL checkpoint and, when asked, the distilled model at n samples: the pass@k
     chart, coverage sets, the probe over steps, per-family curves, the perplexity chart under `base` (OUT/base by
-    default) and the findings, with `more_findings(store by label)` after the comparison's own."""
+    default), step-verified pass@k under `steps_verifier` (None: none) and the findings, with
+    `more_findings(store by label)` after the comparison's own."""
     from rlvr.evaluate.answer_support import support_findings
     from rlvr.evaluate.cli_compare import _case_studies
     from rlvr.evaluate.plots import box_figure
@@ -250,7 +252,7 @@ def report(
             "base model's perplexity on correct answers, by model and family",
         ),
     }
-    support, steps, timeline_rows = demo_analyses(out, result, stores)
+    support, steps, timeline_rows = demo_analyses(out, result, stores, steps_verifier)
     extra["Per-problem timeline over GRPO steps"] = timeline_figure(
         timeline_rows, "held-out problems by probe step"
     )
@@ -275,7 +277,7 @@ def report(
     findings = (
         result.findings
         + support_findings(support)
-        + steps_findings(result, steps)
+        + (steps_findings(result, steps) if steps else [])
         + timeline_findings(timeline_rows)
         + entropy_section(records)[1]
         + (more_findings(labelled) if more_findings else [])
@@ -286,13 +288,15 @@ def report(
     return html
 
 
-def demo_analyses(out: Path, result, stores: list[Path]) -> tuple[dict, dict, list[dict]]:
-    """Answer support and step-verified pass@k (the arithmetic steps verifier) of the compared models, and
+def demo_analyses(
+    out: Path, result, stores: list[Path], steps_verifier: str | None = "arithmetic"
+) -> tuple[dict, dict | None, list[dict]]:
+    """Answer support and step-verified pass@k (under `steps_verifier`; None: none) of the compared models, and
     the probe's per-problem timeline of held-out problems."""
     from rlvr.evaluate.cli_compare import store_analyses
     from rlvr.evaluate.timeline import step_counts, timeline
 
-    support, steps = store_analyses([str(s) for s in stores], result, "arithmetic")
+    support, steps = store_analyses([str(s) for s in stores], result, steps_verifier)
     return support, steps, timeline(step_counts(out / "rl" / "probe" / "heldout"))
 
 
