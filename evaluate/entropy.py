@@ -34,13 +34,12 @@ def token_entropies(
     device = next(model.parameters()).device
     out: list[list[float]] = [[] for _ in prompts]
     for batch in response_batches(tokenizer, prompts, responses, batch_size, device):
-        logits = model(input_ids=batch.ids, attention_mask=batch.attention, logits_to_keep=batch.keep).logits
-        logp = torch.log_softmax(logits.float() / max(temperature, 1e-6), dim=-1)
+        logp = torch.log_softmax(batch.logits(model).float() / max(temperature, 1e-6), dim=-1)
         entropy = -(logp.exp() * logp).sum(-1)
         for row, index in enumerate(batch.indices):
-            lo = batch.prompt_lengths[row] - 1 - batch.first
-            hi = lo + 1 + batch.response_lengths[row] - (0 if stopped[index] else 1)
-            out[index] = entropy[row, lo:hi].tolist()
+            lo = batch.start(row)
+            drawn = batch.response_lengths[row] + (1 if stopped[index] else 0) - batch.unpredicted(row)
+            out[index] = entropy[row, lo : lo + drawn].tolist()
     return out
 
 

@@ -36,15 +36,12 @@ def response_perplexities(
     batches = response_batches(tokenizer, prompts, responses, batch_size, device)
     for batch in tqdm(batches, total=-(-len(prompts) // batch_size), desc="perplexity", disable=not progress):
         # the kept logits at positions first .. width - 2 predict the tokens at first + 1 .. width - 1
-        logits = model(input_ids=batch.ids, attention_mask=batch.attention, logits_to_keep=batch.keep).logits
+        logits = batch.logits(model)[:, :-1].float()
         targets = batch.ids[:, batch.first + 1 :]
-        nll = torch.nn.functional.cross_entropy(
-            logits[:, :-1].float().transpose(1, 2), targets, reduction="none"
-        )
+        nll = torch.nn.functional.cross_entropy(logits.transpose(1, 2), targets, reduction="none")
         for row, index in enumerate(batch.indices):
-            # the position predicting the response's first token
-            lo = batch.prompt_lengths[row] - 1 - batch.first
-            scored = nll[row, lo : lo + batch.response_lengths[row]]
+            lo = batch.start(row)
+            scored = nll[row, lo : lo + batch.response_lengths[row] - batch.unpredicted(row)]
             if len(scored):
                 out[index] = math.exp(scored.mean().item())
     return out

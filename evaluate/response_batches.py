@@ -23,10 +23,25 @@ class ResponseBatch:
     first: int  # the first position whose logits predict a response token: min prompt length - 1
     keep: int  # logits_to_keep: positions first .. width - 1
 
+    def start(self, row: int) -> int:
+        """Index among the kept logits of the first position predicting one of `row`'s response tokens: the
+        prompt's last; with an empty prompt nothing predicts the first response token, so the second's."""
+        return max(self.prompt_lengths[row] - 1, 0) - self.first
+
+    def unpredicted(self, row: int) -> int:
+        """Response tokens of `row` that no position predicts: its first when the prompt is empty."""
+        return 1 if self.prompt_lengths[row] == 0 and self.response_lengths[row] else 0
+
+    def logits(self, model) -> torch.Tensor:
+        """The model's logits at positions first .. width - 1 (sliced again for a model that takes
+        `logits_to_keep` but returns every position)."""
+        out = model(input_ids=self.ids, attention_mask=self.attention, logits_to_keep=self.keep).logits
+        return out[:, -self.keep :]
+
 
 def response_batches(tokenizer, prompts: list[str], responses: list[str], batch_size: int, device):
     """Yields ResponseBatch of up to `batch_size` samples, shortest first; each sample's tokens are its prompt's
-    then its response's, tokenized apart (as they were sampled)."""
+    then its response's, tokenized apart (as they were sampled). Samples with no tokens at all are left out."""
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     encoded = [
         (
@@ -35,7 +50,10 @@ def response_batches(tokenizer, prompts: list[str], responses: list[str], batch_
         )
         for p, r in zip(prompts, responses)
     ]
-    order = sorted(range(len(encoded)), key=lambda i: len(encoded[i][0]) + len(encoded[i][1]))
+    order = sorted(
+        (i for i, (p, r) in enumerate(encoded) if p or r),
+        key=lambda i: len(encoded[i][0]) + len(encoded[i][1]),
+    )
     for start in range(0, len(order), batch_size):
         indices = order[start : start + batch_size]
         seqs = [encoded[i][0] + encoded[i][1] for i in indices]

@@ -81,3 +81,30 @@ def test_store_entropy_scores_in_the_dtype_the_samples_were_drawn_in(tiny_model_
         means[dtype] = sum(v for row in values for v in row) / sum(len(row) for row in values)
     assert result["dtype"] == "bfloat16" and abs(means[torch.bfloat16] - means[torch.float32]) > 1e-4
     assert math.isclose(result["mean_token_entropy"], means[torch.bfloat16], rel_tol=1e-9)
+
+
+def test_an_empty_prompt_and_a_model_that_returns_every_position_score_the_same(tiny_model_dir):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
+    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir, dtype=torch.float32).eval()
+    prompts, responses = ["", PROMPTS[1]], [RESPONSES[0], RESPONSES[1]]
+    got = token_entropies(model, tokenizer, prompts, responses, [True, True], batch_size=2)
+    # nothing predicts an empty prompt's first response token: its entropies start at the second
+    r = tokenizer(RESPONSES[0], add_special_tokens=False)["input_ids"]
+    want = direct(model, tokenizer, tokenizer.decode(r[:1]), tokenizer.decode(r[1:]), True, 1.0)
+    assert got[0] == pytest.approx(want, abs=1e-4)
+    assert got[1] == pytest.approx(direct(model, tokenizer, PROMPTS[1], RESPONSES[1], True, 1.0), abs=1e-4)
+
+    class EveryPosition(torch.nn.Module):  # takes logits_to_keep and ignores it, as some architectures do
+        def __init__(self, inner):
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, logits_to_keep=None, **kwargs):
+            return self.inner(**kwargs)
+
+    assert (
+        token_entropies(EveryPosition(model), tokenizer, prompts, responses, [True, True], batch_size=2)
+        == got
+    )
