@@ -289,7 +289,7 @@ def report(
 
 
 def demo_analyses(
-    out: Path, result, stores: list[Path], steps_verifier: str | None = "arithmetic"
+    out: Path, result, stores: list[Path], steps_verifier: str | None
 ) -> tuple[dict, dict | None, list[dict]]:
     """Answer support and step-verified pass@k (under `steps_verifier`; None: none) of the compared models, and
     the probe's per-problem timeline of held-out problems."""
