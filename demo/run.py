@@ -365,11 +365,9 @@ def family_figure(counts, families: Families = TINY_FAMILIES) -> bytes:
 def family_numbers(counts, families: Families = TINY_FAMILIES) -> dict[str, dict]:
     """Per family and model: pass@1, pass@k at the largest k, and how many problems it solves at all
     (keys `{label}_pass@1`, `{label}_pass@{k}`, `{label}_solved`)."""
-    from rlvr.evaluate.passk import mean_pass_at_k
-
     out = {}
     for name, subsets in by_family(counts, families).items():
-        curves = {c.label: mean_pass_at_k(c.n, c.correct) for c in subsets}
+        curves = {c.label: c.matrix().mean(axis=0) for c in subsets}
         k = min(len(curve) for curve in curves.values())
         numbers: dict = {"problems": len(subsets[0].problems), "k": k}
         for c in subsets:

@@ -46,6 +46,8 @@ def regrade(store_dir: str, reward: str, out: str | None = None, allow_partial: 
             file=sys.stderr,
         )
     grade_records(grader, records, {str(p["id"]): p for p in source.problems()})
+    if source.rule is not None:
+        _check_stops(source, records, reward, target, allow_partial)
     meta = {
         **source.meta,
         "grader": reward,
@@ -61,6 +63,31 @@ def regrade(store_dir: str, reward: str, out: str | None = None, allow_partial: 
 
     store.write_results(provenance(), allow_partial=allow_partial)
     return target
+
+
+def _check_stops(source, records: list[dict], reward: str, target: Path, allow_partial: bool) -> None:
+    """A sequential store's stops, walked again in index order under the new grades: the new grader may
+    close a problem earlier (later samples go uncounted) or need samples that were never drawn."""
+    from rlvr.evaluate.sequential import stop_point
+
+    flags: dict[str, dict[int, bool]] = {}
+    for record in records:
+        flags.setdefault(str(record["problem"]), {})[int(record["sample"])] = bool(record["correct"])
+    old, new = source.stops(), {}
+    for pid in old:
+        new[pid] = stop_point(flags.get(pid, {}), source.rule)
+    short = [pid for pid, stop in new.items() if stop is None]
+    if short and not allow_partial:
+        raise ValueError(
+            f"under {reward}, {len(short)} problems of {source.path} (e.g. {short[0]}) would need samples "
+            f"--stop-at-correct {source.rule.m} never drew; pass --allow-partial to regrade what is stored, then "
+            f"rerun its `rlvr eval` command with --reward {reward} --out {target} to draw the rest"
+        )
+    moved = sum(1 for pid in new if new[pid] != old.get(pid))
+    print(
+        f"rlvr: stops recomputed in index order under {reward}: {moved} of {len(new)} problems stop elsewhere",
+        file=sys.stderr,
+    )
 
 
 def run(args: argparse.Namespace) -> int:

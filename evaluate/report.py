@@ -74,7 +74,7 @@ def compare(
     if len(set(labels)) != len(labels):
         raise ValueError(f"labels must be distinct, got {labels}; pass --labels a,b")
     counts, left_out = align(counts, intersect)
-    k_max = int(min(c.n.min() for c in counts))
+    k_max = min(c.k_limit for c in counts)
     curves = [bootstrap_curve(c, k_max, resamples, seed) for c in counts]
     result = Comparison(counts, curves, coverage(counts), left_out=left_out)
     base = counts[0]
@@ -196,7 +196,9 @@ def write_report(
         ),
         "Cover@τ": plots.cover_figure({x.label: cover_at_tau(x) for x in c.counts}),
         "Per-problem accuracy": plots.histogram_figure(
-            {x.label: x.accuracy for x in c.counts}, "per-problem accuracy c/n", "Per-problem accuracy"
+            {x.label: x.rate for x in c.counts},
+            "per-problem accuracy (unbiased pass@1)",
+            "Per-problem accuracy",
         ),
     }
     if perplexity:

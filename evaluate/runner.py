@@ -13,6 +13,8 @@ from rlvr.evaluate.backends import SamplingSettings, make_backend, resolve_backe
 from rlvr.evaluate.backends.base import setting_problems
 from rlvr.evaluate.grading import grade_records
 from rlvr.evaluate.plan import SAMPLE_SEEDS, pack_calls, parse_shard, plan_units, sample_seed
+from rlvr.evaluate.sequential import StopRule
+from rlvr.evaluate.sequential_plan import SequentialPlanner
 from rlvr.evaluate.store import SampleStore
 
 DATASET_NAMES = (
@@ -112,7 +114,22 @@ class EvalConfig:
             "choices": ("auto", "chat", "raw"),
         },
     )
-    n: int = field(default=256, metadata={"help": "Samples per problem."})
+    n: int = field(
+        default=256, metadata={"help": "Samples per problem (with --stop-at-correct, the most: n_max)."}
+    )
+    stop_at_correct: int | None = field(
+        default=None,
+        metadata={
+            "help": "Sequential pass@k: draw each problem's samples in order only until its m-th correct one (or "
+            "--n); pass@k stays exactly unbiased for every k <= n (docs/evaluate.md). Default: all n samples."
+        },
+    )
+    min_samples: int | None = field(
+        default=None,
+        metadata={
+            "help": "With --stop-at-correct: draw at least this many samples of every problem (tightens pass@1)."
+        },
+    )
     temperature: float = field(default=0.6, metadata={"help": "Sampling temperature."})
     top_p: float = field(default=0.95, metadata={"help": "Nucleus sampling top-p."})
     max_tokens: int = field(default=1024, metadata={"help": "Most new tokens per sample."})
@@ -198,13 +215,21 @@ def _grade_and_store(grader, records: list[dict], rows_by_id: dict, store: Sampl
     store.append(records)
 
 
-def sample_and_grade(backend, calls, settings: SamplingSettings, grade_and_store, bar=None) -> None:
+def sample_and_grade(
+    backend, calls, settings: SamplingSettings, grade_and_store, bar=None, chunk_size: int | None = None
+) -> None:
     """Generate call after call while a thread grades and stores the one before: the GPU never waits for
-    the graders. Whatever was generated is graded and stored before an error or Ctrl-C ends the run."""
+    the graders. Whatever was generated is graded and stored before an error or Ctrl-C ends the run.
+    `calls` may be lazy (sequential sampling); `chunk_size` then tells the backend how large they run."""
     started, tokens = time.perf_counter(), 0
+    stream = (
+        backend.stream(calls, settings)
+        if chunk_size is None
+        else backend.stream(calls, settings, chunk_size=chunk_size)
+    )
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rlvr-grade") as pool:
         grading: Future | None = None
-        for finished in backend.stream(calls, settings):
+        for finished in stream:
             records = [
                 {
                     "problem": request.problem,
@@ -313,6 +338,7 @@ def run_eval(cfg: EvalConfig) -> dict:
             "so pass@k is pass@1 for every k",
             file=sys.stderr,
         )
+    rule = stop_rule(cfg)
     per_call_setting = parse_samples_per_call(cfg.samples_per_call)
     datasets = [d.strip() for d in (cfg.dataset or "").split(",") if d.strip()]
     if len(datasets) > 1 and not cfg.data_file:
@@ -367,14 +393,28 @@ def run_eval(cfg: EvalConfig) -> dict:
         "label": cfg.label or Path(cfg.model.rstrip("/")).name,
         "kind": kind,
         "versions": _versions(),
+        "min_samples": rule.n_min if rule else None,  # 0 and unset are one rule
     }
     rows = [{"id": p.id, "prompt": prompts[p.id], "problem": p.problem, **p.columns()} for p in problems]
     store = SampleStore.create_or_resume(cfg.out, meta, rows, shard)
 
     done = store.done()
-    units = plan_units([p.id for p in problems], cfg.n, shard)
     settings = SamplingSettings(cfg.n, cfg.temperature, cfg.top_p, cfg.max_tokens)
-    if any(s not in done.get(pid, ()) for pid, samples in units for s in samples):
+    planner = None
+    if rule is not None:
+        owned = [p.id for i, p in enumerate(problems) if shard is None or i % shard[1] == shard[0]]
+        graded: dict[str, dict[int, bool]] = {}
+        for record in store.records():
+            graded.setdefault(str(record["problem"]), {})[int(record["sample"])] = bool(record["correct"])
+        planner = SequentialPlanner(
+            owned, rule, graded, prompts, lambda pid, s: sample_seed(cfg.seed, pid, s)
+        )
+        units = []
+    else:
+        units = plan_units([p.id for p in problems], cfg.n, shard)
+    if (planner is not None and planner.open_problems()) or any(
+        s not in done.get(pid, ()) for pid, samples in units for s in samples
+    ):
         backend = make_backend(
             backend_name,
             model_dir,
@@ -390,25 +430,34 @@ def run_eval(cfg: EvalConfig) -> dict:
             per_call = backend.samples_per_call(
                 longest_prompt or _longest_prompt(tokenizer, prompts), cfg.max_tokens
             )
-        calls = pack_calls(units, done, per_call, prompts, lambda pid, s: sample_seed(cfg.seed, pid, s))
         rows_by_id = {row["id"]: row for row in rows}
-        total = sum(len(r.samples) for call in calls for r in call)
+        if planner is None:
+            calls = pack_calls(units, done, per_call, prompts, lambda pid, s: sample_seed(cfg.seed, pid, s))
+            total = sum(len(r.samples) for call in calls for r in call)
+            chunk_size = None
+        else:  # made call by call from the grades so far; the bar's total is the most it can take
+            calls = planner.calls(per_call, wait_s=0.0 if getattr(backend, "polls_calls", False) else 0.05)
+            total = planner.samples_left()
+            chunk_size = per_call
+
+        def grade_and_store(records: list[dict]) -> None:
+            _grade_and_store(grader, records, rows_by_id, store)
+            if planner is not None:
+                planner.record(records)
+
         from tqdm.auto import tqdm
 
         with tqdm(
             total=total,
             unit="sample",
-            desc=f"eval {meta['label']} ({per_call}/call)",
+            desc=f"eval {meta['label']} ({per_call}/call{f', stop at {rule.m} correct' if rule else ''})",
             disable=not cfg.progress,
             dynamic_ncols=True,
         ) as bar:
-            sample_and_grade(
-                backend,
-                calls,
-                settings,
-                lambda records: _grade_and_store(grader, records, rows_by_id, store),
-                bar,
-            )
+            sample_and_grade(backend, calls, settings, grade_and_store, bar, chunk_size)
+            if planner is not None:
+                bar.total = bar.n  # the problems closed before their n_max
+                bar.refresh()
     records = store.records()
     missing = store.missing(records)
     store.close()
@@ -418,4 +467,24 @@ def run_eval(cfg: EvalConfig) -> dict:
         raise RuntimeError(
             f"{sum(missing.values())} samples missing after sampling (e.g. problem {next(iter(missing))})"
         )
-    return store.write_results(provenance(), records)
+    results = store.write_results(provenance(), records)
+    if rule is not None and cfg.progress:
+        spend = results["spend"]
+        print(
+            f"rlvr eval: --stop-at-correct {rule.m} drew {spend['samples']:,} samples, {spend['tokens']:,} tokens; "
+            f"uniform n={cfg.n} would draw {spend['uniform_samples']:,} "
+            f"({spend['samples_saved_ratio']:.2f}x as many)",
+            file=sys.stderr,
+        )
+    return results
+
+
+def stop_rule(cfg: EvalConfig) -> StopRule | None:
+    """The sequential rule of --stop-at-correct/--min-samples, checked before any model loads."""
+    if cfg.stop_at_correct is None:
+        if cfg.min_samples is not None:
+            raise ValueError(
+                "--min-samples only applies with --stop-at-correct; add it, or drop --min-samples"
+            )
+        return None
+    return StopRule(cfg.stop_at_correct, cfg.n, cfg.min_samples or 0)

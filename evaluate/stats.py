@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from rlvr.evaluate.counts import Counts
-from rlvr.evaluate.passk import pass_at_k_matrix
 
 
 def _resample_weights(problems: int, resamples: int, seed: int) -> np.ndarray:
@@ -33,7 +32,7 @@ class Curve:
 def bootstrap_curve(
     counts: Counts, k_max: int | None = None, resamples: int = 1000, seed: int = 0, confidence: float = 0.95
 ) -> Curve:
-    matrix = pass_at_k_matrix(counts.n, counts.correct, k_max)
+    matrix = counts.matrix(k_max)
     weights = _resample_weights(len(matrix), resamples, seed)
     boot = weights @ matrix / len(matrix)
     alpha = (1 - confidence) / 2
@@ -66,8 +65,8 @@ def paired_difference(
 ) -> PairedDifference:
     if a.problems != b.problems:
         raise ValueError("a paired comparison needs both models on the same problems in the same order")
-    k_max = k_max or int(min(a.n.min(), b.n.min()))
-    delta = pass_at_k_matrix(a.n, a.correct, k_max) - pass_at_k_matrix(b.n, b.correct, k_max)
+    k_max = k_max or min(a.k_limit, b.k_limit)
+    delta = a.matrix(k_max) - b.matrix(k_max)
     weights = _resample_weights(len(delta), resamples, seed)
     boot = weights @ delta / len(delta)
     alpha = (1 - confidence) / 2
@@ -115,9 +114,9 @@ def sampling_efficiency_gap(
     rl: Counts, base: Counts, k: int = 256, resamples: int = 1000, seed: int = 0, confidence: float = 0.95
 ) -> dict:
     """ΔSE = pass@1(RL) - pass@k(base) at k = min(k, n), with a paired bootstrap interval."""
-    k = int(min(k, base.n.min()))
-    rl1 = pass_at_k_matrix(rl.n, rl.correct, 1)[:, 0]
-    basek = pass_at_k_matrix(base.n, base.correct, k)[:, -1]
+    k = int(min(k, base.k_limit))
+    rl1 = rl.rate
+    basek = base.matrix(k)[:, -1]
     delta = rl1 - basek
     boot = _resample_weights(len(delta), resamples, seed) @ delta / len(delta)
     alpha = (1 - confidence) / 2
@@ -162,7 +161,8 @@ def coverage(counts: list[Counts]) -> dict:
 
 
 def cover_at_tau(counts: Counts, taus: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Share of problems whose success rate c/n is at least τ, over a grid of τ."""
+    """Share of problems whose success rate is at least τ, over a grid of τ: the rate is c/n, or under a
+    sequential rule its unbiased estimate (m-1)/(N-1) (Counts.rate)."""
     taus = np.linspace(0.05, 1.0, 20) if taus is None else np.asarray(taus)
-    acc = counts.accuracy
+    acc = counts.rate
     return taus, np.array([(acc >= t).mean() for t in taus])

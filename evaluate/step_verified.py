@@ -84,6 +84,11 @@ def store_step_verified(
     from rlvr.evaluate.store import SampleStore
 
     store = SampleStore.open_existing(store_dir)
+    if store.rule is not None:
+        raise ValueError(
+            f"{store.path} was sampled with --stop-at-correct: its stop follows the answers' correctness, not the "
+            f"steps', so step-verified pass@k would be biased; evaluate with a uniform --n for --steps-verifier"
+        )
     records = store.records()
     problems = {str(p["id"]): p for p in store.problems()}
     verdicts = verify_records(verifier, records, problems)
@@ -97,12 +102,10 @@ def store_step_verified(
 
 def steps_data(verifier_name: str, counts: Counts, result: dict, records, verdicts) -> dict:
     """steps.json: per problem n, correct, steps_correct; both curves; each judged sample's verdict."""
-    from rlvr.evaluate.passk import mean_pass_at_k
-
     steps = result["counts"]
-    k_max = int(counts.n.min())
-    plain = mean_pass_at_k(counts.n, counts.correct)[:k_max]
-    verified = mean_pass_at_k(steps.n, steps.correct)[:k_max]
+    k_max = counts.k_limit
+    plain = counts.matrix(k_max).mean(axis=0)
+    verified = steps.matrix(k_max).mean(axis=0)
     data = {
         "verifier": verifier_name,
         "problems": {

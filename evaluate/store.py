@@ -27,6 +27,7 @@ import numpy as np
 
 from rlvr.evaluate.counts import Counts, preview
 from rlvr.evaluate.passk import log2_ks
+from rlvr.evaluate.sequential import StopRule, stop_point
 
 # Settings that must match for a rerun to resume into an existing store. The data is known by its content
 # (problems_sha256), not by its name or path: the same file by another path resumes, an edited one is refused.
@@ -51,8 +52,14 @@ IDENTITY_KEYS = (
 # sampled_dtype is what `--dtype auto` became on the machine that sampled (fp32 on a CPU, the checkpoint's own
 # on a GPU): one store holds one precision's samples.
 OPTIONAL_IDENTITY_KEYS = ("sampled_dtype",)
-SAMPLING_KEYS = ("n", "temperature", "top_p", "max_tokens", "seed", "sample_seeds")
-RESULTS_SCHEMA_VERSION = 1
+# The sequential rule (--stop-at-correct, --min-samples): a store without them is uniform (None), so they are
+# compared with that default.
+RULE_KEYS = ("stop_at_correct", "min_samples")
+SAMPLING_KEYS = ("n", "temperature", "top_p", "max_tokens", "seed", "sample_seeds", *RULE_KEYS)
+# results.json 2 adds the sequential rule and each problem's stop; meta.json's store_version 2 marks a store
+# whose counts follow a rule (an older rlvr would count every stored sample: it must not read one).
+RESULTS_SCHEMA_VERSION = 2
+STORE_VERSION = 2
 RECORD_KEYS = ("problem", "sample", "text", "extracted", "verdict", "correct", "tokens", "finish_reason")
 
 
@@ -174,6 +181,12 @@ class SampleStore:
             )
         if meta_file.exists():
             old = _read_meta(meta_file)
+            for key in RULE_KEYS:
+                if old.get(key) != meta.get(key):
+                    raise ValueError(
+                        f"{path} holds a sample store made with {_rule_text(old)}, not {_rule_text(meta)}; rerun "
+                        f"with the same --stop-at-correct and --min-samples to resume, or choose another --out"
+                    )
             for key in IDENTITY_KEYS + tuple(k for k in OPTIONAL_IDENTITY_KEYS if k in old):
                 if key == "sample_seeds" and old.get(key) is None:
                     raise ValueError(
@@ -197,6 +210,8 @@ class SampleStore:
                     f"(or delete {path} to start over)"
                 )
         else:
+            if meta.get("stop_at_correct") is not None:
+                meta["store_version"] = STORE_VERSION
             _write_atomic(meta_file, json.dumps(meta, indent=2))
         stored = _checked_problems(problems_file, meta) if problems_file.exists() else None
         if stored is None:
@@ -258,6 +273,20 @@ class SampleStore:
     def sample_files(self) -> list[Path]:
         return _sample_files(self.path)
 
+    @property
+    def rule(self) -> StopRule | None:
+        """The sequential rule the store was sampled under (--stop-at-correct), or None for uniform n."""
+        return StopRule.from_meta(self.meta)
+
+    def stops(self, records: list[dict] | None = None) -> dict[str, tuple[int, int] | None]:
+        """Under a rule: problem -> (T, c), the samples its estimate counts and the correct among them, or None
+        while the rule has not closed it."""
+        rule = self.rule
+        flags: dict[str, dict[int, bool]] = defaultdict(dict)
+        for record in self.records() if records is None else records:
+            flags[str(record["problem"])][int(record["sample"])] = bool(record["correct"])
+        return {str(p["id"]): stop_point(flags[str(p["id"])], rule) for p in self.problems()}
+
     def plan(self) -> tuple[set[str], int | None]:
         """What the store is meant to hold: its problems' ids, and samples 0..n-1 of each (any index >= 0
         when meta.json names no n)."""
@@ -285,6 +314,13 @@ class SampleStore:
         """Samples still to be drawn per problem (only problems with any missing), from meta's n. Pass
         `records` already read to spare reading the store again."""
         n = int(self.meta.get("n") or 0)
+        if self.rule is not None:  # an open problem lacks at least the samples from its first gap to n_max
+            done = self.done(records)
+            return {
+                pid: n - _prefix_length(done.get(pid, set()))
+                for pid, stop in self.stops(records).items()
+                if stop is None
+            }
         done = self.done(records)
         out = {}
         for problem in self.problems():
@@ -301,6 +337,12 @@ class SampleStore:
         results.json): an unfinished store is refused naming what is missing, unless `allow_partial`.
         Returns the samples missing per problem."""
         missing = self.missing(records)
+        if missing and not allow_partial and self.rule is not None:
+            raise ValueError(
+                f"{self.path} is unfinished: {len(missing)} problems not yet closed by --stop-at-correct "
+                f"{self.rule.m} (e.g. {next(iter(missing))}); finish it by rerunning its `rlvr eval` command, "
+                f"or pass --allow-partial"
+            )
         if missing and not allow_partial:
             raise ValueError(
                 f"{self.path} is unfinished: {sum(missing.values())} samples missing over {len(missing)} problems "
@@ -321,6 +363,12 @@ class SampleStore:
             raise OSError(exc.errno, exc.strerror, str(self.samples_file)) from None
 
     def counts(self, label: str | None = None, records: list[dict] | None = None) -> Counts:
+        """Per-problem counts as every analysis reads them: all samples, or under a rule the (T, c) it
+        stopped at (samples drawn past the stop are not counted; a problem still open counts its unbroken
+        prefix and is marked open)."""
+        records = self.records() if records is None else records
+        if self.rule is not None:
+            return self._rule_counts(label, records)
         order = [str(p["id"]) for p in self.problems()]
         n: dict[str, int] = defaultdict(int)
         c: dict[str, int] = defaultdict(int)
@@ -337,6 +385,50 @@ class SampleStore:
             str(self.path),
         )
 
+    def _rule_counts(self, label: str | None, records: list[dict]) -> Counts:
+        flags: dict[str, dict[int, bool]] = defaultdict(dict)
+        for record in records:
+            flags[str(record["problem"])][int(record["sample"])] = bool(record["correct"])
+        problems, n, c, still_open = [], [], [], []
+        for problem in self.problems():
+            pid = str(problem["id"])
+            stop = stop_point(flags[pid], self.rule)
+            if stop is None:
+                t = _prefix_length(set(flags[pid]))
+                if t == 0:
+                    continue
+                stop = (t, sum(flags[pid][i] for i in range(t)))
+            problems.append(pid)
+            n.append(stop[0])
+            c.append(stop[1])
+            still_open.append(stop_point(flags[pid], self.rule) is None)
+        return Counts(
+            label or self.meta.get("label") or self.path.name,
+            problems,
+            np.array(n, dtype=np.int64),
+            np.array(c, dtype=np.int64),
+            str(self.path),
+            self.rule,
+            np.array(still_open, dtype=bool),
+        )
+
+    def spend(self, records: list[dict] | None = None) -> dict:
+        """Samples and tokens drawn (every stored sample, counted or not) against what uniform n would cost
+        (its tokens estimated at the drawn samples' mean length)."""
+        records = self.records() if records is None else records
+        n = int(self.meta["n"])
+        problems = len(self.problems())
+        drawn = len(records)
+        tokens = sum(int(r.get("tokens") or 0) for r in records)
+        uniform = n * problems
+        return {
+            "samples": drawn,
+            "tokens": tokens,
+            "uniform_samples": uniform,
+            "uniform_tokens_estimate": round(tokens / drawn * uniform) if drawn else 0,
+            "samples_saved_ratio": uniform / drawn if drawn else None,
+        }
+
     def write_results(
         self, provenance: dict | None = None, records: list[dict] | None = None, allow_partial: bool = False
     ) -> dict:
@@ -348,7 +440,7 @@ class SampleStore:
         records = self.records() if records is None else records
         missing = self.check_complete(records, allow_partial)
         counts = self.counts(records=records)
-        k_max = int(counts.n.min())
+        k_max = counts.k_limit
         interval = bootstrap_curve(counts, k_max, resamples=1000, seed=0)
         curve = interval.mean
         solved = int((counts.correct > 0).sum())
@@ -363,6 +455,8 @@ class SampleStore:
                 p: {"n": int(n), "correct": int(c)}
                 for p, n, c in zip(counts.problems, counts.n, counts.correct)
             },
+            "sequential": None if counts.rule is None else counts.rule.as_meta(),
+            "spend": self.spend(records),
             "pass_at_k": {str(k): float(curve[k - 1]) for k in range(1, len(curve) + 1)},
             "pass_at_k_ci": {
                 str(k): [float(interval.low[k - 1]), float(interval.high[k - 1])] for k in range(1, k_max + 1)
@@ -378,6 +472,21 @@ class SampleStore:
             results["unfinished"] = {"missing_samples": sum(missing.values()), "problems": len(missing)}
         _write_atomic(self.path / "results.json", json.dumps(results, indent=2))
         return results
+
+
+def _prefix_length(indices: set[int]) -> int:
+    """How many samples from index 0 are stored without a gap."""
+    t = 0
+    while t in indices:
+        t += 1
+    return t
+
+
+def _rule_text(meta: dict) -> str:
+    m = meta.get("stop_at_correct")
+    if m is None:
+        return "uniform n (no --stop-at-correct)"
+    return f"--stop-at-correct {m} --min-samples {meta.get('min_samples') or 0}"
 
 
 def _write_atomic(path: Path, text: str) -> None:
@@ -408,6 +517,12 @@ def _read_meta(path: Path) -> dict:
     meta = _read_json(path)
     if not isinstance(meta, dict):
         raise ValueError(f"{path} is not a JSON object; restore it, or start a new --out")
+    version = meta.get("store_version", 1)
+    if type(version) is not int or version > STORE_VERSION:
+        raise ValueError(
+            f"{path} is a sample store of format {version!r}, newer than this rlvr reads ({STORE_VERSION}); "
+            f"upgrade rlvr (pip install -U rlvr) to read it"
+        )
     n, digest = meta.get("n"), meta.get("problems_sha256")
     if type(n) is not int or n < 1 or not isinstance(digest, str):
         raise ValueError(

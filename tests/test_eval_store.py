@@ -177,8 +177,12 @@ def test_results_schema_records_provenance_intervals_and_coverage(full_run):
         "pass_at_k_ci",
         "summary",
         "coverage",
+        "sequential",
+        "spend",
     }
-    assert results["schema_version"] == 1 and results["command"].startswith("rlvr eval --model ")
+    assert results["sequential"] is None  # a uniform store
+    assert results["spend"]["samples"] == results["spend"]["uniform_samples"]
+    assert results["schema_version"] == 2 and results["command"].startswith("rlvr eval --model ")
     head = sp.run(
         ["git", "-C", str(Path(__file__).parent), "rev-parse", "HEAD"], capture_output=True, text=True
     )

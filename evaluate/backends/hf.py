@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import torch
 
@@ -76,11 +76,13 @@ class HFBackend:
         )
 
     def stream(
-        self, calls: list[list[Request]], settings: SamplingSettings
+        self, calls: Iterable[list[Request]], settings: SamplingSettings, chunk_size: int | None = None
     ) -> Iterator[list[tuple[Request, list[Generation]]]]:
-        """Each call's results as soon as it is generated."""
+        """Each call's results as soon as it is generated (an empty call, from a planner waiting on grades,
+        is passed over)."""
         for call in calls:
-            yield list(zip(call, self.generate(call, settings)))
+            if call:
+                yield list(zip(call, self.generate(call, settings)))
 
     def generate(self, requests: list[Request], settings: SamplingSettings) -> list[list[Generation]]:
         """One Generation per sample of each request; rows are split only if a call runs out of memory."""

@@ -10,7 +10,8 @@ tokens, as by the hf backend (the chat template already holds any BOS). Imported
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import time
+from collections.abc import Iterable, Iterator
 
 from rlvr.evaluate.backends.base import Generation, SamplingSettings
 from rlvr.evaluate.plan import Request
@@ -77,6 +78,7 @@ def shared_llm(build, options: dict):
 
 class VLLMBackend:
     name = "vllm"
+    polls_calls = True  # asks for the next chunk while one runs: a lazy planner must not block it
 
     def __init__(
         self,
@@ -132,14 +134,19 @@ class VLLMBackend:
         return self._sampling_params(**sampling_params_kwargs(settings, seed))
 
     def stream(
-        self, chunks: list[list[Request]], settings: SamplingSettings
+        self, chunks: Iterable[list[Request]], settings: SamplingSettings, chunk_size: int | None = None
     ) -> Iterator[list[tuple[Request, list[Generation]]]]:
-        """Queue the next chunk while half the last one is still running; yield finished samples in batches."""
+        """Queue the next chunk while half the last one is still running; yield finished samples in batches.
+
+        `chunks` may be lazy (sequential sampling makes each from the grades so far): an empty chunk means
+        nothing is to be queued until grades come back, so what has finished is yielded at once to be graded."""
         engine = self.llm.llm_engine
         pending: dict[str, Request] = {}
         finished: list[tuple[Request, list[Generation]]] = []
+        if chunk_size is None:
+            chunks = list(chunks)
+            chunk_size = max((sum(len(r.samples) for r in c) for c in chunks), default=0)
         queued = iter(chunks)
-        chunk_size = max((sum(len(r.samples) for r in c) for c in chunks), default=0)
 
         def enqueue(chunk: list[Request]) -> None:
             singles = [
@@ -161,8 +168,13 @@ class VLLMBackend:
                 chunk = next(queued, None)
                 if chunk is None:
                     more = False
-                else:
+                elif chunk:
                     enqueue(chunk)
+                elif finished:  # waiting on grades: hand over what is done
+                    yield finished
+                    finished = []
+                elif not engine.has_unfinished_requests():
+                    time.sleep(0.01)  # grades of the last batch are on their way
             if not engine.has_unfinished_requests():
                 if not more:
                     break
