@@ -116,12 +116,21 @@ def answer_support(stores: list[tuple[str, str | Path]], problems: list[str] | N
     first the base; over `problems` (default: the first store's)."""
     from rlvr.evaluate.store import SampleStore
 
-    supports, order = {}, problems
+    supports, order, rules = {}, problems, {}
     for label, path in stores:
         store = SampleStore.open_existing(path)
-        supports[label] = (per_problem(store.records()), token_entropy(path))
+        rules[label] = store.rule
+        supports[label] = (per_problem(store.counted_records()), token_entropy(path))
         if order is None:
             order = [str(p["id"]) for p in store.problems()]
+    if len(set(rules.values())) > 1:
+        named = ", ".join(
+            f"{label}: {'--stop-at-correct ' + str(r.m) if r else 'uniform n'}" for label, r in rules.items()
+        )
+        raise ValueError(
+            f"answer support counts distinct answers among the samples each model's estimate counts, which a "
+            f"sequential rule changes ({named}); compare stores sampled under the same rule"
+        )
     models = {}
     for label, (support, tokens) in supports.items():
         models[label] = model_summary(support, order)

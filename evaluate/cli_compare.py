@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -113,7 +114,15 @@ def store_analyses(
     from rlvr.evaluate.answer_support import answer_support
 
     labelled = [(c.label, path) for c, path in zip(result.counts, inputs)]
-    support = answer_support(labelled, list(result.counts[0].problems))
+    if len({c.rule for c in result.counts}) > 1:  # a rule changes which samples count: not comparable
+        print(
+            "rlvr compare: answer support left out: the stores were sampled under different rules "
+            "(--stop-at-correct), so their counted samples differ in number",
+            file=sys.stderr,
+        )
+        support = None
+    else:
+        support = answer_support(labelled, list(result.counts[0].problems))
     if not steps_verifier:
         return support, None
     from rlvr.evaluate.step_verified import load_steps_verifier, store_step_verified

@@ -27,9 +27,8 @@ class Counts:
     correct: np.ndarray
     source: str = ""
     rule: StopRule | None = None
-    open: np.ndarray | None = (
-        None  # problems the rule has not closed (an unfinished store read with allow_partial)
-    )
+    open: np.ndarray | None = None  # problems the rule left open (an unfinished store, allow_partial)
+    spend: dict | None = None  # a store's samples and tokens drawn against uniform n (SampleStore.spend)
 
     def __post_init__(self) -> None:
         self.n = np.asarray(self.n, dtype=np.int64)
@@ -92,6 +91,7 @@ class Counts:
             self.source,
             self.rule,
             self.open[rows],
+            self.spend,
         )
 
 

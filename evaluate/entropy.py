@@ -62,7 +62,7 @@ def store_entropy(
     prompts = {str(p["id"]): p["prompt"] for p in store.problems()}
     taken: dict[str, int] = {}
     chosen = []
-    for record in store.records():
+    for record in store.counted_records():
         pid = str(record["problem"])
         if taken.get(pid, 0) < max_per_problem:
             taken[pid] = taken.get(pid, 0) + 1

@@ -63,7 +63,7 @@ def store_perplexities(
     prompts = {str(p["id"]): p["prompt"] for p in store.problems()}
     per_problem: dict[str, int] = {}
     chosen = []
-    for record in store.records():
+    for record in store.counted_records():  # under a sequential rule, the samples it counts
         pid = str(record["problem"])
         if (record["correct"] or not correct_only) and per_problem.get(pid, 0) < max_per_problem:
             per_problem[pid] = per_problem.get(pid, 0) + 1

@@ -112,6 +112,7 @@ def findings(c: Comparison) -> list[str]:
             f"pass@{c.k_max} {curve.mean[-1] * 100:.1f}% [{curve.low[-1] * 100:.1f}, {curve.high[-1] * 100:.1f}] "
             f"over {n_problems} problems."
         )
+    out += _spend_findings(c)
     for pair in c.pairs:
         out += _pair_findings(c, pair)
     if len(c.pairs) == 1:
@@ -122,6 +123,23 @@ def findings(c: Comparison) -> list[str]:
         nobody = next((s["count"] for s in c.coverage["sets"] if not s["solved_by"]), 0)
         out.append(
             f"Coverage at n: all {len(c.counts)} solve {everyone}, none solves {nobody} of {n_problems}."
+        )
+    return out
+
+
+def _spend_findings(c: Comparison) -> list[str]:
+    """What sequential sampling spent, per model sampled with --stop-at-correct, against uniform n_max."""
+    out = []
+    for counts in c.counts:
+        if counts.rule is None or not counts.spend:
+            continue
+        spend, rule = counts.spend, counts.rule
+        floor = f", at least {rule.n_min}" if rule.n_min else ""
+        out.append(
+            f"{counts.label} was sampled until each problem's {rule.m}th correct sample (at most {rule.n_max}"
+            f"{floor}): {spend['samples']:,} samples and {spend['tokens']:,} tokens drawn, where uniform n = "
+            f"{rule.n_max} draws {spend['uniform_samples']:,} ({spend['samples_saved_ratio']:.1f}x as many); "
+            f"its pass@k is the sequential estimator's, unbiased at every k."
         )
     return out
 

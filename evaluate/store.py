@@ -385,6 +385,16 @@ class SampleStore:
             str(self.path),
         )
 
+    def counted_records(self, records: list[dict] | None = None) -> list[dict]:
+        """The samples the estimate counts: all of them, or under a rule each problem's first T (an open
+        problem's unbroken prefix); samples drawn past a stop are left out."""
+        records = self.records() if records is None else records
+        if self.rule is None:
+            return records
+        counts = self._rule_counts(None, records)
+        upto = dict(zip(counts.problems, counts.n.tolist()))
+        return [r for r in records if int(r["sample"]) < upto.get(str(r["problem"]), 0)]
+
     def _rule_counts(self, label: str | None, records: list[dict]) -> Counts:
         flags: dict[str, dict[int, bool]] = defaultdict(dict)
         for record in records:
@@ -410,6 +420,7 @@ class SampleStore:
             str(self.path),
             self.rule,
             np.array(still_open, dtype=bool),
+            self.spend(records),
         )
 
     def spend(self, records: list[dict] | None = None) -> dict:

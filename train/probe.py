@@ -72,6 +72,8 @@ def eval_config(recipe: Recipe, step: int, model_path: str, name: str, data: dic
         system_prompt=recipe.data.system_prompt,
         chat=recipe.data.chat,
         n=p.n,
+        stop_at_correct=p.stop_at_correct,
+        min_samples=p.min_samples,
         temperature=p.temperature,
         top_p=p.top_p,
         max_tokens=p.max_tokens,
@@ -114,6 +116,10 @@ def probe_point(recipe: Recipe, step: int, model_path: str | Path, progress: boo
             metrics = {f"pass@{k}": curve[str(k)] for k in ks}
             solved = coverage([counts])["solved"][counts.label]["count"]
             metrics["coverage"] = solved / len(counts.problems)
+            spend = results["spend"]
+            metrics["samples"] = spend["samples"]  # drawn, against uniform n's cost
+            metrics["tokens"] = spend["tokens"]
+            metrics["uniform_samples"] = spend["uniform_samples"]
             metrics["entropy"] = policy_entropy(str(model_path), cfg.out)
             step0 = recipe.output_dir / "probe" / name / "step-0"
             if (step0 / "results.json").exists():

@@ -136,7 +136,19 @@ class ProbeSection:
         metadata={"help": "Benchmark names or data files to probe (default: data.probe_file)."},
     )
     every: int = field(default=1, metadata={"help": "Probe every Nth save (1: every checkpoint)."})
-    n: int = field(default=256, metadata={"help": "Samples per probe problem."})
+    n: int = field(
+        default=256, metadata={"help": "Samples per probe problem (with stop_at_correct, the most: n_max)."}
+    )
+    stop_at_correct: int | None = field(
+        default=None,
+        metadata={
+            "help": "Sequential pass@k: sample each probe problem only until its m-th correct sample (or n); "
+            "exactly unbiased at every k (docs/evaluate.md). Default: all n samples."
+        },
+    )
+    min_samples: int | None = field(
+        default=None, metadata={"help": "With stop_at_correct: at least this many samples of each problem."}
+    )
     ks: list[int] | None = field(default=None, metadata={"help": "ks to log (default 1, 2, 4, ..., n)."})
     max_tokens: int = field(default=512, metadata={"help": "Most new tokens per probe sample."})
     temperature: float = field(default=0.6, metadata={"help": "Probe sampling temperature."})
@@ -350,6 +362,17 @@ def validate(raw: dict, source: str = "") -> Recipe:
         raise RecipeError("; ".join(f"{key} {problem}" for key, problem in problems))
     if bad := [k for k in probe.ks or [] if not 1 <= k <= probe.n]:
         raise RecipeError(f"probe.ks {bad} must lie in [1, probe.n={probe.n}]")
+    if probe.stop_at_correct is not None or probe.min_samples is not None:
+        from rlvr.evaluate.sequential import StopRule
+
+        if probe.stop_at_correct is None:
+            raise RecipeError(
+                "probe.min_samples only applies with probe.stop_at_correct; set it, or drop min_samples"
+            )
+        try:
+            StopRule(probe.stop_at_correct, probe.n, probe.min_samples or 0)
+        except ValueError as exc:
+            raise RecipeError(f"probe.stop_at_correct / probe.min_samples: {exc}") from None
     if probe.every < 1:
         raise RecipeError(f"probe.every must be at least 1, not {probe.every}")
     if model.rollout_dtype and (algorithm == "sft" or model.lora):
