@@ -313,13 +313,22 @@ def entropy_section(records: list[dict]) -> tuple[str, list[str], list[list[str]
         return "Token entropy over GRPO steps", [], [[""]]
     keys = [k for k in rows[-1]["metrics"]["heldout"] if k.startswith("pass@")]
     first, last = keys[0], keys[-1]
-    table = [["step", "mean token entropy (nats)", first, last]] + [
+    spent = all("samples" in r["metrics"]["heldout"] for r in rows)
+    table = [
+        ["step", "mean token entropy (nats)", first, last]
+        + (["samples drawn", "uniform n would draw"] if spent else [])
+    ] + [
         [
             str(r["step"]),
             f"{r['metrics']['heldout']['entropy']:.3f}",
             f"{r['metrics']['heldout'][first] * 100:.1f}",
             f"{r['metrics']['heldout'][last] * 100:.1f}",
         ]
+        + (
+            [f"{r['metrics']['heldout']['samples']:,}", f"{r['metrics']['heldout']['uniform_samples']:,}"]
+            if spent
+            else []
+        )
         for r in rows
     ]
     e0, e1 = rows[0]["metrics"]["heldout"]["entropy"], rows[-1]["metrics"]["heldout"]["entropy"]

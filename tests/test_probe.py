@@ -59,7 +59,12 @@ def test_probe_logs_step_zero_and_every_save(probed_run):
     records = read_probe_log(probed_run)
     assert [r["step"] for r in records] == [0, 1, 2]
     metrics = records[0]["metrics"]["probe"]
-    assert set(metrics) == {"pass@1", "pass@2", "pass@4", "pass@8", "coverage", "delta_se", "entropy"}
+    assert set(metrics) == {"pass@1", "pass@2", "pass@4", "pass@8", "coverage", "delta_se", "entropy"} | {
+        "samples",
+        "tokens",
+        "uniform_samples",
+    }
+    assert metrics["samples"] == metrics["uniform_samples"] == 6 * 8  # uniform: every sample drawn
     assert (probed_run / "timeline.csv").exists() and (probed_run / "timeline.png").exists()
     assert records[1]["model"].endswith("checkpoint-1")
     assert (probed_run / "probe.png").stat().st_size > 1000
@@ -130,6 +135,38 @@ def test_detached_probe_watches_checkpoints(task_dir, tmp_path):
     assert [r["step"] for r in read_probe_log(run_dir)] == [0, 1, 2]
     assert main(["probe", "--watch", str(run_dir), "--once", "--no-progress"]) == 0
     assert len(read_probe_log(run_dir)) == 3  # nothing probed twice
+
+
+def test_sequential_probe_equals_a_standalone_sequential_eval(task_dir, tmp_path):
+    """probe.stop_at_correct: `rlvr probe --watch` samples each checkpoint under the rule, and step 0 counts
+    what `rlvr eval --stop-at-correct` counts."""
+    from rlvr.cli import main
+    from rlvr.evaluate.store import SampleStore
+    from rlvr.train.build import train
+    from rlvr.train.probe import read_probe_log
+    from rlvr.train.recipe import load_recipe
+
+    run_dir = tmp_path / "run"
+    more = ("probe.mode=detached", "probe.stop_at_correct=2", "trainer.max_steps=1", "trainer.save_steps=1")
+    train(load_recipe(RECIPES / "grpo.yaml", overrides(task_dir, run_dir, *more)))
+    assert main(["probe", "--watch", str(run_dir), "--no-progress"]) == 0
+    records = read_probe_log(run_dir)
+    assert [r["step"] for r in records] == [0, 1]
+    step0 = run_dir / "probe" / "probe" / "step-0"
+    assert json.loads((step0 / "results.json").read_text())["sequential"] == {
+        "stop_at_correct": 2,
+        "n_max": 8,
+        "min_samples": 0,
+    }
+    out = tmp_path / "eval"
+    argv = ["eval", "--model", str(task_dir / "model"), "--data-file", str(task_dir / "probe.jsonl")]
+    argv += ["--template", "plain", "--chat", "raw", "--n", "8", "--temperature", "1.0", "--max-tokens", "16"]
+    argv += ["--seed", "0", "--backend", "hf", "--stop-at-correct", "2", "--out", str(out), "--no-progress"]
+    assert main(argv) == 0
+    counted = lambda d: SampleStore.open_existing(d).counts()  # noqa: E731
+    a, b = counted(out), counted(step0)
+    assert a.problems == b.problems and list(a.n) == list(b.n) and list(a.correct) == list(b.correct)
+    assert records[0]["metrics"]["probe"]["samples"] == len(SampleStore.open_existing(step0).records())
 
 
 def test_watcher_started_before_the_run_says_what_it_waits_for(tmp_path):

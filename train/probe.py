@@ -152,6 +152,17 @@ def policy_entropy(model_path: str, store_dir: str | Path) -> float:
     )
 
 
+def probe_line(metrics: dict) -> str:
+    """One probe point for the console: rates to 3 decimals, then samples drawn against uniform n."""
+    rates = ", ".join(f"{k}={v:.3f}" for k, v in metrics.items() if isinstance(v, float))
+    if "samples" not in metrics:
+        return rates
+    return (
+        f"{rates}; {metrics['samples']:,} samples ({metrics['tokens']:,} tokens) drawn, uniform n "
+        f"{metrics['uniform_samples']:,}"
+    )
+
+
 def wandb_payload(record: dict) -> dict:
     """probe/<dataset>/<metric> plus the step axis the HF W&B callback defines."""
     payload = {

@@ -8,7 +8,14 @@ from pathlib import Path
 
 from transformers import TrainerCallback
 
-from rlvr.train.probe import WANDB_RUN_FILE, probe_point, probed_steps, save_run_recipe, wandb_payload
+from rlvr.train.probe import (
+    WANDB_RUN_FILE,
+    probe_line,
+    probe_point,
+    probed_steps,
+    save_run_recipe,
+    wandb_payload,
+)
 from rlvr.train.recipe import Recipe
 
 
@@ -79,7 +86,7 @@ class BoundaryProbeCallback(TrainerCallback):
                 record = probe_point(self.recipe, step, model_path, progress)
             log_to_wandb(record)
             first = next(iter(record["metrics"].values()))
-            print(f"[probe] step {step}: " + ", ".join(f"{k}={v:.3f}" for k, v in first.items()), flush=True)
+            print(f"[probe] step {step}: {probe_line(first)}", flush=True)
         _barrier()
 
     def _remember_wandb_run(self) -> None:
