@@ -64,6 +64,7 @@ def sweep_file(out: Path, recipe_file: Path, scale: AblationScale) -> Path:
             f"trainer.max_steps={scale.grpo_steps}",
             f"trainer.save_steps={scale.save_every}",
             f"probe.n={scale.probe_n}",
+            "probe.stop_at_correct=null",  # uniform n, as its published tables were sampled
             "logging.project=rlvr-demo",
         ],
         "grid": {"trainer.beta": list(scale.betas), "trainer.num_generations": list(scale.rollouts)},

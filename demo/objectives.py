@@ -46,6 +46,7 @@ def sweep_files(out: Path, recipe_file: Path, scale: ObjectivesScale) -> list[Pa
             f"trainer.save_steps={scale.save_every}",
             f"trainer.num_generations={scale.rollouts}",
             f"probe.n={scale.probe_n}",
+            "probe.stop_at_correct=null",  # uniform n, as its published tables were sampled
             "logging.project=rlvr-demo",
         ],
         "families": "rlvr.demo.task:family",

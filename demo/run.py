@@ -46,14 +46,31 @@ class Scale:
     pretrain_steps: int
     grpo_steps: int
     save_every: int
-    n: int
+    n: int  # n_max of the probe's sequential rule
+    stop_at_correct: int | None  # the rule's m (None: uniform n)
 
 
+# The probe samples each problem until its 16th correct answer (sequential pass@k, exactly unbiased): the
+# samples that uniform n = 256 spent on settled problems buy n_max = 1024, a boundary four times as deep.
 FULL = Scale(
-    held_out=48, train_problems=512, corpus=40000, pretrain_steps=1500, grpo_steps=80, save_every=20, n=256
+    held_out=48,
+    train_problems=512,
+    corpus=40000,
+    pretrain_steps=1500,
+    grpo_steps=80,
+    save_every=20,
+    n=1024,
+    stop_at_correct=16,
 )
 QUICK = Scale(
-    held_out=8, train_problems=64, corpus=8000, pretrain_steps=400, grpo_steps=4, save_every=2, n=16
+    held_out=8,
+    train_problems=64,
+    corpus=8000,
+    pretrain_steps=400,
+    grpo_steps=4,
+    save_every=2,
+    n=16,
+    stop_at_correct=4,
 )
 
 
@@ -137,6 +154,7 @@ def recipe_for(
         "probe": {
             "enabled": True,
             "n": scale.n,
+            "stop_at_correct": scale.stop_at_correct,
             "max_tokens": 40,
             "temperature": 1.0,
             "top_p": 1.0,
@@ -252,6 +270,15 @@ def report(
             "base model's perplexity on correct answers, by model and family",
         ),
     }
+    steps_note = []
+    if steps_verifier and any(c.rule is not None for c in counts):
+        steps_verifier = None  # the stop follows correctness, not the steps: no unbiased step-verified pass@k
+        steps_note = [
+            "Step-verified pass@k is left out: the probe sampled each problem until its "
+            f"{counts[0].rule.m}th correct answer, a stop that follows the answers' correctness, not the "
+            "steps', so no unbiased step-verified estimate exists; set probe.stop_at_correct to null to "
+            "measure it."
+        ]
     support, steps, timeline_rows = demo_analyses(out, result, stores, steps_verifier)
     extra["Per-problem timeline over GRPO steps"] = timeline_figure(
         timeline_rows, "held-out problems by probe step"
@@ -270,14 +297,19 @@ def report(
                 table_rows(timeline_rows),
             )
         ]
-        + [entropy_section(records)],
+        + [entropy_section(records)]
+        + (
+            [("Step-verified pass@k", steps_note, [["verifier", "status"], ["arithmetic", "left out"]])]
+            if steps_note
+            else []
+        ),
     )
     log_comparison(result, "rlvr-demo", out)
     log_timeline_wandb(out, timeline_rows)
     findings = (
         result.findings
         + support_findings(support)
-        + (steps_findings(result, steps) if steps else [])
+        + (steps_findings(result, steps) if steps else steps_note)
         + timeline_findings(timeline_rows)
         + entropy_section(records)[1]
         + (more_findings(labelled) if more_findings else [])
@@ -479,7 +511,7 @@ def run_demo(cfg: DemoConfig) -> Path:
     raw = recipe_for(out, scale, cfg.seed, train_file, held_file, cfg.progress)
     print(
         f"[demo] 3/6 GRPO for {scale.grpo_steps} steps, probing pass@1..{scale.n} at step 0 and every "
-        f"{scale.save_every} steps -> {out / 'rl'}",
+        f"{scale.save_every} steps, each problem until its {scale.stop_at_correct}th correct sample -> {out / 'rl'}",
         flush=True,
     )
     train_rl(out, raw)

@@ -75,7 +75,7 @@ def test_quick_demo_report_has_the_four_analyses(demo_out):
     md = (demo_out / "report" / "report.md").read_text()
     for title in (
         "## Answer support: distinct correct answers and solutions",
-        "## Step-verified pass@k (%), verifier arithmetic",
+        "## Step-verified pass@k",
         "## Probe timeline: problems by the step they were last solved",
         "## Token entropy over GRPO steps",
         "![Per-problem timeline over GRPO steps]",
@@ -83,7 +83,8 @@ def test_quick_demo_report_has_the_four_analyses(demo_out):
         assert title in md
     coverage = json.loads((demo_out / "report" / "coverage.json").read_text())
     assert set(coverage["answer_support"]["models"]) == {"base", "rl", "distilled"}
-    assert set(coverage["step_verified"]) == {"base", "rl", "distilled"}
+    # the probe samples sequentially, where step-verified pass@k has no unbiased estimate: left out, said why
+    assert "Step-verified pass@k is left out" in md and "step_verified" not in coverage
     records = [json.loads(x) for x in (demo_out / "rl" / "probe.jsonl").read_text().splitlines()]
     assert all(r["metrics"]["heldout"]["entropy"] > 0 for r in records)
     assert (demo_out / "rl" / "timeline.png").exists() and (demo_out / "rl" / "timeline.csv").exists()

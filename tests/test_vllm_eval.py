@@ -233,3 +233,28 @@ def test_hf_and_vllm_pass_at_1_intervals_overlap(full_store, model_dir, data, tm
     assert lo_a <= hi_b and lo_b <= hi_a
     tokens = [sum(r["tokens"] for r in samples(s).values()) / (PROBLEMS * N) for s in (full_store, hf)]
     assert abs(tokens[0] - tokens[1]) < 0.25 * MAX_TOKENS  # the same model: similar sample lengths
+
+
+def test_sequential_eval_counts_a_prefix_of_the_uniform_store(full_store, model_dir, data, tmp_path):
+    """--stop-at-correct on the vllm backend: calls made from the grades so far (a lazy chunk stream), every
+    stored sample equal to the uniform store's, each problem's stop the rule walked over its samples."""
+    from rate_grader import grader
+
+    from rlvr.cli import main
+    from rlvr.evaluate.sequential import StopRule, stop_point
+    from rlvr.evaluate.store import SampleStore
+
+    out = tmp_path / "seq"
+    assert (
+        main(eval_args(model_dir, data, out, "--stop-at-correct", "3", "--reward", "rate_grader:grader")) == 0
+    )
+    full, seq = samples(full_store), samples(out)
+    assert all(r["text"] == full[key]["text"] for key, r in seq.items())
+    rows = {str(p["id"]): p for p in SampleStore.open_existing(out).problems()}
+    rule = StopRule(3, N)
+    counts = SampleStore.open_existing(out).counts()
+    for pid, t, c in zip(counts.problems, counts.n, counts.correct):
+        texts = [full[(pid, s)]["text"] for s in range(N)]
+        flags = {s: g.correct for s, g in enumerate(grader.grade(texts, [rows[pid]["answer"]] * N))}
+        assert stop_point(flags, rule) == (t, c)
+    assert len(seq) < len(full)
