@@ -8,7 +8,7 @@ sampling settings and seed:
 Printed: samples, tokens and wall time of each; the largest difference between the two pass@k curves; the 95%
 bootstrap interval's half-width at k = 1, 16 and N for each; and last the samples ratio, uniform over
 sequential. The two runs alternate in order over --reps (fresh stores each time); times are medians.
-Usage: python benchmarks/sequential_passk.py [--n 256] [--m 8] [--reps 1] [--out DIR]
+Usage: python benchmarks/sequential_passk.py [--n 256] [--m 8] [--reps 1] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -67,6 +67,7 @@ def main() -> None:
     parser.add_argument("--m", type=int, default=8, help="--stop-at-correct")
     parser.add_argument("--reps", type=int, default=1)
     parser.add_argument("--demo-out", default="demo_out", help="where the full demo's base model lives")
+    parser.add_argument("--keep", help="keep the stores in this directory (default: a temporary one)")
     args = parser.parse_args()
 
     from rlvr.threads import fix_cpu_threads
@@ -74,7 +75,8 @@ def main() -> None:
     fix_cpu_threads()
     model, held = demo_base(Path(args.demo_out))
     times: dict[str, list[float]] = {"uniform": [], "sequential": []}
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as scratch:
+        tmp = args.keep or scratch
         for rep in range(args.reps):
             order = ["uniform", "sequential"] if rep % 2 == 0 else ["sequential", "uniform"]
             for side in order:

@@ -28,7 +28,8 @@ class RealScale:
     save_every: int
     rollouts: int  # completions per prompt (GRPO's group)
     prompts_per_step: int
-    n: int  # probe samples per problem
+    n: int  # probe samples per problem: n_max of the sequential rule
+    stop_at_correct: int | None  # the rule's m: each problem sampled until its m-th correct answer
     max_tokens: int  # for rollouts and probe samples alike
     temperature: float
     learning_rate: float
@@ -45,6 +46,7 @@ REAL = RealScale(
     rollouts=8,
     prompts_per_step=2,
     n=256,
+    stop_at_correct=16,
     max_tokens=64,
     temperature=0.8,
     learning_rate=3e-5,
@@ -57,6 +59,7 @@ REAL_QUICK = RealScale(
     rollouts=4,
     prompts_per_step=1,
     n=4,
+    stop_at_correct=2,
     max_tokens=16,
     temperature=0.8,
     learning_rate=3e-5,
@@ -114,6 +117,7 @@ def recipe_for(
         "probe": {
             "enabled": True,
             "n": scale.n,
+            "stop_at_correct": scale.stop_at_correct,
             "max_tokens": scale.max_tokens,
             "temperature": scale.temperature,
             "top_p": 1.0,

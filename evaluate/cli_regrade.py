@@ -91,15 +91,18 @@ def _check_stops(source, records: list[dict], reward: str, target: Path, allow_p
 
 
 def run(args: argparse.Namespace) -> int:
-    from rlvr.evaluate.store import SampleStore
+    from rlvr.evaluate.store import SampleStore, read_results
+
+    if (Path(args.store) / "results.json").exists():  # a newer store is refused before anything is written
+        read_results(Path(args.store) / "results.json")
 
     target = regrade(args.store, args.reward, args.out, args.allow_partial)
     before = (
-        json.loads((Path(args.store) / "results.json").read_text())["summary"]
+        read_results(Path(args.store) / "results.json")["summary"]
         if (Path(args.store) / "results.json").exists()
         else {}
     )
-    after = json.loads((target / "results.json").read_text())["summary"]
+    after = read_results(target / "results.json")["summary"]
     print(f"{'k':>10}  {'before':>8}  {'after':>8}")
     for key, value in after.items():
         print(f"{key:>10}  {before.get(key, float('nan')):8.4f}  {value:8.4f}")

@@ -39,6 +39,20 @@ class Counts:
             raise ValueError(f"{self.label}: no problems in {self.source or 'the input'}")
         if self.open is None:
             self.open = np.zeros(len(self.problems), dtype=bool)
+        if self.rule is not None:
+            self.open = np.asarray(self.open, dtype=bool)
+            misfit = [
+                p
+                for p, t, c, still_open in zip(
+                    self.problems, self.n.tolist(), self.correct.tolist(), self.open
+                )
+                if not still_open and not fits_rule(t, c, self.rule)
+            ]
+            if misfit:
+                raise ValueError(
+                    f"{self.label}: problem {misfit[0]}'s n and correct cannot come from its stop rule (stop at "
+                    f"correct {self.rule.m}, n_max {self.rule.n_max}, min_samples {self.rule.n_min})"
+                )
 
     def _params(self) -> tuple[np.ndarray, np.ndarray]:
         pairs = [
@@ -200,7 +214,17 @@ def load_counts(source: str | Path, label: str | None = None, allow_partial: boo
         store = SampleStore.open_existing(path)
         records = store.records()
         store.check_complete(records, allow_partial)
-        return store.counts(label, records)
+        counts = store.counts(label, records)
+        if counts.rule is not None and counts.open.any():
+            import sys
+
+            print(
+                f"rlvr: {int(counts.open.sum())} problems of {path} are still open under --stop-at-correct "
+                f"{counts.rule.m}; their estimates come from a prefix whose length followed their own grades, "
+                f"so they are biased: finish the store for unbiased figures",
+                file=sys.stderr,
+            )
+        return counts
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such counts file or sample store")
     return read_counts_csv(path, label)

@@ -222,13 +222,23 @@ def sample_and_grade(
     the graders. Whatever was generated is graded and stored before an error or Ctrl-C ends the run.
     `calls` may be lazy (sequential sampling); `chunk_size` then tells the backend how large they run."""
     started, tokens = time.perf_counter(), 0
+    grading: Future | None = None
+
+    def unless_grading_failed(calls):
+        """A lazy planner waits on grades: a grading thread that failed (a grader bug, a full disk) would
+        leave it waiting forever, so its error ends the run here, before the next call."""
+        for call in calls:
+            if grading is not None and grading.done() and grading.exception() is not None:
+                raise grading.exception()
+            yield call
+
+    lazy = unless_grading_failed(calls)
     stream = (
-        backend.stream(calls, settings)
+        backend.stream(lazy, settings)
         if chunk_size is None
-        else backend.stream(calls, settings, chunk_size=chunk_size)
+        else backend.stream(lazy, settings, chunk_size=chunk_size)
     )
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rlvr-grade") as pool:
-        grading: Future | None = None
         for finished in stream:
             records = [
                 {

@@ -485,6 +485,19 @@ class SampleStore:
         return results
 
 
+def read_results(path: str | Path) -> dict:
+    """A results.json, refused in one line when its schema is newer than this rlvr reads."""
+    path = Path(path)
+    results = _read_json(path)
+    version = results.get("schema_version") if isinstance(results, dict) else None
+    if type(version) is not int or version > RESULTS_SCHEMA_VERSION:
+        raise ValueError(
+            f"{path} has schema_version {version!r}; this rlvr reads up to {RESULTS_SCHEMA_VERSION}: upgrade rlvr "
+            f"(pip install -U rlvr) to read it"
+        )
+    return results
+
+
 def _prefix_length(indices: set[int]) -> int:
     """How many samples from index 0 are stored without a gap."""
     t = 0
