@@ -4,11 +4,12 @@ Both sides in one process, on the full demo's base model and its 48 held-out pro
 demo_out/ by `make demo`, or here when missing: pretraining takes a few minutes), with the demo probe's
 sampling settings and seed:
 - uniform: `rlvr eval --n N` (the named baseline: what every framework does);
-- sequential: `rlvr eval --n N --stop-at-correct M` (its samples are a prefix of the uniform store's).
+- sequential: `rlvr eval --n N --stop-at-correct M --min-samples F` (its samples are a prefix of the uniform
+  store's; the floor F keeps pass@1's interval within a few percent of uniform's).
 Printed: samples, tokens and wall time of each; the largest difference between the two pass@k curves; the 95%
 bootstrap interval's half-width at k = 1, 16 and N for each; and last the samples ratio, uniform over
 sequential. The two runs alternate in order over --reps (fresh stores each time); times are medians.
-Usage: python benchmarks/sequential_passk.py [--n 256] [--m 8] [--reps 1] [--keep DIR]
+Usage: python benchmarks/sequential_passk.py [--n 256] [--m 8] [--min-samples 32] [--reps 1] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ def demo_base(out: Path) -> tuple[Path, Path]:
     return base_model(out, FULL, 0, progress=True), held
 
 
-def eval_once(model: Path, data: Path, out: Path, n: int, m: int | None) -> float:
+def eval_once(model: Path, data: Path, out: Path, n: int, m: int | None, n_min: int | None) -> float:
     from rlvr.evaluate.runner import EvalConfig, run_eval
 
     cfg = EvalConfig(
@@ -40,6 +41,7 @@ def eval_once(model: Path, data: Path, out: Path, n: int, m: int | None) -> floa
         chat="raw",
         n=n,
         stop_at_correct=m,
+        min_samples=n_min if m else None,
         temperature=1.0,
         top_p=1.0,
         max_tokens=40,
@@ -65,6 +67,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=256, help="uniform n, and n_max of the rule")
     parser.add_argument("--m", type=int, default=8, help="--stop-at-correct")
+    parser.add_argument(
+        "--min-samples",
+        type=int,
+        default=32,
+        help="--min-samples: the floor that keeps pass@1's interval tight",
+    )
     parser.add_argument("--reps", type=int, default=1)
     parser.add_argument("--demo-out", default="demo_out", help="where the full demo's base model lives")
     parser.add_argument("--keep", help="keep the stores in this directory (default: a temporary one)")
@@ -82,11 +90,14 @@ def main() -> None:
             for side in order:
                 store = Path(tmp) / f"{side}-{rep}"
                 m = None if side == "uniform" else args.m
-                times[side].append(eval_once(model, held, store, args.n, m))
+                times[side].append(eval_once(model, held, store, args.n, m, args.min_samples))
         uniform, sequential = summary(Path(tmp) / "uniform-0"), summary(Path(tmp) / "sequential-0")
 
     k_top = args.n
-    print(f"model: the full demo's base ({model}); {held}: 48 held-out problems; n = {args.n}, m = {args.m}")
+    print(
+        f"model: the full demo's base ({model}); {held}: 48 held-out problems; n = {args.n}; "
+        f"--stop-at-correct {args.m} --min-samples {args.min_samples}"
+    )
     print(
         f"{'':>12} {'samples':>9} {'tokens':>9} {'wall s':>8} "
         + " ".join(f"{'±@' + str(k):>7}" for k in (1, 16, k_top))
