@@ -62,6 +62,15 @@ _MORE_DIGITS_RE = re.compile(r"[.,]?\d")
 _LABELLED_RE = re.compile(
     r"[^\n:$\d]{1,40}:[ \t]*(-?\d[\d,]*(?:\.\d+)?)[ \t]*(?:\$|€|£|%)?(?:[ \t]*[A-Za-z]{0,3}\.{0,3})?"
 )
+# The equation a number in prose closes ("5 * 4 = 20", "12 = = 4"): its claim is checked, not just its end.
+_EQUATION_BEFORE_RE = re.compile(
+    r"(?:(?:\d+(?:\.\d+)?|(?<![A-Za-z\\])[A-Za-z](?![A-Za-z])|[+\-*/^()×÷=])[ \t]*)*=[ \t]*$"
+)
+# What no answer looks like: starting on a colon or an operator other than a sign, ending on an operator or an
+# opening bracket, runs of colons or question marks, two operators in a row ("5 * = 2", ":::: 7").
+_NOT_AN_ANSWER_RE = re.compile(
+    r"^[:;,=*/^!?%#@~`'\"]|[=+*/^:;,(\[{]\s*$|[:;?]{2}|[=*/^]\s*[=*/^+]|[+]\s*[=*/^+]"
+)
 _WORD_RE = re.compile(r"(?<!\\)\b[A-Za-z]{2,}\b")
 _LATEX_COMMAND_RE = re.compile(r"\\[A-Za-z]+")
 _NAMED_GROUP_RE = re.compile(
@@ -197,8 +206,9 @@ def _closing_sentence(text: str) -> str | None:
     conclusions = list(_CONCLUSION_RE.finditer(sentence))
     if conclusions:
         return _last_formula_or_number(sentence[conclusions[-1].end() :])
-    ending = _ENDS_ON_NUMBER_RE.search(_outside_formulas(sentence)[-80:])
-    return ending.group(1) if ending else None
+    window = _outside_formulas(sentence)[-80:]
+    ending = _ENDS_ON_NUMBER_RE.search(window)
+    return _with_equation(window, ending.start(1), ending.group(1)) if ending else None
 
 
 def _formula_run(text: str, spans: list[tuple[int, int]]) -> str:
@@ -212,7 +222,15 @@ def _last_formula_or_number(text: str) -> str | None:
     numbers = list(_NUMBER_RE.finditer(_outside_formulas(text)))
     if spans and (not numbers or spans[-1][1] > numbers[-1].start()):
         return _formula_run(text, spans)
-    return _with_decimal_comma(text, numbers[-1]) if numbers else None
+    if not numbers:
+        return None
+    return _with_equation(text, numbers[-1].start(), _with_decimal_comma(text, numbers[-1]))
+
+
+def _with_equation(text: str, start: int, answer: str) -> str:
+    """`answer` (a number at `start`) with the equation written before it, if it closes one."""
+    before = _EQUATION_BEFORE_RE.search(text, max(0, start - 80), start)
+    return before.group() + answer if before else answer
 
 
 def _with_decimal_comma(text: str, number: re.Match) -> str:
@@ -235,7 +253,7 @@ def is_bare_answer(text: str) -> bool:
                 return True
     if stripped.count("$") == 1:  # a currency sign: "$1,000.99"
         stripped = stripped.replace("$", "")
-    if "$" in stripped:
+    if "$" in stripped or _NOT_AN_ANSWER_RE.search(stripped):
         return False
     without_names = _NAMED_GROUP_RE.sub(" ", stripped)
     return _WORD_RE.search(_LATEX_COMMAND_RE.sub(" ", without_names)) is None
