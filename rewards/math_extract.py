@@ -44,12 +44,16 @@ _ANSWER_PLAIN_RE = re.compile(r"^(?:\s*(?:is|:|=)){1,2}\s*([^\n$]{1,200}?)\s*$",
 # The closing sentence declares the answer when it draws a conclusion or ends on "is <number>".
 _CONCLUSION_RE = re.compile(r"\b(?:therefore|thus|hence|in conclusion|in total|in all)\b", re.IGNORECASE)
 _ENDS_ON_NUMBER_RE = re.compile(
-    r"(?:\b(?:is|are|was|were|equals|makes|gives)|'s|=)\s+[\[(]?\s?(-?\d[\d,]*(?:\.\d+)?(?:/\d+)?)"
+    r"(?:\b(?:is|are|was|were|equals|makes|gives)|'s|(=))\s+[\[(]?\s?(-?\d[\d,]*(?:\.\d+)?(?:/\d+)?)"
     r"\s?[^\s\w.]{0,2}(?:[A-Za-z]{1,3}\d?)?[.!]?\s*$"
 )
 # Chat-template tokens a generation may run on into ("... is 2/3. <|im_start|>user"), and Minerva's sign-off.
 _TRAILING_TOKEN_RE = re.compile(
     r"(?:<\|[^|<>]{1,40}\|>|</s>|<eos>|I hope it is correct\.?)(?:[A-Za-z]{1,12})?$", re.IGNORECASE
+)
+# What may follow a formula that ends the text, in `strict`: its closer, punctuation, up to three words.
+_FORMULA_ENDS_TEXT_RE = re.compile(
+    r"\s*(?:\$\$|\$|\\\)|\\\])?[\s.,;:!?%)\]]*(?:[A-Za-z]{1,12}[\s.,;:!?%)\]]*){0,3}"
 )
 _DELIMITER_RE = re.compile(r"\\\$|\$\$|\$|\\\(|\\\)|\\\[|\\\]")
 _CLOSER = {"$$": "$$", "$": "$", "\\(": "\\)", "\\[": "\\]"}
@@ -69,7 +73,8 @@ _EQUATION_BEFORE_RE = re.compile(
 # What no answer looks like: starting on a colon or an operator other than a sign, ending on an operator or an
 # opening bracket, runs of colons or question marks, two operators in a row ("5 * = 2", ":::: 7").
 _NOT_AN_ANSWER_RE = re.compile(
-    r"^[:;,=*/^!?%#@~`'\"]|[=+*/^:;,(\[{]\s*$|[:;?]{2}|[=*/^]\s*[=*/^+]|[+]\s*[=*/^+]"
+    r"[\x00-\x08\x0b-\x1f\x7f\ufffd]|\.\s+\S"  # control bytes, broken UTF-8, a second sentence
+    r"|^[:;,=*/^!?%#@~`'\"]|[=+*/^:;,(\[{]\s*$|[:;?]{2}|[=*/^]\s*[=*/^+]|[+]\s*[=*/^+]"
 )
 _WORD_RE = re.compile(r"(?<!\\)\b[A-Za-z]{2,}\b")
 _LATEX_COMMAND_RE = re.compile(r"\\[A-Za-z]+")
@@ -208,7 +213,18 @@ def _closing_sentence(text: str) -> str | None:
         return _last_formula_or_number(sentence[conclusions[-1].end() :])
     window = _outside_formulas(sentence)[-80:]
     ending = _ENDS_ON_NUMBER_RE.search(window)
-    return _with_equation(window, ending.start(1), ending.group(1)) if ending else None
+    if ending is None or (ending.group(1) and ends):  # "= 5" closes a step, unless it is the whole text
+        return None
+    return _with_equation(window, ending.start(2), ending.group(2))
+
+
+def _ends_text(text: str, end: int) -> bool:
+    """Whether the formula closing at `end` ends the text: nothing after it but its closing delimiter,
+    punctuation, chat-template tokens and at most three words ("$28$ percent", "$x < 5$ is the solution.")."""
+    rest = text[end:].rstrip()
+    while token := _TRAILING_TOKEN_RE.search(rest[-60:]):
+        rest = rest[: len(rest) - len(token.group())].rstrip()
+    return _FORMULA_ENDS_TEXT_RE.fullmatch(rest) is not None
 
 
 def _formula_run(text: str, spans: list[tuple[int, int]]) -> str:
@@ -298,7 +314,7 @@ def extract_answer(text: str, mode: str = "lenient") -> str | None:
         if closing is not None:
             return closing
         spans = _formula_spans(tail)
-        return _formula_run(tail, spans) if spans else None
+        return _formula_run(tail, spans) if spans and _ends_text(tail, spans[-1][1]) else None
     return _last_formula_or_number(tail)
 
 
