@@ -53,9 +53,9 @@ _TRAILING_TOKEN_RE = re.compile(
 )
 # What may follow a formula that ends the text, in `strict`: its closer, punctuation, up to three words.
 _FORMULA_ENDS_TEXT_RE = re.compile(
-    r"\s*(?:\$\$|\$|\\\)|\\\])?[\s.,;:!?%)\]]*"
+    r"\s*(?:\$\$|\$|\\\)|\\\])?[\s,;:%)\]]*"
     r"(?:(?!(?:so|then|and|or|we|which|where|since|because|but|let|now|if|thus|hence|therefore|to)\b)"
-    r"[A-Za-z]{1,12}[\s.,;:!?%)\]]*){0,3}",
+    r"[A-Za-z]{1,12}[\s,;:%)\]]*){0,3}[\s.!?]*",
     re.IGNORECASE,
 )
 _DELIMITER_RE = re.compile(r"\\\$|\$\$|\$|\\\(|\\\)|\\\[|\\\]")
@@ -224,7 +224,7 @@ def _closing_sentence(text: str) -> str | None:
 def _ends_text(text: str, end: int) -> bool:
     """Whether the formula closing at `end` ends the text: nothing after it but its closing delimiter,
     punctuation, chat-template tokens and at most three words ("$28$ percent", "$x < 5$ is the solution."),
-    none of which carries the text on ("so", "then", "we": a solution cut short)."""
+    none of which carries the text on ("so", "then", "we") or opens a new sentence (a solution cut short)."""
     rest = text[end:].rstrip()
     while token := _TRAILING_TOKEN_RE.search(rest[-60:]):
         rest = rest[: len(rest) - len(token.group())].rstrip()

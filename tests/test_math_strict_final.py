@@ -86,6 +86,7 @@ def test_what_an_equation_claims():
         (" 2 * 1 = 2. 2 + 3 = 5.", None),
         ("With $d = 3$ there are 12 such sequences.", None),  # a formula in passing
         ("We have $ab + 5 = ab + 5$, so w", None),  # a truncated solution
+        ("This gives $(26+24)(26-24)$. This simplifies t", None),
         ("The answer is 12.", "12"),
         ("Thus the total is 12.", "12"),
         (r"The identity matrix is $I$.", "I"),  # a formula that ends the text
