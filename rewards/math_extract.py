@@ -55,8 +55,7 @@ _TRAILING_TOKEN_RE = re.compile(
 _FORMULA_ENDS_TEXT_RE = re.compile(
     r"\s*(?:\$\$|\$|\\\)|\\\])?[\s,;:%)\]]*"
     r"(?:(?!(?:so|then|and|or|we|which|where|since|because|but|let|now|if|thus|hence|therefore|to)\b)"
-    r"[A-Za-z]{1,12}[\s,;:%)\]]*){0,3}[\s.!?]*",
-    re.IGNORECASE,
+    r"[a-z][A-Za-z]{0,11}[\s,;:%)\]]*){0,3}[\s.!?]*"
 )
 _DELIMITER_RE = re.compile(r"\\\$|\$\$|\$|\\\(|\\\)|\\\[|\\\]")
 _CLOSER = {"$$": "$$", "$": "$", "\\(": "\\)", "\\[": "\\]"}
