@@ -126,3 +126,20 @@ def test_a_run_probes_with_the_users_own_grader(task_dir, tmp_path, user_module)
     ]
     extracted = [r["extracted"] for r in stored if "extracted" in r]
     assert extracted and all(e.startswith("last:") for e in extracted)
+
+
+def test_the_grader_example_in_the_docs_grades(tmp_path, monkeypatch):
+    """docs/rewards.md's own grader, run through the evaluation's grading path."""
+    from rlvr.evaluate.grading import grade_records
+    from rlvr.rewards import get_reward, is_grader
+
+    page = (Path(__file__).resolve().parents[1] / "docs" / "rewards.md").read_text()
+    example = page.split("# my_graders.py\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "my_graders.py").write_text(example)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    grader = get_reward("my_graders:exact_integer")
+    assert is_grader(grader) and grader.describe() == {"grader": "exact_integer"}
+    records = [{"problem": "p", "text": "4 + 3\n7"}, {"problem": "p", "text": "8"}, {"problem": "p", "text": ""}]
+    grade_records(grader, records, {"p": {"answer": "7"}})
+    assert [r["verdict"] for r in records] == ["correct", "wrong", "no_answer"]
+    assert grader(completions=["x\n7"], answer=["7"]) == [1.0]
