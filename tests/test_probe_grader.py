@@ -139,7 +139,11 @@ def test_the_grader_example_in_the_docs_grades(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(tmp_path))
     grader = get_reward("my_graders:exact_integer")
     assert is_grader(grader) and grader.describe() == {"grader": "exact_integer"}
-    records = [{"problem": "p", "text": "4 + 3\n7"}, {"problem": "p", "text": "8"}, {"problem": "p", "text": ""}]
+    records = [
+        {"problem": "p", "text": "4 + 3\n7"},
+        {"problem": "p", "text": "8"},
+        {"problem": "p", "text": ""},
+    ]
     grade_records(grader, records, {"p": {"answer": "7"}})
     assert [r["verdict"] for r in records] == ["correct", "wrong", "no_answer"]
     assert grader(completions=["x\n7"], answer=["7"]) == [1.0]
