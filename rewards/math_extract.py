@@ -44,12 +44,18 @@ _ANSWER_PLAIN_RE = re.compile(r"^(?:\s*(?:is|:|=)){1,2}\s*([^\n$]{1,200}?)\s*$",
 # The closing sentence declares the answer when it draws a conclusion or ends on "is <number>".
 _CONCLUSION_RE = re.compile(r"\b(?:therefore|thus|hence|in conclusion|in total|in all)\b", re.IGNORECASE)
 _ENDS_ON_NUMBER_RE = re.compile(
-    r"(?:\b(?:is|are|was|were|equals|makes|gives)|'s|=)\s+[\[(]?\s?(-?\d[\d,]*(?:\.\d+)?(?:/\d+)?)"
+    r"(?:\b(?:is|are|was|were|equals|makes|gives)|'s|(=))\s+[\[(]?\s?(-?\d[\d,]*(?:\.\d+)?(?:/\d+)?)"
     r"\s?[^\s\w.]{0,2}(?:[A-Za-z]{1,3}\d?)?[.!]?\s*$"
 )
 # Chat-template tokens a generation may run on into ("... is 2/3. <|im_start|>user"), and Minerva's sign-off.
 _TRAILING_TOKEN_RE = re.compile(
     r"(?:<\|[^|<>]{1,40}\|>|</s>|<eos>|I hope it is correct\.?)(?:[A-Za-z]{1,12})?$", re.IGNORECASE
+)
+# What may follow a formula that ends the text, in `strict`: its closer, punctuation, up to three words.
+_FORMULA_ENDS_TEXT_RE = re.compile(
+    r"\s*(?:\$\$|\$|\\\)|\\\])?[\s,;:%)\]]*"
+    r"(?:(?!(?:so|then|and|or|we|which|where|since|because|but|let|now|if|thus|hence|therefore|to)\b)"
+    r"[a-z][A-Za-z]{0,11}[\s,;:%)\]]*){0,3}[\s.!?]*"
 )
 _DELIMITER_RE = re.compile(r"\\\$|\$\$|\$|\\\(|\\\)|\\\[|\\\]")
 _CLOSER = {"$$": "$$", "$": "$", "\\(": "\\)", "\\[": "\\]"}
@@ -61,6 +67,16 @@ _MORE_DIGITS_RE = re.compile(r"[.,]?\d")
 # A whole completion that is one short labelled value: "Total: 12", "Soucis : 2,74 $".
 _LABELLED_RE = re.compile(
     r"[^\n:$\d]{1,40}:[ \t]*(-?\d[\d,]*(?:\.\d+)?)[ \t]*(?:\$|€|£|%)?(?:[ \t]*[A-Za-z]{0,3}\.{0,3})?"
+)
+# The equation a number in prose closes ("5 * 4 = 20", "12 = = 4"): its claim is checked, not just its end.
+_EQUATION_BEFORE_RE = re.compile(
+    r"(?:(?:\d+(?:\.\d+)?|(?<![A-Za-z\\])[A-Za-z](?![A-Za-z])|[+\-*/^()×÷=])[ \t]*)*=[ \t]*$"
+)
+# What no answer looks like: starting on a colon or an operator other than a sign, ending on an operator or an
+# opening bracket, runs of colons or question marks, two operators in a row ("5 * = 2", ":::: 7").
+_NOT_AN_ANSWER_RE = re.compile(
+    r"[\x00-\x08\x0b-\x1f\x7f\ufffd]|\.\s+\S"  # control bytes, broken UTF-8, a second sentence
+    r"|^[:;,=*/^!?%#@~`'\"]|[=+*/^:;,(\[{]\s*$|[:;?]{2}|[=*/^]\s*[=*/^+]|[+]\s*[=*/^+]"
 )
 _WORD_RE = re.compile(r"(?<!\\)\b[A-Za-z]{2,}\b")
 _LATEX_COMMAND_RE = re.compile(r"\\[A-Za-z]+")
@@ -197,8 +213,21 @@ def _closing_sentence(text: str) -> str | None:
     conclusions = list(_CONCLUSION_RE.finditer(sentence))
     if conclusions:
         return _last_formula_or_number(sentence[conclusions[-1].end() :])
-    ending = _ENDS_ON_NUMBER_RE.search(_outside_formulas(sentence)[-80:])
-    return ending.group(1) if ending else None
+    window = _outside_formulas(sentence)[-80:]
+    ending = _ENDS_ON_NUMBER_RE.search(window)
+    if ending is None or (ending.group(1) and ends):  # "= 5" closes a step, unless it is the whole text
+        return None
+    return _with_equation(window, ending.start(2), ending.group(2))
+
+
+def _ends_text(text: str, end: int) -> bool:
+    """Whether the formula closing at `end` ends the text: nothing after it but its closing delimiter,
+    punctuation, chat-template tokens and at most three words ("$28$ percent", "$x < 5$ is the solution."),
+    none of which carries the text on ("so", "then", "we") or opens a new sentence (a solution cut short)."""
+    rest = text[end:].rstrip()
+    while token := _TRAILING_TOKEN_RE.search(rest[-60:]):
+        rest = rest[: len(rest) - len(token.group())].rstrip()
+    return _FORMULA_ENDS_TEXT_RE.fullmatch(rest) is not None
 
 
 def _formula_run(text: str, spans: list[tuple[int, int]]) -> str:
@@ -212,7 +241,15 @@ def _last_formula_or_number(text: str) -> str | None:
     numbers = list(_NUMBER_RE.finditer(_outside_formulas(text)))
     if spans and (not numbers or spans[-1][1] > numbers[-1].start()):
         return _formula_run(text, spans)
-    return _with_decimal_comma(text, numbers[-1]) if numbers else None
+    if not numbers:
+        return None
+    return _with_equation(text, numbers[-1].start(), _with_decimal_comma(text, numbers[-1]))
+
+
+def _with_equation(text: str, start: int, answer: str) -> str:
+    """`answer` (a number at `start`) with the equation written before it, if it closes one."""
+    before = _EQUATION_BEFORE_RE.search(text, max(0, start - 80), start)
+    return before.group() + answer if before else answer
 
 
 def _with_decimal_comma(text: str, number: re.Match) -> str:
@@ -235,7 +272,7 @@ def is_bare_answer(text: str) -> bool:
                 return True
     if stripped.count("$") == 1:  # a currency sign: "$1,000.99"
         stripped = stripped.replace("$", "")
-    if "$" in stripped:
+    if "$" in stripped or _NOT_AN_ANSWER_RE.search(stripped):
         return False
     without_names = _NAMED_GROUP_RE.sub(" ", stripped)
     return _WORD_RE.search(_LATEX_COMMAND_RE.sub(" ", without_names)) is None
@@ -280,7 +317,7 @@ def extract_answer(text: str, mode: str = "lenient") -> str | None:
         if closing is not None:
             return closing
         spans = _formula_spans(tail)
-        return _formula_run(tail, spans) if spans else None
+        return _formula_run(tail, spans) if spans and _ends_text(tail, spans[-1][1]) else None
     return _last_formula_or_number(tail)
 
 

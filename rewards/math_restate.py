@@ -20,11 +20,23 @@ from fractions import Fraction
 
 from rlvr.rewards.math_normalize import normalize_answer, same_text
 
+_ROOT = "Ω"  # \\sqrt as a one-letter function the tree parser reads (Ω(12) is sqrt(12)); no answer writes it
 _SPELLINGS = (
+    (
+        re.compile(r"\\sqrt\s*(?:\{((?:[^{}]|\{[^{}]*\})*)\}|(\d))"),
+        lambda m: f"{_ROOT}({m.group(1) or m.group(2)})",
+    ),
     # an ordinal's suffix is not an operation: the `12^{\mathrm{th}}` grade picked from a table is an answer
     (
         re.compile(
             r"\^\s*\{?\s*(?:\\(?:text|mathrm|textrm|rm)\s*\{)?\s*(?:st|nd|rd|th)(?![a-zA-Z])\s*\}?\s*\}?"
+        ),
+        "",
+    ),
+    # signs of units, not operations: \\$25 is 25 dollars, 5^\\circ five degrees, 3\\text{ cm} three centimetres
+    (
+        re.compile(
+            r"\\[$%]|\^\s*\{?\s*\\circ\s*\}?|°|\\(?:text|mathrm|mbox)\s*\{\s*[A-Za-z][A-Za-z ]*\}(?:\^\{?[23]\}?)?"
         ),
         "",
     ),
@@ -42,25 +54,46 @@ _SPELLINGS = (
     (re.compile(r"\\div(?![a-zA-Z])"), "/"),
     # spacing, sizing and set braces; \sum or \lim with nothing under them change nothing math-verify reads
     (
-        re.compile(r"\\(?:left|right|displaystyle|q?quad|sum|prod|lim)(?![a-zA-Z_])|\\[()\[\]!,;: {}]|\$"),
+        re.compile(
+            r"\\(?:left|right|displaystyle|textstyle|scriptstyle|q?quad|sum|prod|lim)(?![a-zA-Z_])|\\[()\[\]!,;: {}]|\$"
+        ),
         "",
     ),
     (re.compile(r"[\s{}]"), ""),
 )
 # applied after the spellings: (3)+(4) is 3+4, and so are 03+4 and 3+4+0 as text
 _AFTER = (
-    (re.compile(r"\(((?:\\[A-Za-z]+)?\w+)\)"), r"\1"),
+    (re.compile(r"(?<!Ω)\(((?:\\[A-Za-z]+)?\w+)\)"), r"\1"),
     (re.compile(r"(?<![\d.])0+(?=\d)"), ""),
     (re.compile(r"(?:[+\-]0|[*/^]1)(?![\w.])"), ""),
+    (re.compile(r"(?<![\w.)^_/\-])(?:0\+|1\*)"), ""),  # 0 + x and 1 * x written first
 )
 # something left to compute: an operator, a LaTeX command, an index; a leading sign alone is not one
-_OPERATION_RE = re.compile(r"[+\-*/^!_\\]")
+_OPERATION_RE = re.compile(r"[+\-*/^!_\\Ω]")
 _ENCLOSED_RE = re.compile(r"^\((.*)\)$|^\[(.*)\]$")
 # a chain `a = b = c` is judged by its last side, as math-verify judges it
 _RELATION_RE = re.compile(r"=|\\approx(?![a-zA-Z])")
 
 
+_INDEX_RE = re.compile(r"\\(?:sum|prod)\s*_\s*\{?\s*([A-Za-z])\s*=")
+_INDEX = "ι"  # every summation index reads as this one: \\sum_{k=1}^{10} k and \\sum_{n=1}^{10} n are one sum
+
+
+def _indices_renamed(text: str) -> str:
+    for letter in set(_INDEX_RE.findall(text)):
+        text = re.sub(rf"(?<![A-Za-z\\]){letter}(?![A-Za-z])", _INDEX, text)
+    return text
+
+
+def _quoted(needle: str, haystack: str) -> bool:
+    """`needle` occurs in `haystack`, not as part of a longer number (25 is not quoted by $250)."""
+    pattern = ("(?<![\\d.])" if needle[:1].isdigit() else "") + re.escape(needle)
+    pattern += "(?![\\d])" if needle[-1:].isdigit() else ""
+    return re.search(pattern, haystack) is not None
+
+
 def _canonical(text: str) -> str:
+    text = _indices_renamed(text)
     for pattern, replacement in _SPELLINGS + _AFTER:
         text = pattern.sub(replacement, text)
     return text.rstrip(".")
@@ -88,9 +121,9 @@ def _balanced(text: str) -> bool:
 
 
 # Arithmetic as the prompt writes it: numbers, single-letter names, operators, brackets and spaces.
-_ARITHMETIC_RUN_RE = re.compile(r"(?:\d+(?:\.\d+)?|(?<![A-Za-z\\])[A-Za-z](?![A-Za-z])|[+\-*/^()]|[ \t])+")
-_NUMERIC_RUN_RE = re.compile(r"[\d(][\d.+\-*/^()\s]*")
-_IMPLICIT_PRODUCT_RE = re.compile(r"(?<=[\d)A-Za-z])\s*(?=[A-Za-z(])|(?<=\))\s*(?=\d)")
+_ARITHMETIC_RUN_RE = re.compile(r"(?:\d+(?:\.\d+)?|(?<![A-Za-z\\])[A-Za-z](?![A-Za-z])|[+\-*/^()Ω]|[ \t])+")
+_NUMERIC_RUN_RE = re.compile(r"[\d(Ω][\d.+\-*/^()Ω\s]*")
+_IMPLICIT_PRODUCT_RE = re.compile(r"(?<=[\d)A-Za-z])\s*(?=[A-Za-zΩ(])|(?<=\))\s*(?=\d)")
 _MAX_TREE_TEXT = 200  # longer texts are no arithmetic worth parsing (and bound the parser's work)
 _MAX_SUBSUMS = 6  # sums and products of up to this many terms also yield their partial sums as pieces
 
@@ -111,8 +144,10 @@ def _key(node: ast.AST) -> Key:
         and not isinstance(node.value, bool)
     ):
         return Fraction(str(node.value))
-    if isinstance(node, ast.Name) and len(node.id) == 1:
+    if isinstance(node, ast.Name) and len(node.id) == 1 and node.id != _ROOT:
         return node.id
+    if isinstance(node, ast.Call) and getattr(node.func, "id", None) == _ROOT and len(node.args) == 1:
+        return ("sqrt", _key(node.args[0]))
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
         inner = _key(node.operand)
         return inner if isinstance(node.op, ast.UAdd) else _negated(inner)
@@ -200,7 +235,7 @@ def _pieces(key: Key, out: set) -> None:
 @functools.lru_cache(maxsize=4096)
 def _prompt_pieces(prompt: str) -> frozenset:
     """The arithmetic sub-expressions the prompt writes, as trees (LaTeX spellings canonical first)."""
-    text = prompt
+    text = _indices_renamed(prompt)
     for pattern, replacement in _SPELLINGS[:-1]:  # the last one squeezes out spaces: "Compute 3" stays apart
         text = pattern.sub(replacement, text)
     pieces: set = set()
@@ -230,7 +265,7 @@ def restates(prompt: str, pred: str, gold: str) -> bool:
     needles = [
         (text, tree) for text, tree in needles if tree is None or tree not in gold_trees
     ]  # the gold, reordered
-    if any(text in haystack for text, _ in needles):
+    if any(_quoted(text, haystack) for text, _ in needles):
         return True
     trees = [tree for _, tree in needles if isinstance(tree, tuple)]
     if not trees:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 
+from rlvr.rewards.math_equation import claims, is_equation
 from rlvr.rewards.math_extract import MODES, extract_answer, extract_gold
 from rlvr.rewards.math_normalize import same_text
 from rlvr.rewards.math_pool import shared_pool
@@ -43,6 +44,17 @@ def _refusal(prompt: str, pred: str | None, gold: str) -> str:
     return "restates the problem" if prompt and restates(prompt, pred, gold) else ""
 
 
+MALFORMED = "a malformed equation (a side is empty)"
+
+
+def _claims(gold: str, pred: str | None, skip: str) -> list[tuple[str, str]] | None:
+    """The equalities `pred` asserts, which must hold for it to count ([] when there is nothing to check:
+    no answer, a refused one, or a gold that is itself an equation); None when it is malformed."""
+    if pred is None or skip or is_equation(gold):
+        return []
+    return claims(pred)
+
+
 class MathReward:
     """Reward 1.0 when the completion's final answer equals the `answer` column, else 0.0; an answer copied
     from its prompt (`\\boxed{3 + 4 * 2}` for "Compute 3 + 4 * 2") is wrong however it evaluates.
@@ -78,14 +90,19 @@ class MathReward:
         extracted = [extract_answer(completion_text(c), self.mode) for c in completions]
         prompts = [""] * len(golds) if prompt is None else [prompt_text(p) for p in prompt]
         refused = [_refusal(p, pred, gold) for gold, pred, p in zip(golds, extracted, prompts)]
+        asserted = [_claims(gold, pred, skip) for gold, pred, skip in zip(golds, extracted, refused)]
+        refused = [skip or ("" if pairs is not None else MALFORMED) for skip, pairs in zip(refused, asserted)]
         todo: dict[tuple[str, str], None] = {}
-        for gold, pred, skip in zip(golds, extracted, refused):
-            if pred is not None and not skip and (gold, pred) not in self._cache:
-                verdict = self._fast_verdict(gold, pred)
-                if verdict is None:
-                    todo[(gold, pred)] = None
-                else:
-                    self._cache[(gold, pred)] = verdict
+        for gold, pred, skip, pairs in zip(golds, extracted, refused, asserted):
+            if pred is None or skip:
+                continue
+            for pair in [(gold, pred), *pairs]:
+                if pair not in self._cache:
+                    verdict = self._fast_verdict(*pair)
+                    if verdict is None:
+                        todo[pair] = None
+                    else:
+                        self._cache[pair] = verdict
         if todo:
             pairs = list(todo)
             outcomes = shared_pool(self.workers, self.timeout).run(pairs)
@@ -94,13 +111,21 @@ class MathReward:
                 if outcome == TIMEOUT:
                     self._hung.add(pair[1])
         return [
-            Grade(NO_ANSWER, None)
-            if pred is None
-            else Grade(WRONG, pred, skip)
-            if skip
-            else Grade(self._cache[(gold, pred)], pred)
-            for gold, pred, skip in zip(golds, extracted, refused)
+            self._grade(gold, pred, skip, claimed)
+            for gold, pred, skip, claimed in zip(golds, extracted, refused, asserted)
         ]
+
+    def _grade(self, gold: str, pred: str | None, skip: str, claimed: list[tuple[str, str]] | None) -> Grade:
+        if pred is None:
+            return Grade(NO_ANSWER, None)
+        if skip:
+            return Grade(WRONG, pred, skip)
+        verdict = self._cache[(gold, pred)]
+        if verdict == CORRECT:
+            false = [f"{a} = {b}" for a, b in claimed or [] if self._cache[(a, b)] != CORRECT]
+            if false:
+                return Grade(WRONG, pred, f"an equation that does not hold: {false[0]}")
+        return Grade(verdict, pred)
 
     def _fast_verdict(self, gold: str, pred: str) -> str | None:
         """Settle cases without a worker: the same canonical string; two plain integers (most wrong answers

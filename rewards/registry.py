@@ -27,6 +27,10 @@ _REGISTRY: dict[str, Callable[..., Callable]] = {
 }
 
 
+BUILT_IN = frozenset(_REGISTRY)  # rlvr's own rewards; anything else is a user's
+_BUILT_IN_GRADERS = frozenset({"math", "math_strict", "math_lenient", "code"})
+
+
 def reward_names() -> list[str]:
     return sorted(_REGISTRY)
 
@@ -82,3 +86,20 @@ def get_reward(name: str, **kwargs) -> Callable:
 def is_grader(reward: Callable) -> bool:
     """Graders hand verdicts to the evaluation; shaping rewards (format, overlong) only give a number."""
     return hasattr(reward, "grade")
+
+
+def names_grader(name: str) -> bool:
+    """Whether the reward `name` is a grader, without building rlvr's own (the code grader needs a sandbox)."""
+    if name in BUILT_IN:
+        return name in _BUILT_IN_GRADERS
+    return is_grader(get_reward(name))
+
+
+def grader_problem(name: str) -> str | None:
+    """Why the reward `name` cannot grade an evaluation (None when it can): the evaluation calls its
+    `grade(completions, answer, prompt)` and records its `describe()`."""
+    if name in BUILT_IN:
+        return None if name in _BUILT_IN_GRADERS else "only shapes training (it gives a number, no verdict)"
+    reward = get_reward(name)
+    missing = [method for method in ("grade", "describe") if not callable(getattr(reward, method, None))]
+    return f"has no {' or '.join(m + '()' for m in missing)}" if missing else None

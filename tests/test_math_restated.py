@@ -47,6 +47,12 @@ RESTATED = [
     ("What is $3 + 4$?", "7", r"\boxed{3+4+0i}"),
     ("What is $3 + 4$?", "7", r"\boxed{(3+4)\cdot\frac{2}{2}}"),
     ("What is $2^{10} - 24$?", "1000", r"\boxed{2^{10} - 24}"),
+    # sizing commands, neutral terms written first, roots in another order, a renamed summation index
+    ("What is $3 + 4$?", "7", r"\boxed{\textstyle 3+4}"),
+    ("Compute $\\dbinom{8}{4}$.", "70", r"\boxed{0+\dbinom{8}{4}}"),
+    ("Compute $\\dbinom{8}{4}$.", "70", r"\boxed{1\cdot\dbinom{8}{4}}"),
+    ("Compute $\\sqrt{3}\\cdot\\sqrt{12}$.", "6", r"\boxed{\sqrt{12}\sqrt{3}}"),
+    ("Compute $\\sum_{n=1}^{10} n^2$.", "385", r"\boxed{\sum_{k=1}^{10} k^2}"),
 ]
 # (prompt, gold, completion): right answers, some of them written in the prompt
 ANSWERED = [
@@ -75,6 +81,13 @@ ANSWERED = [
     ("What is $2^{10} - 24$?", "1000", r"\boxed{10^3}"),
     ("What is $2^{10} - 24$?", "1000", r"\boxed{1024 - 24}"),  # 2^10 computed
     ("Find $\\sqrt{8}/2$.", "\\sqrt{2}", r"\boxed{\frac{2}{\sqrt{2}}}"),
+    # a value inside a longer number is no quote; units and degrees are no operations
+    ("A \\$250 TV is 10\\% off. What is the discount in dollars?", "25", r"\boxed{\$25}"),
+    ("What is the complement of $85^\\circ$?", "5", r"\boxed{5^\circ}"),
+    ("A $12\\text{ cm}$ rod loses $5\\text{ cm}$. How long is it now?", "7", r"\boxed{7\text{ cm}}"),
+    ("What is $12^2 - 140$?", "4", r"\boxed{2^2}"),  # 2^2 is no quote of 12^2
+    ("Compute $\\sqrt{3}\\cdot\\sqrt{12}$.", "6", r"\boxed{6}"),
+    ("Compute $\\sum_{n=1}^{10} n^2$.", "385", r"\boxed{385}"),
 ]
 
 

@@ -237,6 +237,7 @@ def test_switching_the_probe_on_does_not_change_training(task_dir, tmp_path):
                     run_dir,
                     f"probe.enabled={enabled}",
                     "rewards={digit_share: 1.0}",
+                    "probe.reward=math",  # a shaping reward of one's own: the probe's grader is named
                     "trainer.learning_rate=1e-2",
                 ),
             )

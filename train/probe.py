@@ -41,11 +41,10 @@ def probe_ks(recipe: Recipe) -> list[int]:
 
 
 def grader_name(recipe: Recipe) -> str:
-    """The probe grades with the recipe's own grader (math or code), never a different notion of correct."""
-    from rlvr.rewards import get_reward, is_grader
+    """The probe grades with the run's own grader (or `probe.reward`), never a different notion of correct."""
+    from rlvr.train.recipe import probe_grader
 
-    graders = [name for name in recipe.rewards if is_grader(get_reward(name))]
-    return graders[0] if graders else "math"
+    return probe_grader(recipe.rewards, recipe.probe.reward)
 
 
 def read_probe_log(run_dir: str | Path) -> list[dict]:

@@ -171,6 +171,14 @@ class ProbeSection:
         },
     )
     seed: int = field(default=0, metadata={"help": "Probe sampling seed."})
+    reward: str | None = field(
+        default=None,
+        metadata={
+            "help": "The grader the probe scores with: a registered name (math, math_strict, code) or "
+            "module:function with grade() and describe(); default: the grader among `rewards`. Needed when "
+            "every reward of a run is shaping only and one is your own."
+        },
+    )
     dtype: str | None = field(
         default=None,
         metadata={
@@ -375,6 +383,8 @@ def validate(raw: dict, source: str = "") -> Recipe:
             raise RecipeError(f"probe.stop_at_correct / probe.min_samples: {exc}") from None
     if probe.every < 1:
         raise RecipeError(f"probe.every must be at least 1, not {probe.every}")
+    if probe.enabled:
+        probe_grader(rewards, probe.reward)
     if model.rollout_dtype and (algorithm == "sft" or model.lora):
         why = (
             "sft has no rollouts"
@@ -392,6 +402,37 @@ def validate(raw: dict, source: str = "") -> Recipe:
         _build(LoggingSection, raw.get("logging"), "logging"),
         source,
     )
+
+
+_GRADER_HINT = "math, math_strict, code, or module:function with grade() and describe() (docs/rewards.md)"
+
+
+def probe_grader(rewards: dict, named: str | None = None) -> str:
+    """The grader the probe scores with: `probe.reward` when set, else the run's own grader among `rewards`,
+    else math where every reward is rlvr's shaping one. A user's reward without grade() is never replaced by
+    math silently: the run must name its grader."""
+    from rlvr.rewards.registry import BUILT_IN, check_reward_name, grader_problem, names_grader
+
+    if named:
+        try:
+            check_reward_name(str(named))
+        except KeyError as exc:
+            raise RecipeError(f"probe.reward: {exc.args[0]}") from None
+        if problem := grader_problem(str(named)):
+            raise RecipeError(f"probe.reward {named!r} {problem}; name a grader: {_GRADER_HINT}")
+        return str(named)
+    graders = [str(name) for name in rewards if names_grader(str(name))]
+    if graders:
+        if problem := grader_problem(graders[0]):
+            raise RecipeError(f"rewards: {graders[0]!r} {problem}, so the probe cannot grade with it; add it")
+        return graders[0]
+    own = [str(name) for name in rewards if str(name) not in BUILT_IN]
+    if own:
+        raise RecipeError(
+            f"rewards: {own[0]!r} has no grade(), so the probe cannot tell a right answer; set probe.reward to "
+            f"the grader that does: {_GRADER_HINT}"
+        )
+    return "math"
 
 
 def check_paths(recipe: Recipe, model: bool = True) -> None:

@@ -38,6 +38,10 @@ DOUBTFUL = {
     ("tests/test_all.py::test_number_extraction", 6): "decimal comma: 1,22 as 1.22 is a locale guess",
     ("tests/test_all.py::test_number_extraction", 7): "decimal comma: 2,74 as 2.74 is a locale guess",
     ("tests/test_all.py::test_number_extraction", 17): "decimal comma: 0,111 as 0.111 is a locale guess",
+    (
+        "tests/test_all.py::test_latex_notation",
+        9,
+    ): "the answer is the false equation 1/2 $ = 10/9; the label pins reading its right side",
 }
 QWEN_DOUBTFUL = {
     ("\\frac{100}{3}", "33.3"): "33.3 is 100/3 rounded; Qwen's grader accepts it by tolerance",
