@@ -497,4 +497,9 @@ def stop_rule(cfg: EvalConfig) -> StopRule | None:
                 "--min-samples only applies with --stop-at-correct; add it, or drop --min-samples"
             )
         return None
+    if cfg.stop_at_correct > cfg.n:
+        raise ValueError(
+            f"--stop-at-correct {cfg.stop_at_correct} exceeds --n {cfg.n}: no problem could stop early; lower it, "
+            f"or drop it for uniform n"
+        )
     return StopRule(cfg.stop_at_correct, cfg.n, cfg.min_samples or 0)

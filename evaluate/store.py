@@ -547,6 +547,11 @@ def _read_meta(path: Path) -> dict:
             f"{path} is a sample store of format {version!r}, newer than this rlvr reads ({STORE_VERSION}); "
             f"upgrade rlvr (pip install -U rlvr) to read it"
         )
+    if version == STORE_VERSION and meta.get("stop_at_correct") is None:
+        raise ValueError(
+            f"{path} marks a sequential store (store_version 2) but names no stop_at_correct, so nothing says which "
+            f"samples count; restore it, or start a new --out"
+        )
     n, digest = meta.get("n"), meta.get("problems_sha256")
     if type(n) is not int or n < 1 or not isinstance(digest, str):
         raise ValueError(
