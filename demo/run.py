@@ -233,7 +233,7 @@ def report(
     from rlvr.evaluate.answer_support import support_findings
     from rlvr.evaluate.cli_compare import _case_studies
     from rlvr.evaluate.plots import box_figure
-    from rlvr.evaluate.report import write_report
+    from rlvr.evaluate.report import Section, write_report
     from rlvr.evaluate.timeline import table_rows, timeline_figure, timeline_findings
     from rlvr.tracking import log_comparison
     from rlvr.train.probe import steps_png
@@ -242,9 +242,6 @@ def report(
     labelled = dict(zip((c.label for c in counts), stores))
     scored = perplexities(out, labelled, progress, base)
     extra = {
-        "Boundary probe over training steps": steps_png(
-            records, "heldout", "held-out pass@k over GRPO steps"
-        ),
         "pass@k by problem family": family_figure(counts, families),
         "Perplexity of the base model on each model's correct answers": box_figure(
             perplexity_groups(scored, families),
@@ -253,8 +250,18 @@ def report(
         ),
     }
     support, steps, timeline_rows = demo_analyses(out, result, stores, steps_verifier)
-    extra["Per-problem timeline over GRPO steps"] = timeline_figure(
-        timeline_rows, "held-out problems by probe step"
+    probe = Section(
+        "Boundary probe over training steps",
+        timeline_findings(timeline_rows),
+        table_rows(timeline_rows),
+        figures={
+            "Boundary probe over training steps": steps_png(
+                records, "heldout", "held-out pass@k over GRPO steps"
+            ),
+            "Per-problem timeline over GRPO steps": timeline_figure(
+                timeline_rows, "held-out problems by probe step"
+            ),
+        },
     )
     html = write_report(
         result,
@@ -263,14 +270,7 @@ def report(
         case_studies=_case_studies([str(s) for s in stores], result),
         answer_support=support,
         steps=steps,
-        sections=[
-            (
-                "Probe timeline: problems by the step they were last solved",
-                timeline_findings(timeline_rows),
-                table_rows(timeline_rows),
-            )
-        ]
-        + [entropy_section(records)],
+        sections=[probe, entropy_section(records)],
     )
     log_comparison(result, "rlvr-demo", out)
     log_timeline_wandb(out, timeline_rows)
@@ -349,17 +349,17 @@ def by_family(counts, families: Families = TINY_FAMILIES) -> dict[str, list]:
 
 
 def family_figure(counts, families: Families = TINY_FAMILIES) -> bytes:
+    """One pass@k panel per family, each model in the same colour in every panel."""
     from dataclasses import replace
 
-    from rlvr.evaluate.plots import passk_figure
+    from rlvr.evaluate.plots import panels_passk_figure
     from rlvr.evaluate.stats import bootstrap_curve
 
-    curves = [
-        replace(bootstrap_curve(c), label=f"{c.label} · {name}")
+    panels = {
+        name: [replace(bootstrap_curve(c), label=c.label) for c in cs]
         for name, cs in by_family(counts, families).items()
-        for c in cs
-    ]
-    return passk_figure(curves, title="pass@k by problem family")
+    }
+    return panels_passk_figure(panels, "pass@k by problem family")
 
 
 def family_numbers(counts, families: Families = TINY_FAMILIES) -> dict[str, dict]:
