@@ -85,7 +85,11 @@ class Section:
 
     @property
     def anchor(self) -> str:
-        return "".join(ch if ch.isalnum() else "-" for ch in self.title.lower()).strip("-")
+        return "-".join("".join(ch if ch.isalnum() else " " for ch in self.title.lower()).split())
+
+    @property
+    def empty(self) -> bool:
+        return not (self.sentences or len(self.table) > 1 or self.figures or self.blocks or self.definitions)
 
 
 def compare(
@@ -246,7 +250,7 @@ def report_sections(
         case_studies_section(case_studies),
         glossary_section(),
     ]
-    return [part for part in parts if part.sentences or len(part.table) > 1 or part.figures or part.blocks]
+    return [part for part in parts if not part.empty]
 
 
 def as_section(part: Section | tuple[str, list[str], list[list[str]]]) -> Section:
