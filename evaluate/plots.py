@@ -13,24 +13,28 @@ import numpy as np  # noqa: E402
 from rlvr.evaluate.stats import Curve  # noqa: E402
 
 
-def _finish(fig, ax, xlabel: str, ylabel: str, title: str, grid: bool = True) -> bytes:
+def _finish(
+    fig, ax, xlabel: str, ylabel: str, title: str, grid: bool = True, legend_below: bool = False
+) -> bytes:
     """Labels, grid and legend every figure shares, then the PNG bytes."""
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     if grid:
         ax.grid(alpha=0.3)
-    legend(ax)
+    legend(ax, below=legend_below)
     return _png(fig)
 
 
-def legend(ax, entries_inside: int = 3) -> None:
-    """Up to `entries_inside` entries inside the axes where they cover the least; more go outside on the right,
-    where they cover no curve."""
+def legend(ax, entries_inside: int = 3, below: bool = False) -> None:
+    """Up to `entries_inside` entries inside the axes where they cover the least; more go outside, on the right
+    (or `below`, where a second y axis takes the right), where they cover no curve."""
     handles, labels = ax.get_legend_handles_labels()
     if not handles:
         return
-    if len(handles) <= entries_inside:
+    if below:
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=min(len(handles), 4), frameon=False)
+    elif len(handles) <= entries_inside:
         ax.legend()
     else:
         ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0, frameon=False)
@@ -140,7 +144,7 @@ def steps_figure(
         twin.set_ylabel("mean token entropy (nats)")
         handles, labels = twin.get_legend_handles_labels()
         ax.plot([], [], color="grey", linestyle=":", marker="^", label=labels[0])
-    return _finish(fig, ax, "training step", "pass@k (%)", title)
+    return _finish(fig, ax, "training step", "pass@k (%)", title, legend_below=bool(entropy and entropy[0]))
 
 
 def heatmap_figure(

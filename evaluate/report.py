@@ -311,8 +311,9 @@ GLOSSARY: list[tuple[str, str]] = [
     ),
     (
         "crossover k*",
-        "The first k at which the base model's pass@k is above the other model's, after the other led at "
-        "k = 1. 'Does not overtake' means the curves never cross up to n.",
+        "The first k at which the model behind at pass@1 draws ahead (usually the base overtaking the RL "
+        "model): the sign of the paired difference flips. 'Does not overtake' means the curves never cross up "
+        "to n; whether the lead is established at a k is the paired interval's, not k*'s, to say.",
     ),
     (
         "ΔSE (sampling-efficiency gap)",
@@ -464,10 +465,10 @@ def render_markdown(sections: list[Section]) -> str:
     for part in sections:
         parts += [f"## {part.title}", ""]
         parts += [f"- {x}" for x in part.sentences] + ([""] if part.sentences else [])
-        parts += [markdown_table(part.table), ""] if len(part.table) > 1 else []
         for name in part.figures:
             parts += [f"![{name}](figure_{index}.png)", ""]
             index += 1
+        parts += [markdown_table(part.table), ""] if len(part.table) > 1 else []
         for summary, text in part.blocks:
             parts += [f"### {summary}", "", "```", text, "```", ""]
         parts += [f"- **{term}**: {meaning}" for term, meaning in part.definitions]
@@ -483,7 +484,7 @@ STYLE = (
     ".lead figure{margin:0}.lead img{width:100%;max-width:none}"
     "@media (max-width:900px){.lead{grid-template-columns:1fr}}"
     "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.25rem .6rem;text-align:right}"
-    "figure{display:inline-block;margin:.5rem;vertical-align:top}img{max-width:38rem;width:100%}"
+    "figure{display:inline-block;margin:.5rem;vertical-align:top;max-width:100%}img{max-width:100%}"
     "figcaption{font-size:.9rem;color:#555}details{margin:.4rem 0}summary{cursor:pointer;color:#06c}"
     "pre{background:#f6f6f6;padding:.5rem;white-space:pre-wrap}dt{font-weight:600;margin-top:.5rem}dd{margin-left:1.2rem}"
     "nav{font-size:.9rem;color:#555;margin-bottom:.8rem}nav a{margin-right:.7rem}"
@@ -529,12 +530,17 @@ def _html_section(part: Section) -> str:
             f'<section class="lead" id="lead"><div class="findings">{title}{sentences}</div>'
             f"{_html_figures(part.figures)}</section>{table}"
         )
-    return f"<section>{title}{sentences}{table}{_html_figures(part.figures)}{blocks}{definitions}</section>"
+    return f"<section>{title}{sentences}{_html_figures(part.figures)}{table}{blocks}{definitions}</section>"
 
 
 def render_html(sections: list[Section]) -> str:
     """A self-contained page (figures inline), with a line of links to every section."""
-    links = " ".join(f'<a href="#{x.anchor}">{html.escape(x.title)}</a>' for x in sections)
+    short = {x.anchor: x.title.split(":")[0].split(" (")[0] for x in sections}
+    links = " ".join(
+        f'<a href="#{anchor}">{html.escape(name)}</a>'
+        for i, (anchor, name) in enumerate(short.items())
+        if name not in list(short.values())[:i]
+    )
     body = "".join(_html_section(x) for x in sections)
     return (
         f"<!doctype html><html><head><meta charset='utf-8'><title>rlvr comparison</title><style>{STYLE}</style>"

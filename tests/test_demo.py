@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 
 def test_quick_demo_writes_the_report_with_curves_and_probe(demo_out):
     html = (demo_out / "report" / "report.html").read_text()
@@ -138,3 +140,22 @@ def test_subtraction_chains_are_right_only_left_to_right():
     assert chains and all(family(e.id) == "chain" for e in chains)
     assert all(steps(e, "left_to_right", rng)[1] == eval(e.text) == answer(e) for e in chains)  # noqa: S307
     assert all(steps(e, "right_first", rng)[1] != answer(e) for e in chains)
+
+
+def test_demo_report_opens_with_findings_and_chart_in_a_browser(demo_out, tmp_path):
+    """The demo's report at 1280x800 in headless Chromium: findings and the pass@k chart on the first screen,
+    every figure drawn at 70% or more of its natural width (benchmarks/report_screen.py's checks)."""
+    import shutil
+    import sys
+    from pathlib import Path
+
+    if not (shutil.which("chromium") or shutil.which("chromium-browser")):
+        pytest.skip("needs Debian's chromium (apt-get install chromium); CI installs it")
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from report_screen import layout, problems
+
+    page = tmp_path / "report.html"
+    shutil.copy(demo_out / "report" / "report.html", page)
+    found = layout(page)
+    assert problems(found) == []
+    assert found["findings_items"] >= 10  # three models: 3 curves, 3 or more per pair, coverage
