@@ -455,6 +455,45 @@ def finish(tag: str, findings: Path, started: float, result: Path) -> Path:
     return result
 
 
+def _shown(path: Path) -> str:
+    """`path` relative to the working directory when under it (as a user would type it), else absolute."""
+    import os
+
+    try:
+        return os.path.relpath(path) if path.is_relative_to(Path.cwd()) else str(path)
+    except ValueError:  # another drive
+        return str(path)
+
+
+def reproduce_commands(
+    out: Path, raw: dict, problems: str = "problems.jsonl", base: Path | None = None
+) -> list[str]:
+    """The `rlvr eval` and `rlvr compare` commands that probe the demo's base (OUT/base unless `base`) and RL
+    models on `problems` (a JSONL of id, problem, answer) with the probe's prompt format and sampling settings."""
+    probe, data = raw["probe"], raw["data"]
+    settings = (
+        f"--template {data['template']} --chat {data['chat']} --max-tokens {probe['max_tokens']} "
+        f"--temperature {probe['temperature']} --top-p {probe['top_p']} --seed {probe['seed']} --n {probe['n']}"
+    )
+    dtype = probe.get("dtype") or raw["model"].get(
+        "dtype"
+    )  # the probe samples in the model's dtype unless told
+    if dtype in ("bfloat16", "float16", "float32"):
+        settings += " --dtype " + {"bfloat16": "bf16", "float16": "fp16", "float32": "fp32"}[dtype]
+    models = {"base": base or out / "base", "rl": out / "rl" / "final"}
+    commands = [
+        f"rlvr eval --model {_shown(path)} --data-file {problems} {settings} --out runs/mine/{label}"
+        for label, path in models.items()
+    ]
+    return commands + ["rlvr compare runs/mine/base runs/mine/rl --labels base,rl --out reports/mine"]
+
+
+def print_reproduce(out: Path, raw: dict, base: Path | None = None) -> None:
+    print("[demo] the probe on your own problems (a JSONL of id, problem, answer):", flush=True)
+    for command in reproduce_commands(out, raw, base=base):
+        print(f"  {command}", flush=True)
+
+
 def run_demo(cfg: DemoConfig) -> Path:
     started = start(cfg.progress)
     out = Path(cfg.out).resolve()
@@ -488,4 +527,6 @@ def run_demo(cfg: DemoConfig) -> Path:
         "[demo] 5/6 perplexity of the base on each model's correct answers; 6/6 report of base, RL, distilled",
         flush=True,
     )
-    return finish("demo", out / "report" / "findings.txt", started, report(out, cfg.progress))
+    finish("demo", out / "report" / "findings.txt", started, report(out, cfg.progress))
+    print_reproduce(out, raw)
+    return out / "report" / "report.html"
