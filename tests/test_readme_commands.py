@@ -30,7 +30,6 @@ SKIPPED = {
     "RECIPE.yaml stands for the user's recipe",
     "rlvr probe --watch RUN_DIR": "watches a training run until stopped; RUN_DIR stands for the user's run",
     "rlvr sweep recipes/ablations/kl.yaml --launcher slurm": "needs a SLURM cluster and GPUs",
-    "rlvr demo": "the full demo, as `make demo`",
 }
 # Lines that set up the shell (activate a venv): run, and run again before each later command.
 SESSION = re.compile(r"^(\.|source) ")
