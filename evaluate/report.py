@@ -239,7 +239,8 @@ def report_sections(
 ) -> list[Section]:
     """The report in reading order: the answer first (findings beside the pass@k chart), then the numbers
     behind it, coverage, the caller's sections (the probe over training steps), the analyses, more figures,
-    case studies and the glossary. Each section is one small function; an empty one is left out."""
+    case studies and the glossary. Each section is one small function; an empty one is left out. A new
+    section (a chance floor, sequential sampling) is one more function returning a Section, listed in its place."""
     parts = [
         findings_section(c),
         passk_table_section(c),
@@ -347,9 +348,10 @@ GLOSSARY: list[tuple[str, str]] = [
     ),
     (
         "chance floor",
-        "The pass@k a model would reach by guessing from the answers' range alone, without reasoning: on a "
-        "task with few possible answers a large k solves problems by chance, so pass@k near the floor says "
-        "little about reasoning.",
+        "The pass@k a model would reach by guessing: each sample's answer drawn from what the same model "
+        "answered to other problems, so no reasoning about this problem is involved. On a task with few "
+        "possible answers a large k solves problems by chance; a pass@k that does not clear its floor says "
+        "nothing about the reasoning boundary.",
     ),
 ]
 
