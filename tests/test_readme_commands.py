@@ -58,6 +58,7 @@ def test_every_skipped_line_is_in_the_readme():
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)  # a dozen commands, each a fresh process that loads torch
 def test_readme_commands_run_on_the_demos_models(demo_out, tmp_path):
     """Each command's exit status, in the order the README shows them (later ones read earlier ones' output)."""
     home = tmp_path / "user"
