@@ -84,7 +84,7 @@ def panels_passk_figure(panels: dict[str, list[Curve]], title: str) -> bytes:
     handles, labels = axes[0][0].get_legend_handles_labels()
     # below the panels, where it covers no curve
     fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=min(len(labels), 4))
-    fig.suptitle(title)
+    fig.suptitle(title, y=1.03)  # above the panels' own titles
     return _png(fig)
 
 
