@@ -182,5 +182,5 @@ def run_real_demo(
         steps_verifier=None,
     )
     finish("demo", out / "report" / "findings.txt", started, html)
-    print_reproduce(out, raw, base)
+    print_reproduce(out, raw, Path(model))  # as the user named it: smollm2, a GGUF file or a directory
     return html
