@@ -6,8 +6,10 @@ cost CI). Every page of mkdocs.yml's nav is opened from the built site, served o
 127.0.0.1, as a frame of one harness page in one Chromium; once all have loaded the harness reports, per page,
 whether its article rendered and which images decoded (naturalWidth > 0: a missing or corrupt PNG has none). Every PNG under docs/ must be shown on some page. Needs mkdocs (`pip
 install -e '.[docs]'`) and Debian's `chromium` (apt-get install chromium); without Chromium the build is still
-checked and the script says it skipped the browser.
-Usage: python benchmarks/docs_site.py [--site DIR]
+checked and the script says it skipped the browser. Then a real report (`rlvr compare` of three models) at
+1280x800: its first screen must hold the findings and the pass@k chart, every figure drawn near its natural
+size (benchmarks/report_screen.py); the screenshot is saved under --shots.
+Usage: python benchmarks/docs_site.py [--site DIR] [--shots DIR]
 """
 
 from __future__ import annotations
@@ -92,6 +94,9 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--site", default=None, help="build into this directory (default: a temporary one)")
+    parser.add_argument(
+        "--shots", default="runs/docs-check", help="where the report check's report and screenshot go"
+    )
     args = parser.parse_args()
     site = Path(args.site or tempfile.mkdtemp(prefix="rlvr-site-"))
     start = time.perf_counter()
@@ -137,6 +142,9 @@ def main() -> int:
     if unshown:
         failures.append(f"images under docs/ that no page shows: {', '.join(unshown)}")
     print(f"browser check: {len(pages)} pages in {check_s:.1f}s")
+    from report_screen import check as check_report  # the sibling script (benchmarks/ is on sys.path)
+
+    failures += [f"report: {x}" for x in check_report(Path(args.shots))]
     for failure in failures:
         print(f"FAIL {failure}")
     return 1 if failures else 0

@@ -148,7 +148,7 @@ def stop_findings(stores: dict[str, Path]) -> list[str]:
 def run_real_demo(
     model: str, out_dir: str, quick: bool = False, seed: int = 0, progress: bool = True
 ) -> Path:
-    from rlvr.demo.run import finish, report, start, train_rl
+    from rlvr.demo.run import finish, print_reproduce, report, start, train_rl
     from rlvr.models import resolve_model
 
     started = start(progress)
@@ -185,4 +185,6 @@ def run_real_demo(
         more_findings=stop_findings,
         steps_verifier=None,
     )
-    return finish("demo", out / "report" / "findings.txt", started, html)
+    finish("demo", out / "report" / "findings.txt", started, html)
+    print_reproduce(out, raw, Path(model))  # as the user named it: smollm2, a GGUF file or a directory
+    return html

@@ -251,7 +251,7 @@ def report(
     from rlvr.evaluate.answer_support import support_findings
     from rlvr.evaluate.cli_compare import _case_studies
     from rlvr.evaluate.plots import box_figure
-    from rlvr.evaluate.report import write_report
+    from rlvr.evaluate.report import Section, write_report
     from rlvr.evaluate.timeline import table_rows, timeline_figure, timeline_findings
     from rlvr.tracking import log_comparison
     from rlvr.train.probe import steps_png
@@ -260,9 +260,6 @@ def report(
     labelled = dict(zip((c.label for c in counts), stores))
     scored = perplexities(out, labelled, progress, base)
     extra = {
-        "Boundary probe over training steps": steps_png(
-            records, "heldout", "held-out pass@k over GRPO steps"
-        ),
         "pass@k by problem family": family_figure(counts, families),
         "Perplexity of the base model on each model's correct answers": box_figure(
             perplexity_groups(scored, families),
@@ -280,8 +277,18 @@ def report(
             "measure it."
         ]
     support, steps, timeline_rows = demo_analyses(out, result, stores, steps_verifier)
-    extra["Per-problem timeline over GRPO steps"] = timeline_figure(
-        timeline_rows, "held-out problems by probe step"
+    probe = Section(
+        "Boundary probe over training steps",
+        timeline_findings(timeline_rows),
+        table_rows(timeline_rows),
+        figures={
+            "Boundary probe over training steps": steps_png(
+                records, "heldout", "held-out pass@k over GRPO steps"
+            ),
+            "Per-problem timeline over GRPO steps": timeline_figure(
+                timeline_rows, "held-out problems by probe step"
+            ),
+        },
     )
     html = write_report(
         result,
@@ -290,19 +297,8 @@ def report(
         case_studies=_case_studies([str(s) for s in stores], result),
         answer_support=support,
         steps=steps,
-        sections=[
-            (
-                "Probe timeline: problems by the step they were last solved",
-                timeline_findings(timeline_rows),
-                table_rows(timeline_rows),
-            )
-        ]
-        + [entropy_section(records)]
-        + (
-            [("Step-verified pass@k", steps_note, [["verifier", "status"], ["arithmetic", "left out"]])]
-            if steps_note
-            else []
-        ),
+        sections=[probe, entropy_section(records)]
+        + ([Section("Step-verified pass@k", steps_note)] if steps_note else []),
     )
     log_comparison(result, "rlvr-demo", out)
     log_timeline_wandb(out, timeline_rows)
@@ -390,17 +386,17 @@ def by_family(counts, families: Families = TINY_FAMILIES) -> dict[str, list]:
 
 
 def family_figure(counts, families: Families = TINY_FAMILIES) -> bytes:
+    """One pass@k panel per family, each model in the same colour in every panel."""
     from dataclasses import replace
 
-    from rlvr.evaluate.plots import passk_figure
+    from rlvr.evaluate.plots import panels_passk_figure
     from rlvr.evaluate.stats import bootstrap_curve
 
-    curves = [
-        replace(bootstrap_curve(c), label=f"{c.label} · {name}")
+    panels = {
+        name: [replace(bootstrap_curve(c), label=c.label) for c in cs]
         for name, cs in by_family(counts, families).items()
-        for c in cs
-    ]
-    return passk_figure(curves, title="pass@k by problem family")
+    }
+    return panels_passk_figure(panels, "pass@k by problem family")
 
 
 def family_numbers(counts, families: Families = TINY_FAMILIES) -> dict[str, dict]:
@@ -494,6 +490,45 @@ def finish(tag: str, findings: Path, started: float, result: Path) -> Path:
     return result
 
 
+def _shown(path: Path) -> str:
+    """`path` relative to the working directory when under it (as a user would type it), else absolute."""
+    import os
+
+    try:
+        return os.path.relpath(path) if path.is_relative_to(Path.cwd()) else str(path)
+    except ValueError:  # another drive
+        return str(path)
+
+
+def reproduce_commands(
+    out: Path, raw: dict, problems: str = "problems.jsonl", base: Path | None = None
+) -> list[str]:
+    """The `rlvr eval` and `rlvr compare` commands that probe the demo's base (OUT/base unless `base`) and RL
+    models on `problems` (a JSONL of id, problem, answer) with the probe's prompt format and sampling settings."""
+    probe, data = raw["probe"], raw["data"]
+    settings = (
+        f"--template {data['template']} --chat {data['chat']} --max-tokens {probe['max_tokens']} "
+        f"--temperature {probe['temperature']} --top-p {probe['top_p']} --seed {probe['seed']} --n {probe['n']}"
+    )
+    dtype = probe.get("dtype") or raw["model"].get(
+        "dtype"
+    )  # the probe samples in the model's dtype unless told
+    if dtype in ("bfloat16", "float16", "float32"):
+        settings += " --dtype " + {"bfloat16": "bf16", "float16": "fp16", "float32": "fp32"}[dtype]
+    models = {"base": base or out / "base", "rl": out / "rl" / "final"}
+    commands = [
+        f"rlvr eval --model {_shown(path)} --data-file {problems} {settings} --out runs/mine/{label}"
+        for label, path in models.items()
+    ]
+    return commands + ["rlvr compare runs/mine/base runs/mine/rl --labels base,rl --out reports/mine"]
+
+
+def print_reproduce(out: Path, raw: dict, base: Path | None = None) -> None:
+    print("[demo] the probe on your own problems (a JSONL of id, problem, answer):", flush=True)
+    for command in reproduce_commands(out, raw, base=base):
+        print(f"  {command}", flush=True)
+
+
 def run_demo(cfg: DemoConfig) -> Path:
     started = start(cfg.progress)
     out = Path(cfg.out).resolve()
@@ -527,4 +562,6 @@ def run_demo(cfg: DemoConfig) -> Path:
         "[demo] 5/6 perplexity of the base on each model's correct answers; 6/6 report of base, RL, distilled",
         flush=True,
     )
-    return finish("demo", out / "report" / "findings.txt", started, report(out, cfg.progress))
+    finish("demo", out / "report" / "findings.txt", started, report(out, cfg.progress))
+    print_reproduce(out, raw)
+    return out / "report" / "report.html"

@@ -13,15 +13,31 @@ import numpy as np  # noqa: E402
 from rlvr.evaluate.stats import Curve  # noqa: E402
 
 
-def _finish(fig, ax, xlabel: str, ylabel: str, title: str, grid: bool = True) -> bytes:
+def _finish(
+    fig, ax, xlabel: str, ylabel: str, title: str, grid: bool = True, legend_below: bool = False
+) -> bytes:
     """Labels, grid and legend every figure shares, then the PNG bytes."""
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     if grid:
         ax.grid(alpha=0.3)
-    ax.legend()
+    legend(ax, below=legend_below)
     return _png(fig)
+
+
+def legend(ax, entries_inside: int = 3, below: bool = False) -> None:
+    """Up to `entries_inside` entries inside the axes where they cover the least; more go outside, on the right
+    (or `below`, where a second y axis takes the right), where they cover no curve."""
+    handles, labels = ax.get_legend_handles_labels()
+    if not handles:
+        return
+    if below:
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=min(len(handles), 4), frameon=False)
+    elif len(handles) <= entries_inside:
+        ax.legend()
+    else:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0, frameon=False)
 
 
 def _png(fig) -> bytes:
@@ -65,8 +81,10 @@ def panels_passk_figure(panels: dict[str, list[Curve]], title: str) -> bytes:
         ax.set_xlabel("k (samples)")
         ax.grid(alpha=0.3)
     axes[0][0].set_ylabel("pass@k (%)")
-    axes[0][0].legend(fontsize=7)
-    fig.suptitle(title)
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    # below the panels, where it covers no curve
+    fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=min(len(labels), 4))
+    fig.suptitle(title, y=1.03)  # above the panels' own titles
     return _png(fig)
 
 
@@ -126,7 +144,7 @@ def steps_figure(
         twin.set_ylabel("mean token entropy (nats)")
         handles, labels = twin.get_legend_handles_labels()
         ax.plot([], [], color="grey", linestyle=":", marker="^", label=labels[0])
-    return _finish(fig, ax, "training step", "pass@k (%)", title)
+    return _finish(fig, ax, "training step", "pass@k (%)", title, legend_below=bool(entropy and entropy[0]))
 
 
 def heatmap_figure(
@@ -137,18 +155,18 @@ def heatmap_figure(
     title: str,
 ) -> bytes:
     """A rows × columns grid of shares in [0, 1] (0 white), a dot at each (column, row) of `marks`."""
-    height = min(max(2.5, 0.22 * len(rows) + 1.2), 14)
-    fig, ax = plt.subplots(figsize=(max(4.0, 0.6 * len(columns) + 2.5), height))
+    height = min(max(2.5, 0.2 * len(rows) + 1.2), 16)
+    fig, ax = plt.subplots(figsize=(max(4.5, 0.6 * len(columns) + 3.0), height))
     cmap = plt.get_cmap("viridis").with_extremes(under="white")
     image = ax.imshow(values, aspect="auto", cmap=cmap, vmin=1e-9, vmax=1.0, interpolation="nearest")
     if marks:
         ax.scatter(*zip(*marks), color="red", s=10, label="last solved")
-        ax.legend(loc="upper left", bbox_to_anchor=(1.25, 1.0), fontsize=7)
+        ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), frameon=False, borderaxespad=0.2)
     ax.set_xticks(range(len(columns)), columns)
-    ax.set_yticks(range(len(rows)), rows, fontsize=6 if len(rows) > 24 else 8)
+    ax.set_yticks(range(len(rows)), rows, fontsize=8 if len(rows) > 40 else 9)
     ax.set_xlabel("probe step")
     ax.set_ylabel("problem (by last solved step)")
-    ax.set_title(title)
+    ax.set_title(title, pad=24 if marks else 6)  # room for the legend above the grid, off the cells
     fig.colorbar(image, ax=ax, label="share of samples correct")
     return _png(fig)
 
@@ -167,5 +185,5 @@ def box_figure(groups: dict[str, np.ndarray], ylabel: str, title: str) -> bytes:
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.grid(alpha=0.3, axis="y")
-    plt.setp(ax.get_xticklabels(), fontsize=8)
+    plt.setp(ax.get_xticklabels(), fontsize=9)
     return _png(fig)

@@ -66,6 +66,32 @@ class Comparison:
         return len(self.curves[0].mean)
 
 
+FOLD_ROWS = 12  # HTML: a table longer than this is folded (<details>), so it does not push the rest down
+
+
+@dataclass
+class Section:
+    """One part of the report, rendered alike to Markdown and HTML: sentences, a table (first row the header),
+    figures, folded text blocks (summary, text) and glossary definitions (term, meaning). `lead`: the HTML
+    shows sentences and figures side by side, so the answer and its chart share the first screen."""
+
+    title: str
+    sentences: list[str] = field(default_factory=list)
+    table: list[list[str]] = field(default_factory=list)
+    figures: dict[str, bytes] = field(default_factory=dict)
+    blocks: list[tuple[str, str]] = field(default_factory=list)
+    definitions: list[tuple[str, str]] = field(default_factory=list)
+    lead: bool = False
+
+    @property
+    def anchor(self) -> str:
+        return "-".join("".join(ch if ch.isalnum() else " " for ch in self.title.lower()).split())
+
+    @property
+    def empty(self) -> bool:
+        return not (self.sentences or len(self.table) > 1 or self.figures or self.blocks or self.definitions)
+
+
 def compare(
     counts: list[Counts], resamples: int = 1000, seed: int = 0, se_k: int = 256, intersect: bool = False
 ) -> Comparison:
@@ -191,11 +217,12 @@ def write_report(
     perplexity: dict | None = None,
     answer_support: dict | None = None,
     steps: dict | None = None,
-    sections: list[tuple[str, list[str], list[list[str]]]] | None = None,
+    sections: list[Section | tuple[str, list[str], list[list[str]]]] | None = None,
 ) -> Path:
     """Write every output file into `out_dir`; returns the path of report.html. `answer_support` is
     `answer_support.answer_support()`'s dict, `steps` maps label -> step-verified results (steps.json's
-    fields), `sections` are more (title, sentences, table) to show after coverage."""
+    fields), `sections` are more sections (or (title, sentences, table)) to show after coverage, and
+    `extra_figures` go under "More figures"."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     write_passk_csv(c, out / "passk.csv")
@@ -207,12 +234,69 @@ def write_report(
             label: {k: v for k, v in data.items() if k != "samples"} for label, data in steps.items()
         }
     (out / "coverage.json").write_text(json.dumps(coverage_json, indent=2))
-    sections = analysis_sections(c, answer_support, steps) + list(sections or [])
-    figures: dict[str, bytes] = {
-        "pass@k curves (95% bootstrap CI)": plots.passk_figure(
-            c.curves, c.cross.k_star if len(c.pairs) == 1 else None
-        ),
-        "Cover@τ": plots.cover_figure({x.label: cover_at_tau(x) for x in c.counts}),
+    parts = report_sections(
+        c, extra_figures or {}, case_studies or [], perplexity, answer_support, steps, sections or []
+    )
+    figures = [png for part in parts for png in part.figures.values()]
+    for i, png in enumerate(figures):
+        (out / f"figure_{i}.png").write_bytes(png)
+    (out / "report.md").write_text(render_markdown(parts))
+    html_path = out / "report.html"
+    html_path.write_text(render_html(parts))
+    return html_path
+
+
+def report_sections(
+    c: Comparison,
+    extra_figures: dict[str, bytes],
+    case_studies: list[dict],
+    perplexity: dict | None,
+    answer_support: dict | None,
+    steps: dict | None,
+    more: list,
+) -> list[Section]:
+    """The report in reading order: the answer first (findings beside the pass@k chart), then the numbers
+    behind it, coverage, the caller's sections (the probe over training steps), the analyses, more figures,
+    case studies and the glossary. Each section is one small function; an empty one is left out. A new
+    section (a chance floor, sequential sampling) is one more function returning a Section, listed in its place."""
+    parts = [
+        findings_section(c),
+        passk_table_section(c),
+        coverage_section(c),
+        *map(as_section, more),
+        *map(as_section, analysis_sections(c, answer_support, steps)),
+        more_figures_section(c, extra_figures, perplexity),
+        case_studies_section(case_studies),
+        glossary_section(),
+    ]
+    return [part for part in parts if not part.empty]
+
+
+def as_section(part: Section | tuple[str, list[str], list[list[str]]]) -> Section:
+    """A (title, sentences, table) tuple, the form the analyses return, as a Section."""
+    return part if isinstance(part, Section) else Section(part[0], list(part[1]), part[2])
+
+
+def findings_section(c: Comparison) -> Section:
+    """The answer: one sentence per finding, beside the pass@k chart with its intervals and crossover."""
+    chart = plots.passk_figure(c.curves, c.cross.k_star if len(c.pairs) == 1 else None)
+    return Section(
+        "Findings", list(c.findings), figures={"pass@k curves (95% bootstrap CI)": chart}, lead=True
+    )
+
+
+def passk_table_section(c: Comparison) -> Section:
+    return Section("pass@k (%) with 95% bootstrap intervals", table=_summary_rows(c))
+
+
+def coverage_section(c: Comparison) -> Section:
+    """Which problems each model solves at all, and Cover@τ: the share solved at a success rate of at least τ."""
+    cover = plots.cover_figure({x.label: cover_at_tau(x) for x in c.counts})
+    return Section("Coverage at n", table=_coverage_rows(c), figures={"Cover@τ": cover})
+
+
+def more_figures_section(c: Comparison, extra: dict[str, bytes], perplexity: dict | None) -> Section:
+    figures = {
         "Per-problem accuracy": plots.histogram_figure(
             {x.label: x.rate for x in c.counts},
             "per-problem accuracy (unbiased pass@1)",
@@ -223,14 +307,77 @@ def write_report(
         figures["Perplexity"] = plots.histogram_figure(
             {k: np.asarray(v) for k, v in perplexity.items()}, "perplexity", "Per-response perplexity"
         )
-    figures.update(extra_figures or {})
-    for i, png in enumerate(figures.values()):
-        (out / f"figure_{i}.png").write_bytes(png)
-    table = _summary_rows(c)
-    (out / "report.md").write_text(_markdown(c, table, list(figures), case_studies or [], sections))
-    html_path = out / "report.html"
-    html_path.write_text(_html(c, table, figures, case_studies or [], sections))
-    return html_path
+    return Section("More figures", figures={**figures, **extra})
+
+
+def case_studies_section(cases: list[dict]) -> Section:
+    """Problems only one model solves, one folded block each."""
+    blocks = [(f"problem {x['problem']} ({x['label']} only)", x["text"][:2000]) for x in cases]
+    return Section("Case studies: problems only one model solves", blocks=blocks)
+
+
+GLOSSARY: list[tuple[str, str]] = [
+    (
+        "pass@k (unbiased estimator)",
+        "The chance that at least one of k samples is correct. With n samples of which c are correct it is "
+        "1 − C(n−c, k)/C(n, k) per problem (Chen et al. 2021), averaged over problems: every k up to n comes "
+        "from the same n samples, without the bias of drawing k of them once.",
+    ),
+    (
+        "bootstrap over problems",
+        "The 95% intervals: the problems are resampled with replacement (1000 times by default) and pass@k is "
+        "recomputed on each resample; the interval is the 2.5th to 97.5th percentile. It measures how much the "
+        "figure depends on which problems were drawn, not the noise of sampling more answers. A paired "
+        "difference resamples the same problems for both models.",
+    ),
+    (
+        "crossover k*",
+        "The first k at which the model behind at pass@1 draws ahead (usually the base overtaking the RL "
+        "model): the sign of the paired difference flips. 'Does not overtake' means the curves never cross up "
+        "to n; whether the lead is established at a k is the paired interval's, not k*'s, to say.",
+    ),
+    (
+        "ΔSE (sampling-efficiency gap)",
+        "pass@1 of the trained model minus pass@k of the base at a large k (min(256, n)): how far the trained "
+        "model's single answer is from what the base reaches with many tries (Yue et al. 2025).",
+    ),
+    (
+        "coverage",
+        "The problems a model solves at least once in its n samples (pass@n > 0 per problem), and which of "
+        "them only one model solves: the reasoning boundary measured at n.",
+    ),
+    (
+        "Cover@τ",
+        "The share of problems a model solves in at least a share τ of its samples; τ = 1/n is coverage, "
+        "τ near 1 counts the problems it solves reliably.",
+    ),
+    (
+        "answer support",
+        "The distinct correct final answers (and distinct correct solutions) a model reaches per problem, and "
+        "which of the base's it lost, kept or gained; answer entropy is the spread of its answers in bits.",
+    ),
+    (
+        "perplexity",
+        "exp of the mean negative log-likelihood per token of a response under a model (the base): near 1, "
+        "the base already finds that response likely; RL answers the base finds likely were within its reach.",
+    ),
+    (
+        "step-verified pass@k",
+        "pass@k counting only samples whose reasoning a steps verifier accepts (arithmetic steps checked, or a "
+        "judge model), so a right answer reached by wrong steps does not count.",
+    ),
+    (
+        "chance floor",
+        "The pass@k a model would reach by guessing: each sample's answer drawn from what the same model "
+        "answered to other problems, so no reasoning about this problem is involved. On a task with few "
+        "possible answers a large k solves problems by chance; a pass@k that does not clear its floor says "
+        "nothing about the reasoning boundary.",
+    ),
+]
+
+
+def glossary_section() -> Section:
+    return Section("Glossary", definitions=GLOSSARY)
 
 
 def analysis_sections(
@@ -334,64 +481,90 @@ def html_table(rows: list[list[str]], attributes: str = "") -> str:
     return f"<table{' ' + attributes if attributes else ''}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _markdown(c: Comparison, table, figure_names, cases, sections=()) -> str:
-    parts = ["# rlvr comparison", "", "## Findings", ""] + [f"- {s}" for s in c.findings]
-    parts += [
-        "",
-        "## pass@k (%) with 95% bootstrap intervals",
-        "",
-        markdown_table(table),
-        "",
-        "## Coverage at n",
-        "",
-        markdown_table(_coverage_rows(c)),
-        "",
-    ]
-    for title, sentences, rows in sections:
-        parts += [f"## {title}", ""] + [f"- {x}" for x in sentences] + ([""] if sentences else [])
-        parts += [markdown_table(rows), ""] if len(rows) > 1 else []
-    parts += ["## Figures", ""] + [f"![{name}](figure_{i}.png)" for i, name in enumerate(figure_names)]
-    if cases:
-        parts += ["", "## Case studies: problems only one model solves", ""]
-        for case in cases:
-            parts += [
-                f"### problem {case['problem']} ({case['label']} only)",
-                "",
-                "```",
-                case["text"][:2000],
-                "```",
-                "",
-            ]
-    return "\n".join(parts) + "\n"
+def render_markdown(sections: list[Section]) -> str:
+    parts = ["# rlvr comparison", ""]
+    index = 0
+    for part in sections:
+        parts += [f"## {part.title}", ""]
+        parts += [f"- {x}" for x in part.sentences] + ([""] if part.sentences else [])
+        for name in part.figures:
+            parts += [f"![{name}](figure_{index}.png)", ""]
+            index += 1
+        parts += [markdown_table(part.table), ""] if len(part.table) > 1 else []
+        for summary, text in part.blocks:
+            parts += [f"### {summary}", "", "```", text, "```", ""]
+        parts += [f"- **{term}**: {meaning}" for term, meaning in part.definitions]
+        parts += [""] if part.definitions else []
+    return "\n".join(parts).rstrip("\n") + "\n"
 
 
-def _html(c: Comparison, table, figures: dict[str, bytes], cases, sections=()) -> str:
-    imgs = "".join(
+STYLE = (
+    "body{font-family:system-ui,sans-serif;font-size:15px;line-height:1.4;max-width:80rem;margin:1rem auto;"
+    "padding:0 1rem;color:#222}h1{font-size:1.5rem;margin:.2rem 0 .6rem}h2{font-size:1.2rem;margin:1.6rem 0 .5rem}"
+    ".lead{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1fr);gap:1.5rem;align-items:start}"
+    ".lead h2{margin-top:0}.lead ul{margin:0;padding-left:1.2rem}.lead li{margin:.15rem 0}"
+    ".lead figure{margin:0}.lead img{width:100%;max-width:none}"
+    "@media (max-width:900px){.lead{grid-template-columns:1fr}}"
+    "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.25rem .6rem;text-align:right}"
+    "figure{display:inline-block;margin:.5rem;vertical-align:top;max-width:100%}img{max-width:100%}"
+    "figcaption{font-size:.9rem;color:#555}details{margin:.4rem 0}summary{cursor:pointer;color:#06c}"
+    "pre{background:#f6f6f6;padding:.5rem;white-space:pre-wrap}dt{font-weight:600;margin-top:.5rem}dd{margin-left:1.2rem}"
+    "nav{font-size:.9rem;color:#555;margin-bottom:.8rem}nav a{margin-right:.7rem}"
+)
+
+
+def _html_figures(figures: dict[str, bytes]) -> str:
+    return "".join(
         f'<figure><img alt="{html.escape(name)}" src="data:image/png;base64,{base64.b64encode(png).decode()}">'
         f"<figcaption>{html.escape(name)}</figcaption></figure>"
         for name, png in figures.items()
     )
-    case_html = "".join(
-        f"<h3>problem {html.escape(str(x['problem']))} ({html.escape(x['label'])} only)</h3><pre>{html.escape(x['text'][:2000])}</pre>"
-        for x in cases
+
+
+def _html_section(part: Section) -> str:
+    """One section; a table longer than FOLD_ROWS rows is folded, and so is every text block."""
+    title = f'<h2 id="{part.anchor}">{html.escape(part.title)}</h2>'
+    sentences = (
+        "<ul>" + "".join(f"<li>{html.escape(x)}</li>" for x in part.sentences) + "</ul>"
+        if part.sentences
+        else ""
     )
-    style = (
-        "body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}"
-        "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.25rem .6rem;text-align:right}"
-        "figure{display:inline-block;margin:.5rem}img{max-width:28rem}pre{background:#f6f6f6;padding:.5rem;white-space:pre-wrap}"
+    table = ""
+    if len(part.table) > FOLD_ROWS:
+        table = (
+            f"<details><summary>table: {len(part.table) - 1} rows</summary>{html_table(part.table)}</details>"
+        )
+    elif len(part.table) > 1:
+        table = html_table(part.table)
+    blocks = "".join(
+        f"<details><summary>{html.escape(summary)}</summary><pre>{html.escape(text)}</pre></details>"
+        for summary, text in part.blocks
     )
-    findings_html = "".join(f"<li>{html.escape(s)}</li>" for s in c.findings)
-    more = "".join(
-        f"<h2>{html.escape(title)}</h2>"
-        + ("<ul>" + "".join(f"<li>{html.escape(x)}</li>" for x in sentences) + "</ul>" if sentences else "")
-        + (html_table(rows) if len(rows) > 1 else "")
-        for title, sentences, rows in sections
+    definitions = (
+        "<dl>"
+        + "".join(f"<dt>{html.escape(t)}</dt><dd>{html.escape(m)}</dd>" for t, m in part.definitions)
+        + "</dl>"
+        if part.definitions
+        else ""
     )
+    if part.lead:
+        return (
+            f'<section class="lead" id="lead"><div class="findings">{title}{sentences}</div>'
+            f"{_html_figures(part.figures)}</section>{table}"
+        )
+    return f"<section>{title}{sentences}{_html_figures(part.figures)}{table}{blocks}{definitions}</section>"
+
+
+def render_html(sections: list[Section]) -> str:
+    """A self-contained page (figures inline), with a line of links to every section."""
+    short = {x.anchor: x.title.split(":")[0].split(" (")[0] for x in sections}
+    links = " ".join(
+        f'<a href="#{anchor}">{html.escape(name)}</a>'
+        for i, (anchor, name) in enumerate(short.items())
+        if name not in list(short.values())[:i]
+    )
+    body = "".join(_html_section(x) for x in sections)
     return (
-        f"<!doctype html><html><head><meta charset='utf-8'><title>rlvr comparison</title><style>{style}</style></head><body>"
-        f"<h1>rlvr comparison</h1><h2>Findings</h2><ul>{findings_html}</ul>"
-        f"<h2>pass@k (%) with 95% bootstrap intervals</h2>{html_table(table)}"
-        f"<h2>Coverage at n</h2>{html_table(_coverage_rows(c))}{more}<h2>Figures</h2>{imgs}"
-        + (f"<h2>Case studies</h2>{case_html}" if cases else "")
-        + "</body></html>"
+        f"<!doctype html><html><head><meta charset='utf-8'><title>rlvr comparison</title><style>{STYLE}</style>"
+        f"</head><body><h1>rlvr comparison</h1><nav>{links}</nav>{body}</body></html>"
     )

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 
 def test_quick_demo_writes_the_report_with_curves_and_probe(demo_out):
     html = (demo_out / "report" / "report.html").read_text()
@@ -79,7 +81,32 @@ def test_perplexity_scores_up_to_eight_correct_answers_per_problem(demo_out):
         assert all(v >= 1.0 for v in values)
 
 
-def test_rerun_resumes_instead_of_redoing(demo_out):
+def test_printed_commands_probe_the_demos_models_as_the_probe_did(demo_out, tmp_path, monkeypatch):
+    """The `rlvr eval` / `rlvr compare` lines the demo ends with, run on its held-out problems: they sample
+    under the probe's identity (template, chat, n, temperature, ...) and write a report."""
+    import shlex
+
+    import yaml
+
+    from rlvr.cli import main
+    from rlvr.demo.run import reproduce_commands
+    from rlvr.evaluate.store import IDENTITY_KEYS
+
+    raw = yaml.safe_load((demo_out / "recipe.yaml").read_text())
+    monkeypatch.chdir(tmp_path)
+    commands = reproduce_commands(demo_out, raw, problems=str(demo_out / "data" / "heldout.jsonl"))
+    assert [c.split()[:2] for c in commands] == [["rlvr", "eval"], ["rlvr", "eval"], ["rlvr", "compare"]]
+    for command in commands:
+        assert main(shlex.split(command)[1:] + (["--no-progress"] if " eval " in command else [])) == 0
+    probe = json.loads((demo_out / "rl" / "probe" / "heldout" / "step-0" / "meta.json").read_text())
+    mine = json.loads((tmp_path / "runs" / "mine" / "base" / "meta.json").read_text())
+    # dtype is written as typed (fp32 against the recipe's float32), reward as the probe names it
+    keys = [k for k in IDENTITY_KEYS if k not in ("model", "dtype", "reward") and k in probe]
+    assert {k: mine.get(k) for k in keys} == {k: probe[k] for k in keys} and "--dtype fp32" in commands[0]
+    assert (tmp_path / "reports" / "mine" / "report.html").exists()
+
+
+def test_rerun_resumes_instead_of_redoing(demo_out, capsys):
     from rlvr.cli import main
 
     outputs = [
@@ -90,6 +117,9 @@ def test_rerun_resumes_instead_of_redoing(demo_out):
     before = [path.stat().st_mtime_ns for path in outputs]
     assert main(["demo", "--quick", "--out", str(demo_out), "--no-progress"]) == 0
     assert [path.stat().st_mtime_ns for path in outputs] == before
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[-4].startswith("[demo] the probe on your own problems")  # the last lines: what to run next
+    assert printed[-1].strip().startswith("rlvr compare runs/mine/base runs/mine/rl")
     assert len((demo_out / "rl" / "probe.jsonl").read_text().splitlines()) == 3
 
 
@@ -138,3 +168,22 @@ def test_subtraction_chains_are_right_only_left_to_right():
     assert chains and all(family(e.id) == "chain" for e in chains)
     assert all(steps(e, "left_to_right", rng)[1] == eval(e.text) == answer(e) for e in chains)  # noqa: S307
     assert all(steps(e, "right_first", rng)[1] != answer(e) for e in chains)
+
+
+def test_demo_report_opens_with_findings_and_chart_in_a_browser(demo_out, tmp_path):
+    """The demo's report at 1280x800 in headless Chromium: findings and the pass@k chart on the first screen,
+    every figure drawn at 70% or more of its natural width (benchmarks/report_screen.py's checks)."""
+    import shutil
+    import sys
+    from pathlib import Path
+
+    if not (shutil.which("chromium") or shutil.which("chromium-browser")):
+        pytest.skip("needs Debian's chromium (apt-get install chromium); CI installs it")
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from report_screen import layout, problems
+
+    page = tmp_path / "report.html"
+    shutil.copy(demo_out / "report" / "report.html", page)
+    found = layout(page)
+    assert problems(found) == []
+    assert found["findings_items"] >= 10  # three models: 3 curves, 3 or more per pair, coverage

@@ -76,7 +76,7 @@ def test_quick_demo_report_has_the_four_analyses(demo_out):
     for title in (
         "## Answer support: distinct correct answers and solutions",
         "## Step-verified pass@k",
-        "## Probe timeline: problems by the step they were last solved",
+        "## Boundary probe over training steps",
         "## Token entropy over GRPO steps",
         "![Per-problem timeline over GRPO steps]",
     ):

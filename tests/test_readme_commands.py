@@ -1,0 +1,94 @@
+"""Every command in README.md's bash blocks that needs neither a GPU nor the Hub runs as shown and exits 0, run as
+a new user runs them after `make demo`: in a directory holding the demo's output (a quick demo's: the same
+layout, smaller), the repository's recipes and its virtual environment, one shell per command.
+
+A README line is either run or listed in SKIPPED with the reason, so a new command cannot go untested unseen."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+SKIPPED = {
+    "make demo": "the full demo (about 7 minutes); the commands run in a quick demo's output instead",
+    "make demo-real": "the real-model demo: about 25 minutes",
+    "make test": "the test suite this test is part of",
+    "make docs": "mkdocs and its extras; CI's `make docs-check` builds the site",
+    "python3 -m venv .venv && . .venv/bin/activate": "creates an environment; the test runs in the installed one",
+    "pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu": "downloads torch",
+    'pip install -c constraints.txt -e ".[dev]"': "installs from the package index",
+    'pip install -e ".[vllm]"': "installs vLLM, for GPU machines",
+    "rlvr eval --model Qwen/Qwen2.5-7B --dataset math500 --n 256 --out runs/eval/qwen": "a 7B model and a "
+    "benchmark from the Hub, on a GPU",
+    "accelerate launch --config_file launch/accelerate/multi_gpu.yaml -m rlvr.train RECIPE.yaml": "several GPUs; "
+    "RECIPE.yaml stands for the user's recipe",
+    "rlvr probe --watch RUN_DIR": "watches a training run until stopped; RUN_DIR stands for the user's run",
+    "rlvr sweep recipes/ablations/kl.yaml --launcher slurm": "needs a SLURM cluster and GPUs",
+}
+# Lines that set up the shell (activate a venv): run, and run again before each later command.
+SESSION = re.compile(r"^(\.|source) ")
+
+
+def readme_commands(text: str) -> list[str]:
+    """The commands of every ```bash block, in order: comments dropped, continued lines (\\) joined."""
+    commands = []
+    for block in re.findall(r"```bash\n(.*?)```", text, flags=re.S):
+        pending = ""
+        for line in block.splitlines():
+            line = re.sub(r"(^|\s)#.*$", "", line).rstrip()
+            if line.endswith("\\"):
+                pending += line[:-1].rstrip() + " "
+                continue
+            command = " ".join((pending + line).split())
+            pending = ""
+            if command:
+                commands.append(command)
+    return commands
+
+
+def test_every_skipped_line_is_in_the_readme():
+    commands = readme_commands((ROOT / "README.md").read_text())
+    assert not set(SKIPPED) - set(commands), "SKIPPED lists lines the README no longer has"
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1800)  # a dozen commands, each a fresh process that loads torch
+def test_readme_commands_run_on_the_demos_models(demo_out, tmp_path):
+    """Each command's exit status, in the order the README shows them (later ones read earlier ones' output)."""
+    home = tmp_path / "user"
+    home.mkdir()
+    for name, target in {
+        ".venv": ROOT / ".venv",
+        "recipes": ROOT / "recipes",
+        "launch": ROOT / "launch",
+        "demo_out": demo_out,
+    }.items():
+        (home / name).symlink_to(target)
+    env = {
+        **os.environ,
+        "HF_HUB_OFFLINE": "1",
+        "WANDB_MODE": "offline",
+        "CUDA_VISIBLE_DEVICES": "",
+        "PATH": "/usr/bin:/bin",  # a fresh shell: rlvr is found only once the README's line activates the venv
+    }
+    session: list[str] = []
+    ran = []
+    for command in readme_commands((ROOT / "README.md").read_text()):
+        if command in SKIPPED:
+            continue
+        script = "\n".join(session + ["set -e", command])
+        done = subprocess.run(
+            ["bash", "-c", script], cwd=home, env=env, capture_output=True, text=True, timeout=600
+        )
+        assert done.returncode == 0, f"{command}\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}"
+        ran.append(command)
+        if SESSION.match(command):
+            session.append(command)
+    assert any(c.startswith("rlvr eval") for c in ran) and any(c.startswith("rlvr compare") for c in ran)
+    assert (home / "reports" / "base-vs-rl" / "report.html").exists()
