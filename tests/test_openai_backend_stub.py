@@ -235,3 +235,40 @@ def test_stream_pulls_calls_lazily_and_waits_out_empty_ones(tiny_model_dir, serv
     # the first sample is the seed check (answered twice); the other two fill both slots, so the next call is
     # pulled only once one of them has come back
     assert pulled[1] >= 3
+
+
+def test_probe_watch_samples_each_checkpoint_from_the_server_serving_it(tmp_path, servers):
+    """`rlvr probe --watch` with probe.backend openai: step 0 from the server's copy of the starting model,
+    checkpoint-1 from the one serving that checkpoint (by the path a server reports as its model's root)."""
+    import shutil
+
+    from rlvr.train.probe import read_probe_log, save_run_recipe
+    from rlvr.train.recipe import load_recipe
+    from rlvr.train.tiny_task import write_task
+
+    task = write_task(tmp_path / "task", train=4, probe=3)
+    run_dir = tmp_path / "run"
+    checkpoint = run_dir / "checkpoint-1"
+    shutil.copytree(task / "model", checkpoint)
+    (checkpoint / "trainer_state.json").write_text("{}")
+    (run_dir / "final").mkdir()
+    servers.append(StubServer(models=(str(task / "model"), str(checkpoint))))
+    recipe = load_recipe(
+        Path(__file__).resolve().parents[1] / "recipes" / "tiny" / "grpo.yaml",
+        [
+            f"model.path={task / 'model'}",
+            f"data.data_file={task / 'train.jsonl'}",
+            f"data.probe_file={task / 'probe.jsonl'}",
+            f"trainer.output_dir={run_dir}",
+            "logging.report_to=none",
+            "probe.mode=detached",
+            "probe.n=4",
+            "probe.backend=openai",
+            f"probe.base_url={servers[0].url}",
+        ],
+    )
+    save_run_recipe(recipe)
+    assert main(["probe", "--watch", str(run_dir), "--no-progress"]) == 0
+    assert [r["step"] for r in read_probe_log(run_dir)] == [0, 1]
+    assert {r["model"] for r in servers[0].requests} == {str(task / "model"), str(checkpoint)}
+    assert len(servers[0].requests) == 2 * (3 * 4 + 1)

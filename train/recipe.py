@@ -149,7 +149,17 @@ class ProbeSection:
         },
     )
     backend: str = field(
-        default="hf", metadata={"help": "auto, vllm or hf.", "choices": ("auto", "vllm", "hf")}
+        default="hf",
+        metadata={
+            "help": "auto, vllm, hf, or openai (servers at probe.base_url serving the checkpoint: docs/scale.md).",
+            "choices": ("auto", "vllm", "hf", "openai"),
+        },
+    )
+    base_url: str | None = field(
+        default=None, metadata={"help": "openai: the servers' URLs, comma-separated (http://host:8000,...)."}
+    )
+    concurrency: int = field(
+        default=256, metadata={"help": "openai: most requests in flight, over all URLs."}
     )
     mode: str = field(
         default="inprocess",
@@ -350,6 +360,11 @@ def validate(raw: dict, source: str = "") -> Recipe:
         raise RecipeError("; ".join(f"{key} {problem}" for key, problem in problems))
     if bad := [k for k in probe.ks or [] if not 1 <= k <= probe.n]:
         raise RecipeError(f"probe.ks {bad} must lie in [1, probe.n={probe.n}]")
+    if (probe.backend == "openai") != (probe.base_url is not None):
+        raise RecipeError(
+            "probe.backend openai needs probe.base_url (the servers' URLs), and probe.base_url needs "
+            "probe.backend openai"
+        )
     if probe.every < 1:
         raise RecipeError(f"probe.every must be at least 1, not {probe.every}")
     if model.rollout_dtype and (algorithm == "sft" or model.lora):
