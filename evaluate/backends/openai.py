@@ -15,12 +15,12 @@ with the same seed: different texts mean the server ignores `seed`, said once an
 
 from __future__ import annotations
 
+import queue
 import sys
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 from rlvr.evaluate.backends.base import Generation, SamplingSettings
 from rlvr.evaluate.backends.http_json import RequestRefused, RetryableError, request_json
@@ -206,17 +206,24 @@ class OpenAIBackend:
         """Finished samples in small batches as they complete; calls pulled only when a slot is free."""
         calls = iter(calls)
         queued: deque[tuple[Request, int]] = deque()  # single samples of pulled calls, not yet sent
-        in_flight: dict[Future, Request] = {}
+        answers: queue.SimpleQueue = queue.SimpleQueue()  # (request, Generation or the error) as they finish
+        in_flight = 0
         finished: list[tuple[Request, list[Generation]]] = []
         failure: BaseException | None = None
         exhausted = False
         last_yield = time.monotonic()
         self._stop.clear()
-        pool = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="rlvr-openai")
+
+        def send(single: Request) -> None:
+            try:
+                answers.put((single, self._sample(single, single.seeds[0], settings)))
+            except BaseException as exc:  # noqa: BLE001 - handed to the stream, which raises it
+                answers.put((single, exc))
+
         try:
             while True:
                 idle = False  # the caller has nothing to send right now
-                while failure is None and len(in_flight) < self.concurrency:
+                while failure is None and in_flight < self.concurrency:
                     if not queued:
                         if exhausted:
                             break
@@ -238,7 +245,9 @@ class OpenAIBackend:
                         except ValueError as exc:
                             failure = exc
                         continue
-                    in_flight[pool.submit(self._sample, single, single.seeds[0], settings)] = single
+                    # daemon threads: a Ctrl-C or an error does not wait for requests still on the servers
+                    threading.Thread(target=send, args=(single,), daemon=True, name="rlvr-openai").start()
+                    in_flight += 1
                 if finished and (
                     idle
                     or not in_flight
@@ -254,19 +263,24 @@ class OpenAIBackend:
                     if idle:
                         time.sleep(IDLE_SLEEP_S)
                     continue
-                done, _ = wait(in_flight, timeout=YIELD_EVERY_S, return_when=FIRST_COMPLETED)
-                for future in done:
-                    single = in_flight.pop(future)
+                try:
+                    done = [answers.get(timeout=YIELD_EVERY_S)]
+                except queue.Empty:
+                    continue
+                while True:
                     try:
-                        finished.append((single, [future.result()]))
-                    except ValueError as exc:
-                        if failure is None:
-                            failure = exc
+                        done.append(answers.get_nowait())
+                    except queue.Empty:
+                        break
+                for single, answer in done:
+                    in_flight -= 1
+                    if isinstance(answer, Generation):
+                        finished.append((single, [answer]))
+                    else:
+                        failure = failure or answer
                         self._stop.set()
         finally:
-            # a caller that stops early (Ctrl-C, an error) waits for no request: retries end, threads go
-            self._stop.set()
-            pool.shutdown(wait=False, cancel_futures=True)
+            self._stop.set()  # retries end; requests still on the servers are left to their daemon threads
         if finished:
             yield finished
         if failure is not None:
