@@ -229,6 +229,10 @@ def _check_backend_flags(cfg: EvalConfig) -> str:
     ]
     if name != "openai" and openai_given:
         raise ValueError(f"{', '.join(openai_given)} only apply to --backend openai (this run uses {name})")
+    if name == "openai":
+        from rlvr.evaluate.backends.openai_server import parse_base_urls
+
+        parse_base_urls(cfg.base_url)  # a missing or malformed URL is said before anything loads
     if name == "openai" and cfg.dtype != "auto":
         raise ValueError(
             "--dtype is the server's with --backend openai: start the server with it, drop --dtype"

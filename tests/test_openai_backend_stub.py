@@ -272,3 +272,34 @@ def test_probe_watch_samples_each_checkpoint_from_the_server_serving_it(tmp_path
     assert [r["step"] for r in read_probe_log(run_dir)] == [0, 1]
     assert {r["model"] for r in servers[0].requests} == {str(task / "model"), str(checkpoint)}
     assert len(servers[0].requests) == 2 * (3 * 4 + 1)
+
+
+@pytest.mark.parametrize(
+    "flags, said",
+    [
+        (
+            ["--backend", "hf", "--base-url", "http://127.0.0.1:9"],
+            "--base-url only apply to --backend openai",
+        ),
+        (["--backend", "openai", "--dtype", "bf16", "--base-url", "http://x:1"], "--dtype is the server's"),
+        (["--backend", "openai", "--base-url", "127.0.0.1:8000"], "must start with http://"),
+        (["--backend", "openai"], "--backend openai needs --base-url"),
+        (["--backend", "openai", "--base-url", "http://127.0.0.1:9"], "GET /v1/models failed"),
+    ],
+)
+def test_server_flags_are_refused_in_one_line(tiny_model_dir, data_file, tmp_path, capsys, flags, said):
+    command = [
+        "eval",
+        "--model",
+        tiny_model_dir,
+        "--data-file",
+        data_file,
+        "--max-tokens",
+        "8",
+        "--out",
+        str(tmp_path / "s"),
+        *flags,
+    ]
+    assert main(command) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and said in err[0]
