@@ -233,6 +233,13 @@ def _check_backend_flags(cfg: EvalConfig) -> str:
         from rlvr.evaluate.backends.openai_server import parse_base_urls
 
         parse_base_urls(cfg.base_url)  # a missing or malformed URL is said before anything loads
+        for flag, value, ok, rule in (
+            ("--concurrency", cfg.concurrency, cfg.concurrency >= 1, "at least 1"),
+            ("--request-retries", cfg.request_retries, cfg.request_retries >= 0, "0 or more"),
+            ("--request-timeout", cfg.request_timeout, cfg.request_timeout > 0, "more than 0 seconds"),
+        ):
+            if not ok:
+                raise ValueError(f"{flag} must be {rule}, not {value}")
     if name == "openai" and cfg.dtype != "auto":
         raise ValueError(
             "--dtype is the server's with --backend openai: start the server with it, drop --dtype"

@@ -284,6 +284,7 @@ def test_probe_watch_samples_each_checkpoint_from_the_server_serving_it(tmp_path
         (["--backend", "openai", "--dtype", "bf16", "--base-url", "http://x:1"], "--dtype is the server's"),
         (["--backend", "openai", "--base-url", "127.0.0.1:8000"], "must start with http://"),
         (["--backend", "openai"], "--backend openai needs --base-url"),
+        (["--backend", "openai", "--base-url", "http://x:1", "--request-retries", "-1"], "must be 0 or more"),
         (["--backend", "openai", "--base-url", "http://127.0.0.1:9"], "GET /v1/models failed"),
     ],
 )
