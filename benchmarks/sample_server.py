@@ -7,7 +7,8 @@ load, the server's first requests); the server is started before and is not time
 before an evaluation. tokens/s is the stored samples' tokens over the eval's wall time. The model is a random
 Qwen2 of benchmarks/sample_gpu.py's shapes: `small` (float32) on a CPU, `qwen0.5b` (bfloat16) on a GPU.
 Needs vLLM (on a CPU the lane's venv: make .venv-vllm/.rlvr-installed; .venv-vllm/bin/python benchmarks/...).
-Usage: python benchmarks/sample_server.py [--problems 16] [--n 32] [--max-tokens 64] [--concurrency 256]
+Each side runs `--rounds` times, alternated, and its fastest run counts (the machine may be shared).
+Usage: python benchmarks/sample_server.py [--problems 16] [--n 16] [--max-tokens 64] [--concurrency 256] [--rounds 2]
 """
 
 from __future__ import annotations
@@ -52,12 +53,18 @@ def timed_eval(cfg) -> tuple[float, int]:
     return seconds, sum(json.loads(line)["tokens"] for line in lines if line.strip())
 
 
+def texts(store: Path) -> dict[tuple[str, int], str]:
+    rows = [json.loads(line) for line in (store / "samples.jsonl").read_text().splitlines() if line.strip()]
+    return {(r["problem"], r["sample"]): r["text"] for r in rows}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--problems", type=int, default=16)
-    parser.add_argument("--n", type=int, default=32)
+    parser.add_argument("--n", type=int, default=16)
     parser.add_argument("--max-tokens", type=int, default=64)
     parser.add_argument("--concurrency", type=int, default=256)
+    parser.add_argument("--rounds", type=int, default=2, help="timed runs of each side, alternated")
     args = parser.parse_args()
     import importlib.util
 
@@ -89,14 +96,17 @@ def main() -> None:
             timed_eval(eval_config(model, str(data), tmp / "warm-server", "openai", small, limit=2, **openai))
             timed_eval(eval_config(model, str(data), tmp / "warm-engine", "vllm", small, limit=2))
             limit = {"limit": args.problems}
-            engine_s, engine_tokens = timed_eval(
-                eval_config(model, str(data), tmp / "engine", "vllm", args, **limit)
-            )
-            served_s, served_tokens = timed_eval(
-                eval_config(model, str(data), tmp / "served", "openai", args, **limit, **openai)
-            )
+            runs: dict[str, list[tuple[float, int]]] = {"vllm": [], "openai": []}
+            for round_ in range(args.rounds):  # alternated, so that neither side gets the quieter minutes
+                for side, more in (("vllm", {}), ("openai", openai)):
+                    out = tmp / f"{side}-{round_}"
+                    runs[side].append(
+                        timed_eval(eval_config(model, str(data), out, side, args, **limit, **more))
+                    )
+            same = texts(tmp / "vllm-0") == texts(tmp / "openai-0")
         finally:
             server.kill()
+    (engine_s, engine_tokens), (served_s, served_tokens) = (min(runs[side]) for side in ("vllm", "openai"))
     device = torch.cuda.get_device_name() if gpu else "CPU"
     print(
         f"{device}, model {shape} ({dtype}), {args.problems} problems x n={args.n}, {args.max_tokens} new tokens"
@@ -107,6 +117,7 @@ def main() -> None:
     print(
         f"server --backend openai:   {served_tokens} tokens in {served_s:.1f} s = {served_tokens / served_s:.0f} tokens/s"
     )
+    print(f"best of {args.rounds} alternated runs each; the same samples on both sides: {same}")
     print(f"ratio (server / in-process): {(served_tokens / served_s) / (engine_tokens / engine_s):.2f}x")
 
 
