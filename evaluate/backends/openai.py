@@ -87,7 +87,10 @@ class OpenAIBackend:
         self._down_until = {url: 0.0 for url in server.urls}
         self._stop = threading.Event()
         self._seed_checked = False
-        self._special = None  # whether the tokenizer adds special tokens (a BOS) to plain text
+        # whether the tokenizer adds special tokens (a BOS) to plain text, as a server tokenizing the prompt would
+        self._adds_bos = (
+            self.tokenizer("a")["input_ids"] != self.tokenizer("a", add_special_tokens=False)["input_ids"]
+        )
 
     def samples_per_call(self, prompt_tokens: int, max_tokens: int) -> int:
         """Calls as large as the requests kept in flight: the servers' schedulers batch them."""
@@ -106,16 +109,8 @@ class OpenAIBackend:
         }
         if self.api == "chat":
             return "/v1/chat/completions", {**payload, "messages": self.messages[request.problem]}
-        if self._special is None:
-            probe = "a"
-            self._special = (
-                self.tokenizer(probe)["input_ids"]
-                != self.tokenizer(probe, add_special_tokens=False)["input_ids"]
-            )
-        if (
-            self._special
-        ):  # the rendered prompt already holds its BOS, as for the in-process backends (vLLM's field)
-            payload["add_special_tokens"] = False
+        if self._adds_bos:  # the rendered prompt holds it already, as the in-process backends assume
+            payload["add_special_tokens"] = False  # vLLM's field
         return "/v1/completions", {**payload, "prompt": request.prompt}
 
     def _pick_url(self, avoid: str | None) -> str:
