@@ -117,6 +117,7 @@ def test_two_servers_share_bounded_requests_and_each_sample_is_its_seeds_answer(
         16,
     )
     assert {h["Authorization"] for s in servers for h in s.headers} == {"Bearer secret-key"}
+    assert not any("add_special_tokens" in r for r in requests)  # this tokenizer adds no BOS
     meta = json.loads((out / "meta.json").read_text())
     assert (meta["backend"], meta["served_model"], meta["server_version"]) == (
         "openai",
@@ -304,3 +305,26 @@ def test_server_flags_are_refused_in_one_line(tiny_model_dir, data_file, tmp_pat
     assert main(command) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and said in err[0]
+
+
+def test_a_prompt_that_already_holds_its_bos_is_sent_without_another(
+    tiny_model_dir, data_file, tmp_path, servers
+):
+    """A tokenizer that adds a BOS to plain text: the rendered prompt is sent with add_special_tokens false
+    (vLLM's field), as the in-process backends tokenize it; without one the field is left out (tests above)."""
+    import shutil
+
+    from tokenizers import Tokenizer, processors
+
+    model = tmp_path / "bos-model"
+    shutil.copytree(tiny_model_dir, model)
+    tokenizer = Tokenizer.from_file(str(model / "tokenizer.json"))
+    bos = tokenizer.token_to_id("<|im_start|>")
+    tokenizer.post_processor = processors.TemplateProcessing(
+        single="<|im_start|> $A", special_tokens=[("<|im_start|>", bos)]
+    )
+    tokenizer.save(str(model / "tokenizer.json"))
+    servers.append(StubServer())
+    out = tmp_path / "store"
+    assert main(args(str(model), data_file, out, servers[0].url)) == 0
+    assert {r.get("add_special_tokens") for r in servers[0].requests} == {False}
