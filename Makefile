@@ -102,7 +102,7 @@ $(VLLM_STAMP): pyproject.toml constraints-vllm.txt | $(VLLM_VENV)/bin/python
 
 .PHONY: test-vllm
 test-vllm: $(VLLM_STAMP)
-	RLVR_VLLM_LANE=1 $(VLLM_VENV)/bin/python -m pytest -q tests/test_vllm_eval.py tests/test_vllm_probe.py $(ARGS)
+	RLVR_VLLM_LANE=1 $(VLLM_VENV)/bin/python -m pytest -q tests/test_vllm_eval.py tests/test_vllm_probe.py tests/test_openai_backend.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -138,7 +138,36 @@ class EvalConfig:
     )
     backend: str = field(
         default="auto",
-        metadata={"help": "auto (vLLM with a GPU), vllm or hf.", "choices": ("auto", "vllm", "hf")},
+        metadata={
+            "help": "auto (vLLM with a GPU), vllm, hf, or openai (servers at --base-url: docs/scale.md).",
+            "choices": ("auto", "vllm", "hf", "openai"),
+        },
+    )
+    base_url: str | None = field(
+        default=None,
+        metadata={"help": "openai: the servers' URLs, comma-separated (http://host:8000[/v1],...)."},
+    )
+    served_model: str | None = field(
+        default=None,
+        metadata={
+            "help": "openai: the model's name on the servers (default: the one they serve as --model)."
+        },
+    )
+    api: str = field(
+        default="completions",
+        metadata={
+            "help": "openai: completions (the prompt rlvr rendered) or chat (the template's messages; the "
+            "server applies its chat template).",
+            "choices": ("completions", "chat"),
+        },
+    )
+    concurrency: int = field(
+        default=256, metadata={"help": "openai: most requests in flight, over all URLs."}
+    )
+    request_timeout: float = field(default=1800.0, metadata={"help": "openai: seconds one request may take."})
+    request_retries: int = field(
+        default=8,
+        metadata={"help": "openai: tries after the first for a failed request (backoff 0.5 s .. 20 s)."},
     )
     dtype: str = field(
         default="auto", metadata={"help": "Model dtype.", "choices": ("auto", "bf16", "fp16", "fp32")}
@@ -182,6 +211,12 @@ RUN_ONLY = (
     "tensor_parallel_size",
     "gpu_memory_utilization",
     "max_model_len",
+    "base_url",
+    "served_model",
+    "api",
+    "concurrency",
+    "request_timeout",
+    "request_retries",
 )
 
 
@@ -197,6 +232,37 @@ def _check_backend_flags(cfg: EvalConfig) -> str:
         )
         if set_
     ]
+    openai_given = [
+        flag
+        for flag, set_ in (
+            ("--base-url", cfg.base_url is not None),
+            ("--served-model", cfg.served_model is not None),
+            ("--api", cfg.api != "completions"),
+            ("--concurrency", cfg.concurrency != 256),
+            ("--request-timeout", cfg.request_timeout != 1800.0),
+            ("--request-retries", cfg.request_retries != 8),
+        )
+        if set_
+    ]
+    if name != "openai" and openai_given:
+        raise ValueError(f"{', '.join(openai_given)} only apply to --backend openai (this run uses {name})")
+    if name == "openai":
+        from rlvr.evaluate.backends.openai_server import parse_base_urls
+
+        parse_base_urls(cfg.base_url)  # a missing or malformed URL is said before anything loads
+        for flag, value, ok, rule in (
+            ("--concurrency", cfg.concurrency, cfg.concurrency >= 1, "at least 1"),
+            ("--request-retries", cfg.request_retries, cfg.request_retries >= 0, "0 or more"),
+            ("--request-timeout", cfg.request_timeout, cfg.request_timeout > 0, "more than 0 seconds"),
+        ):
+            if not ok:
+                raise ValueError(f"{flag} must be {rule}, not {value}")
+    if name == "openai" and cfg.dtype != "auto":
+        raise ValueError(
+            "--dtype is the server's with --backend openai: start the server with it, drop --dtype"
+        )
+    if name == "openai" and cfg.api == "chat" and cfg.chat == "raw":
+        raise ValueError("--api chat sends chat messages, --chat raw asks for none: drop one of them")
     if name != "vllm" and given:
         them = "it" if len(given) == 1 else "them"
         raise ValueError(
@@ -336,7 +402,7 @@ def run_eval(cfg: EvalConfig) -> dict:
     from rlvr.data import load_problems
     from rlvr.evaluate.call_size import parse_samples_per_call
     from rlvr.rewards import get_reward
-    from rlvr.templates import get_template, render
+    from rlvr.templates import get_template, messages_for, render
 
     if problems := setting_problems(
         n=cfg.n, max_tokens=cfg.max_tokens, temperature=cfg.temperature, top_p=cfg.top_p, limit=cfg.limit
@@ -405,6 +471,13 @@ def run_eval(cfg: EvalConfig) -> dict:
         "versions": _versions(),
         "min_samples": rule.n_min if rule else None,  # 0 and unset are one rule
     }
+    meta["backend"] = backend_name
+    server = None
+    if backend_name == "openai":
+        from rlvr.evaluate.backends.openai_server import discover, parse_base_urls
+
+        server = discover(parse_base_urls(cfg.base_url), cfg.model, model_dir, cfg.served_model)
+        meta.update(server.meta(), api=cfg.api)
     rows = [{"id": p.id, "prompt": prompts[p.id], "problem": p.problem, **p.columns()} for p in problems]
     store = SampleStore.create_or_resume(cfg.out, meta, rows, shard)
 
@@ -432,6 +505,15 @@ def run_eval(cfg: EvalConfig) -> dict:
             tensor_parallel_size=cfg.tensor_parallel_size,
             gpu_memory_utilization=cfg.gpu_memory_utilization,
             max_model_len=cfg.max_model_len,
+            server=server,
+            concurrency=cfg.concurrency,
+            api=cfg.api,
+            messages={p.id: messages_for(template, p.problem) for p in problems}
+            if cfg.api == "chat"
+            else None,
+            request_timeout=cfg.request_timeout,
+            retries=cfg.request_retries,
+            note=store.note,
         )
         if hasattr(grader, "start") and backend.device != "cpu":
             grader.start()  # the verifiers import sympy on the cores a GPU's generation leaves idle

@@ -51,7 +51,9 @@ IDENTITY_KEYS = (
 # recorded resume as before).
 # sampled_dtype is what `--dtype auto` became on the machine that sampled (fp32 on a CPU, the checkpoint's own
 # on a GPU): one store holds one precision's samples.
-OPTIONAL_IDENTITY_KEYS = ("sampled_dtype",)
+# served_model: the name a server reported for the model (--backend openai): such a store resumes only through a
+# server of the same model, and api (completions or chat) only with the same kind of request.
+OPTIONAL_IDENTITY_KEYS = ("sampled_dtype", "served_model", "api")
 # The sequential rule (--stop-at-correct, --min-samples): a store without them is uniform (None), so they are
 # compared with that default.
 RULE_KEYS = ("stop_at_correct", "min_samples")
@@ -249,6 +251,17 @@ class SampleStore:
         handle.write(f"rlvr eval (pid {os.getpid()})")
         handle.flush()
         self._lock = handle
+
+    def note(self, key: str, value) -> None:
+        """Record in meta.json something learnt while sampling (a server that ignores seeds). A flag once
+        true stays true: part of the store was sampled under it."""
+        meta_file = self.path / "meta.json"
+        meta = _read_meta(meta_file)
+        if meta.get(key) is True or meta.get(key) == value:
+            return
+        meta[key] = value
+        self.meta[key] = value
+        _write_atomic(meta_file, json.dumps(meta, indent=2))
 
     def close(self) -> None:
         if self._lock is not None:

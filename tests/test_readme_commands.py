@@ -26,6 +26,8 @@ SKIPPED = {
     'pip install -e ".[vllm]"': "installs vLLM, for GPU machines",
     "rlvr eval --model Qwen/Qwen2.5-7B --dataset math500 --n 256 --out runs/eval/qwen": "a 7B model and a "
     "benchmark from the Hub, on a GPU",
+    "rlvr eval --model Qwen/Qwen2.5-7B --dataset math500 --n 256 --out runs/eval/served --backend openai "
+    "--base-url http://node1:8000,http://node2:8000": "OpenAI-compatible servers serving a 7B model on other hosts",
     "accelerate launch --config_file launch/accelerate/multi_gpu.yaml -m rlvr.train RECIPE.yaml": "several GPUs; "
     "RECIPE.yaml stands for the user's recipe",
     "rlvr probe --watch RUN_DIR": "watches a training run until stopped; RUN_DIR stands for the user's run",

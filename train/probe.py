@@ -78,10 +78,11 @@ def eval_config(recipe: Recipe, step: int, model_path: str, name: str, data: dic
         max_tokens=p.max_tokens,
         seed=p.seed,
         backend=p.backend,
-        dtype=p.dtype or recipe.model.dtype,
+        dtype="auto" if p.backend == "openai" else p.dtype or recipe.model.dtype,  # a server's is its own
         reward=grader_name(recipe),
         samples_per_call=p.samples_per_call,
         limit=p.limit,
+        **({"base_url": p.base_url, "concurrency": p.concurrency} if p.backend == "openai" else {}),
         label=f"step-{step}",
         progress=progress,
         **data,
@@ -119,7 +120,8 @@ def probe_point(recipe: Recipe, step: int, model_path: str | Path, progress: boo
             metrics["samples"] = spend["samples"]  # drawn, against uniform n's cost
             metrics["tokens"] = spend["tokens"]
             metrics["uniform_samples"] = spend["uniform_samples"]
-            metrics["entropy"] = policy_entropy(str(model_path), cfg.out)
+            if cfg.backend != "openai":  # through a server, scoring would load the model here: left out
+                metrics["entropy"] = policy_entropy(str(model_path), cfg.out)
             step0 = recipe.output_dir / "probe" / name / "step-0"
             if (step0 / "results.json").exists():
                 base = SampleStore.open_existing(step0).counts()

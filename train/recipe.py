@@ -161,7 +161,17 @@ class ProbeSection:
         },
     )
     backend: str = field(
-        default="hf", metadata={"help": "auto, vllm or hf.", "choices": ("auto", "vllm", "hf")}
+        default="hf",
+        metadata={
+            "help": "auto, vllm, hf, or openai (servers at probe.base_url serving the checkpoint: docs/scale.md).",
+            "choices": ("auto", "vllm", "hf", "openai"),
+        },
+    )
+    base_url: str | None = field(
+        default=None, metadata={"help": "openai: the servers' URLs, comma-separated (http://host:8000,...)."}
+    )
+    concurrency: int = field(
+        default=256, metadata={"help": "openai: most requests in flight, over all URLs."}
     )
     mode: str = field(
         default="inprocess",
@@ -381,6 +391,11 @@ def validate(raw: dict, source: str = "") -> Recipe:
             StopRule(probe.stop_at_correct, probe.n, probe.min_samples or 0)
         except ValueError as exc:
             raise RecipeError(f"probe.stop_at_correct / probe.min_samples: {exc}") from None
+    if (probe.backend == "openai") != (probe.base_url is not None):
+        raise RecipeError(
+            "probe.backend openai needs probe.base_url (the servers' URLs), and probe.base_url needs "
+            "probe.backend openai"
+        )
     if probe.every < 1:
         raise RecipeError(f"probe.every must be at least 1, not {probe.every}")
     if probe.enabled:

@@ -6,7 +6,7 @@ import importlib.util
 
 from rlvr.evaluate.backends.base import Generation, SamplingSettings
 
-BACKENDS = ("auto", "vllm", "hf")
+BACKENDS = ("auto", "vllm", "hf", "openai")
 
 
 # `auto` on a CPU is the hf backend even where vLLM's CPU build imports: measured on a 2-core AMD EPYC
@@ -52,6 +52,8 @@ def resolve_dtype(dtype: str, model: str) -> str:
 def sampled_dtype(backend: str, dtype: str, model: str) -> str:
     """The precision samples are drawn in where this runs: `--dtype auto` is float32 for the hf backend on a
     CPU (bfloat16 samples differ, docs/benchmarks.md) and the checkpoint's own dtype everywhere else."""
+    if resolve_backend_name(backend) == "openai":
+        return "server"  # whatever the server was started with; the store records the served model instead
     if dtype == "auto" and resolve_backend_name(backend) == "hf":
         import torch
 
@@ -66,9 +68,16 @@ def checkpoint_context(model: str) -> int:
 
 
 def make_backend(name: str, model: str, dtype: str = "auto", **kwargs):
-    """`kwargs` are vLLM's options (tensor_parallel_size, gpu_memory_utilization, max_model_len); the hf
-    backend takes none, and `rlvr eval` refuses non-default ones for it before anything loads."""
+    """`kwargs` are vLLM's options (tensor_parallel_size, gpu_memory_utilization, max_model_len) or the openai
+    backend's (server, concurrency, api, messages, request_timeout, retries, note); each backend takes its own,
+    and `rlvr eval` refuses flags of another backend before anything loads."""
     name = resolve_backend_name(name)
+    openai_options = ("server", "concurrency", "api", "messages", "request_timeout", "retries", "note")
+    if name == "openai":
+        from rlvr.evaluate.backends.openai import OpenAIBackend
+
+        return OpenAIBackend(model, **{k: v for k, v in kwargs.items() if k in openai_options})
+    kwargs = {k: v for k, v in kwargs.items() if k not in openai_options}
     if name == "vllm":
         from rlvr.evaluate.backends.vllm import VLLMBackend
 

@@ -1,0 +1,88 @@
+"""Which model a set of OpenAI-compatible servers serves, checked once before a store is opened.
+
+Every URL must serve the same model: the one `--served-model` names, else the one whose id or root (vLLM
+reports the path it loaded as `root`) is `--model`. Guessing from a lone served model is refused, so that a
+server left running with another model (or another checkpoint, for the probe) never fills a store.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from rlvr.evaluate.backends.http_json import RequestRefused, RetryableError, normalize_base_url, request_json
+
+API_KEY_VARIABLES = ("RLVR_API_KEY", "OPENAI_API_KEY")
+
+
+def api_key() -> str | None:
+    """The key sent as `Authorization: Bearer ...`: RLVR_API_KEY, else OPENAI_API_KEY, else none."""
+    return next((os.environ[v] for v in API_KEY_VARIABLES if os.environ.get(v)), None)
+
+
+def parse_base_urls(base_url: str | None) -> list[str]:
+    urls = [normalize_base_url(u) for u in (base_url or "").split(",") if u.strip()]
+    if not urls:
+        raise ValueError(
+            "--backend openai needs --base-url URL[,URL,...] (e.g. http://127.0.0.1:8000, a server started "
+            "with `python -m vllm.entrypoints.openai.api_server --model M`)"
+        )
+    return list(dict.fromkeys(urls))
+
+
+@dataclass(frozen=True)
+class ServerInfo:
+    urls: tuple[str, ...]
+    served_model: str  # the name requests carry
+    version: str | None  # GET /version (vLLM); None where a server does not say
+
+    def meta(self) -> dict:
+        """What the store records of the servers (served_model is part of its identity)."""
+        return {"served_model": self.served_model, "server_version": self.version}
+
+
+def _model_names(model: str, model_dir: str) -> set[str]:
+    names = {model, model.rstrip("/"), str(model_dir), str(model_dir).rstrip("/")}
+    for name in list(names):
+        if Path(name).exists():
+            names.add(str(Path(name).resolve()))
+    return names
+
+
+def discover(base_urls: list[str], model: str, model_dir: str, served_model: str | None = None) -> ServerInfo:
+    """The served model's name and the servers' version; a ValueError naming the URL and the fix otherwise."""
+    key = api_key()
+    chosen, versions = None, set()
+    for url in base_urls:
+        try:
+            listed = request_json(f"{url}/v1/models", api_key=key, timeout=30).get("data", [])
+        except (RetryableError, RequestRefused) as exc:
+            raise ValueError(
+                f"--base-url {url}: GET /v1/models failed ({exc}); start the server (or fix the URL / the key "
+                f"in RLVR_API_KEY or OPENAI_API_KEY) and rerun"
+            ) from exc
+        ids = [m.get("id") for m in listed if isinstance(m, dict)]
+        if served_model is not None:
+            name = served_model if served_model in ids else None
+        else:
+            wanted = _model_names(model, model_dir)
+            name = next(
+                (m.get("id") for m in listed if m.get("id") in wanted or str(m.get("root", "")) in wanted),
+                None,
+            )
+        if name is None:
+            asked = f"--served-model {served_model}" if served_model else f"--model {model}"
+            raise ValueError(
+                f"--base-url {url} serves {ids or 'no model'}, not {asked}; serve that model there, or pass "
+                f"--served-model NAME when the served one is the same model under another name"
+            )
+        if chosen is not None and name != chosen:
+            raise ValueError(f"--base-url {url} serves {name!r} but another URL serves {chosen!r}; one model")
+        chosen = name
+        try:
+            versions.add(str(request_json(f"{url}/version", api_key=key, timeout=30).get("version")))
+        except (RetryableError, RequestRefused, AttributeError):
+            versions.add(None)
+    known = sorted(v for v in versions if v not in (None, "None"))
+    return ServerInfo(tuple(base_urls), chosen, ",".join(known) or None)
