@@ -12,7 +12,7 @@ from pathlib import Path
 from rlvr.evaluate.backends import SamplingSettings, make_backend, resolve_backend_name, sampled_dtype
 from rlvr.evaluate.backends.base import setting_problems
 from rlvr.evaluate.grading import grade_records
-from rlvr.evaluate.plan import SAMPLE_SEEDS, pack_calls, parse_shard, plan_units, sample_seed
+from rlvr.evaluate.plan import SAMPLE_SEEDS, count_stored, pack_calls, parse_shard, plan_units, sample_seed
 from rlvr.evaluate.store import SampleStore
 
 DATASET_NAMES = (
@@ -374,7 +374,10 @@ def run_eval(cfg: EvalConfig) -> dict:
     done = store.done()
     units = plan_units([p.id for p in problems], cfg.n, shard)
     settings = SamplingSettings(cfg.n, cfg.temperature, cfg.top_p, cfg.max_tokens)
-    if any(s not in done.get(pid, ()) for pid, samples in units for s in samples):
+    stored, planned = count_stored(units, done)
+    if 0 < stored < planned:
+        print(f"resuming: {stored} of {planned} samples stored", file=sys.stderr)
+    if stored < planned:
         backend = make_backend(
             backend_name,
             model_dir,
