@@ -3,6 +3,7 @@ says it is resuming and ends where an uninterrupted run ends."""
 
 from __future__ import annotations
 
+import json
 import shlex
 import signal
 import subprocess
@@ -37,3 +38,9 @@ def test_ctrl_c_is_one_line_naming_what_is_saved_and_the_command_that_resumes(
     assert done.returncode == 0, done.stderr
     assert f"resuming: {stored} of {8 * N} samples stored" in done.stderr.splitlines()
     assert same_results(out, full_run)
+    results = json.loads((out / "results.json").read_text())
+    table = done.stdout.splitlines()[:6]  # the end of a run: pass@k at k = 1, 2, 4, 8, 16 (n = 16), intervals
+    assert table[0].split("\t") == ["k", "pass@k", "95% interval"]
+    for line, k in zip(table[1:], (1, 2, 4, 8, 16), strict=True):
+        low, high = results["pass_at_k_ci"][str(k)]
+        assert line == f"{k}\t{results['pass_at_k'][str(k)]:.4f}\t[{low:.4f}, {high:.4f}]"
