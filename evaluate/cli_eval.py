@@ -15,6 +15,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         flag = "--" + f.name.replace("_", "-")
         kind = hints[f.name]
         base = next((t for t in typing.get_args(kind) if t is not type(None)), kind)
+        if "type" in f.metadata:  # a parser of rlvr.cli_types, named (e.g. `auto` or a whole number)
+            from rlvr import cli_types
+
+            base = getattr(cli_types, f.metadata["type"])
         choices = f.metadata.get("choices")
         if choices and f.default is not dataclasses.MISSING:
             parser.add_argument(

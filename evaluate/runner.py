@@ -115,7 +115,14 @@ class EvalConfig:
     n: int = field(default=256, metadata={"help": "Samples per problem."})
     temperature: float = field(default=0.6, metadata={"help": "Sampling temperature."})
     top_p: float = field(default=0.95, metadata={"help": "Nucleus sampling top-p."})
-    max_tokens: int = field(default=1024, metadata={"help": "Most new tokens per sample."})
+    max_tokens: int | str = field(
+        default="auto",
+        metadata={
+            "help": "Most new tokens per sample, or auto: 1024, or what the model's context leaves after the "
+            "longest prompt when less (meta.json records the number).",
+            "type": "auto_or_at_least_one",
+        },
+    )
     seed: int = field(
         default=0, metadata={"help": "Sampling seed; each generate call derives its own from it."}
     )
@@ -304,7 +311,11 @@ def run_eval(cfg: EvalConfig) -> dict:
     from rlvr.templates import get_template, render
 
     if problems := setting_problems(
-        n=cfg.n, max_tokens=cfg.max_tokens, temperature=cfg.temperature, top_p=cfg.top_p, limit=cfg.limit
+        n=cfg.n,
+        max_tokens=1 if cfg.max_tokens == "auto" else cfg.max_tokens,
+        temperature=cfg.temperature,
+        top_p=cfg.top_p,
+        limit=cfg.limit,
     ):
         raise ValueError("; ".join(f"--{key.replace('_', '-')} {problem}" for key, problem in problems))
     if cfg.temperature == 0 and cfg.n > 1:
@@ -354,9 +365,12 @@ def run_eval(cfg: EvalConfig) -> dict:
 
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     prompts = {p.id: render(template, p.problem, tokenizer, cfg.chat) for p in problems}
-    from rlvr.prompt_length import check_prompt_lengths
+    import dataclasses
 
-    longest_prompt = check_prompt_lengths(prompts, tokenizer, model_dir, cfg.max_tokens, "--max-tokens")
+    from rlvr.prompt_length import fit_max_tokens
+
+    max_tokens, longest_prompt = fit_max_tokens(prompts, tokenizer, model_dir, cfg.max_tokens, "--max-tokens")
+    cfg = dataclasses.replace(cfg, max_tokens=max_tokens)  # `auto` resolved: meta.json records the number
     meta = {
         **{k: v for k, v in asdict(cfg).items() if k not in RUN_ONLY},
         "sample_seeds": SAMPLE_SEEDS,
