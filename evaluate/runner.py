@@ -157,6 +157,9 @@ class EvalConfig:
     shard: str | None = field(
         default=None, metadata={"help": "i/N: evaluate slice i of N (merge by sharing --out)."}
     )
+    model_revision: str | None = field(
+        default=None, metadata={"help": "Hub model revision to pin: a branch, tag or commit."}
+    )
     label: str | None = field(default=None, metadata={"help": "Name of this model in reports."})
     progress: bool = field(default=True, metadata={"help": "Show a progress bar."})
 
@@ -332,11 +335,14 @@ def run_eval(cfg: EvalConfig) -> dict:
     backend_name = _check_backend_flags(cfg)
     from rlvr.model_path import model_path_problem
 
-    if problem := model_path_problem(cfg.model):
+    if problem := model_path_problem(cfg.model, cfg.model_revision):
         raise ValueError(f"--model {problem}")
+    from rlvr.model_identity import check_same_weights, local_model_dir, weights_sha256
     from rlvr.models import resolve_model
 
-    model_dir = resolve_model(cfg.model, cfg.progress)  # a GGUF file: its converted directory
+    # a GGUF file: its converted directory; a Hub id: its snapshot at --model-revision
+    model_dir = local_model_dir(resolve_model(cfg.model, cfg.progress), cfg.model_revision)
+    weights = weights_sha256(model_dir)
     from rlvr.data import Columns
 
     columns = Columns(cfg.problem_key, cfg.answer_key, cfg.tests_key, cfg.entry_point_key, cfg.id_key)
@@ -379,10 +385,13 @@ def run_eval(cfg: EvalConfig) -> dict:
         "grader_settings": grader.describe(),
         "sampled_dtype": sampled_dtype(backend_name, cfg.dtype, model_dir),
         "label": cfg.label or Path(cfg.model.rstrip("/")).name,
+        "model_path": model_dir,
+        "model_weights_sha256": weights,
         "kind": kind,
         "versions": _versions(),
     }
     rows = [{"id": p.id, "prompt": prompts[p.id], "problem": p.problem, **p.columns()} for p in problems]
+    check_same_weights(cfg.out, weights)
     store = SampleStore.create_or_resume(cfg.out, meta, rows, shard)
 
     done = store.done()

@@ -50,7 +50,9 @@ IDENTITY_KEYS = (
 # recorded resume as before).
 # sampled_dtype is what `--dtype auto` became on the machine that sampled (fp32 on a CPU, the checkpoint's own
 # on a GPU): one store holds one precision's samples.
-OPTIONAL_IDENTITY_KEYS = ("sampled_dtype",)
+# model_weights_sha256: a hash of the weight files' bytes (rlvr.model_identity), so that a checkpoint overwritten in
+# place is not resumed into its old samples; model_revision: the Hub revision pinned.
+OPTIONAL_IDENTITY_KEYS = ("sampled_dtype", "model_weights_sha256", "model_revision")
 SAMPLING_KEYS = ("n", "temperature", "top_p", "max_tokens", "seed", "sample_seeds")
 RESULTS_SCHEMA_VERSION = 1
 RECORD_KEYS = ("problem", "sample", "text", "extracted", "verdict", "correct", "tokens", "finish_reason")
@@ -356,6 +358,8 @@ class SampleStore:
             "schema_version": RESULTS_SCHEMA_VERSION,
             **(provenance or {}),
             "model": self.meta.get("model"),
+            "model_path": self.meta.get("model_path"),
+            "model_weights_sha256": self.meta.get("model_weights_sha256"),
             "dataset": self.meta.get("dataset") or self.meta.get("data_file"),
             "grader": self.meta.get("grader"),
             "sampling": {key: self.meta.get(key) for key in SAMPLING_KEYS},
