@@ -67,6 +67,13 @@ class ModelSection:
     lora: LoraSection | None = field(
         default=None, metadata={"help": "LoRA settings; absent trains all weights."}
     )
+    tiny_task: bool = field(
+        default=False,
+        metadata={
+            "help": "Build rlvr's tiny model and generated task (python -m rlvr.train.tiny_task DIR) when path, "
+            "DIR/model, is missing; the recipes/tiny/ recipes set it."
+        },
+    )
 
 
 @dataclass
@@ -305,6 +312,10 @@ def validate(raw: dict, source: str = "") -> Recipe:
     model = _build(ModelSection, raw.get("model"), "model")
     if not model.path:
         raise RecipeError("model.path is required (a local directory or a Hub id)")
+    if model.tiny_task and Path(model.path).name != "model":
+        raise RecipeError(
+            f"model.tiny_task builds DIR/model, so model.path must end in /model, not {model.path!r}"
+        )
     data = _build(DataSection, raw.get("data"), "data")
     if not (data.dataset or data.data_file):
         raise RecipeError("data needs dataset (a benchmark name) or data_file")
@@ -377,6 +388,10 @@ def check_paths(recipe: Recipe, model: bool = True) -> None:
     from rlvr.data import DATASETS
     from rlvr.model_path import looks_like_hub_id, model_path_problem
 
+    if recipe.model.tiny_task:
+        from rlvr.train.tiny_task import build_when_missing
+
+        build_when_missing(recipe.model.path)
     problem = model_path_problem(recipe.model.path) if model else None
     if problem:
         raise RecipeError(f"model.path {problem}")
