@@ -48,7 +48,7 @@ test: $(STAMP)
 	else echo "make test: user namespaces are not available here, so the unshare mode's pass is skipped"; fi
 
 # The top of pyproject's ranges: a venv of its own (.venv-latest) with the newest releases pip finds in range, no
-# constraints (transformers 5.23 and whatever else is newest), then a quick subset of the suite on it: TRL
+# constraints (transformers 5.25 and whatever else is newest), then a quick subset of the suite on it: TRL
 # training (GRPO, RLOO, PPO, SFT), the probe against a standalone eval, the sample store and results.json,
 # perplexity, the math grader. torch stays the tested 2.13.0 (cheap in CI); LATEST_TORCH='torch==2.14.1' runs the
 # same lane on the newest torch in range.
