@@ -92,8 +92,9 @@ def interrupted(args: argparse.Namespace, command: str) -> str:
 
     out = Path(args.out)
     if not (out / "meta.json").exists():  # before the store was made, or several datasets' stores under --out
-        saved = f"the samples stored so far are kept under {out}" if out.is_dir() else "nothing was stored"
-        return f"{saved}; `{command}` resumes"
+        if not out.is_dir():
+            return f"nothing was stored yet; `{command}` starts it again"
+        return f"the samples stored so far are kept under {out}; `{command}` resumes"
     store = SampleStore.open_existing(out)
     stored = len(store.records())
     total = len(store.problems()) * int(store.meta["n"])

@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         command = shlex.join(["rlvr", *argv])
         said = module.interrupted(args, command) if hasattr(module, "interrupted") else None
         print(
-            f"rlvr {args.command}: interrupted; {said or f'rerun `{command}` to start again'}",
+            f"rlvr {args.command}: interrupted; {said or f'what was finished is kept; rerun `{command}` to go on'}",
             file=sys.stderr,
         )
         return 130
