@@ -82,7 +82,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         # Ctrl-C: what was finished is kept (each sub-command stores as it goes); say so and how to go on
         command = shlex.join(["rlvr", *argv])
-        said = module.interrupted(args, command) if hasattr(module, "interrupted") else None
+        try:
+            said = module.interrupted(args, command) if hasattr(module, "interrupted") else None
+        except Exception:  # a store too damaged to count: the general line still says how to go on
+            said = None
         print(
             f"rlvr {args.command}: interrupted; {said or f'what was finished is kept; rerun `{command}` to go on'}",
             file=sys.stderr,
