@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from rlvr.cli import main as rlvr
-from rlvr.train.recipe import RecipeError, validate
 
 RECIPES = Path(__file__).resolve().parents[1] / "recipes" / "tiny"
 
@@ -27,9 +24,11 @@ def test_a_tiny_recipe_builds_its_task_then_trains(tmp_path, monkeypatch, capsys
     assert (task / "model" / "model.safetensors").read_bytes() == weights
 
 
-def test_tiny_task_needs_a_model_path_ending_in_model():
-    raw = {"model": {"path": "runs/tiny/m", "tiny_task": True}, "data": {"data_file": "x.jsonl"}}
-    with pytest.raises(
-        RecipeError, match="model.tiny_task builds DIR/model, so model.path must end in /model"
-    ):
-        validate(raw)
+def test_a_tiny_recipe_pointed_at_another_model_builds_nothing(tmp_path, monkeypatch, capsys):
+    from cli_helpers import one_line_error
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    err = one_line_error(capsys, "train", str(RECIPES / "grpo.yaml"), "model.path=missing-org/missing-model")
+    assert "model.path missing-org/missing-model: no such directory" in err
+    assert not (tmp_path / "runs").exists()

@@ -70,8 +70,8 @@ class ModelSection:
     tiny_task: bool = field(
         default=False,
         metadata={
-            "help": "Build rlvr's tiny model and generated task (python -m rlvr.train.tiny_task DIR) when path, "
-            "DIR/model, is missing; the recipes/tiny/ recipes set it."
+            "help": "Build rlvr's tiny model and generated task (python -m rlvr.train.tiny_task DIR) when path is "
+            "a missing DIR/model; another path (an override) builds nothing. The recipes/tiny/ recipes set it."
         },
     )
 
@@ -312,10 +312,6 @@ def validate(raw: dict, source: str = "") -> Recipe:
     model = _build(ModelSection, raw.get("model"), "model")
     if not model.path:
         raise RecipeError("model.path is required (a local directory or a Hub id)")
-    if model.tiny_task and Path(model.path).name != "model":
-        raise RecipeError(
-            f"model.tiny_task builds DIR/model, so model.path must end in /model, not {model.path!r}"
-        )
     data = _build(DataSection, raw.get("data"), "data")
     if not (data.dataset or data.data_file):
         raise RecipeError("data needs dataset (a benchmark name) or data_file")

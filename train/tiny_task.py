@@ -47,7 +47,7 @@ TASK_FILES = ("train.jsonl", "probe.jsonl", "model")  # "model" last: its presen
 
 
 def build_when_missing(model_path: str | Path) -> bool:
-    """Write the tiny task around `model_path` (DIR/model) unless its model is there; whatever of it exists
+    """Write the tiny task around `model_path` when it is DIR/model and missing; whatever of it exists
     already is kept. Built aside and moved in, under a lock, so a kill or a second rank never leaves half a
     model. True when it built."""
     import fcntl
@@ -56,8 +56,8 @@ def build_when_missing(model_path: str | Path) -> bool:
 
     model = Path(model_path)
     out = model.parent
-    if (model / "config.json").exists():
-        return False
+    if model.name != "model" or (model / "config.json").exists():
+        return False  # another model (e.g. model.path overridden to a Hub id), or the task is there
     out.mkdir(parents=True, exist_ok=True)
     with open(out / ".tiny_task.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
