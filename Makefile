@@ -4,7 +4,7 @@ PY      := $(VENV)/bin/python
 PIP     := $(PY) -m pip
 STAMP   := $(VENV)/.rlvr-installed
 
-.PHONY: demo demo-ablation demo-real test test-latest bench lint docs docs-check clean
+.PHONY: demo demo-ablation demo-real test test-latest bench lint docs docs-check clean shell
 
 $(VENV)/bin/python:
 	python3 -m venv $(VENV)
@@ -21,6 +21,12 @@ $(STAMP): pyproject.toml constraints.txt | $(VENV)/bin/python
 
 demo: $(STAMP)
 	$(VENV)/bin/rlvr demo $(ARGS)
+	@echo "rlvr is in $(VENV)/bin: \`make shell\` opens a shell with it on PATH, or run \`source $(VENV)/bin/activate\`"
+
+# Your $$SHELL with $(VENV)/bin first on PATH, so that `rlvr` is found; `exit` leaves it.
+shell: $(STAMP)
+	@echo "make shell: $(VENV)/bin is on PATH here (exit to leave); in another shell: source $(VENV)/bin/activate"
+	@VIRTUAL_ENV="$(abspath $(VENV))" PATH="$(abspath $(VENV))/bin:$$PATH" $${SHELL:-/bin/sh}
 
 # The KL x rollouts ablation on the demo's base model (reused from demo_out when `make demo` ran first).
 demo-ablation: $(STAMP)
@@ -42,7 +48,7 @@ test: $(STAMP)
 	else echo "make test: user namespaces are not available here, so the unshare mode's pass is skipped"; fi
 
 # The top of pyproject's ranges: a venv of its own (.venv-latest) with the newest releases pip finds in range, no
-# constraints (transformers 5.23 and whatever else is newest), then a quick subset of the suite on it: TRL
+# constraints (transformers 5.25 and whatever else is newest), then a quick subset of the suite on it: TRL
 # training (GRPO, RLOO, PPO, SFT), the probe against a standalone eval, the sample store and results.json,
 # perplexity, the math grader. torch stays the tested 2.13.0 (cheap in CI); LATEST_TORCH='torch==2.14.1' runs the
 # same lane on the newest torch in range.

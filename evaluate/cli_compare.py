@@ -31,8 +31,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--se-k",
         type=at_least_one,
-        default=256,
-        help="k of the base model in ΔSE = pass@1(RL) − pass@k(base)",
+        default=None,
+        help="k of the base model in ΔSE = pass@1(RL) − pass@k(base); at most the base's samples per problem "
+        "(default: 256, or that n when smaller)",
     )
     parser.add_argument(
         "--intersect",
@@ -78,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     labels = label_list(args.labels, len(args.inputs), "inputs")
     counts = [load_counts(path, label, args.allow_partial) for path, label in zip(args.inputs, labels)]
-    result = compare(counts, args.resamples, args.seed, args.se_k, args.intersect)
+    result = compare(counts, args.resamples, args.seed, se_k(args.se_k, counts[0]), args.intersect)
     cases = _case_studies(args.inputs, result)
     perplexity = json.loads(Path(args.perplexity).read_text())["perplexity"] if args.perplexity else None
     support, steps = store_analyses(
@@ -95,6 +96,19 @@ def run(args: argparse.Namespace) -> int:
         print(sentence)
     print(f"wrote {report} ({time.perf_counter() - start:.1f}s)")
     return 0
+
+
+def se_k(asked: int | None, base) -> int:
+    """The k of ΔSE: pass@k is defined only for k <= n, so a larger --se-k is refused rather than cut to n."""
+    n = int(base.n.min())
+    if asked is None:
+        return min(256, n)
+    if asked > n:
+        raise ValueError(
+            f"--se-k {asked} is more than the {n} samples per problem of {base.label}; "
+            f"choose --se-k {n} or less (pass@k needs k <= n)"
+        )
+    return asked
 
 
 def store_analyses(

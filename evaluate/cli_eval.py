@@ -15,6 +15,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         flag = "--" + f.name.replace("_", "-")
         kind = hints[f.name]
         base = next((t for t in typing.get_args(kind) if t is not type(None)), kind)
+        if "type" in f.metadata:  # a parser of rlvr.cli_types, named (e.g. `auto` or a whole number)
+            from rlvr import cli_types
+
+            base = getattr(cli_types, f.metadata["type"])
         choices = f.metadata.get("choices")
         if choices and f.default is not dataclasses.MISSING:
             parser.add_argument(
@@ -59,11 +63,39 @@ def run(args: argparse.Namespace) -> int:
             f"results.json is written by the run that completes the store ({cfg.out})"
         )
         return 0
-    for key, value in results["summary"].items():
-        print(f"{key}\t{value:.4f}")
+    print(passk_table(results))
     print(f"store: {cfg.out}")
     if getattr(args, "steps_verifier", None):
         from rlvr.evaluate.cli_regrade import print_step_verified
 
         print_step_verified(cfg.out, args.steps_verifier, args.judge_model, args.judge_backend)
     return 0
+
+
+def passk_table(results: dict) -> str:
+    """pass@k at the powers of two up to n, each with its 95% bootstrap interval over problems (results.json's
+    summary and pass_at_k_ci)."""
+    lines = ["k\tpass@k\t95% interval"]
+    for key, value in results["summary"].items():
+        k = key.split("@")[1]
+        low, high = results["pass_at_k_ci"][k]
+        lines.append(f"{k}\t{value:.4f}\t[{low:.4f}, {high:.4f}]")
+    return "\n".join(lines)
+
+
+def interrupted(args: argparse.Namespace, command: str) -> str:
+    """What a Ctrl-C leaves: the samples stored so far (each batch is fsynced as it is graded) and the command
+    that resumes them."""
+    from pathlib import Path
+
+    from rlvr.evaluate.store import SampleStore
+
+    out = Path(args.out)
+    if not (out / "meta.json").exists():  # before the store was made, or several datasets' stores under --out
+        if not out.is_dir():
+            return f"nothing was stored yet; `{command}` starts it again"
+        return f"the samples stored so far are kept under {out}; `{command}` resumes"
+    store = SampleStore.open_existing(out)
+    stored = len(store.records())
+    total = len(store.problems()) * int(store.meta["n"])
+    return f"{stored} of {total} samples are saved in {out}; `{command}` resumes"

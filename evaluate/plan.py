@@ -79,3 +79,10 @@ def pack_calls(
     if current:
         calls.append(current)
     return calls
+
+
+def count_stored(units: list[tuple[str, range]], done: dict[str, set[int]]) -> tuple[int, int]:
+    """(samples of the plan already stored, samples in the plan)."""
+    planned = sum(len(samples) for _, samples in units)
+    stored = sum(1 for pid, samples in units for s in samples if s in done.get(pid, ()))
+    return stored, planned

@@ -130,7 +130,8 @@ class SlotCache:
         for buffer in (*self.keys, *self.values, self.mask):
             buffer[to, :, :, :width] = buffer[source, :, :, :width]
 
-    def update(self, key_states, value_states, layer_idx: int, cache_kwargs=None):
+    def update(self, key_states, value_states, layer_idx: int, cache_kwargs=None, **kwargs):
+        # cache_kwargs: transformers up to 5.23 passes them by position; 5.24 on by the keyword `kwargs`
         keys, values = self.keys[layer_idx], self.values[layer_idx]
         keys[: self.rows, :, self.column] = key_states[:, :, 0]
         values[: self.rows, :, self.column] = value_states[:, :, 0]

@@ -12,7 +12,7 @@ from pathlib import Path
 from rlvr.evaluate.backends import SamplingSettings, make_backend, resolve_backend_name, sampled_dtype
 from rlvr.evaluate.backends.base import setting_problems
 from rlvr.evaluate.grading import grade_records
-from rlvr.evaluate.plan import SAMPLE_SEEDS, pack_calls, parse_shard, plan_units, sample_seed
+from rlvr.evaluate.plan import SAMPLE_SEEDS, count_stored, pack_calls, parse_shard, plan_units, sample_seed
 from rlvr.evaluate.sequential import StopRule
 from rlvr.evaluate.sequential_plan import SequentialPlanner
 from rlvr.evaluate.store import SampleStore
@@ -132,7 +132,14 @@ class EvalConfig:
     )
     temperature: float = field(default=0.6, metadata={"help": "Sampling temperature."})
     top_p: float = field(default=0.95, metadata={"help": "Nucleus sampling top-p."})
-    max_tokens: int = field(default=1024, metadata={"help": "Most new tokens per sample."})
+    max_tokens: int | str = field(
+        default="auto",
+        metadata={
+            "help": "Most new tokens per sample, or auto: 1024, or what the model's context leaves after the "
+            "longest prompt when less (meta.json records the number).",
+            "type": "auto_or_at_least_one",
+        },
+    )
     seed: int = field(
         default=0, metadata={"help": "Sampling seed; each generate call derives its own from it."}
     )
@@ -195,6 +202,9 @@ class EvalConfig:
     limit: int | None = field(default=None, metadata={"help": "Evaluate only the first N problems."})
     shard: str | None = field(
         default=None, metadata={"help": "i/N: evaluate slice i of N (merge by sharing --out)."}
+    )
+    model_revision: str | None = field(
+        default=None, metadata={"help": "Hub model revision to pin: a branch, tag or commit."}
     )
     label: str | None = field(default=None, metadata={"help": "Name of this model in reports."})
     progress: bool = field(default=True, metadata={"help": "Show a progress bar."})
@@ -405,7 +415,11 @@ def run_eval(cfg: EvalConfig) -> dict:
     from rlvr.templates import get_template, messages_for, render
 
     if problems := setting_problems(
-        n=cfg.n, max_tokens=cfg.max_tokens, temperature=cfg.temperature, top_p=cfg.top_p, limit=cfg.limit
+        n=cfg.n,
+        max_tokens=1 if cfg.max_tokens == "auto" else cfg.max_tokens,
+        temperature=cfg.temperature,
+        top_p=cfg.top_p,
+        limit=cfg.limit,
     ):
         raise ValueError("; ".join(f"--{key.replace('_', '-')} {problem}" for key, problem in problems))
     if cfg.temperature == 0 and cfg.n > 1:
@@ -423,11 +437,14 @@ def run_eval(cfg: EvalConfig) -> dict:
     backend_name = _check_backend_flags(cfg)
     from rlvr.model_path import model_path_problem
 
-    if problem := model_path_problem(cfg.model):
+    if problem := model_path_problem(cfg.model, cfg.model_revision):
         raise ValueError(f"--model {problem}")
+    from rlvr.model_identity import check_same_weights, local_model_dir, weights_sha256
     from rlvr.models import resolve_model
 
-    model_dir = resolve_model(cfg.model, cfg.progress)  # a GGUF file: its converted directory
+    # a GGUF file: its converted directory; a Hub id: its snapshot at --model-revision
+    model_dir = local_model_dir(resolve_model(cfg.model, cfg.progress), cfg.model_revision)
+    weights = weights_sha256(model_dir)
     from rlvr.data import Columns
 
     columns = Columns(cfg.problem_key, cfg.answer_key, cfg.tests_key, cfg.entry_point_key, cfg.id_key)
@@ -456,9 +473,12 @@ def run_eval(cfg: EvalConfig) -> dict:
 
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     prompts = {p.id: render(template, p.problem, tokenizer, cfg.chat) for p in problems}
-    from rlvr.prompt_length import check_prompt_lengths
+    import dataclasses
 
-    longest_prompt = check_prompt_lengths(prompts, tokenizer, model_dir, cfg.max_tokens, "--max-tokens")
+    from rlvr.prompt_length import fit_max_tokens
+
+    max_tokens, longest_prompt = fit_max_tokens(prompts, tokenizer, model_dir, cfg.max_tokens, "--max-tokens")
+    cfg = dataclasses.replace(cfg, max_tokens=max_tokens)  # `auto` resolved: meta.json records the number
     meta = {
         **{k: v for k, v in asdict(cfg).items() if k not in RUN_ONLY},
         "sample_seeds": SAMPLE_SEEDS,
@@ -467,6 +487,8 @@ def run_eval(cfg: EvalConfig) -> dict:
         "grader_settings": grader.describe(),
         "sampled_dtype": sampled_dtype(backend_name, cfg.dtype, model_dir),
         "label": cfg.label or Path(cfg.model.rstrip("/")).name,
+        "model_path": model_dir,
+        "model_weights_sha256": weights,
         "kind": kind,
         "versions": _versions(),
         "min_samples": rule.n_min if rule else None,  # 0 and unset are one rule
@@ -479,6 +501,7 @@ def run_eval(cfg: EvalConfig) -> dict:
         server = discover(parse_base_urls(cfg.base_url), cfg.model, model_dir, cfg.served_model)
         meta.update(server.meta(), api=cfg.api)
     rows = [{"id": p.id, "prompt": prompts[p.id], "problem": p.problem, **p.columns()} for p in problems]
+    check_same_weights(cfg.out, weights)
     store = SampleStore.create_or_resume(cfg.out, meta, rows, shard)
 
     done = store.done()
@@ -493,11 +516,21 @@ def run_eval(cfg: EvalConfig) -> dict:
             owned, rule, graded, prompts, lambda pid, s: sample_seed(cfg.seed, pid, s)
         )
         units = []
+        stored = sum(len(g) for pid, g in graded.items() if pid in set(owned))
+        if stored and planner.open_problems():
+            print(
+                f"resuming: {stored} samples stored, {len(planner.open_problems())} of {len(owned)} problems "
+                f"still open under --stop-at-correct {rule.m}",
+                file=sys.stderr,
+            )
+        to_sample = bool(planner.open_problems())
     else:
         units = plan_units([p.id for p in problems], cfg.n, shard)
-    if (planner is not None and planner.open_problems()) or any(
-        s not in done.get(pid, ()) for pid, samples in units for s in samples
-    ):
+        stored, planned = count_stored(units, done)
+        if 0 < stored < planned:
+            print(f"resuming: {stored} of {planned} samples stored", file=sys.stderr)
+        to_sample = stored < planned
+    if to_sample:
         backend = make_backend(
             backend_name,
             model_dir,

@@ -53,7 +53,9 @@ IDENTITY_KEYS = (
 # on a GPU): one store holds one precision's samples.
 # served_model: the name a server reported for the model (--backend openai): such a store resumes only through a
 # server of the same model, and api (completions or chat) only with the same kind of request.
-OPTIONAL_IDENTITY_KEYS = ("sampled_dtype", "served_model", "api")
+# model_weights_sha256: a hash of the weight files' bytes (rlvr.model_identity), so that a checkpoint overwritten in
+# place is not resumed into its old samples; model_revision: the Hub revision pinned.
+OPTIONAL_IDENTITY_KEYS = ("sampled_dtype", "served_model", "api", "model_weights_sha256", "model_revision")
 # The sequential rule (--stop-at-correct, --min-samples): a store without them is uniform (None), so they are
 # compared with that default.
 RULE_KEYS = ("stop_at_correct", "min_samples")
@@ -472,6 +474,8 @@ class SampleStore:
             "schema_version": RESULTS_SCHEMA_VERSION,
             **(provenance or {}),
             "model": self.meta.get("model"),
+            "model_path": self.meta.get("model_path"),
+            "model_weights_sha256": self.meta.get("model_weights_sha256"),
             "dataset": self.meta.get("dataset") or self.meta.get("data_file"),
             "grader": self.meta.get("grader"),
             "sampling": {key: self.meta.get(key) for key in SAMPLING_KEYS},

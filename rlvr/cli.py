@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import errno
 import importlib
+import shlex
 import sys
 
 # name -> (module with `add_arguments(parser)` and `run(args)`, one-line help)
@@ -44,6 +45,8 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
 
 
 def build_parser(chosen: str | None = None) -> argparse.ArgumentParser:
+    """The top-level parser; `parser.subcommands` maps each name to its own parser, so that a sub-command's
+    error shows that sub-command's usage."""
     from rlvr import __version__
 
     parser = argparse.ArgumentParser(
@@ -52,9 +55,11 @@ def build_parser(chosen: str | None = None) -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"rlvr {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    parser.subcommands = {}
     for name, (module_name, help_text) in SUBCOMMANDS.items():
         command = sub.add_parser(name, help=help_text, description=help_text)
         command.set_defaults(_module=module_name)
+        parser.subcommands[name] = command
         if name == chosen:  # only the chosen subcommand pays for its imports
             importlib.import_module(module_name).add_arguments(command)
     return parser
@@ -63,12 +68,29 @@ def build_parser(chosen: str | None = None) -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser(argv[0] if argv else None)
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
     if not args.command:
+        if unknown:
+            parser.error(f"unrecognized arguments: {' '.join(unknown)}")
         parser.print_help()
         return 1
+    if unknown:  # argparse would name them under the top-level usage, which lists no sub-command's flags
+        parser.subcommands[args.command].error(f"unrecognized arguments: {' '.join(unknown)}")
+    module = importlib.import_module(args._module)
     try:
-        result = importlib.import_module(args._module).run(args)
+        result = module.run(args)
+    except KeyboardInterrupt:
+        # Ctrl-C: what was finished is kept (each sub-command stores as it goes); say so and how to go on
+        command = shlex.join(["rlvr", *argv])
+        try:
+            said = module.interrupted(args, command) if hasattr(module, "interrupted") else None
+        except Exception:  # a store too damaged to count: the general line still says how to go on
+            said = None
+        print(
+            f"rlvr {args.command}: interrupted; {said or f'what was finished is kept; rerun `{command}` to go on'}",
+            file=sys.stderr,
+        )
+        return 130
     except (ValueError, FileNotFoundError, KeyError) as exc:  # RecipeError is a ValueError
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         print(f"rlvr {args.command}: error: {message}", file=sys.stderr)

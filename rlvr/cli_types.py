@@ -16,6 +16,11 @@ def at_least_one(text: str) -> int:
     return value
 
 
+def auto_or_at_least_one(text: str) -> int | str:
+    """`auto`, or a whole number >= 1 (--max-tokens)."""
+    return text if text == "auto" else at_least_one(text)
+
+
 def positive_seconds(text: str) -> float:
     try:
         value = float(text)

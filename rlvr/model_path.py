@@ -13,7 +13,7 @@ def looks_like_hub_id(name: str) -> bool:
     return bool(_HUB_ID_RE.match(name))
 
 
-def model_path_problem(path: str) -> str | None:
+def model_path_problem(path: str, revision: str | None = None) -> str | None:
     """Why `path` cannot be a model (a local directory, a GGUF file, or a Hub id: offline, a cached one), or None."""
     from rlvr.models import is_gguf, smollm2_path
 
@@ -37,7 +37,7 @@ def model_path_problem(path: str) -> str | None:
     if os.environ.get("HF_HUB_OFFLINE", "0") not in ("0", "", "false", "False"):
         from huggingface_hub import try_to_load_from_cache
 
-        if not isinstance(try_to_load_from_cache(path, "config.json"), str):
+        if not isinstance(try_to_load_from_cache(path, "config.json", revision=revision), str):
             return (
                 f"{path}: no such directory, and HF_HUB_OFFLINE is set but the Hub id is not in the local cache; "
                 f"download it first or give a local path"

@@ -68,3 +68,29 @@ def check_prompt_lengths(
             f"(room for {room}): {named}; shorten or drop them, or lower {flag}"
         )
     return longest
+
+
+AUTO_MAX_TOKENS = 1024  # what `--max-tokens auto` allows when the model's context has room for it
+
+
+def fit_max_tokens(
+    prompts: dict[str, str], tokenizer, model_path: str, asked: int | str, flag: str
+) -> tuple[int, int | None]:
+    """(new tokens per sample, the longest prompt in tokens or None when uncounted). `auto`: AUTO_MAX_TOKENS, or
+    what the model's context leaves after the longest prompt when that is less (a small model's context of 128
+    cannot hold a 1024-token answer); a number is checked as given, by check_prompt_lengths."""
+    if asked != "auto":
+        return int(asked), check_prompt_lengths(prompts, tokenizer, model_path, int(asked), flag)
+    context = context_length(model_path)
+    if context is None:
+        return AUTO_MAX_TOKENS, None
+    over, longest = too_long(prompts, tokenizer, context - 1)
+    if over:
+        from rlvr.evaluate.counts import preview
+
+        named = preview([f"{pid} ({n} tokens)" if n else f"{pid} (far longer)" for pid, n in over.items()])
+        raise ValueError(
+            f"{len(over)} prompt(s) leave no room for an answer in the model's context of {context} tokens: "
+            f"{named}; shorten or drop them"
+        )
+    return min(AUTO_MAX_TOKENS, context - longest), longest

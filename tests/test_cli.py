@@ -78,3 +78,34 @@ def test_labels_are_one_non_empty_name_per_input(capsys, tmp_path):
     assert "--labels names 1 models but 2 --samples stores were given" in err
     assert label_list("base, rl", 2, "inputs") == ["base", "rl"]
     assert label_list(None, 3, "inputs") == [None, None, None]
+
+
+def test_a_sub_command_error_shows_that_sub_command_s_usage(capsys):
+    """`rlvr eval --k 300` used to print the top-level usage, which lists none of eval's flags."""
+    import pytest
+
+    from rlvr.cli import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["eval", "--model", "m", "--out", "o", "--k", "300"])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2
+    assert err.startswith("usage: rlvr eval ") and "--max-tokens" in err and "COMMAND" not in err, err
+    assert err.strip().splitlines()[-1] == "rlvr eval: error: unrecognized arguments: --k 300"
+
+
+def test_se_k_beyond_the_base_models_n_is_refused(capsys, tmp_path):
+    """With n = 64 samples per problem, --se-k 300 used to compute ΔSE at k = 64 without a word."""
+    from cli_helpers import one_line_error
+
+    csvs = []
+    for name, correct in (("base", (0, 5, 64)), ("rl", (1, 60, 64))):
+        path = tmp_path / f"{name}.csv"
+        path.write_text("problem,n,correct\n" + "".join(f"p{i},64,{c}\n" for i, c in enumerate(correct)))
+        csvs.append(str(path))
+    out = str(tmp_path / "report")
+    err = one_line_error(capsys, "compare", *csvs, "--se-k", "300", "--resamples", "10", "--out", out)
+    assert err == (
+        "rlvr compare: error: --se-k 300 is more than the 64 samples per problem of base; "
+        "choose --se-k 64 or less (pass@k needs k <= n)"
+    )

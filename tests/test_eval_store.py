@@ -169,6 +169,8 @@ def test_results_schema_records_provenance_intervals_and_coverage(full_run):
         "command",
         "git_commit",
         "model",
+        "model_path",
+        "model_weights_sha256",
         "dataset",
         "grader",
         "sampling",

@@ -22,6 +22,9 @@ def task_dir(tmp_path_factory) -> Path:
 def localized(name: str, task_dir: Path, tmp_path: Path, **changes) -> Path:
     raw = yaml.safe_load((RECIPES / name).read_text())
     raw["model"]["path"] = str(task_dir / "model")
+    raw["model"].pop(
+        "tiny_task", None
+    )  # the fixture's task; a missing path stays missing (test_tiny_recipes.py)
     raw["data"]["data_file"] = str(task_dir / "train.jsonl")
     if "probe_file" in raw["data"]:
         raw["data"]["probe_file"] = str(task_dir / "probe.jsonl")

@@ -122,6 +122,7 @@ def build_trainer(recipe: Recipe, callbacks: list | None = None, config=None):
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from rlvr.rewards import get_reward
+    from rlvr.train.model_card import name_the_base
 
     os.environ.setdefault("WANDB_PROJECT", recipe.logging.project)
     if recipe.logging.group:
@@ -153,14 +154,14 @@ def build_trainer(recipe: Recipe, callbacks: list | None = None, config=None):
     if recipe.algorithm == "sft":
         from trl import SFTTrainer
 
-        return SFTTrainer(**common)
+        return name_the_base(SFTTrainer(**common), recipe.model.path)
     rewards = [get_reward(name, **_reward_settings(name, config)) for name in recipe.rewards]
     trainer_class = _rl_trainer_class(recipe.algorithm)
     if recipe.model.rollout_dtype:
         from rlvr.train.pruned_rollouts import with_pruned_rollouts
 
         trainer_class = with_pruned_rollouts(trainer_class, recipe.model.rollout_dtype)
-    return trainer_class(reward_funcs=rewards, **common)
+    return name_the_base(trainer_class(reward_funcs=rewards, **common), recipe.model.path)
 
 
 def _rl_trainer_class(algorithm: str) -> type:

@@ -67,6 +67,13 @@ class ModelSection:
     lora: LoraSection | None = field(
         default=None, metadata={"help": "LoRA settings; absent trains all weights."}
     )
+    tiny_task: bool = field(
+        default=False,
+        metadata={
+            "help": "Build rlvr's tiny model and generated task (python -m rlvr.train.tiny_task DIR) when path is "
+            "a missing DIR/model; another path (an override) builds nothing. The recipes/tiny/ recipes set it."
+        },
+    )
 
 
 @dataclass
@@ -456,6 +463,10 @@ def check_paths(recipe: Recipe, model: bool = True) -> None:
     from rlvr.data import DATASETS
     from rlvr.model_path import looks_like_hub_id, model_path_problem
 
+    if recipe.model.tiny_task:
+        from rlvr.train.tiny_task import build_when_missing
+
+        build_when_missing(recipe.model.path)
     problem = model_path_problem(recipe.model.path) if model else None
     if problem:
         raise RecipeError(f"model.path {problem}")
