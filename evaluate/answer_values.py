@@ -19,6 +19,7 @@ _FRAC_RE = re.compile(r"([+-]?)\\[dt]?frac\s*(?:\{\s*(\d+)\s*\}|(\d))\s*(?:\{\s*
 # Two plain numbers this far apart are different answers to every grader here (the math verifier asks a
 # relative 1e-5 and math-verify rounds to 6 decimal places): both margins must be exceeded to skip a pair.
 _RELATIVE_GAP = 1e-4
+THIN_SPACE = "\\,"
 _ABSOLUTE_GAP = 1e-5
 
 
@@ -71,8 +72,10 @@ def store_grader(meta: dict):
 
 def readable(grader, answers: list[str]) -> dict[str, bool]:
     """Whether the grader can read each answer as a value. A plain number is one; for the math grader, an
-    answer is one when its verifier parses it (as written, or in the normalised form it tries second) into
-    something equal to itself; other graders are taken at their word that every non-empty answer is."""
+    answer is one when its verifier parses it (as written, or in a normalised form it tries second) into a
+    formula: the verifier is asked whether `\\,` + answer (a thin space before it) equals the answer, which
+    holds for a formula and fails for text it could only keep as a string (math-verify compares those as
+    strings). Other graders are taken at their word that every non-empty answer is one."""
     from rlvr.rewards.math_reward import MathReward
 
     out = {a: bool(a.strip()) for a in answers}
@@ -84,7 +87,9 @@ def readable(grader, answers: list[str]) -> dict[str, bool]:
     todo = [a for a in answers if a.strip() and plain_value(a) is None]
     forms = {a: {a, normalize_answer(a, True), normalize_answer(a, False)} - {""} for a in todo}
     pairs = sorted({form for a in todo for form in forms[a]})
-    verdicts = dict(zip(pairs, shared_pool(grader.workers, grader.timeout).run([(f, f) for f in pairs])))
+    verdicts = dict(
+        zip(pairs, shared_pool(grader.workers, grader.timeout).run([(THIN_SPACE + f, f) for f in pairs]))
+    )
     for a in todo:
         out[a] = any(verdicts.get(form) is True for form in forms[a])
     return out

@@ -17,6 +17,7 @@ count (a sequential store's prefixes, say).
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
@@ -86,3 +87,55 @@ def store_guess_probabilities(store, records: list[dict] | None = None) -> dict[
 
 def _squeezed(text) -> str:
     return "".join(str(text).split()).strip("$")
+
+
+@dataclass
+class FloorCheck:
+    """A model's chance floor beside its pass@k: `floor` (k = 1..k_max), and pass@k - floor with a paired 95%
+    bootstrap interval over problems (the same problems resampled for both)."""
+
+    label: str
+    floor: np.ndarray
+    margin: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+
+    def clears(self, k: int) -> bool:
+        """The rule `compare` reports by: pass@k clears the floor when the interval's low end is above 0."""
+        return bool(self.low[k - 1] > 0)
+
+
+def floor_check(
+    counts, q: dict[str, Fraction], k_max: int, resamples: int = 1000, seed: int = 0
+) -> FloorCheck:
+    """pass@k - floor per k for a Counts (problems in its order; a problem without q has floor 0)."""
+    from rlvr.evaluate.passk import pass_at_k_matrix
+    from rlvr.evaluate.stats import _resample_weights
+
+    floors = floor_matrix([float(q.get(p, 0)) for p in counts.problems], k_max)
+    delta = pass_at_k_matrix(counts.n, counts.correct, k_max) - floors
+    boot = _resample_weights(len(delta), resamples, seed) @ delta / len(delta)
+    return FloorCheck(
+        counts.label,
+        floors.mean(axis=0),
+        delta.mean(axis=0),
+        np.quantile(boot, 0.025, axis=0),
+        np.quantile(boot, 0.975, axis=0),
+    )
+
+
+def floor_finding(check: FloorCheck) -> str:
+    """One sentence: whether the model's pass@k at its largest k clears its chance floor."""
+    k = len(check.floor)
+    numbers = (
+        f"pass@{k} − floor = {check.margin[-1] * 100:+.1f} points [{check.low[-1] * 100:+.1f}, "
+        f"{check.high[-1] * 100:+.1f}] (floor {check.floor[-1] * 100:.1f}%)"
+    )
+    if check.clears(k):
+        return f"{check.label} clears its chance floor at k = {k}: {numbers}."
+    cleared = [j for j in range(1, k + 1) if check.clears(j)]
+    tail = f" (the interval last clears it at k = {cleared[-1]})" if cleared else ""
+    return (
+        f"{check.label} does not clear its chance floor at k = {k}: {numbers}, so its large-k pass@k is no more "
+        f"than guessing from its own answers to other problems reaches{tail}."
+    )

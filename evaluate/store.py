@@ -374,10 +374,25 @@ class SampleStore:
                 "fraction": solved / len(counts.problems),
             },
         }
+        floor = _chance_floor(self, records, counts.problems, k_max)
+        if floor is not None:
+            results["chance_floor"] = floor
         if missing:
             results["unfinished"] = {"missing_samples": sum(missing.values()), "problems": len(missing)}
         _write_atomic(self.path / "results.json", json.dumps(results, indent=2))
         return results
+
+
+def _chance_floor(store: SampleStore, records: list[dict], problems: list[str], k_max: int) -> dict | None:
+    """results.json's `chance_floor`: mean pass@k by guessing from the model's own answers, k = 1..k_max
+    (evaluate/chance_floor.py); None when the store's grader compares no answers (code)."""
+    from rlvr.evaluate.chance_floor import floor_curve, store_guess_probabilities
+
+    q = store_guess_probabilities(store, records)
+    if q is None:
+        return None
+    curve = floor_curve({p: q[p] for p in problems if p in q}, k_max)
+    return {str(k): float(curve[k - 1]) for k in range(1, k_max + 1)}
 
 
 def _write_atomic(path: Path, text: str) -> None:
