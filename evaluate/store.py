@@ -388,7 +388,11 @@ def _chance_floor(store: SampleStore, records: list[dict], problems: list[str], 
     (evaluate/chance_floor.py); None when the store's grader compares no answers (code)."""
     from rlvr.evaluate.chance_floor import floor_curve, store_guess_probabilities
 
-    q = store_guess_probabilities(store, records)
+    try:
+        q = store_guess_probabilities(store, records)
+    except (ValueError, KeyError, OSError, RuntimeError) as exc:  # the counts matter more than the floor
+        print(f"rlvr: {store.path}: no chance floor in results.json ({exc})", file=sys.stderr)
+        return None
     if q is None:
         return None
     curve = floor_curve({p: q[p] for p in problems if p in q}, k_max)
