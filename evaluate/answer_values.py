@@ -45,6 +45,13 @@ def plain_value(text: str | None) -> Fraction | None:
     return None
 
 
+def decimal_value(text: str | None) -> Fraction | None:
+    """The value of an answer written as a plain integer or decimal (`3`, `03`, `-3.0`); None otherwise (a
+    fraction `1/2` holds an operation, which the grader may refuse as a quote of the prompt)."""
+    s = "" if text is None else str(text).strip().strip("$").strip()
+    return Fraction(s) if _PLAIN_RE.fullmatch(s) else None
+
+
 def surely_different(a: Fraction | None, b: Fraction | None) -> bool:
     """Both plain numbers, and far enough apart that no grader's tolerance joins them."""
     if a is None or b is None:

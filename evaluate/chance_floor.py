@@ -22,7 +22,14 @@ from fractions import Fraction
 
 import numpy as np
 
-from rlvr.evaluate.answer_values import accepted, plain_value, readable, store_grader, surely_different
+from rlvr.evaluate.answer_values import (
+    accepted,
+    decimal_value,
+    plain_value,
+    readable,
+    store_grader,
+    surely_different,
+)
 
 
 def guess_probabilities(grader, records: list[dict], problems: list[dict]) -> dict[str, Fraction]:
@@ -43,16 +50,21 @@ def guess_probabilities(grader, records: list[dict], problems: list[dict]) -> di
         own.setdefault(pid, Counter())[answer] += 1
         total[answer] += 1
     ids = [pid for pid in by_id if n[pid]]
-    distinct = [a for a in total if a is not None]
-    values = {a: plain_value(a) for a in distinct}
+    # a plain decimal's verdict depends on its value alone (`3`, `03`, `3.0`): one spelling per value is asked
+    members: dict[str, list[str]] = {}
+    by_value: dict[Fraction, str] = {}
+    for a in (a for a in total if a is not None):
+        value = decimal_value(a)
+        members.setdefault(a if value is None else by_value.setdefault(value, a), []).append(a)
+    values = {a: plain_value(a) for a in members}
     golds = {pid: plain_value(by_id[pid]["answer"]) for pid in ids}
     gold_texts = {pid: _squeezed(by_id[pid]["answer"]) for pid in ids}
-    is_value = readable(grader, distinct)
+    is_value = readable(grader, list(members))
     pairs = [
         (a, pid)
         for pid in ids
-        for a in distinct
-        if total[a] > own[pid][a]
+        for a in members
+        if sum(total[m] - own[pid][m] for m in members[a])
         and (is_value[a] or _squeezed(a) == gold_texts[pid])
         and not surely_different(values[a], golds[pid])
     ]
@@ -60,7 +72,7 @@ def guess_probabilities(grader, records: list[dict], problems: list[dict]) -> di
     hits: Counter = Counter()
     for (a, pid), ok in zip(pairs, verdicts):
         if ok:
-            hits[pid] += total[a] - own[pid][a]
+            hits[pid] += sum(total[m] - own[pid][m] for m in members[a])
     pool = sum(n.values())
     return {pid: Fraction(hits[pid], pool - n[pid]) if pool > n[pid] else Fraction(0) for pid in ids}
 
