@@ -7,10 +7,11 @@ grader accepts against problem i's gold (with its prompt, as in grading), so `\\
 are one guess for gold 0.5. The floor at k is 1 - (1 - q_i)^k per problem, averaged over problems: exact,
 no Monte Carlo. A large-k pass@k that does not clear it is what guessing reaches, not evidence of reasoning.
 
-Cheap by construction: the pool is deduplicated into distinct answers, each (distinct answer, problem) pair is
-graded once in one batched `grade()` call, and a pair of two plain numbers whose values differ by more than
-any tolerance of the grader is known wrong without asking it (the math grader's verifier requires numbers to
-agree to a relative 1e-5). Functions take sample records and problems, so the caller decides which records
+Cheap by construction: the pool is deduplicated into distinct answers (plain decimals into distinct values),
+each (distinct answer, problem) pair is graded once in one batched `grade()` call, a pair of two plain numbers
+whose values differ by more than any tolerance of the grader is known wrong without asking it (the math
+grader's verifier requires numbers to agree to a relative 1e-5), and an answer the grader cannot read as a
+value is read once rather than once per gold (answer_values.py). Functions take sample records and problems, so the caller decides which records
 count (a sequential store's prefixes, say).
 """
 

@@ -177,7 +177,9 @@ def test_results_schema_records_provenance_intervals_and_coverage(full_run):
         "pass_at_k_ci",
         "summary",
         "coverage",
+        "chance_floor",
     }
+    assert set(results["chance_floor"]) == set(results["pass_at_k"])
     assert results["schema_version"] == 1 and results["command"].startswith("rlvr eval --model ")
     head = sp.run(
         ["git", "-C", str(Path(__file__).parent), "rev-parse", "HEAD"], capture_output=True, text=True
