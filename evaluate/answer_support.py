@@ -1,11 +1,18 @@
 """Answer support ("The Invisible Leash", 2025): which distinct correct answers, and which distinct correct
 solutions, each model reaches on each problem, and which the RL model lost, kept or gained against the base.
 
-A correct answer is told apart by the math grader's canonical form (`normalize_answer`, whitespace squeezed),
-so `\\frac{1}{2}` and `\\dfrac{1}{2}` are one answer. A solution is the sample's text up to its last boxed
-answer, lower-cased with whitespace squeezed. Answer entropy is the entropy (bits) of the canonical answers
-of all samples of a problem (no answer counts as one outcome), averaged over problems: it sits beside the
-token entropy of the sampling policy, when the store has one (entropy.json, written by the probe).
+Answers are told apart by value, by the store's own grader: every answer the grader accepted for a problem
+equals its gold, so they are one class (`\\frac12`, `1/2` and `0.50` for gold 1/2); wrong answers that are plain
+numbers are one class per exact value (`3`, `3.0`, `03`); other wrong answers are grouped by the grader's
+equivalence against a representative of each class (in one batched call per round, at most
+MAX_COMPARED_CLASSES rounds per problem, then by canonical form). An extraction the grader cannot read as a
+value (garbage such as `:: = the`) is not an answer. Stores whose grader compares no answers (code) are told
+apart by canonical form (`normalize_answer`, whitespace squeezed), as spelled.
+
+A solution is the sample's text up to its last boxed answer, lower-cased with whitespace squeezed. Answer
+entropy is the entropy (bits) of the value classes of the samples of a problem that give an answer, averaged
+over the problems with one; `answered` is the share of samples that give one. It sits beside the token
+entropy of the sampling policy, when the store has one (entropy.json, written by the probe).
 """
 
 from __future__ import annotations
@@ -49,19 +56,102 @@ def entropy_bits(outcomes: Counter) -> float:
     return -sum(c / total * math.log2(c / total) for c in outcomes.values() if c) if total else 0.0
 
 
-def per_problem(records: list[dict]) -> dict[str, dict]:
-    """pid -> {'answers': set of correct canonical answers, 'solutions': set of correct canonical solutions,
-    'outcomes': Counter of every sample's canonical answer}."""
+MAX_COMPARED_CLASSES = 32
+GOLD_CLASS = "= gold"
+
+
+def value_classes(grader, records: list[dict]) -> dict[tuple[str, str], str | None]:
+    """(problem id, extracted answer) -> the label of its value class under `grader`, or None for an answer
+    the grader cannot read as a value, over every record given (of every model, so that classes match across
+    models). A correct sample's answer is in GOLD_CLASS; `grader` None groups by canonical form."""
+    from rlvr.evaluate.answer_values import accepted, plain_value, readable
+
+    correct: set[tuple[str, str]] = set()
+    wrong: dict[str, set[str]] = {}
+    for record in records:
+        answer = _answer_text(record.get("extracted"))
+        if answer is None:
+            continue
+        pid = str(record["problem"])
+        if record.get("correct"):
+            correct.add((pid, answer))
+        else:
+            wrong.setdefault(pid, set()).add(answer)
+    out: dict[tuple[str, str], str | None] = {key: GOLD_CLASS for key in correct}
+    if grader is None:
+        for pid, answers in wrong.items():
+            for a in answers:
+                out.setdefault((pid, a), canonical_answer(a))
+        return out
+    is_value = readable(grader, sorted({a for answers in wrong.values() for a in answers}))
+    pending: dict[str, list[str]] = {}
+    alias: dict[tuple[str, str], str] = {}  # same canonical form as an answer still to be classed
+    for pid, answers in wrong.items():
+        by_value: dict = {}
+        by_form: dict[str, str] = {}
+        for a in sorted(answers, key=lambda s: (len(s), s)):
+            if (pid, a) in out:
+                continue  # correct in another sample (another model's grading): the gold's class
+            value = plain_value(a)
+            if not is_value[a]:
+                out[(pid, a)] = None
+            elif value is not None:
+                out[(pid, a)] = by_value.setdefault(value, a)
+            elif (canonical_answer(a) or a) in by_form:
+                alias[(pid, a)] = by_form[canonical_answer(a) or a]
+            else:
+                by_form[canonical_answer(a) or a] = a
+                pending.setdefault(pid, []).append(a)
+    for _ in range(MAX_COMPARED_CLASSES):
+        pending = {pid: items for pid, items in pending.items() if items}
+        if not pending:
+            break
+        pairs = [(other, {"answer": items[0]}) for items in pending.values() for other in items[1:]]
+        verdicts = iter(accepted(grader, pairs))
+        for pid, items in pending.items():
+            out[(pid, items[0])] = items[0]
+            pending[pid] = []
+            for other in items[1:]:
+                if next(verdicts):
+                    out[(pid, other)] = items[0]
+                else:
+                    pending[pid].append(other)
+    for pid, items in pending.items():
+        for a in items:
+            out[(pid, a)] = a  # past MAX_COMPARED_CLASSES: one class per canonical form
+    for (pid, a), rep in alias.items():
+        out[(pid, a)] = out[(pid, rep)]
+    return out
+
+
+def _answer_text(extracted) -> str | None:
+    text = None if extracted is None else str(extracted).strip()
+    return text or None
+
+
+def per_problem(
+    records: list[dict], classes: dict[tuple[str, str], str | None] | None = None
+) -> dict[str, dict]:
+    """pid -> {'answers': set of correct answers' classes, 'solutions': set of correct canonical solutions,
+    'outcomes': Counter of the classes of every sample that gives an answer, 'samples': how many samples}.
+    `classes` from value_classes(); without it, answers are told apart by canonical form."""
     out: dict[str, dict] = {}
     for record in records:
+        pid = str(record["problem"])
         entry = out.setdefault(
-            str(record["problem"]), {"answers": set(), "solutions": set(), "outcomes": Counter()}
+            pid, {"answers": set(), "solutions": set(), "outcomes": Counter(), "samples": 0}
         )
-        answer = canonical_answer(record.get("extracted"))
-        entry["outcomes"][answer if answer is not None else NO_ANSWER] += 1
+        entry["samples"] += 1
+        answer = _answer_text(record.get("extracted"))
+        if classes is None:
+            label = canonical_answer(answer)
+        else:
+            label = None if answer is None else classes.get((pid, answer))
         if record.get("correct"):
-            entry["answers"].add(answer if answer is not None else NO_ANSWER)
+            entry["answers"].add(label if label is not None else NO_ANSWER)
             entry["solutions"].add(canonical_solution(record["text"]))
+        if label is not None:
+            entry["outcomes"][label] += 1
     return out
 
 
@@ -74,7 +164,9 @@ def model_summary(support: dict[str, dict], problems: list[str]) -> dict:
     solved = [p for p in problems if support.get(p, {}).get("answers")]
     answers = [len(support[p]["answers"]) for p in solved]
     solutions = [len(support[p]["solutions"]) for p in solved]
-    entropies = [entropy_bits(support[p]["outcomes"]) for p in problems if p in support]
+    entropies = [entropy_bits(support[p]["outcomes"]) for p in problems if support.get(p, {}).get("outcomes")]
+    samples = sum(support[p]["samples"] for p in problems if p in support)
+    answered = sum(sum(support[p]["outcomes"].values()) for p in problems if p in support)
     return {
         "problems": len(problems),
         "solved": len(solved),
@@ -83,11 +175,13 @@ def model_summary(support: dict[str, dict], problems: list[str]) -> dict:
         "answers_per_solved": sum(answers) / len(solved) if solved else 0.0,
         "solutions_per_solved": sum(solutions) / len(solved) if solved else 0.0,
         "answer_entropy_bits": sum(entropies) / len(entropies) if entropies else 0.0,
+        "answered": answered / samples if samples else 0.0,
         "per_problem": {
             p: {
                 "answers": sorted(support[p]["answers"]),
                 "solutions": len(support[p]["solutions"]),
                 "answer_entropy_bits": entropy_bits(support[p]["outcomes"]),
+                "value_classes": len(support[p]["outcomes"]),
             }
             for p in problems
             if p in support
@@ -113,16 +207,12 @@ def pair_summary(base: dict[str, dict], other: dict[str, dict], problems: list[s
 
 def answer_support(stores: list[tuple[str, str | Path]], problems: list[str] | None = None) -> dict:
     """{'models': {label: summary}, 'pairs': [base vs each other]} for (label, store directory) pairs, the
-    first the base; over `problems` (default: the first store's)."""
+    first the base; over `problems` (default: the first store's). Answers are classed by value under the
+    first store's grader (see value_classes)."""
     from rlvr.evaluate.store import SampleStore
 
-    supports, order, rules = {}, problems, {}
-    for label, path in stores:
-        store = SampleStore.open_existing(path)
-        rules[label] = store.rule
-        supports[label] = (per_problem(store.counted_records()), token_entropy(path))
-        if order is None:
-            order = [str(p["id"]) for p in store.problems()]
+    opened = [(label, SampleStore.open_existing(path), path) for label, path in stores]
+    rules = {label: store.rule for label, store, _ in opened}
     if len(set(rules.values())) > 1:
         named = ", ".join(
             f"{label}: {'--stop-at-correct ' + str(r.m) if r else 'uniform n'}" for label, r in rules.items()
@@ -131,16 +221,41 @@ def answer_support(stores: list[tuple[str, str | Path]], problems: list[str] | N
             f"answer support counts distinct answers among the samples each model's estimate counts, which a "
             f"sequential rule changes ({named}); compare stores sampled under the same rule"
         )
+    order = problems or [str(p["id"]) for p in opened[0][1].problems()]
+    records = {label: store.counted_records() for label, store, _ in opened}  # under a rule, what it counts
+    return answer_support_of(
+        records,
+        opened[0][1].meta,
+        order,
+        {label: token_entropy(path) for label, _, path in opened},
+    )
+
+
+def answer_support_of(
+    records: dict[str, list[dict]],
+    meta: dict,
+    problems: list[str],
+    token_entropies: dict[str, float | None] | None = None,
+) -> dict:
+    """answer_support() over sample records by label (the first the base), whichever records the caller
+    counts; `meta` (a store's meta.json) names the grader, `problems` are the ids to count."""
+    from rlvr.evaluate.answer_values import store_grader
+
+    grader = store_grader(meta)
+    wanted = set(problems)
+    records = {label: [r for r in rs if str(r["problem"]) in wanted] for label, rs in records.items()}
+    classes = value_classes(grader, [r for rs in records.values() for r in rs])
+    supports = {label: per_problem(rs, classes) for label, rs in records.items()}
     models = {}
-    for label, (support, tokens) in supports.items():
-        models[label] = model_summary(support, order)
-        models[label]["token_entropy_nats"] = tokens
+    for label, support in supports.items():
+        models[label] = model_summary(support, problems)
+        models[label]["token_entropy_nats"] = (token_entropies or {}).get(label)
     labels = list(supports)
     pairs = [
-        {"base": labels[0], "other": label, **pair_summary(supports[labels[0]][0], supports[label][0], order)}
+        {"base": labels[0], "other": label, **pair_summary(supports[labels[0]], supports[label], problems)}
         for label in labels[1:]
     ]
-    return {"models": models, "pairs": pairs}
+    return {"models": models, "pairs": pairs, "by": "value" if grader is not None else "canonical form"}
 
 
 def _entropy_cell(value: float | None) -> str:
@@ -157,6 +272,7 @@ def support_rows(support: dict) -> list[list[str]]:
             "correct solutions",
             "per solved",
             "answer entropy (bits)",
+            "answered",
             "token entropy (nats)",
         ]
     ]
@@ -170,6 +286,7 @@ def support_rows(support: dict) -> list[list[str]]:
                 str(m["correct_solutions"]),
                 f"{m['solutions_per_solved']:.2f}",
                 f"{m['answer_entropy_bits']:.3f}",
+                f"{m['answered'] * 100:.0f}%",
                 _entropy_cell(m["token_entropy_nats"]),
             ]
         )
@@ -194,6 +311,7 @@ def support_findings(support: dict) -> list[str]:
         a, s = pair["answers"], pair["solutions"]
         out.append(
             f"Answer support, {pair['other']} against {pair['base']}: of the base's distinct correct answers "
+            f"(by {support.get('by', 'value')}) "
             f"{pair['other']} kept {a['kept']}, lost {a['lost']} and gained {a['gained']}; of its distinct correct "
             f"solutions it kept {s['kept']}, lost {s['lost']} and gained {s['gained']}."
         )

@@ -137,6 +137,7 @@ def store_analyses(
         support = None
     else:
         support = answer_support(labelled, list(result.counts[0].problems))
+    chance_floors(labelled, result)
     if not steps_verifier:
         return support, None
     from rlvr.evaluate.step_verified import load_steps_verifier, store_step_verified
@@ -146,6 +147,21 @@ def store_analyses(
     for label, path in labelled:
         steps[label] = store_step_verified(path, steps_verifier, verifier, label, write=False)
     return support, steps
+
+
+def chance_floors(labelled: list[tuple[str, str]], result) -> None:
+    """Each store's chance floor over the compared problems' samples, beside its curve and in the findings."""
+    from rlvr.evaluate.chance_floor import store_guess_probabilities
+    from rlvr.evaluate.report import attach_chance_floors
+    from rlvr.evaluate.store import SampleStore
+
+    q_by_label = {}
+    for counts, (label, path) in zip(result.counts, labelled):
+        wanted = set(counts.problems)
+        store = SampleStore.open_existing(path)
+        records = [r for r in store.counted_records() if str(r["problem"]) in wanted]
+        q_by_label[label] = store_guess_probabilities(store, records)
+    attach_chance_floors(result, q_by_label)
 
 
 CASES_PER_MODEL = 5

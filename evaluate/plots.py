@@ -47,13 +47,26 @@ def _png(fig) -> bytes:
     return buffer.getvalue()
 
 
-def passk_figure(curves: list[Curve], k_star: int | None = None, title: str = "pass@k") -> bytes:
+def passk_figure(
+    curves: list[Curve], k_star: int | None = None, title: str = "pass@k", floors: dict | None = None
+) -> bytes:
+    """The curves with their intervals; `floors` (label -> chance floor per k) as a dashed line per model."""
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     for curve in curves:
         (line,) = ax.plot(curve.ks, curve.mean * 100, label=curve.label, linewidth=1.8)
         ax.fill_between(
             curve.ks, curve.low * 100, curve.high * 100, color=line.get_color(), alpha=0.2, linewidth=0
         )
+        floor = (floors or {}).get(curve.label)
+        if floor is not None:
+            ax.plot(
+                curve.ks,
+                np.asarray(floor)[: len(curve.ks)] * 100,
+                color=line.get_color(),
+                linestyle="--",
+                linewidth=1.1,
+                label=f"{curve.label} chance floor",
+            )
     if k_star is not None:
         ax.axvline(k_star, color="grey", linestyle="--", linewidth=1)
         ax.annotate(

@@ -48,6 +48,7 @@ class Comparison:
     pairs: list[Pair] = field(default_factory=list)
     findings: list[str] = field(default_factory=list)
     left_out: dict[str, list[str]] = field(default_factory=dict)
+    floors: dict = field(default_factory=dict)  # label -> chance_floor.FloorCheck (attach_chance_floors)
 
     @property
     def diff(self) -> PairedDifference | None:
@@ -203,10 +204,12 @@ def _pair_findings(c: Comparison, pair: Pair) -> list[str]:
 def write_passk_csv(c: Comparison, path: Path) -> None:
     with path.open("w", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(["label", "k", "pass_at_k", "ci_low", "ci_high"])
+        writer.writerow(["label", "k", "pass_at_k", "ci_low", "ci_high", "chance_floor"])
         for curve in c.curves:
+            floor = c.floors[curve.label].floor if curve.label in c.floors else None
             for k, m, lo, hi in zip(curve.ks, curve.mean, curve.low, curve.high):
-                writer.writerow([curve.label, int(k), f"{m:.6f}", f"{lo:.6f}", f"{hi:.6f}"])
+                cell = "" if floor is None else f"{floor[k - 1]:.6f}"
+                writer.writerow([curve.label, int(k), f"{m:.6f}", f"{lo:.6f}", f"{hi:.6f}", cell])
 
 
 def write_report(
@@ -279,7 +282,11 @@ def as_section(part: Section | tuple[str, list[str], list[list[str]]]) -> Sectio
 
 def findings_section(c: Comparison) -> Section:
     """The answer: one sentence per finding, beside the pass@k chart with its intervals and crossover."""
-    chart = plots.passk_figure(c.curves, c.cross.k_star if len(c.pairs) == 1 else None)
+    chart = plots.passk_figure(
+        c.curves,
+        c.cross.k_star if len(c.pairs) == 1 else None,
+        floors={label: check.floor for label, check in c.floors.items()},
+    )
     return Section(
         "Findings", list(c.findings), figures={"pass@k curves (95% bootstrap CI)": chart}, lead=True
     )
@@ -401,7 +408,46 @@ def analysis_sections(
             )
     if steps:
         out.append(step_verified_section(c, steps))
+    if c.floors:
+        out.append(chance_floor_section(c))
     return out
+
+
+def attach_chance_floors(
+    c: Comparison, q_by_label: dict[str, dict], resamples: int = 1000, seed: int = 0
+) -> None:
+    """Put each model's chance floor (`q_by_label[label]`: q_i per problem, chance_floor.guess_probabilities)
+    beside its curve, and one finding per model on whether its pass@k at the largest k clears it."""
+    from rlvr.evaluate.chance_floor import floor_check, floor_finding
+
+    for counts in c.counts:
+        if q_by_label.get(counts.label) is not None:
+            check = floor_check(counts, q_by_label[counts.label], c.k_max, resamples, seed)
+            c.floors[counts.label] = check
+            c.findings.append(floor_finding(check))
+
+
+def chance_floor_section(c: Comparison) -> tuple[str, list[str], list[list[str]]]:
+    """pass@k and each model's chance floor at the report's ks, with pass@k − floor and its paired interval."""
+    labels = [x.label for x in c.curves if x.label in c.floors]
+    curves = {x.label: x for x in c.curves}
+    rows = [["k"] + [f"{label} {kind}" for label in labels for kind in ("pass@k", "floor", "pass@k − floor")]]
+    for k in log2_ks(c.k_max):
+        row = [str(k)]
+        for label in labels:
+            f = c.floors[label]
+            row += [
+                f"{curves[label].mean[k - 1] * 100:.1f}",
+                f"{f.floor[k - 1] * 100:.1f}",
+                f"{f.margin[k - 1] * 100:+.1f} [{f.low[k - 1] * 100:+.1f}, {f.high[k - 1] * 100:+.1f}]",
+            ]
+        rows.append(row)
+    sentences = [
+        "The chance floor is the pass@k a model reaches by guessing, for each problem, one of its own answers "
+        "to the other problems (graded by the store's grader). A model clears it at k when the paired 95% "
+        "interval of pass@k − floor lies above 0."
+    ]
+    return "Chance floor (%)", sentences, rows
 
 
 def step_verified_section(c: Comparison, steps: dict) -> tuple[str, list[str], list[list[str]]]:

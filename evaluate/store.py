@@ -496,6 +496,9 @@ class SampleStore:
                 "fraction": solved / len(counts.problems),
             },
         }
+        floor = _chance_floor(self, records, counts.problems, k_max)
+        if floor is not None:
+            results["chance_floor"] = floor
         if missing:
             results["unfinished"] = {"missing_samples": sum(missing.values()), "problems": len(missing)}
         _write_atomic(self.path / "results.json", json.dumps(results, indent=2))
@@ -528,6 +531,22 @@ def _rule_text(meta: dict) -> str:
     if m is None:
         return "uniform n (no --stop-at-correct)"
     return f"--stop-at-correct {m} --min-samples {meta.get('min_samples') or 0}"
+
+
+def _chance_floor(store: SampleStore, records: list[dict], problems: list[str], k_max: int) -> dict | None:
+    """results.json's `chance_floor`: mean pass@k by guessing from the model's own answers, k = 1..k_max
+    (evaluate/chance_floor.py); None when the store's grader compares no answers (code)."""
+    from rlvr.evaluate.chance_floor import floor_curve, store_guess_probabilities
+
+    try:
+        q = store_guess_probabilities(store, records)
+    except (ValueError, KeyError, OSError, RuntimeError) as exc:  # the counts matter more than the floor
+        print(f"rlvr: {store.path}: no chance floor in results.json ({exc})", file=sys.stderr)
+        return None
+    if q is None:
+        return None
+    curve = floor_curve({p: q[p] for p in problems if p in q}, k_max)
+    return {str(k): float(curve[k - 1]) for k in range(1, k_max + 1)}
 
 
 def _write_atomic(path: Path, text: str) -> None:

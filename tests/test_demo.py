@@ -22,6 +22,13 @@ def test_quick_demo_writes_the_report_with_curves_and_probe(demo_out):
     )
     labels = {line.split(",")[0] for line in (demo_out / "report" / "passk.csv").read_text().splitlines()[1:]}
     assert labels == {"base", "rl", "distilled"}
+    # the chance floor beside every curve: a passk.csv column, its report section, a finding per model
+    assert all(row.split(",")[5] for row in (demo_out / "report" / "passk.csv").read_text().splitlines()[1:])
+    assert "Chance floor (%)" in html
+    assert all(
+        f"{label} clears its chance floor" in findings or f"{label} does not clear" in findings
+        for label in labels
+    )
     steps = [json.loads(line)["step"] for line in (demo_out / "rl" / "probe.jsonl").read_text().splitlines()]
     assert steps == [0, 2, 4]
     assert list(demo_out.glob("rl/wandb/offline-run-*/*.wandb"))  # the training run, offline W&B, no account

@@ -181,7 +181,9 @@ def test_results_schema_records_provenance_intervals_and_coverage(full_run):
         "coverage",
         "sequential",
         "spend",
+        "chance_floor",
     }
+    assert set(results["chance_floor"]) == set(results["pass_at_k"])
     assert results["sequential"] is None  # a uniform store
     assert results["spend"]["samples"] == results["spend"]["uniform_samples"]
     assert results["schema_version"] == 2 and results["command"].startswith("rlvr eval --model ")

@@ -59,12 +59,18 @@ def test_probe_logs_step_zero_and_every_save(probed_run):
     records = read_probe_log(probed_run)
     assert [r["step"] for r in records] == [0, 1, 2]
     metrics = records[0]["metrics"]["probe"]
-    assert set(metrics) == {"pass@1", "pass@2", "pass@4", "pass@8", "coverage", "delta_se", "entropy"} | {
+    ks = (1, 2, 4, 8)
+    floors = {f"chance_floor@{k}" for k in ks}
+    assert set(metrics) == {f"pass@{k}" for k in ks} | floors | {"coverage", "delta_se", "entropy"} | {
         "samples",
         "tokens",
         "uniform_samples",
     }
     assert metrics["samples"] == metrics["uniform_samples"] == 6 * 8  # uniform: every sample drawn
+    results = json.loads((probed_run / "probe" / "probe" / "step-0" / "results.json").read_text())
+    assert {f"chance_floor@{k}": results["chance_floor"][str(k)] for k in ks} == {
+        f: metrics[f] for f in floors
+    }
     assert (probed_run / "timeline.csv").exists() and (probed_run / "timeline.png").exists()
     assert records[1]["model"].endswith("checkpoint-1")
     assert (probed_run / "probe.png").stat().st_size > 1000

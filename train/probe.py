@@ -114,6 +114,9 @@ def probe_point(recipe: Recipe, step: int, model_path: str | Path, progress: boo
             counts = SampleStore.open_existing(cfg.out).counts()
             curve = results["pass_at_k"]
             metrics = {f"pass@{k}": curve[str(k)] for k in ks}
+            floor = results.get("chance_floor")  # guessing from its own answers (none for code)
+            if floor:
+                metrics.update({f"chance_floor@{k}": floor[str(k)] for k in ks})
             solved = coverage([counts])["solved"][counts.label]["count"]
             metrics["coverage"] = solved / len(counts.problems)
             spend = results["spend"]
