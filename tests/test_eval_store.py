@@ -198,6 +198,8 @@ def test_results_schema_records_provenance_intervals_and_coverage(full_run):
         "max_tokens": 12,
         "seed": 7,
         "sample_seeds": "per-sample-v1",
+        "stop_at_correct": None,  # uniform n
+        "min_samples": None,
     }
     counts = [(v["n"], v["correct"]) for v in results["problems"].values()]
     assert (
