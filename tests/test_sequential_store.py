@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from store_helpers import eval_cmd
 
 from rlvr.evaluate.store import SampleStore
 
@@ -38,30 +39,9 @@ def rate_data(tmp_path_factory) -> str:
 
 
 def _cmd(model: str, data: str, out: Path, *extra: str) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "rlvr.cli",
-        "eval",
-        "--model",
-        model,
-        "--data-file",
-        data,
-        "--n",
-        str(N_MAX),
-        "--max-tokens",
-        "12",
-        "--samples-per-call",
-        "8",
-        "--seed",
-        "7",
-        "--reward",
-        "rate_grader:grader",
-        "--no-progress",
-        "--out",
-        str(out),
-        *extra,
-    ]
+    """store_helpers' eval command (seed 7, 12 tokens, 8 per call) at n_max 32 under the rate grader; the last
+    --n wins."""
+    return eval_cmd(model, data, out, "--n", str(N_MAX), "--reward", "rate_grader:grader", *extra)
 
 
 def _env() -> dict:
