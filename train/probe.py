@@ -40,12 +40,20 @@ def probe_ks(recipe: Recipe) -> list[int]:
     return sorted(recipe.probe.ks or log2_ks(recipe.probe.n))  # ks within [1, n]: checked with the recipe
 
 
-def grader_name(recipe: Recipe) -> str:
-    """The probe grades with the recipe's own grader (math or code), never a different notion of correct."""
+def grader_name(recipe: Recipe) -> str | None:
+    """The probe grades with the recipe's own grader (math or code), never a different notion of correct.
+    A run trained on a control reward (random, format_only, wrong_label) is graded by the true grader of its
+    task's kind (None: math for answers, code for tests, as `rlvr eval` picks it)."""
     from rlvr.rewards import get_reward, is_grader
+    from rlvr.rewards.controls import CONTROL_PROBE_GRADER
+    from rlvr.rewards.registry import is_control
 
-    graders = [name for name in recipe.rewards if is_grader(get_reward(name))]
-    return graders[0] if graders else "math"
+    graders = [name for name in recipe.rewards if not is_control(name) and is_grader(get_reward(name))]
+    if graders:
+        return graders[0]
+    if any(is_control(name) for name in recipe.rewards):
+        return CONTROL_PROBE_GRADER
+    return "math"
 
 
 def read_probe_log(run_dir: str | Path) -> list[dict]:
