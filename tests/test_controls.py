@@ -114,3 +114,28 @@ def test_tiny_recipe_trains_with_each_control(control, tiny_cwd, monkeypatch):
         meta = json.loads((run / "probe" / "probe" / "step-2" / "meta.json").read_text())
         assert meta["grader"] == "math"
         assert yaml.safe_load((run / "recipe.yaml").read_text())["rewards"] == {"wrong_label": 1.0}
+
+
+@pytest.mark.parametrize("control", ["random", "format_only", "wrong_label"])
+@pytest.mark.parametrize(
+    ("tag", "true_recipe"), [("tiny", "tiny/grpo.yaml"), ("qwen25_math_1p5b", "grpo_qwen25_math_1p5b.yaml")]
+)
+def test_each_control_recipe_is_its_true_reward_recipe_but_for_the_reward(control, tag, true_recipe):
+    """The same budget: every key but the reward, where the run goes and what it is called."""
+    arm = yaml.safe_load((ROOT / "recipes" / "controls" / f"{tag}_{control}.yaml").read_text())
+    true = yaml.safe_load((ROOT / "recipes" / true_recipe).read_text())
+    assert true["rewards"] == {"math": 1.0} and arm["rewards"] == {control: 1.0}
+    assert control in arm["trainer"].pop("output_dir") and control in str(arm.get("logging", {}))
+    true["trainer"].pop("output_dir")
+    for section in ("rewards", "logging"):
+        arm.pop(section), true.pop(section)
+    assert arm == true
+
+
+@pytest.mark.parametrize(
+    ("sweep", "recipe"), [("sweep", "grpo_qwen25_math_1p5b"), ("tiny_sweep", "tiny/grpo")]
+)
+def test_control_sweeps_run_the_true_reward_against_the_three_controls(sweep, recipe):
+    raw = yaml.safe_load((ROOT / "recipes" / "controls" / f"{sweep}.yaml").read_text())
+    assert raw["grid"] == {"rewards": ["math", "random", "format_only", "wrong_label"]}
+    assert raw["recipe"] == f"recipes/{recipe}.yaml" and not raw.get("overrides")
