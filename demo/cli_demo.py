@@ -56,7 +56,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     if sum(bool(x) for x in (args.ablation, args.seeds or args.objectives, args.model, args.controls)) > 1:
         raise ValueError(
-            "--ablation, --seeds, --controls and --model are separate runs; give one of them "
+            "--controls, --ablation, --seeds and --model are separate runs; give one of them "
             "(--objectives goes alone or with --seeds)"
         )
     if args.model:

@@ -85,6 +85,10 @@ def run(args: argparse.Namespace) -> int:
     from rlvr.evaluate.report import compare, write_report
 
     start = time.perf_counter()
+    if args.contamination:  # a missing or foreign file fails before anything is computed
+        from rlvr.evaluate.contamination_split import seen_ids
+
+        seen_ids(args.contamination, args.contamination_threshold)
     labels = label_list(args.labels, len(args.inputs), "inputs")
     counts = [load_counts(path, label, args.allow_partial) for path, label in zip(args.inputs, labels)]
     result = compare(counts, args.resamples, args.seed, args.se_k, args.intersect)

@@ -195,3 +195,26 @@ def test_compare_splits_the_curves_into_likely_seen_and_unseen_problems(tmp_path
     assert "1 likely seen, 5 unseen of 6 problems" in capsys.readouterr().out
     report = (tmp_path / "report" / "report.md").read_text()
     assert "| unseen | 5 | 70.0 | 55.0 |" in report
+
+
+def test_bad_settings_are_one_line_naming_the_flag(capsys, tmp_path, problem_set):
+    from cli_helpers import one_line_error
+
+    data = str(problem_set[0])
+    base = ["contamination", "--model", str(tmp_path), "--data-file", data, "--out", str(tmp_path / "o")]
+    assert "--prefix-fraction 1.5 must lie strictly between 0 and 1" in one_line_error(
+        capsys, *base, "--prefix-fraction", "1.5"
+    )
+    assert "--threshold 2.0 is a ROUGE-L value" in one_line_error(capsys, *base, "--threshold", "2")
+    counts = tmp_path / "base.csv"
+    counts.write_text("problem,n,correct\np0,4,1\n")
+    missing = one_line_error(
+        capsys,
+        "compare",
+        str(counts),
+        "--out",
+        str(tmp_path / "r"),
+        "--contamination",
+        str(tmp_path / "none.json"),
+    )
+    assert "--contamination" in missing and "rlvr contamination" in missing
