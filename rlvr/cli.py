@@ -21,7 +21,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "perplexity": ("rlvr.evaluate.cli_perplexity", "perplexity of one model on another model's answers"),
     "contamination": (
         "rlvr.evaluate.cli_contamination",
-        "prefix-completion probe: which problems a model completes from their first 60% (likely seen)",
+        "prefix-completion probe: which problems a model completes from their first 60 percent (likely seen)",
     ),
     "train": (
         "rlvr.train.cli_train",
