@@ -139,3 +139,7 @@ def test_control_sweeps_run_the_true_reward_against_the_three_controls(sweep, re
     raw = yaml.safe_load((ROOT / "recipes" / "controls" / f"{sweep}.yaml").read_text())
     assert raw["grid"] == {"rewards": ["math", "random", "format_only", "wrong_label"]}
     assert raw["recipe"] == f"recipes/{recipe}.yaml" and not raw.get("overrides")
+    from rlvr.train.sweep import load_sweep
+
+    runs = load_sweep(ROOT / "recipes" / "controls" / f"{sweep}.yaml").runs()  # every run's recipe validated
+    assert [run.name for run in runs] == [f"rewards-{arm}" for arm in raw["grid"]["rewards"]]
