@@ -116,7 +116,7 @@ def findings(summary: dict) -> list[str]:
             )
         )
         text = f"{name}: {verdict} ({gain:+.1f} points [{low:+.1f}, {high:+.1f}]; pass@{k} {gap:+.1f})"
-        if true is not None and name != "math" and true["gain_pass@1"][0] > 0:
+        if true is not None and name != "math" and true["gain_pass@1"][0] > 0 and gain > 0:
             text += f", {r['gain_pass@1'][0] / true['gain_pass@1'][0] * 100:.0f}% of the true reward's pass@1 gain"
         lines.append(text + ".")
     return lines

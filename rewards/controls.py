@@ -59,7 +59,7 @@ def _states_code(text: str) -> bool:
     return _FENCE_RE.search(text) is not None
 
 
-def format_only_reward(prompts=None, completions=None, tests=None, **kwargs) -> list[float]:
+def format_only(prompts=None, completions=None, tests=None, **kwargs) -> list[float]:
     """1.0 when the completion states an answer where the task's grader reads one, right or wrong: a final
     answer the strict math reader finds (\\boxed{}, "The answer is ..."), or, for code tasks (a `tests`
     column), a fenced code block. Its value is never checked."""

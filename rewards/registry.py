@@ -7,7 +7,7 @@ import difflib
 from collections.abc import Callable
 
 from rlvr.rewards.code_reward import CodeReward
-from rlvr.rewards.controls import RandomReward, WrongLabelReward, format_only_reward
+from rlvr.rewards.controls import RandomReward, WrongLabelReward, format_only
 from rlvr.rewards.format_reward import (
     OverlongPenalty,
     boxed_format_reward,
@@ -27,7 +27,7 @@ _REGISTRY: dict[str, Callable[..., Callable]] = {
     "overlong": lambda **kw: OverlongPenalty(**kw),
     # controls (rewards/controls.py): shaping rewards that pay anything but correctness
     "random": lambda seed=0, probability=0.5, **kw: RandomReward(seed, probability),
-    "format_only": lambda **kw: format_only_reward,
+    "format_only": lambda **kw: format_only,
     "wrong_label": lambda golds=None, seed=0, **kw: WrongLabelReward(golds, seed),
 }
 CONTROL_REWARDS = ("random", "format_only", "wrong_label")
