@@ -1,4 +1,5 @@
-"""`rlvr demo [--quick] [--out DIR] [--seeds 0,1,2] [--ablation | --objectives] [--launcher local|accelerate]
+"""`rlvr demo [--quick] [--out DIR] [--seeds 0,1,2] [--ablation | --objectives | --controls]
+[--launcher local|accelerate]
 [--model smollm2]`."""
 
 from __future__ import annotations
@@ -31,10 +32,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "in the across-seed summary",
     )
     parser.add_argument(
+        "--controls",
+        action="store_true",
+        help="GRPO with the true reward (math) against the random, format_only and wrong_label controls at the "
+        "same budget, all probed with the math grader, through `rlvr sweep` (OUT/controls; reuses OUT's task "
+        "and base model)",
+    )
+    parser.add_argument(
         "--launcher",
         choices=("local", "accelerate"),
         default="local",
-        help="how --ablation and --objectives launch their runs (default: local, one after another)",
+        help="how --ablation, --objectives and --controls launch their runs (default: local, one after another)",
     )
     parser.add_argument(
         "--model",
@@ -46,9 +54,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if sum(bool(x) for x in (args.ablation, args.seeds or args.objectives, args.model)) > 1:
+    if sum(bool(x) for x in (args.ablation, args.seeds or args.objectives, args.model, args.controls)) > 1:
         raise ValueError(
-            "--ablation, --seeds and --model are separate runs; give one of them "
+            "--controls, --ablation, --seeds and --model are separate runs; give one of them "
             "(--objectives goes alone or with --seeds)"
         )
     if args.model:
@@ -60,6 +68,11 @@ def run(args: argparse.Namespace) -> int:
         from rlvr.demo.ablation import run_ablation
 
         run_ablation(args.out, args.quick, args.seed, args.launcher, args.progress)
+        return 0
+    if args.controls:
+        from rlvr.demo.controls import run_controls
+
+        run_controls(args.out, args.quick, args.seed, args.launcher, args.progress)
         return 0
     if args.seeds:
         from rlvr.demo.seeds import run_seeds

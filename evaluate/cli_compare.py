@@ -49,6 +49,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--perplexity", help="perplexity.json written by `rlvr perplexity`, to add its histogram"
     )
     parser.add_argument(
+        "--contamination",
+        help="contamination.json written by `rlvr contamination` (or its directory): also split the curves "
+        "into likely seen and unseen problems",
+    )
+    parser.add_argument(
+        "--contamination-threshold",
+        type=float,
+        help="ROUGE-L at or above which a problem counts as likely seen (default: the file's)",
+    )
+    parser.add_argument(
         "--wandb",
         action="store_true",
         help="also log tables and curves to W&B (offline unless WANDB_API_KEY is set)",
@@ -77,6 +87,10 @@ def run(args: argparse.Namespace) -> int:
     from rlvr.evaluate.report import compare, write_report
 
     start = time.perf_counter()
+    if args.contamination:  # a missing or foreign file fails before anything is computed
+        from rlvr.evaluate.contamination_split import seen_ids
+
+        seen_ids(args.contamination, args.contamination_threshold)
     labels = label_list(args.labels, len(args.inputs), "inputs")
     counts = [load_counts(path, label, args.allow_partial) for path, label in zip(args.inputs, labels)]
     result = compare(counts, args.resamples, args.seed, se_k(args.se_k, counts[0]), args.intersect)
@@ -85,14 +99,28 @@ def run(args: argparse.Namespace) -> int:
     support, steps = store_analyses(
         args.inputs, result, args.steps_verifier, args.judge_model, args.judge_backend
     )
+    figures, sections = {}, []
+    if args.contamination:
+        from rlvr.evaluate.contamination_split import contamination_split
+
+        figure, section = contamination_split(result, args.contamination, args.contamination_threshold)
+        figures["pass@k on likely seen and unseen problems"] = figure
+        sections.append(section)
     report = write_report(
-        result, args.out, case_studies=cases, perplexity=perplexity, answer_support=support, steps=steps
+        result,
+        args.out,
+        extra_figures=figures,
+        case_studies=cases,
+        perplexity=perplexity,
+        answer_support=support,
+        steps=steps,
+        sections=sections,
     )
     if args.wandb:
         from rlvr.tracking import log_comparison
 
         log_comparison(result, args.wandb_project, Path(args.out))
-    for sentence in result.findings:
+    for sentence in result.findings + [s for _, sentences, _ in sections for s in sentences]:
         print(sentence)
     print(f"wrote {report} ({time.perf_counter() - start:.1f}s)")
     return 0

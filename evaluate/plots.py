@@ -112,15 +112,16 @@ def seeds_passk_figure(curves: dict[str, tuple[list[float], list[float]]]) -> by
     return _finish(fig, ax, "k (samples)", "pass@k (%)", "pass@k per seed: RL solid, base dashed")
 
 
-def seeds_probe_figure(runs: dict[str, tuple[list[int], list[float], list[float]]], k: int) -> bytes:
+def seeds_probe_figure(
+    runs: dict[str, tuple[list[int], list[float], list[float]]], k: int, title: str | None = None
+) -> bytes:
     """The probe's pass@1 (solid) and pass@k (dashed) over training steps, one colour per run."""
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     for i, (label, (steps, first, last)) in enumerate(runs.items()):
         ax.plot(steps, np.asarray(first) * 100, color=f"C{i}", marker="o", markersize=3, label=label)
         ax.plot(steps, np.asarray(last) * 100, color=f"C{i}", linestyle="--", marker="s", markersize=3)
-    return _finish(
-        fig, ax, "GRPO step", "pass@k (%)", f"held-out pass@1 (solid) and pass@{k} (dashed) per seed"
-    )
+    title = title or f"held-out pass@1 (solid) and pass@{k} (dashed) per seed"
+    return _finish(fig, ax, "GRPO step", "pass@k (%)", title)
 
 
 def cover_figure(series: dict[str, tuple[np.ndarray, np.ndarray]]) -> bytes:

@@ -7,6 +7,7 @@ import difflib
 from collections.abc import Callable
 
 from rlvr.rewards.code_reward import CodeReward
+from rlvr.rewards.controls import RandomReward, WrongLabelReward, format_only
 from rlvr.rewards.format_reward import (
     OverlongPenalty,
     boxed_format_reward,
@@ -24,7 +25,12 @@ _REGISTRY: dict[str, Callable[..., Callable]] = {
     "think_format": lambda **kw: think_format_reward,
     "boxed_format": lambda **kw: boxed_format_reward,
     "overlong": lambda **kw: OverlongPenalty(**kw),
+    # controls (rewards/controls.py): shaping rewards that pay anything but correctness
+    "random": lambda seed=0, probability=0.5, **kw: RandomReward(seed, probability),
+    "format_only": lambda **kw: format_only,
+    "wrong_label": lambda golds=None, seed=0, **kw: WrongLabelReward(golds, seed),
 }
+CONTROL_REWARDS = ("random", "format_only", "wrong_label")
 
 
 BUILT_IN = frozenset(_REGISTRY)  # rlvr's own rewards; anything else is a user's
@@ -81,6 +87,11 @@ def get_reward(name: str, **kwargs) -> Callable:
     if is_import_path(name):
         return _import_reward(name)
     return _REGISTRY[name](**kwargs)
+
+
+def is_control(name: str) -> bool:
+    """A control reward (random, format_only, wrong_label): its run is probed with the task's true grader."""
+    return name in CONTROL_REWARDS
 
 
 def is_grader(reward: Callable) -> bool:

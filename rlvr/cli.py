@@ -20,6 +20,10 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
         "grade a sample store again with another grader, without re-sampling",
     ),
     "perplexity": ("rlvr.evaluate.cli_perplexity", "perplexity of one model on another model's answers"),
+    "contamination": (
+        "rlvr.evaluate.cli_contamination",
+        "prefix-completion probe: which problems a model completes from their first 60 percent (likely seen)",
+    ),
     "train": (
         "rlvr.train.cli_train",
         "train from a YAML recipe (GRPO, RLOO, PPO, presets, SFT) with dotted overrides",

@@ -155,7 +155,7 @@ def build_trainer(recipe: Recipe, callbacks: list | None = None, config=None):
         from trl import SFTTrainer
 
         return name_the_base(SFTTrainer(**common), recipe.model.path)
-    rewards = [get_reward(name, **_reward_settings(name, config)) for name in recipe.rewards]
+    rewards = [get_reward(name, **_reward_settings(name, config, dataset)) for name in recipe.rewards]
     trainer_class = _rl_trainer_class(recipe.algorithm)
     if recipe.model.rollout_dtype:
         from rlvr.train.pruned_rollouts import with_pruned_rollouts
@@ -182,12 +182,22 @@ def _rl_trainer_class(algorithm: str) -> type:
     return GRPOTrainer
 
 
-def _reward_settings(name: str, config) -> dict:
-    """Rewards that depend on the trainer's settings: DAPO's overlong penalty starts a fifth of the way
-    before max_completion_length (its 4,096 of 20,480 tokens) and reaches -1 there."""
+def _reward_settings(name: str, config, dataset=None) -> dict:
+    """Rewards that depend on the trainer's settings or data: DAPO's overlong penalty starts a fifth of the way
+    before max_completion_length (its 4,096 of 20,480 tokens) and reaches -1 there; the random control is
+    seeded by the trainer's seed; wrong_label swaps the training set's golds (a derangement by that seed)."""
     if name == "overlong":
         length = int(getattr(config, "max_completion_length", 4096) or 4096)
         return {"max_length": length, "buffer": max(1, length // 5)}
+    if name == "random":
+        return {"seed": int(getattr(config, "seed", 0))}
+    if name == "wrong_label":
+        if dataset is None or "answer" not in dataset.column_names:
+            raise RecipeError(
+                "rewards.wrong_label grades math answers against another problem's: the data needs an "
+                "answer column (for code tasks use the random or format_only control)"
+            )
+        return {"golds": list(dataset["answer"]), "seed": int(getattr(config, "seed", 0))}
     return {}
 
 

@@ -40,10 +40,21 @@ def probe_ks(recipe: Recipe) -> list[int]:
     return sorted(recipe.probe.ks or log2_ks(recipe.probe.n))  # ks within [1, n]: checked with the recipe
 
 
-def grader_name(recipe: Recipe) -> str:
-    """The probe grades with the run's own grader (or `probe.reward`), never a different notion of correct."""
+def grader_name(recipe: Recipe) -> str | None:
+    """The probe grades with the run's own grader (or `probe.reward`), never a different notion of correct. A
+    run trained on a control reward (random, format_only, wrong_label) alone is graded by the true grader of
+    its task's kind (None: math for answers, code for tests, as `rlvr eval` picks it)."""
+    from rlvr.rewards.controls import CONTROL_PROBE_GRADER
+    from rlvr.rewards.registry import is_control, names_grader
     from rlvr.train.recipe import probe_grader
 
+    names = [str(name) for name in recipe.rewards]
+    if (
+        recipe.probe.reward is None
+        and any(is_control(name) for name in names)
+        and not any(names_grader(name) for name in names if not is_control(name))
+    ):
+        return CONTROL_PROBE_GRADER
     return probe_grader(recipe.rewards, recipe.probe.reward)
 
 

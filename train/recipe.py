@@ -355,6 +355,8 @@ def validate(raw: dict, source: str = "") -> Recipe:
             trainer[key], valid[key], f"trainer.{key}", f"{class_name}.{key} takes {describe(valid[key])}"
         )
     rewards = raw.get("rewards") or {"math": 1.0}
+    if isinstance(rewards, str):  # `rewards=random` on the command line: names at weight 1.0
+        rewards = [name.strip() for name in rewards.split(",") if name.strip()]
     if isinstance(rewards, list):
         rewards = {name: 1.0 for name in rewards}
     if not isinstance(rewards, dict):
