@@ -53,6 +53,7 @@ def sweep_file(out: Path, recipe_file: Path, scale: ControlsScale) -> Path:
             f"trainer.max_steps={scale.steps}",
             f"trainer.save_steps={scale.save_every}",
             f"probe.n={scale.probe_n}",
+            "probe.stop_at_correct=null",  # uniform n, as its published table was sampled
             "logging.project=rlvr-demo",
         ],
         "grid": {"rewards": list(ARMS)},
