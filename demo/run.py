@@ -510,6 +510,10 @@ def reproduce_commands(
         f"--template {data['template']} --chat {data['chat']} --max-tokens {probe['max_tokens']} "
         f"--temperature {probe['temperature']} --top-p {probe['top_p']} --seed {probe['seed']} --n {probe['n']}"
     )
+    if probe.get("stop_at_correct"):  # the probe's sequential rule
+        settings += f" --stop-at-correct {probe['stop_at_correct']}"
+        if probe.get("min_samples"):
+            settings += f" --min-samples {probe['min_samples']}"
     dtype = probe.get("dtype") or raw["model"].get(
         "dtype"
     )  # the probe samples in the model's dtype unless told

@@ -97,7 +97,7 @@ def test_printed_commands_probe_the_demos_models_as_the_probe_did(demo_out, tmp_
 
     from rlvr.cli import main
     from rlvr.demo.run import reproduce_commands
-    from rlvr.evaluate.store import IDENTITY_KEYS
+    from rlvr.evaluate.store import IDENTITY_KEYS, RULE_KEYS
 
     raw = yaml.safe_load((demo_out / "recipe.yaml").read_text())
     monkeypatch.chdir(tmp_path)
@@ -108,7 +108,8 @@ def test_printed_commands_probe_the_demos_models_as_the_probe_did(demo_out, tmp_
     probe = json.loads((demo_out / "rl" / "probe" / "heldout" / "step-0" / "meta.json").read_text())
     mine = json.loads((tmp_path / "runs" / "mine" / "base" / "meta.json").read_text())
     # dtype is written as typed (fp32 against the recipe's float32), reward as the probe names it
-    keys = [k for k in IDENTITY_KEYS if k not in ("model", "dtype", "reward") and k in probe]
+    keys = [k for k in IDENTITY_KEYS + RULE_KEYS if k not in ("model", "dtype", "reward") and k in probe]
+    assert probe["stop_at_correct"] is not None  # the probe samples sequentially, and so do the commands
     assert {k: mine.get(k) for k in keys} == {k: probe[k] for k in keys} and "--dtype fp32" in commands[0]
     assert (tmp_path / "reports" / "mine" / "report.html").exists()
 
