@@ -1,0 +1,65 @@
+"""Red-team findings against the math graders: each case is scored as the grader should score it and is
+expected to fail until the grader is fixed (xfail strict, so a fix shows up as XPASS)."""
+
+from __future__ import annotations
+
+import pytest
+
+from rlvr.rewards import get_reward
+
+MODES = ["math_strict", "math"]
+ARITH = "What is $3 + 4$?"
+BINOM = "Compute $\\dbinom{8}{4}$."
+
+
+def verdict(mode: str, completion: str, gold: str, prompt: str = "") -> str:
+    return get_reward(mode).grade([completion], [gold], [prompt])[0].verdict
+
+
+# A relation other than `=` is read as an equation by math-verify (its right side is compared), but the
+# "an equation counts only if it holds" check splits only at `=`: false relations and garbage are paid.
+FALSE_RELATIONS = [
+    (r"\boxed{8 \equiv 7}", "7"),
+    (r"\boxed{8 \coloneqq 7}", "7"),
+    (r"\boxed{8 \doteq 7}", "7"),
+    (r"\boxed{8 \Rightarrow 7}", "7"),
+    (r"\boxed{8 \to 7}", "7"),
+    (r"\boxed{8 \text{=} 7}", "7"),  # `=` hidden in \text
+    (r"\boxed{8 {=} 7}", "7"),  # `=` hidden in braces
+    (r"\boxed{{8 = 7}}", "7"),  # the whole equation in braces
+    ("5 * 4 -> 2", "2"),  # whole-completion garbage, cf. the documented ':::: 5 * 4 = 2'
+    ("5 * 4 ≡ 2", "2"),
+    (r"$5 \times 4 \Rightarrow 2$", "2"),
+    ("#### 8 := 7", "7"),
+]
+
+
+@pytest.mark.xfail(strict=True, reason="non-`=` relations bypass the equation-must-hold check")
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(("completion", "gold"), FALSE_RELATIONS)
+def test_false_relation_is_not_paid(mode, completion, gold):
+    assert verdict(mode, completion, gold) != "correct"
+
+
+# Copies of the prompt's expression that the restatement check misses: mechanical rewrites a policy can
+# learn without computing anything (the right side of a non-`=` relation; neutral wrappers and terms).
+COPIES = [
+    (ARITH, "7", r"\boxed{x \Rightarrow 3+4}"),
+    (ARITH, "7", r"\boxed{0 \equiv 3+4}"),
+    (ARITH, "7", r"\boxed{3+4 \to 4+3}"),
+    (ARITH, "7", r"\boxed{3+4 \approx 0}"),  # \approx: math-verify compares the left side
+    (ARITH, "7", r"\boxed{\left|3+4\right|}"),
+    (ARITH, "7", r"\boxed{-(-3-4)}"),
+    (ARITH, "7", r"\boxed{3+4+0\cdot 5}"),
+    (ARITH, "7", r"\boxed{3 + 4 \cdot 1^{2}}"),
+    (BINOM, "70", r"\boxed{\binom{8.0}{4}}"),
+    (BINOM, "70", r"\boxed{\binom{2^3}{4}}"),
+    (BINOM, "70", r"\boxed{\binom{8}{4}+\binom{8}{4}-\binom{8}{4}}"),
+]
+
+
+@pytest.mark.xfail(strict=True, reason="restatement check misses these copies of the prompt")
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(("prompt", "gold", "completion"), COPIES)
+def test_copy_of_prompt_is_not_paid(mode, prompt, gold, completion):
+    assert verdict(mode, completion, gold, prompt) != "correct"
