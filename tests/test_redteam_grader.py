@@ -63,3 +63,25 @@ COPIES = [
 @pytest.mark.parametrize(("prompt", "gold", "completion"), COPIES)
 def test_copy_of_prompt_is_not_paid(mode, prompt, gold, completion):
     assert verdict(mode, completion, gold, prompt) != "correct"
+
+
+@pytest.mark.xfail(strict=True, reason="`\\bmod` is read as a relation: its right side is paid")
+@pytest.mark.parametrize("mode", MODES)
+def test_bmod_is_not_its_modulus(mode):
+    # 10^100000 mod 7 = 4 (10 = 3 mod 7, 3^6 = 1, 100000 = 4 mod 6, 3^4 = 81 = 4); a human pays 4, not 7
+    assert verdict(mode, r"\boxed{10^{100000} \bmod 7}", "7") != "correct"
+    assert verdict(mode, r"\boxed{6 \bmod 7}", "7") != "correct"
+
+
+@pytest.mark.xfail(strict=True, reason="a hang is blamed on the answer's text alone and poisons it for all golds")
+def test_one_hanging_equation_does_not_poison_a_common_answer():
+    """MathReward._hung records pair[1] of whatever pair timed out: for an equation claim (lhs, rhs) that is
+    the rhs, for a slow gold it is the answer. One garbage sample `\\boxed{((...7...)) = 7}` then makes
+    every later `\\boxed{7}` a timeout for golds not yet seen, for the grader's lifetime (a whole run)."""
+    from rlvr.rewards import MathReward
+
+    grader = MathReward("strict", timeout=1.0)
+    nested = "(" * 2000 + "7" + ")" * 2000
+    assert grader.grade([rf"\boxed{{{nested} = 7}}"], ["5"])[0].verdict in ("wrong", "timeout")
+    assert grader.grade([r"\boxed{7}"], [r"\frac{14}{2}"])[0].verdict == "correct"
+    assert grader.grade([r"\boxed{7}"], ["7.0"])[0].verdict == "correct"
