@@ -73,7 +73,9 @@ def test_bmod_is_not_its_modulus(mode):
     assert verdict(mode, r"\boxed{6 \bmod 7}", "7") != "correct"
 
 
-@pytest.mark.xfail(strict=True, reason="a hang is blamed on the answer's text alone and poisons it for all golds")
+@pytest.mark.xfail(
+    strict=True, reason="a hang is blamed on the answer's text alone and poisons it for all golds"
+)
 def test_one_hanging_equation_does_not_poison_a_common_answer():
     """MathReward._hung records pair[1] of whatever pair timed out: for an equation claim (lhs, rhs) that is
     the rhs, for a slow gold it is the answer. One garbage sample `\\boxed{((...7...)) = 7}` then makes
@@ -85,3 +87,42 @@ def test_one_hanging_equation_does_not_poison_a_common_answer():
     assert grader.grade([rf"\boxed{{{nested} = 7}}"], ["5"])[0].verdict in ("wrong", "timeout")
     assert grader.grade([r"\boxed{7}"], [r"\frac{14}{2}"])[0].verdict == "correct"
     assert grader.grade([r"\boxed{7}"], ["7.0"])[0].verdict == "correct"
+
+
+# Correct answers refused. A side in \text{} or a function of a named angle is taken for a side of numbers
+# only, so the equation "does not hold"; systems written on two lines and a value written first are not read.
+REFUSED_EQUATIONS = [
+    (r"\boxed{\text{Area} = 12}", "12", ""),
+    (r"\boxed{\text{ways} = 7}", "7", ""),
+    (r"\boxed{\sin\theta = \frac12}", r"\frac12", ""),
+    (r"\boxed{\text{total} = 3 + 4 = 7}", "7", ARITH),  # the work and then the answer
+    (r"\boxed{6 = a+b+c}", "6", ""),
+    (r"\boxed{x=2 \\ y=3}", "(2,3)", ""),
+    (r"\boxed{\begin{cases} x=2 \\ y=3 \end{cases}}", "(2,3)", ""),
+    ("The final answer is $x = 7$ and $y = 3$.", "(7,3)", ""),
+]
+
+
+@pytest.mark.xfail(strict=True, reason="correct equation answers refused")
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(("completion", "gold", "prompt"), REFUSED_EQUATIONS)
+def test_correct_equation_is_paid(mode, completion, gold, prompt):
+    assert verdict(mode, completion, gold, prompt) == "correct"
+
+
+# A stated answer followed by a sentence that checks or comments on it: strict mode finds no answer (and
+# lenient reads the check's number instead).
+FOLLOWED_BY_A_SENTENCE = [
+    ("math_strict", "**Final Answer**\n\n$$x = 7$$\n\nThis is the only solution."),
+    ("math_strict", "So there are $7$ ways. This matches our earlier count."),
+    ("math_strict", "Therefore, the number of ways is 7. Note that order does not matter here."),
+    ("math_strict", "Hence $x = 7$.\n\nVerification: $2 \\cdot 7 - 3 = 11$ \u2713"),
+    ("math", "Hence $x = 7$.\n\nVerification: $2 \\cdot 7 - 3 = 11$ \u2713"),  # lenient reads 11
+    ("math", "Therefore $x = 7$. Let me double-check: 2(7) - 3 = 11. Correct."),
+]
+
+
+@pytest.mark.xfail(strict=True, reason="an answer followed by a sentence is not read")
+@pytest.mark.parametrize(("mode", "completion"), FOLLOWED_BY_A_SENTENCE)
+def test_answer_followed_by_a_sentence_is_paid(mode, completion):
+    assert verdict(mode, completion, "7") == "correct"
