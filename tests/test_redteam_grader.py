@@ -53,6 +53,9 @@ COPIES = [
     (ARITH, "7", r"\boxed{3+4+0\cdot 5}"),
     (ARITH, "7", r"\boxed{3 + 4 \cdot 1^{2}}"),
     (BINOM, "70", r"\boxed{\binom{8.0}{4}}"),
+    (BINOM, "70", r"\boxed{\binom{8}{4} \cdot 1.0}"),
+    (BINOM, "70", r"\boxed{\binom{8}{4} + (1-1)}"),
+    (BINOM, "70", r"\boxed{(-1)^2 \binom{8}{4}}"),
     (BINOM, "70", r"\boxed{\binom{2^3}{4}}"),
     (BINOM, "70", r"\boxed{\binom{8}{4}+\binom{8}{4}-\binom{8}{4}}"),
 ]
@@ -126,3 +129,27 @@ FOLLOWED_BY_A_SENTENCE = [
 @pytest.mark.parametrize(("mode", "completion"), FOLLOWED_BY_A_SENTENCE)
 def test_answer_followed_by_a_sentence_is_paid(mode, completion):
     assert verdict(mode, completion, "7") == "correct"
+
+
+# Problem-independent wrappers around the prompt's own expression @: a policy learns one template and is
+# paid on every "compute this expression" problem (MATH-500 has 36 such) without computing anything.
+WRAPPERS = [
+    r"@ + \sin 0",
+    r"@ + \log 1",
+    r"\lfloor @ \rfloor",
+    r"\lceil @ \rceil",
+    r"\lvert @ \rvert",
+    r"\sqrt[1]{@}",
+    r"\max(@, 0)",
+    r"\lim_{x\to0} (@)",
+    r"\int_0^1 (@)\,dx",
+]
+EXPRESSIONS = [(ARITH, "7", "3+4"), (BINOM, "70", r"\binom{8}{4}")]
+
+
+@pytest.mark.xfail(strict=True, reason="restatement check misses a wrapped copy of the prompt")
+@pytest.mark.parametrize("wrapper", WRAPPERS)
+@pytest.mark.parametrize(("prompt", "gold", "expression"), EXPRESSIONS)
+def test_wrapped_copy_of_prompt_is_not_paid(wrapper, prompt, gold, expression):
+    completion = r"\boxed{" + wrapper.replace("@", expression) + "}"
+    assert verdict("math_strict", completion, gold, prompt) != "correct"
