@@ -153,3 +153,26 @@ EXPRESSIONS = [(ARITH, "7", "3+4"), (BINOM, "70", r"\binom{8}{4}")]
 def test_wrapped_copy_of_prompt_is_not_paid(wrapper, prompt, gold, expression):
     completion = r"\boxed{" + wrapper.replace("@", expression) + "}"
     assert verdict("math_strict", completion, gold, prompt) != "correct"
+
+
+# Two answers in one box, the second in \text{}: math-verify reads the number in the text, the normalised
+# retry drops the text and reads the first, so one completion is paid for two different golds.
+HEDGES = [
+    (r"\boxed{6 \text{ (or maybe 7)}}", "6"),
+    (r"\boxed{6 \text{ (or maybe 7)}}", "7"),
+    (r"\boxed{x = 6 \text{ (or maybe 7)}}", "6"),
+    (r"\boxed{x = 6 \text{ (or maybe 7)}}", "7"),
+    (r"\boxed{6 \text{ (or 7; or 8)}}", "6"),
+    (r"\boxed{6 \text{ (or 7; or 8)}}", "8"),
+    (r"\boxed{6\% \text{ (or maybe 7)}}", "0.06"),
+    (r"\boxed{6\% \text{ (or maybe 7)}}", "7"),
+    ("The answer is $6 \\text{ (or maybe } 7\\text{)}$.", "6"),
+    ("The answer is $6 \\text{ (or maybe } 7\\text{)}$.", "7"),
+]
+
+
+@pytest.mark.xfail(strict=True, reason="a box holding two values is paid for each of them")
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(("completion", "gold"), HEDGES)
+def test_hedge_between_two_values_is_not_paid(mode, completion, gold):
+    assert verdict(mode, completion, gold) != "correct"
