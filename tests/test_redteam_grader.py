@@ -176,3 +176,35 @@ HEDGES = [
 @pytest.mark.parametrize(("completion", "gold"), HEDGES)
 def test_hedge_between_two_values_is_not_paid(mode, completion, gold):
     assert verdict(mode, completion, gold) != "correct"
+
+
+# Correct answers refused as "restates the problem": a numbers-only answer that holds any sub-expression of
+# the prompt (here \sqrt{5} or \sqrt{2}) counts as computing with a piece of it, unless it is spelled as the
+# gold is. MATH spells golds like `\frac{3+\sqrt5}2`; the model writes `\frac{3+\sqrt{5}}{2}`.
+GOLDEN = r"Find $\phi^2$ where $\phi = \frac{1+\sqrt{5}}{2}$."
+RATIONALIZE = r"Rationalize the denominator: $\frac{1}{\sqrt{2}}$."
+RADICALS = [
+    (GOLDEN, r"\frac{3+\sqrt5}2", r"\boxed{\frac{3+\sqrt{5}}{2}}"),
+    (GOLDEN, r"\frac{3+\sqrt{5}}{2}", r"\boxed{\frac{3}{2}+\frac{\sqrt{5}}{2}}"),
+    (RATIONALIZE, r"\frac{\sqrt{2}}{2}", r"\boxed{\frac{1}{2}\sqrt{2}}"),
+    (RATIONALIZE, r"\frac{\sqrt{2}}{2}", r"\boxed{0.5\sqrt{2}}"),
+    (r"Simplify $(\sqrt{5}+1)^2$.", r"6+2\sqrt{5}", r"\boxed{2(3+\sqrt{5})}"),
+]
+
+
+@pytest.mark.xfail(strict=True, reason="a correct radical answer is refused as restating the problem")
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(("prompt", "gold", "completion"), RADICALS)
+def test_correct_radical_answer_is_paid(mode, prompt, gold, completion):
+    assert verdict(mode, completion, gold, prompt) == "correct"
+
+
+# Number spellings refused: LaTeX's thin-space thousands separator and braced decimal comma, and a word.
+@pytest.mark.xfail(strict=True, reason="number spellings not read")
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(
+    ("completion", "gold"),
+    [(r"\boxed{7\,000}", "7000"), (r"\boxed{7{,}5}", "7.5"), (r"\boxed{7 \text{ thousand}}", "7000")],
+)
+def test_number_spelling_is_paid(mode, completion, gold):
+    assert verdict(mode, completion, gold) == "correct"
