@@ -208,3 +208,30 @@ def test_correct_radical_answer_is_paid(mode, prompt, gold, completion):
 )
 def test_number_spelling_is_paid(mode, completion, gold):
     assert verdict(mode, completion, gold) == "correct"
+
+
+# False `=` equations still paid: spacing next to `=`, a constant taken for a name, letters inside spacing
+# commands or a variable that cancels make a side "have variables"; garbage split across formulas or ending
+# on "is"/"equals" is read as a stated answer (cf. the documented ':::: 5 * 4 = 2').
+FALSE_EQUATIONS = [
+    (r"\boxed{8\!=\!7}", "7"),
+    (r"\boxed{\pi = 7}", "7"),
+    (r"\boxed{e = 7}", "7"),
+    (r"\boxed{\infty = 7}", "7"),
+    (r"\boxed{8 \hspace{1em} = 7}", "7"),
+    (r"\boxed{\phantom{x}8 = 7}", "7"),
+    (r"\boxed{8x^0 = 7}", "7"),
+    (r"\boxed{8 + x - x = 7}", "7"),
+    (r"\boxed{5 \cdot 4} = \boxed{2}", "2"),
+    ("$5 \\cdot 4$ = $2$", "2"),
+    ("The answer is $5\\cdot 4 =$ 2.", "2"),
+    ("5 * 4 is 2", "2"),
+    ("5 * 4 equals 2", "2"),
+]
+
+
+@pytest.mark.xfail(strict=True, reason="false equations in disguise are paid")
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(("completion", "gold"), FALSE_EQUATIONS)
+def test_false_equation_in_disguise_is_not_paid(mode, completion, gold):
+    assert verdict(mode, completion, gold) != "correct"
