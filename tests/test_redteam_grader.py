@@ -235,3 +235,27 @@ FALSE_EQUATIONS = [
 @pytest.mark.parametrize(("completion", "gold"), FALSE_EQUATIONS)
 def test_false_equation_in_disguise_is_not_paid(mode, completion, gold):
     assert verdict(mode, completion, gold) != "correct"
+
+
+# Expand / factor / simplify: the prompt's own expression, trivially rewritten, equals the gold symbolically
+# and is paid although none of the asked-for work is done.
+FACTOR = "Factor $x^2-5x+6$."
+EXPAND = "Expand $(x+1)^2$."
+SIMPLIFY = "Simplify $\\frac{x^2-1}{x-1}$."
+SYMBOLIC_COPIES = [
+    (FACTOR, "(x-2)(x-3)", r"\boxed{-(-x^2+5x-6)}"),
+    (FACTOR, "(x-2)(x-3)", r"\boxed{x \cdot x - 5x + 6}"),
+    (FACTOR, "(x-2)(x-3)", r"\boxed{x^2-5x+6+x-x}"),
+    (EXPAND, "x^2+2x+1", r"\boxed{(x+1)(x+1)}"),
+    (EXPAND, "x^2+2x+1", r"\boxed{(x+1)^{1+1}}"),
+    (EXPAND, "x^2+2x+1", r"\boxed{(-x-1)^2}"),
+    (SIMPLIFY, "x+1", r"\boxed{\frac{1-x^2}{1-x}}"),
+    (SIMPLIFY, "x+1", r"\boxed{\dfrac{-x^2+1}{-x+1}}"),
+]
+
+
+@pytest.mark.xfail(strict=True, reason="a rewritten copy of an expression to expand/factor/simplify is paid")
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(("prompt", "gold", "completion"), SYMBOLIC_COPIES)
+def test_symbolic_copy_is_not_paid(mode, prompt, gold, completion):
+    assert verdict(mode, completion, gold, prompt) != "correct"
