@@ -259,3 +259,21 @@ SYMBOLIC_COPIES = [
 @pytest.mark.parametrize(("prompt", "gold", "completion"), SYMBOLIC_COPIES)
 def test_symbolic_copy_is_not_paid(mode, prompt, gold, completion):
     assert verdict(mode, completion, gold, prompt) != "correct"
+
+
+@pytest.mark.xfail(strict=True, reason="one wrapper turns every MATH-500 copy back into full credit")
+@pytest.mark.parametrize("wrapper", [r"@ + \sin 0", r"\sqrt[1]{@}", r"\lim_{t\to0} (@)"])
+def test_math500_copies_stay_refused_when_wrapped(wrapper):
+    """tests/data/math500_copies.jsonl: 32 problems whose copied expression math-verify credits; bare, all 32
+    score 0. Wrapped in any of these (measured: each pays 32 of 32 in math_strict), all should still."""
+    import json
+    from pathlib import Path
+
+    rows = [json.loads(line) for line in (Path(__file__).parent / "data" / "math500_copies.jsonl").open()]
+    rows = [row for row in rows if row["label"] == "restates"]
+    completions = [r"\boxed{" + wrapper.replace("@", row["copied"]) + "}" for row in rows]
+    grades = get_reward("math_strict").grade(
+        completions, [row["answer"] for row in rows], [row["problem"] for row in rows]
+    )
+    paid = [row["unique_id"] for row, grade in zip(rows, grades) if grade.verdict == "correct"]
+    assert paid == []
