@@ -122,6 +122,13 @@ FOLLOWED_BY_A_SENTENCE = [
     ("math_strict", "Hence $x = 7$.\n\nVerification: $2 \\cdot 7 - 3 = 11$ \u2713"),
     ("math", "Hence $x = 7$.\n\nVerification: $2 \\cdot 7 - 3 = 11$ \u2713"),  # lenient reads 11
     ("math", "Therefore $x = 7$. Let me double-check: 2(7) - 3 = 11. Correct."),
+    # GSM8K-style closing lines: "So" does not conclude where "Therefore" does; a unit word after "is 7"
+    ("math_strict", "So she has 7 apples left."),
+    ("math_strict", "The total is 7 dollars."),
+    ("math_strict", "7 is the answer."),
+    ("math_strict", "**7**"),
+    ("math_strict", "Answer = 7"),  # read as "= 7", a malformed equation: wrong in both modes
+    ("math", "Answer = 7"),
 ]
 
 
