@@ -169,6 +169,9 @@ HEDGES = [
     (r"\boxed{6 \text{ (or maybe 7)}}", "7"),
     (r"\boxed{x = 6 \text{ (or maybe 7)}}", "6"),
     (r"\boxed{x = 6 \text{ (or maybe 7)}}", "7"),
+    (r"\boxed{6 \mathrm{ (or maybe 7)}}", "6"),
+    (r"\boxed{6 \mathrm{ (or maybe 7)}}", "7"),
+    (r"\boxed{6 \mbox{ (or maybe 7)}}", "7"),
     (r"\boxed{6 \text{ (or 7; or 8)}}", "6"),
     (r"\boxed{6 \text{ (or 7; or 8)}}", "8"),
     (r"\boxed{6\% \text{ (or maybe 7)}}", "0.06"),
@@ -307,3 +310,19 @@ def test_verifier_workers_limit_their_memory():
     for proc in workers:
         line = next(line for line in (proc / "limits").read_text().splitlines() if "address space" in line)
         assert "unlimited" not in line
+
+
+# Past about 2,000 characters math-verify's LaTeX parse of an answer yields nothing and the bare-text
+# fallback (rewards/_math_worker.py `_parse`) reads one number out of it: long garbage is paid.
+LONG_GARBAGE = [
+    (r"\boxed{" + "7+" * 1000 + "7}", "7"),  # worth 7007
+    (r"\boxed{" + "7!" * 1000 + "}", "7"),
+    (r"\boxed{" + "6!" * 1000 + "7!}", "6"),
+    (r"\boxed{" + "".join(f"{digit}!" for digit in range(10)) * 110 + "}", "0"),
+]
+
+
+@pytest.mark.xfail(strict=True, reason="a long answer is read as one of its numbers")
+@pytest.mark.parametrize(("completion", "gold"), LONG_GARBAGE)
+def test_long_garbage_is_not_paid(completion, gold):
+    assert verdict("math_strict", completion, gold) != "correct"
