@@ -59,6 +59,8 @@ _SPELLINGS = (
         ),
         "",
     ),
+    # an exponent that computes keeps its grouping once braces go: x^{1+1} is x^(1+1), not x^1 + 1
+    (re.compile(r"\^\s*\{([^{}]*[+\-*/][^{}]*)\}"), r"^(\1)"),
     (re.compile(r"[\s{}]"), ""),
 )
 # applied after the spellings: (3)+(4) is 3+4, and so are 03+4 and 3+4+0 as text
@@ -163,8 +165,14 @@ def _key(node: ast.AST) -> Key:
         if isinstance(node.op, (ast.Div, ast.Pow)) and _value(right) == 1:
             return left
         if isinstance(node.op, ast.Div):
-            return ("/", left, right)
+            # (1 - x^2)/(1 - x) is (x^2 - 1)/(x - 1)
+            return min(("/", left, right), ("/", _negated(left), _negated(right)), key=repr)
         if isinstance(node.op, ast.Pow):
+            exponent = _value(right)
+            if exponent is not None:  # (x + 1)^{1 + 1} is (x + 1)^2
+                right = exponent
+                if exponent.denominator == 1 and exponent.numerator % 2 == 0:  # (-x - 1)^2 is (x + 1)^2
+                    left = min(left, _negated(left), key=repr)
             return ("^", left, right)
     raise ValueError("not arithmetic")
 
@@ -246,6 +254,13 @@ def _flat(op: str, parts: list[Key], neutral: Fraction) -> Key:
     flattened: list[Key] = []
     for part in parts:
         flattened.extend(part[1:] if isinstance(part, tuple) and part[0] == op else [part])
+    if op == "*":  # x * x is x^2: a repeated factor (not a number) as a power
+        repeated = [
+            part for part in flattened if not isinstance(part, Fraction) and flattened.count(part) > 1
+        ]
+        for part in dict.fromkeys(repeated):
+            count = flattened.count(part)
+            flattened = [other for other in flattened if other != part] + [("^", part, Fraction(count))]
     if not flattened:
         return neutral
     if len(flattened) == 1:

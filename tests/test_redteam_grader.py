@@ -261,7 +261,6 @@ SYMBOLIC_COPIES = [
 ]
 
 
-@pytest.mark.xfail(strict=True, reason="a rewritten copy of an expression to expand/factor/simplify is paid")
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize(("prompt", "gold", "completion"), SYMBOLIC_COPIES)
 def test_symbolic_copy_is_not_paid(mode, prompt, gold, completion):
