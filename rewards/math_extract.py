@@ -31,6 +31,8 @@ _CONNECTOR_RE = re.compile(
     r"(?:\s|[,;]|\$|\\[()\[\]]|\\quad|\\qquad|\\,|\\;|\\ |and|or|\\text\{[^{}]{0,40}\}"
     r"|[A-Za-z](?:_\{?\w{1,3}\}?)?\s*=|\b[A-Za-z]{1,12}\s+(?=and\b|or\b))*"
 )
+# An equals sign between two boxes or formulas, outside both: the parts are one equation.
+_EQUALS_GAP_RE = re.compile(r"\s*(?:\$\$|\$|\\[)\]])?\s*=\s*(?:\$\$|\$|\\[(\[])?\s*")
 # Minerva's closing line outranks any box before it, as in math-verify.
 _MINERVA_RE = re.compile(r"final answer is[:\s]{0,5}\$([^$\n]{1,300})\$\.?\s?I hope", re.IGNORECASE)
 _STATEMENT_RES = [
@@ -70,7 +72,11 @@ _LABELLED_RE = re.compile(
 )
 # The equation a number in prose closes ("5 * 4 = 20", "12 = = 4"): its claim is checked, not just its end.
 _EQUATION_BEFORE_RE = re.compile(
-    r"(?:(?:\d+(?:\.\d+)?|(?<![A-Za-z\\])[A-Za-z](?![A-Za-z])|[+\-*/^()×÷=])[ \t]*)*=[ \t]*$"
+    r"(?:(?:\d+(?:\.\d+)?|(?<![A-Za-z\\])[A-Za-z](?![A-Za-z])|[+\-*/^()×÷=$]|\\cdot|\\times)[ \t]*)*=[ \t$]*$"
+)
+# Arithmetic that a number in prose is said to equal ("5 * 4 is 2", "5 * 4 equals 2"): an equation too.
+_SAID_EQUAL_BEFORE_RE = re.compile(
+    r"(?:\d+(?:\.\d+)?[ \t]*(?:[+\-*/^×÷]|\\cdot|\\times)[ \t]*)+\d+(?:\.\d+)?[ \t]+(?:is|equals)[ \t]+$"
 )
 # What no answer looks like: starting on a colon or an operator other than a sign, ending on an operator or an
 # opening bracket, runs of colons or question marks, two operators in a row ("5 * = 2", ":::: 7").
@@ -132,14 +138,27 @@ def last_boxed(text: str) -> str | None:
 
 
 def _chain(text: str, spans: list[tuple]) -> list[tuple]:
-    """The last span with those before it joined to it by connectors only ("$1$, $2$ and $3$")."""
+    """The last span with those before it joined to it by connectors only ("$1$, $2$ and $3$") or by an
+    equals sign ("\\boxed{5 \\cdot 4} = \\boxed{2}", one equation whose claim is checked)."""
     first = len(spans) - 1
     while first > 0:
         gap_start, gap_end = spans[first - 1][1], spans[first][0]
-        if gap_end - gap_start > _MAX_GAP or not _CONNECTOR_RE.fullmatch(text, gap_start, gap_end):
+        if gap_end - gap_start > _MAX_GAP or not (
+            _CONNECTOR_RE.fullmatch(text, gap_start, gap_end)
+            or _EQUALS_GAP_RE.fullmatch(text, gap_start, gap_end)
+        ):
             break
         first -= 1
     return spans[first:]
+
+
+def _joined(text: str, spans: list[tuple], parts: list[str]) -> str:
+    """The chained parts as one answer: ", " between parts of a multi-part answer, " = " across an equals sign."""
+    out = parts[0]
+    for before, after, part in zip(spans, spans[1:], parts[1:]):
+        equals = _EQUALS_GAP_RE.fullmatch(text, before[1], after[0])
+        out += (" = " if equals else ", ") + part
+    return out
 
 
 def boxed_answer(text: str) -> str | None:
@@ -147,8 +166,8 @@ def boxed_answer(text: str) -> str | None:
     boxes = _boxes(text)
     if not boxes:
         return _spaced_box(text)
-    parts = [content for _, _, content in _chain(text, boxes) if content]
-    return ", ".join(parts) if parts else None
+    chained = [box for box in _chain(text, boxes) if box[2]]
+    return _joined(text, chained, [content for _, _, content in chained]) if chained else None
 
 
 def _outside_formulas(text: str) -> str:
@@ -232,7 +251,8 @@ def _ends_text(text: str, end: int) -> bool:
 
 def _formula_run(text: str, spans: list[tuple[int, int]]) -> str:
     """The last formula with those chained to it as one multi-part answer."""
-    return ", ".join(text[a:b].strip() for a, b in _chain(text, spans))
+    chained = _chain(text, spans)
+    return _joined(text, chained, [text[a:b].strip() for a, b in chained])
 
 
 def _last_formula_or_number(text: str) -> str | None:
@@ -249,7 +269,10 @@ def _last_formula_or_number(text: str) -> str | None:
 def _with_equation(text: str, start: int, answer: str) -> str:
     """`answer` (a number at `start`) with the equation written before it, if it closes one."""
     before = _EQUATION_BEFORE_RE.search(text, max(0, start - 80), start)
-    return before.group() + answer if before else answer
+    if before:
+        return before.group().replace("$", " ").strip() + " " + answer
+    said = _SAID_EQUAL_BEFORE_RE.search(text, max(0, start - 80), start)
+    return re.sub(r"\s+(?:is|equals)\s+$", " = ", said.group()) + answer if said else answer
 
 
 def _with_decimal_comma(text: str, number: re.Match) -> str:

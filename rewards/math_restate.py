@@ -169,6 +169,8 @@ def _key(node: ast.AST) -> Key:
             return min(("/", left, right), ("/", _negated(left), _negated(right)), key=repr)
         if isinstance(node.op, ast.Pow):
             exponent = _value(right)
+            if exponent == 0 and left != 0:  # x^0 is 1
+                return Fraction(1)
             if exponent is not None:  # (x + 1)^{1 + 1} is (x + 1)^2
                 right = exponent
                 if exponent.denominator == 1 and exponent.numerator % 2 == 0:  # (-x - 1)^2 is (x + 1)^2
@@ -327,7 +329,7 @@ def restates(prompt: str, pred: str, gold: str) -> bool:
     if any(_quoted(text, haystack) for text, _ in needles):
         return True
     if needles and (
-        _wraps_a_formula(prompt, [text for text, _ in needles], golds)
+        _wraps_a_formula(prompt, [text for text, _ in needles] + [re.sub(r"\s+", "", pred)], golds)
         or _computes_with_prompt_numbers(prompt, _RELATION_RE.split(pred)[-1], gold)
     ):
         return True
@@ -370,10 +372,18 @@ _ATOM_RE = re.compile(r"-?(?:\d+(?:\.\d+)?|Ω\(\d+\)|\d+/\d+|[A-Za-z]|\\[A-Za-z]
 
 @functools.lru_cache(maxsize=4096)
 def _prompt_formulas(prompt: str) -> frozenset:
-    """The canonical sides of the prompt's formulas that compute something (not a lone number or radical)."""
+    """The canonical sides of the prompt's formulas that compute something (not a lone number or radical), and
+    its whole equations as ("=", text)."""
     parts = set()
     for match in _FORMULA_RE.finditer(prompt):
         formula = next(group for group in match.groups() if group is not None)
+        if (
+            "=" in formula
+        ):  # a whole equation (`a + b + c + d = 0`) copied is copied even if its last side is not
+            parts.add(("=", _unwrapped(_canonical(formula.strip().rstrip(".,")))))
+            parts.add(
+                ("=", re.sub(r"\s+", "", formula.strip().rstrip(".,")))
+            )  # as written: 0 + x keeps its 0
         for side in _FORMULA_SPLIT_RE.split(formula):
             canonical = _unwrapped(_canonical(side))
             bare = canonical.lstrip("+-")
@@ -382,14 +392,20 @@ def _prompt_formulas(prompt: str) -> frozenset:
     return frozenset(parts)
 
 
-def _wraps_a_formula(prompt: str, answers: list[str], golds: set[str]) -> bool:
+def _wraps_a_formula(prompt: str, needles: list[str], golds: set[str]) -> bool:
     """`pred` holds a whole computing formula of the prompt inside something else (`\\lim_{t\\to0}(E)`,
     `E + \\sin 0`, `\\sqrt[1]{E}`): wrapping the question in a neutral operation computes nothing."""
-    return any(
-        _quoted(part, answer) and not any(_quoted(part, gold) for gold in golds)
-        for part in _prompt_formulas(prompt)
-        for answer in answers
-    )
+    for part in _prompt_formulas(prompt):
+        # a side of the prompt's formulas counts in the answer's last side only (`\\text{total} = 3 + 4 = 7`
+        # shows its work); a whole equation of the prompt anywhere in it
+        equation = isinstance(part, tuple)
+        text = part[1] if equation else part
+        answers = needles if equation else [needle for needle in needles if "=" not in needle]
+        if any(_quoted(text, answer) for answer in answers) and not any(
+            _quoted(text, gold) for gold in golds
+        ):
+            return True
+    return False
 
 
 # Operations no answer in normal form needs; an answer of numbers only that applies one to the prompt's own
@@ -417,6 +433,12 @@ def _computes_with_prompt_numbers(prompt: str, pred: str, gold: str) -> bool:
         return False  # a variable: not numbers only
     shared = (_numbers(pred) & _numbers(prompt)) - {Fraction(0), Fraction(1)}
     return bool(shared)
+
+
+def names_cancel(text: str) -> bool:
+    """True when `text` parses as arithmetic whose names all cancel (8x^0, 8 + x - x): numbers only."""
+    tree = _parsed(_unwrapped(_canonical(text)))
+    return tree is not None and not _has_names(tree)
 
 
 def _has_names(key: Key) -> bool:

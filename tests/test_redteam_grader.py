@@ -34,7 +34,6 @@ FALSE_RELATIONS = [
 ]
 
 
-@pytest.mark.xfail(strict=True, reason="non-`=` relations bypass the equation-must-hold check")
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize(("completion", "gold"), FALSE_RELATIONS)
 def test_false_relation_is_not_paid(mode, completion, gold):
@@ -67,7 +66,6 @@ def test_copy_of_prompt_is_not_paid(mode, prompt, gold, completion):
     assert verdict(mode, completion, gold, prompt) != "correct"
 
 
-@pytest.mark.xfail(strict=True, reason="`\\bmod` is read as a relation: its right side is paid")
 @pytest.mark.parametrize("mode", MODES)
 def test_bmod_is_not_its_modulus(mode):
     # 10^100000 mod 7 = 4 (10 = 3 mod 7, 3^6 = 1, 100000 = 4 mod 6, 3^4 = 81 = 4); a human pays 4, not 7
@@ -75,9 +73,6 @@ def test_bmod_is_not_its_modulus(mode):
     assert verdict(mode, r"\boxed{6 \bmod 7}", "7") != "correct"
 
 
-@pytest.mark.xfail(
-    strict=True, reason="a hang is blamed on the answer's text alone and poisons it for all golds"
-)
 def test_one_hanging_equation_does_not_poison_a_common_answer():
     """MathReward._hung records pair[1] of whatever pair timed out: for an equation claim (lhs, rhs) that is
     the rhs, for a slow gold it is the answer. One garbage sample `\\boxed{((...7...)) = 7}` then makes
@@ -93,19 +88,19 @@ def test_one_hanging_equation_does_not_poison_a_common_answer():
 
 # Correct answers refused. A side in \text{} or a function of a named angle is taken for a side of numbers
 # only, so the equation "does not hold"; systems written on two lines and a value written first are not read.
+_NOT_READ = pytest.mark.xfail(strict=True, reason="a value written first and two-line systems are not read")
 REFUSED_EQUATIONS = [
     (r"\boxed{\text{Area} = 12}", "12", ""),
     (r"\boxed{\text{ways} = 7}", "7", ""),
     (r"\boxed{\sin\theta = \frac12}", r"\frac12", ""),
     (r"\boxed{\text{total} = 3 + 4 = 7}", "7", ARITH),  # the work and then the answer
-    (r"\boxed{6 = a+b+c}", "6", ""),
-    (r"\boxed{x=2 \\ y=3}", "(2,3)", ""),
-    (r"\boxed{\begin{cases} x=2 \\ y=3 \end{cases}}", "(2,3)", ""),
-    ("The final answer is $x = 7$ and $y = 3$.", "(7,3)", ""),
+    pytest.param(r"\boxed{6 = a+b+c}", "6", "", marks=_NOT_READ),
+    pytest.param(r"\boxed{x=2 \\ y=3}", "(2,3)", "", marks=_NOT_READ),
+    pytest.param(r"\boxed{\begin{cases} x=2 \\ y=3 \end{cases}}", "(2,3)", "", marks=_NOT_READ),
+    pytest.param("The final answer is $x = 7$ and $y = 3$.", "(7,3)", "", marks=_NOT_READ),
 ]
 
 
-@pytest.mark.xfail(strict=True, reason="correct equation answers refused")
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize(("completion", "gold", "prompt"), REFUSED_EQUATIONS)
 def test_correct_equation_is_paid(mode, completion, gold, prompt):
@@ -179,7 +174,6 @@ HEDGES = [
 ]
 
 
-@pytest.mark.xfail(strict=True, reason="a box holding two values is paid for each of them")
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize(("completion", "gold"), HEDGES)
 def test_hedge_between_two_values_is_not_paid(mode, completion, gold):
@@ -237,7 +231,6 @@ FALSE_EQUATIONS = [
 ]
 
 
-@pytest.mark.xfail(strict=True, reason="false equations in disguise are paid")
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize(("completion", "gold"), FALSE_EQUATIONS)
 def test_false_equation_in_disguise_is_not_paid(mode, completion, gold):
@@ -284,7 +277,6 @@ def test_math500_copies_stay_refused_when_wrapped(wrapper):
     assert paid == []
 
 
-@pytest.mark.xfail(strict=True, reason="verifier workers have no memory limit")
 def test_verifier_workers_limit_their_memory():
     """`\\boxed{2^{2^{30}}}` (two levels: not caught as a tower) grew a worker to 335 MiB before its CPU limit
     (measured); 2^{2^{35}} would take 4 GiB per worker, and a batch holds many distinct answers. The code
@@ -317,7 +309,6 @@ LONG_GARBAGE = [
 ]
 
 
-@pytest.mark.xfail(strict=True, reason="a long answer is read as one of its numbers")
 @pytest.mark.parametrize(("completion", "gold"), LONG_GARBAGE)
 def test_long_garbage_is_not_paid(completion, gold):
     assert verdict("math_strict", completion, gold) != "correct"
@@ -325,7 +316,6 @@ def test_long_garbage_is_not_paid(completion, gold):
 
 # Inside a box, text math-verify cannot read as LaTeX falls back to bare text, which takes its last number:
 # the garbage rules (operators in a row, colons, stray brackets) guard only a whole-completion answer.
-@pytest.mark.xfail(strict=True, reason="unparseable garbage in a box is paid for its last number")
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize(
     "completion",
