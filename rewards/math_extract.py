@@ -204,9 +204,11 @@ def _statement(text: str) -> str | None:
     """What the last sentence containing "answer" gives as the answer (its last formula or number)."""
     tail = text[-_TAIL:]
     for pattern in _STATEMENT_RES:
-        found = pattern.findall(tail)
+        found = list(pattern.finditer(tail))
         if found:
-            answer = found[-1].strip().rstrip(".").strip()
+            answer = found[-1].group(1).strip().rstrip(".").strip()
+            if answer and pattern is _STATEMENT_RES[0]:
+                answer = _with_parts_after(tail, found[-1].start(1) - 1) or answer
             if answer:
                 return answer
     for word in reversed(list(_ANSWER_WORD_RE.finditer(tail))):
@@ -220,6 +222,22 @@ def _statement(text: str) -> str | None:
         if plain and plain.group(1).strip():
             return plain.group(1).strip()
     return None
+
+
+def _with_parts_after(text: str, start: int) -> str | None:
+    """The formula opening at `start` and those joined after it as parts of one answer ("$x = 7$ and $y = 3$")."""
+    spans = _formula_spans(text[start:])
+    if len(spans) < 2:
+        return None
+    last = 0
+    while last + 1 < len(spans):
+        gap = text[start + spans[last][1] : start + spans[last + 1][0]]
+        if len(gap) > _MAX_GAP or not _CONNECTOR_RE.fullmatch(gap):
+            break
+        last += 1
+    if last == 0:
+        return None
+    return ", ".join(text[start + a : start + b].strip() for a, b in spans[: last + 1])
 
 
 def _closing_sentence(text: str) -> str | None:

@@ -60,6 +60,49 @@ def _top_level_relations(text: str) -> str:
     return "".join(out)
 
 
+# LaTeX spellings of one number: a thin-space thousands separator (7\\,000), a braced comma (7{,}5 is 7.5 and
+# 1{,}000 is 1000), a scale word (7 \\text{ thousand}).
+_THIN_THOUSANDS_RE = re.compile(r"(?<=\d)\\,(?=\d{3}(?!\d))")
+_BRACED_THOUSANDS_RE = re.compile(r"(?<=\d)\{,\}(?=\d{3}(?![\d{]))|(?<=\d)\{,\}(?=\d{3}\{,\})")
+_BRACED_DECIMAL_RE = re.compile(r"(?<=\d)\{,\}(?=\d)")
+_SCALE_RE = re.compile(
+    r"^(-?\d+(?:\.\d+)?)\s*(?:\\(?:text|mathrm|mbox)\s*\{\s*(thousand|million|billion)\s*\}|\s(thousand|million|billion))$"
+)
+_SCALES = {"thousand": 10**3, "million": 10**6, "billion": 10**9}
+# A system on two lines: `x=2 \\ y=3`, alone or in a cases environment, is `x=2, y=3`.
+_CASES_RE = re.compile(
+    r"^\\begin\s*\{\s*(?:cases|aligned|array)\s*\}(?:\{[^{}]*\})?(.*)\\end\s*\{\s*(?:cases|aligned|array)\s*\}$",
+    re.DOTALL,
+)
+
+
+def _one_number(text: str) -> str:
+    text = _THIN_THOUSANDS_RE.sub("", text)
+    text = _BRACED_THOUSANDS_RE.sub("", text)
+    text = _BRACED_DECIMAL_RE.sub(".", text)
+    scaled = _SCALE_RE.match(text)
+    if scaled:
+        from fractions import Fraction
+
+        value = Fraction(scaled.group(1)) * _SCALES[scaled.group(2) or scaled.group(3)]
+        text = (
+            str(value.numerator)
+            if value.denominator == 1
+            else scaled.group(1) + f" \\cdot {_SCALES[scaled.group(2) or scaled.group(3)]}"
+        )
+    return text
+
+
+def _value_last(text: str) -> str:
+    """`6 = a+b+c` states the value 6 of a quantity, as `a+b+c = 6` does: the value goes last."""
+    from rlvr.rewards.math_equation import _has_names, _top_level
+
+    sides = _top_level(text, "=")
+    if len(sides) == 2 and re.fullmatch(r"\s*-?\d+(?:\.\d+)?\s*", sides[0]) and _has_names(sides[1]):
+        return f"{sides[1].strip()} = {sides[0].strip()}"
+    return text
+
+
 def tidy(answer: str) -> str:
     """The answer with invisible spacing gone, hidden `=` signs shown and every relation spelled `=`."""
     text = answer.strip()
@@ -72,7 +115,11 @@ def tidy(answer: str) -> str:
     text = _PMOD_RE.sub(" ", text)
     if _RELATION_RE.search(text):
         text = _top_level_relations(text)
-    return text.strip()
+    if cases := _CASES_RE.match(text.strip()):
+        text = cases.group(1)
+    if "\\\\" in text and "=" in text and "\\begin" not in text:
+        text = re.sub(r"\s*\\\\\s*", ", ", text.strip().strip("\\").strip())
+    return _value_last(_one_number(text.strip()))
 
 
 def _brackets_balance(text: str) -> bool:
