@@ -16,6 +16,7 @@ import ast
 import functools
 import itertools
 import re
+import threading
 from fractions import Fraction
 
 from rlvr.rewards.math_normalize import normalize_answer, same_text
@@ -155,7 +156,8 @@ def _key(node: ast.AST) -> Key:
         return inner if isinstance(node.op, ast.UAdd) else _negated(inner)
     if isinstance(node, ast.BinOp):
         if isinstance(node.op, (ast.Add, ast.Sub)):
-            return _flat("+", _cancelled([t for t in _terms(node) if _value(t) != 0]), Fraction(0))
+            terms = [t for t in _terms(node) if _value(t) != 0]
+            return _flat("+", terms if getattr(_WRITTEN, "on", False) else _cancelled(terms), Fraction(0))
         if isinstance(node.op, ast.Mult):
             factors = _factors(node)
             if any(_value(f) == 0 for f in factors):
@@ -270,13 +272,20 @@ def _flat(op: str, parts: list[Key], neutral: Fraction) -> Key:
     return (op, *sorted(flattened, key=repr))
 
 
-def _parsed(text: str) -> Key | None:
+# whether sums drop terms that cancel (off for the form as written: 5^1 - 5^3 + 5^3); per thread
+_WRITTEN = threading.local()
+
+
+def _parsed(text: str, cancel: bool = True) -> Key | None:
     if not text or len(text) > _MAX_TREE_TEXT:
         return None
+    _WRITTEN.on = not cancel
     try:
         return _key(ast.parse(_tree_text(text), mode="eval").body)
     except (SyntaxError, ValueError, RecursionError, MemoryError, ZeroDivisionError):
         return None
+    finally:
+        _WRITTEN.on = False
 
 
 def _pieces(key: Key, out: set) -> None:
@@ -322,6 +331,9 @@ def restates(prompt: str, pred: str, gold: str) -> bool:
         needle = _unwrapped(_canonical(form))
         if needle not in golds and _OPERATION_RE.search(needle.lstrip("+-")):
             needles.append((needle, _parsed(needle)))
+            written = _parsed(needle, cancel=False)
+            if written != needles[-1][1] and isinstance(written, tuple):  # terms that cancel: padding
+                needles.append((needle, written))
     gold_trees = {_parsed(form) for form in golds} - {None}
     needles = [
         (text, tree) for text, tree in needles if tree is None or tree not in gold_trees
