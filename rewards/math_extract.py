@@ -33,6 +33,20 @@ _CONNECTOR_RE = re.compile(
 )
 # An equals sign between two boxes or formulas, outside both: the parts are one equation.
 _EQUALS_GAP_RE = re.compile(r"\s*(?:\$\$|\$|\\[)\]])?\s*=\s*(?:\$\$|\$|\\[(\[])?\s*")
+# What follows "answer" before its value ("Answer = 7", "answer: 7"); a value stated before "is the answer".
+_ANSWER_SIGN_RE = re.compile(r"^\s*\**\s*[=:]\s*")
+_ANSWER_FIRST_RE = re.compile(
+    r"(?:^|(?<=[.\n]))\s*([^.\n]{1,80}?)\s+is\s+(?:the|my|our)\s+(?:final\s+)?$", re.IGNORECASE
+)
+_BOLD_RE = re.compile(r"\s*\*\*([^*\n]{1,100})\*\*\s*")
+# A sentence that checks or comments on an answer already given.
+_CHECK_RE = re.compile(
+    r"\s*(?:\*\*)?(?:(?:this|that|which) (?:matches|agrees|checks|confirms|is consistent|is correct|is the only)"
+    r"|(?:note|notice) that|verification|verifying|verify|checking|check(?=:)|let me (?:double-)?check|let me verify"
+    r"|let's (?:double-)?check|let's verify|double-check|indeed|correct|as expected)\b[^\n]*[.!✓✔]\s*$"
+    r"|\s*[✓✔]\s*$",
+    re.IGNORECASE,
+)
 # Minerva's closing line outranks any box before it, as in math-verify.
 _MINERVA_RE = re.compile(r"final answer is[:\s]{0,5}\$([^$\n]{1,300})\$\.?\s?I hope", re.IGNORECASE)
 _STATEMENT_RES = [
@@ -215,9 +229,14 @@ def _statement(text: str) -> str | None:
         rest = tail[word.end() :]
         end = _SENTENCE_END_RE.search(rest, 1)
         sentence = rest[: end.start() if end else 300][:300]
-        found = _last_formula_or_number(sentence)
+        found = _last_formula_or_number(_ANSWER_SIGN_RE.sub(" ", sentence, count=1))  # "Answer = 7" is 7
         if found is not None:
             return found
+        if not sentence.strip(" .!"):  # "7 is the answer."
+            before = _ANSWER_FIRST_RE.search(tail, max(0, word.start() - 120), word.start())
+            found = _last_formula_or_number(before.group(1)) if before else None
+            if found is not None:
+                return found
         plain = _ANSWER_PLAIN_RE.match(sentence)
         if plain and plain.group(1).strip():
             return plain.group(1).strip()
@@ -238,6 +257,18 @@ def _with_parts_after(text: str, start: int) -> str | None:
     if last == 0:
         return None
     return ", ".join(text[start + a : start + b].strip() for a, b in spans[: last + 1])
+
+
+def _without_checks(text: str) -> str:
+    """The text without the sentences after its answer that check or comment on it ("This matches our count.",
+    "Verification: $2 \\cdot 7 - 3 = 11$ ✓"), up to three of them."""
+    for _ in range(3):
+        text = text.rstrip()
+        ends = [m.end() for m in _SENTENCE_END_RE.finditer(text[:-1])]
+        if not ends or not _CHECK_RE.match(text[ends[-1] :]):
+            break
+        text = text[: ends[-1]]
+    return text
 
 
 def _closing_sentence(text: str) -> str | None:
@@ -338,6 +369,8 @@ def extract_answer(text: str, mode: str = "lenient") -> str | None:
     if not text or not text.strip():
         return None
     text = clean_unicode(text)
+    if bold := _BOLD_RE.fullmatch(text):  # "**7**"
+        text = bold.group(1)
     minerva = _MINERVA_RE.findall(text[-_TAIL:])
     if minerva and minerva[-1].strip():
         return minerva[-1].strip()
@@ -349,7 +382,7 @@ def extract_answer(text: str, mode: str = "lenient") -> str | None:
     statement = _statement(text)
     if statement is not None:
         return statement
-    tail = text[-_TAIL:]
+    tail = _without_checks(text[-_TAIL:])
     if mode == "strict":
         labelled = _LABELLED_RE.fullmatch(text.strip()) if len(text) < 100 else None
         if labelled:
