@@ -63,6 +63,15 @@ _ENDS_ON_NUMBER_RE = re.compile(
     r"(?:\b(?:is|are|was|were|equals|makes|gives)|'s|(=))\s+[\[(]?\s?(-?\d[\d,]*(?:\.\d+)?(?:/\d+)?)"
     r"\s?[^\s\w.]{0,2}(?:[A-Za-z]{1,3}\d?)?[.!]?\s*$"
 )
+# ... or on "is 7 dollars." / "has 7 apples left.": a singular verb and a unit of up to two words.
+_NOT_A_UNIT = r"(?!(?:and|or|times|more|less|fewer|than|plus|minus|per|of|to|by|from|so|then|is|are)\b)"
+_ENDS_ON_UNIT_RE = re.compile(
+    r"\b(?:is|was|equals|has|have|had)(=)?\s+(-?\d[\d,]*(?:\.\d+)?(?:/\d+)?)\s+"
+    + _NOT_A_UNIT
+    + r"[a-z]{2,12}(?:\s"
+    + _NOT_A_UNIT
+    + r"[a-z]{2,12})?[.!]?\s*$"
+)
 # Chat-template tokens a generation may run on into ("... is 2/3. <|im_start|>user"), and Minerva's sign-off.
 _TRAILING_TOKEN_RE = re.compile(
     r"(?:<\|[^|<>]{1,40}\|>|</s>|<eos>|I hope it is correct\.?)(?:[A-Za-z]{1,12})?$", re.IGNORECASE
@@ -282,7 +291,7 @@ def _closing_sentence(text: str) -> str | None:
     if conclusions:
         return _last_formula_or_number(sentence[conclusions[-1].end() :])
     window = _outside_formulas(sentence)[-80:]
-    ending = _ENDS_ON_NUMBER_RE.search(window)
+    ending = _ENDS_ON_NUMBER_RE.search(window) or _ENDS_ON_UNIT_RE.search(window)
     if ending is None or (ending.group(1) and ends):  # "= 5" closes a step, unless it is the whole text
         return None
     return _with_equation(window, ending.start(2), ending.group(2))

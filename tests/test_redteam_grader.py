@@ -108,7 +108,6 @@ def test_correct_equation_is_paid(mode, completion, gold, prompt):
 
 # A stated answer followed by a sentence that checks or comments on it: strict mode finds no answer (and
 # lenient reads the check's number instead).
-_PROSE_UNIT = pytest.mark.xfail(strict=True, reason="a closing line with 'so' or a unit word is not read")
 FOLLOWED_BY_A_SENTENCE = [
     ("math_strict", "**Final Answer**\n\n$$x = 7$$\n\nThis is the only solution."),
     ("math_strict", "So there are $7$ ways. This matches our earlier count."),
@@ -117,8 +116,8 @@ FOLLOWED_BY_A_SENTENCE = [
     ("math", "Hence $x = 7$.\n\nVerification: $2 \\cdot 7 - 3 = 11$ \u2713"),  # lenient reads 11
     ("math", "Therefore $x = 7$. Let me double-check: 2(7) - 3 = 11. Correct."),
     # GSM8K-style closing lines: "So" does not conclude where "Therefore" does; a unit word after "is 7"
-    pytest.param("math_strict", "So she has 7 apples left.", marks=_PROSE_UNIT),
-    pytest.param("math_strict", "The total is 7 dollars.", marks=_PROSE_UNIT),
+    ("math_strict", "So she has 7 apples left."),
+    ("math_strict", "The total is 7 dollars."),
     ("math_strict", "7 is the answer."),
     ("math_strict", "**7**"),
     ("math_strict", "Answer = 7"),  # read as "= 7", a malformed equation: wrong in both modes
