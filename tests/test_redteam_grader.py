@@ -1,5 +1,5 @@
-"""Red-team findings against the math graders: each case is scored as the grader should score it and is
-expected to fail until the grader is fixed (xfail strict, so a fix shows up as XPASS)."""
+"""Red-team findings against the math graders, each case scored as the grader should score it. All are fixed
+and stay as regression tests; a new finding goes in as a strict xfail until the grader handles it."""
 
 from __future__ import annotations
 
@@ -74,9 +74,9 @@ def test_bmod_is_not_its_modulus(mode):
 
 
 def test_one_hanging_equation_does_not_poison_a_common_answer():
-    """MathReward._hung records pair[1] of whatever pair timed out: for an equation claim (lhs, rhs) that is
-    the rhs, for a slow gold it is the answer. One garbage sample `\\boxed{((...7...)) = 7}` then makes
-    every later `\\boxed{7}` a timeout for golds not yet seen, for the grader's lifetime (a whole run)."""
+    """A hang used to be recorded against pair[1] of whatever pair timed out: for an equation claim (lhs, rhs)
+    that is the rhs. One garbage sample `\\boxed{((...7...)) = 7}` then made every later `\\boxed{7}` a
+    timeout for golds not yet seen, for the grader's lifetime (a whole run). Hangs are cached per pair now."""
     from rlvr.rewards import MathReward
 
     grader = MathReward("strict", timeout=1.0)
