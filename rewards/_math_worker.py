@@ -72,6 +72,20 @@ def _verify(gold: str, pred: str) -> bool:
     return normalized is not None and _equal(*normalized)
 
 
+# `\\boxed{2^{2^{35}}}` would take 4 GiB per worker before its CPU limit ends it, and a batch runs many workers:
+# past this an allocation fails (MemoryError, verdict "error") instead of the machine swapping.
+MEMORY_LIMIT = 2 << 30
+
+
+def _limit_memory() -> None:
+    import resource
+
+    try:
+        resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+    except (ValueError, OSError):  # a hard limit already lower: keep it
+        pass
+
+
 def main() -> None:
     """Answer JSON lines [key, gold, pred] on stdin with [key, true|false|"error"] on stdout."""
     import json
@@ -79,6 +93,7 @@ def main() -> None:
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     logging.disable(logging.WARNING)
+    _limit_memory()
     import math_verify  # noqa: F401  (imported before the first request is timed)
 
     out = sys.stdout

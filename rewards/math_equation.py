@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 
+from rlvr.rewards.math_restate import names_cancel
+
 _OPEN, _CLOSE = "({[", ")}]"
 # `<=`, `>=`, `!=`, `:=` and `\leq`-style commands are relations of their own, not an equals sign.
 _NOT_EQUALS_BEFORE = "<>!:"
@@ -24,6 +26,15 @@ _NAME_RE = re.compile(
     r"(?:\s*\^\s*(?:\{[^{}]{1,6}\}|\w))?"
     r"(?:\s*\([^()]{1,20}\))?\s*\}?\s*"
     r"|\s*\(\s*[A-Za-z](?:_\w)?(?:\s*,\s*[A-Za-z](?:_\w)?)+\s*\)\s*"  # (x, y) = (5, 8)
+    r"|\s*\\(?:text|mathrm|textbf|textit|mbox|operatorname)\s*\{[A-Za-z][A-Za-z '.-]{0,40}\}\s*"  # \text{Area}
+    r"|\s*\\(?:sin|cos|tan|cot|sec|csc)\s*\\?(?!pi\b)[A-Za-z]+\s*"  # \sin\theta
+)
+# Constants are values, not names: `\pi = 7` and `e = 7` are false equations.
+_CONSTANT_RE = re.compile(r"\s*(?:\\pi|\\infty|e|\\e|\\mathrm\s*\{\s*e\s*\})\s*")
+# Greek letters name quantities (\theta, \alpha); \pi is a number.
+_GREEK_RE = re.compile(
+    r"\\(?:alpha|beta|gamma|delta|epsilon|varepsilon|zeta|eta|theta|vartheta|iota|kappa|lambda|mu|nu|xi|rho"
+    r"|sigma|tau|upsilon|phi|varphi|chi|psi|omega|Gamma|Delta|Theta|Lambda|Xi|Sigma|Phi|Psi|Omega)(?![A-Za-z])"
 )
 
 _JOINER_RE = re.compile(
@@ -64,12 +75,19 @@ def _top_level(text: str, separators: str) -> list[str]:
 
 def _has_names(side: str) -> bool:
     """A side with a variable in it (`a + b + c + d`) states what a quantity equals; only numbers can be false."""
-    return _LETTER_RE.search(_COMMAND_RE.sub(" ", side)) is not None
+    if _GREEK_RE.search(side):
+        return True
+    if names_cancel(side):
+        return False
+    letters = _COMMAND_RE.sub(" ", side)
+    return _LETTER_RE.search(re.sub(r"(?<![A-Za-z])e(?![A-Za-z])", " ", letters)) is not None
 
 
 def is_name(side: str) -> bool:
     """True for a left side that names the answer (`x`, `n`, `a_1`, `AB`, `f(2)`) rather than computes one."""
-    return _NAME_RE.fullmatch(side) is not None and not side.strip().isdigit()
+    if side.strip().isdigit() or _CONSTANT_RE.fullmatch(side):
+        return False
+    return _NAME_RE.fullmatch(side) is not None
 
 
 def claims(answer: str) -> list[tuple[str, str]] | None:

@@ -31,6 +31,22 @@ _CONNECTOR_RE = re.compile(
     r"(?:\s|[,;]|\$|\\[()\[\]]|\\quad|\\qquad|\\,|\\;|\\ |and|or|\\text\{[^{}]{0,40}\}"
     r"|[A-Za-z](?:_\{?\w{1,3}\}?)?\s*=|\b[A-Za-z]{1,12}\s+(?=and\b|or\b))*"
 )
+# An equals sign between two boxes or formulas, outside both: the parts are one equation.
+_EQUALS_GAP_RE = re.compile(r"\s*(?:\$\$|\$|\\[)\]])?\s*=\s*(?:\$\$|\$|\\[(\[])?\s*")
+# What follows "answer" before its value ("Answer = 7", "answer: 7"); a value stated before "is the answer".
+_ANSWER_SIGN_RE = re.compile(r"^\s*\**\s*[=:]\s*")
+_ANSWER_FIRST_RE = re.compile(
+    r"(?:^|(?<=[.\n]))\s*([^.\n]{1,80}?)\s+is\s+(?:the|my|our)\s+(?:final\s+)?$", re.IGNORECASE
+)
+_BOLD_RE = re.compile(r"\s*\*\*([^*\n]{1,100})\*\*\s*")
+# A sentence that checks or comments on an answer already given.
+_CHECK_RE = re.compile(
+    r"\s*(?:\*\*)?(?:(?:this|that|which) (?:matches|agrees|checks|confirms|is consistent|is correct|is the only)"
+    r"|(?:note|notice) that|verification|verifying|verify|checking|check(?=:)|let me (?:double-)?check|let me verify"
+    r"|let's (?:double-)?check|let's verify|double-check|indeed|correct|as expected)\b[^\n]*[.!✓✔]\s*$"
+    r"|\s*[✓✔]\s*$",
+    re.IGNORECASE,
+)
 # Minerva's closing line outranks any box before it, as in math-verify.
 _MINERVA_RE = re.compile(r"final answer is[:\s]{0,5}\$([^$\n]{1,300})\$\.?\s?I hope", re.IGNORECASE)
 _STATEMENT_RES = [
@@ -46,6 +62,15 @@ _CONCLUSION_RE = re.compile(r"\b(?:therefore|thus|hence|in conclusion|in total|i
 _ENDS_ON_NUMBER_RE = re.compile(
     r"(?:\b(?:is|are|was|were|equals|makes|gives)|'s|(=))\s+[\[(]?\s?(-?\d[\d,]*(?:\.\d+)?(?:/\d+)?)"
     r"\s?[^\s\w.]{0,2}(?:[A-Za-z]{1,3}\d?)?[.!]?\s*$"
+)
+# ... or on "is 7 dollars." / "has 7 apples left.": a singular verb and a unit of up to two words.
+_NOT_A_UNIT = r"(?!(?:and|or|times|more|less|fewer|than|plus|minus|per|of|to|by|from|so|then|is|are)\b)"
+_ENDS_ON_UNIT_RE = re.compile(
+    r"\b(?:is|was|equals|has|have|had)(=)?\s+(-?\d[\d,]*(?:\.\d+)?(?:/\d+)?)\s+"
+    + _NOT_A_UNIT
+    + r"[a-z]{2,12}(?:\s"
+    + _NOT_A_UNIT
+    + r"[a-z]{2,12})?[.!]?\s*$"
 )
 # Chat-template tokens a generation may run on into ("... is 2/3. <|im_start|>user"), and Minerva's sign-off.
 _TRAILING_TOKEN_RE = re.compile(
@@ -70,7 +95,11 @@ _LABELLED_RE = re.compile(
 )
 # The equation a number in prose closes ("5 * 4 = 20", "12 = = 4"): its claim is checked, not just its end.
 _EQUATION_BEFORE_RE = re.compile(
-    r"(?:(?:\d+(?:\.\d+)?|(?<![A-Za-z\\])[A-Za-z](?![A-Za-z])|[+\-*/^()×÷=])[ \t]*)*=[ \t]*$"
+    r"(?:(?:\d+(?:\.\d+)?|(?<![A-Za-z\\])[A-Za-z](?![A-Za-z])|[+\-*/^()×÷=$]|\\cdot|\\times)[ \t]*)*=[ \t$]*$"
+)
+# Arithmetic that a number in prose is said to equal ("5 * 4 is 2", "5 * 4 equals 2"): an equation too.
+_SAID_EQUAL_BEFORE_RE = re.compile(
+    r"(?:\d+(?:\.\d+)?[ \t]*(?:[+\-*/^×÷]|\\cdot|\\times)[ \t]*)+\d+(?:\.\d+)?[ \t]+(?:is|equals)[ \t]+$"
 )
 # What no answer looks like: starting on a colon or an operator other than a sign, ending on an operator or an
 # opening bracket, runs of colons or question marks, two operators in a row ("5 * = 2", ":::: 7").
@@ -132,14 +161,27 @@ def last_boxed(text: str) -> str | None:
 
 
 def _chain(text: str, spans: list[tuple]) -> list[tuple]:
-    """The last span with those before it joined to it by connectors only ("$1$, $2$ and $3$")."""
+    """The last span with those before it joined to it by connectors only ("$1$, $2$ and $3$") or by an
+    equals sign ("\\boxed{5 \\cdot 4} = \\boxed{2}", one equation whose claim is checked)."""
     first = len(spans) - 1
     while first > 0:
         gap_start, gap_end = spans[first - 1][1], spans[first][0]
-        if gap_end - gap_start > _MAX_GAP or not _CONNECTOR_RE.fullmatch(text, gap_start, gap_end):
+        if gap_end - gap_start > _MAX_GAP or not (
+            _CONNECTOR_RE.fullmatch(text, gap_start, gap_end)
+            or _EQUALS_GAP_RE.fullmatch(text, gap_start, gap_end)
+        ):
             break
         first -= 1
     return spans[first:]
+
+
+def _joined(text: str, spans: list[tuple], parts: list[str]) -> str:
+    """The chained parts as one answer: ", " between parts of a multi-part answer, " = " across an equals sign."""
+    out = parts[0]
+    for before, after, part in zip(spans, spans[1:], parts[1:]):
+        equals = _EQUALS_GAP_RE.fullmatch(text, before[1], after[0])
+        out += (" = " if equals else ", ") + part
+    return out
 
 
 def boxed_answer(text: str) -> str | None:
@@ -147,8 +189,8 @@ def boxed_answer(text: str) -> str | None:
     boxes = _boxes(text)
     if not boxes:
         return _spaced_box(text)
-    parts = [content for _, _, content in _chain(text, boxes) if content]
-    return ", ".join(parts) if parts else None
+    chained = [box for box in _chain(text, boxes) if box[2]]
+    return _joined(text, chained, [content for _, _, content in chained]) if chained else None
 
 
 def _outside_formulas(text: str) -> str:
@@ -185,22 +227,57 @@ def _statement(text: str) -> str | None:
     """What the last sentence containing "answer" gives as the answer (its last formula or number)."""
     tail = text[-_TAIL:]
     for pattern in _STATEMENT_RES:
-        found = pattern.findall(tail)
+        found = list(pattern.finditer(tail))
         if found:
-            answer = found[-1].strip().rstrip(".").strip()
+            answer = found[-1].group(1).strip().rstrip(".").strip()
+            if answer and pattern is _STATEMENT_RES[0]:
+                answer = _with_parts_after(tail, found[-1].start(1) - 1) or answer
             if answer:
                 return answer
     for word in reversed(list(_ANSWER_WORD_RE.finditer(tail))):
         rest = tail[word.end() :]
         end = _SENTENCE_END_RE.search(rest, 1)
         sentence = rest[: end.start() if end else 300][:300]
-        found = _last_formula_or_number(sentence)
+        found = _last_formula_or_number(_ANSWER_SIGN_RE.sub(" ", sentence, count=1))  # "Answer = 7" is 7
         if found is not None:
             return found
+        if not sentence.strip(" .!"):  # "7 is the answer."
+            before = _ANSWER_FIRST_RE.search(tail, max(0, word.start() - 120), word.start())
+            found = _last_formula_or_number(before.group(1)) if before else None
+            if found is not None:
+                return found
         plain = _ANSWER_PLAIN_RE.match(sentence)
         if plain and plain.group(1).strip():
             return plain.group(1).strip()
     return None
+
+
+def _with_parts_after(text: str, start: int) -> str | None:
+    """The formula opening at `start` and those joined after it as parts of one answer ("$x = 7$ and $y = 3$")."""
+    spans = _formula_spans(text[start:])
+    if len(spans) < 2:
+        return None
+    last = 0
+    while last + 1 < len(spans):
+        gap = text[start + spans[last][1] : start + spans[last + 1][0]]
+        if len(gap) > _MAX_GAP or not _CONNECTOR_RE.fullmatch(gap):
+            break
+        last += 1
+    if last == 0:
+        return None
+    return ", ".join(text[start + a : start + b].strip() for a, b in spans[: last + 1])
+
+
+def _without_checks(text: str) -> str:
+    """The text without the sentences after its answer that check or comment on it ("This matches our count.",
+    "Verification: $2 \\cdot 7 - 3 = 11$ ✓"), up to three of them."""
+    for _ in range(3):
+        text = text.rstrip()
+        ends = [m.end() for m in _SENTENCE_END_RE.finditer(text[:-1])]
+        if not ends or not _CHECK_RE.match(text[ends[-1] :]):
+            break
+        text = text[: ends[-1]]
+    return text
 
 
 def _closing_sentence(text: str) -> str | None:
@@ -214,7 +291,7 @@ def _closing_sentence(text: str) -> str | None:
     if conclusions:
         return _last_formula_or_number(sentence[conclusions[-1].end() :])
     window = _outside_formulas(sentence)[-80:]
-    ending = _ENDS_ON_NUMBER_RE.search(window)
+    ending = _ENDS_ON_NUMBER_RE.search(window) or _ENDS_ON_UNIT_RE.search(window)
     if ending is None or (ending.group(1) and ends):  # "= 5" closes a step, unless it is the whole text
         return None
     return _with_equation(window, ending.start(2), ending.group(2))
@@ -232,7 +309,8 @@ def _ends_text(text: str, end: int) -> bool:
 
 def _formula_run(text: str, spans: list[tuple[int, int]]) -> str:
     """The last formula with those chained to it as one multi-part answer."""
-    return ", ".join(text[a:b].strip() for a, b in _chain(text, spans))
+    chained = _chain(text, spans)
+    return _joined(text, chained, [text[a:b].strip() for a, b in chained])
 
 
 def _last_formula_or_number(text: str) -> str | None:
@@ -249,7 +327,10 @@ def _last_formula_or_number(text: str) -> str | None:
 def _with_equation(text: str, start: int, answer: str) -> str:
     """`answer` (a number at `start`) with the equation written before it, if it closes one."""
     before = _EQUATION_BEFORE_RE.search(text, max(0, start - 80), start)
-    return before.group() + answer if before else answer
+    if before:
+        return before.group().replace("$", " ").strip() + " " + answer
+    said = _SAID_EQUAL_BEFORE_RE.search(text, max(0, start - 80), start)
+    return re.sub(r"\s+(?:is|equals)\s+$", " = ", said.group()) + answer if said else answer
 
 
 def _with_decimal_comma(text: str, number: re.Match) -> str:
@@ -297,6 +378,8 @@ def extract_answer(text: str, mode: str = "lenient") -> str | None:
     if not text or not text.strip():
         return None
     text = clean_unicode(text)
+    if bold := _BOLD_RE.fullmatch(text):  # "**7**"
+        text = bold.group(1)
     minerva = _MINERVA_RE.findall(text[-_TAIL:])
     if minerva and minerva[-1].strip():
         return minerva[-1].strip()
@@ -308,7 +391,7 @@ def extract_answer(text: str, mode: str = "lenient") -> str | None:
     statement = _statement(text)
     if statement is not None:
         return statement
-    tail = text[-_TAIL:]
+    tail = _without_checks(text[-_TAIL:])
     if mode == "strict":
         labelled = _LABELLED_RE.fullmatch(text.strip()) if len(text) < 100 else None
         if labelled:

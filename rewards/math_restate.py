@@ -16,6 +16,7 @@ import ast
 import functools
 import itertools
 import re
+import threading
 from fractions import Fraction
 
 from rlvr.rewards.math_normalize import normalize_answer, same_text
@@ -59,13 +60,15 @@ _SPELLINGS = (
         ),
         "",
     ),
+    # an exponent that computes keeps its grouping once braces go: x^{1+1} is x^(1+1), not x^1 + 1
+    (re.compile(r"\^\s*\{([^{}]*[+\-*/][^{}]*)\}"), r"^(\1)"),
     (re.compile(r"[\s{}]"), ""),
 )
 # applied after the spellings: (3)+(4) is 3+4, and so are 03+4 and 3+4+0 as text
 _AFTER = (
     (re.compile(r"(?<!Ω)\(((?:\\[A-Za-z]+)?\w+)\)"), r"\1"),
     (re.compile(r"(?<![\d.])0+(?=\d)"), ""),
-    (re.compile(r"(?:[+\-]0|[*/^]1)(?![\w.])"), ""),
+    (re.compile(r"(?:[+\-]0(?![\w.*/^(])|[*/^]1(?![\w.^]))"), ""),
     (re.compile(r"(?<![\w.)^_/\-])(?:0\+|1\*)"), ""),  # 0 + x and 1 * x written first
 )
 # something left to compute: an operator, a LaTeX command, an index; a leading sign alone is not one
@@ -153,20 +156,69 @@ def _key(node: ast.AST) -> Key:
         return inner if isinstance(node.op, ast.UAdd) else _negated(inner)
     if isinstance(node, ast.BinOp):
         if isinstance(node.op, (ast.Add, ast.Sub)):
-            return _flat("+", [t for t in _terms(node) if t != 0], Fraction(0))
+            terms = [t for t in _terms(node) if _value(t) != 0]
+            return _flat("+", terms if getattr(_WRITTEN, "on", False) else _cancelled(terms), Fraction(0))
         if isinstance(node.op, ast.Mult):
             factors = _factors(node)
-            if any(f == 0 for f in factors):
-                return Fraction(0)  # 0i, 0*x: a neutral term
-            return _flat("*", [f for f in factors if f != 1], Fraction(1))
+            if any(_value(f) == 0 for f in factors):
+                return Fraction(0)  # 0i, 0*x, 0*5: a neutral term
+            return _flat("*", [f for f in factors if _value(f) != 1], Fraction(1))
         left, right = _key(node.left), _key(node.right)
-        if isinstance(node.op, (ast.Div, ast.Pow)) and right == 1:
+        if isinstance(node.op, (ast.Div, ast.Pow)) and _value(right) == 1:
             return left
         if isinstance(node.op, ast.Div):
-            return ("/", left, right)
+            # (1 - x^2)/(1 - x) is (x^2 - 1)/(x - 1)
+            return min(("/", left, right), ("/", _negated(left), _negated(right)), key=repr)
         if isinstance(node.op, ast.Pow):
+            exponent = _value(right)
+            if exponent == 0 and left != 0:  # x^0 is 1
+                return Fraction(1)
+            if exponent is not None:  # (x + 1)^{1 + 1} is (x + 1)^2
+                right = exponent
+                if exponent.denominator == 1 and exponent.numerator % 2 == 0:  # (-x - 1)^2 is (x + 1)^2
+                    left = min(left, _negated(left), key=repr)
             return ("^", left, right)
     raise ValueError("not arithmetic")
+
+
+def _value(key: Key) -> Fraction | None:
+    """The exact value of a tree of numbers only (small powers), None otherwise: (1 - 1), 0 * 5, 1^2 and (-1)^2
+    are neutral terms however they are written."""
+    if isinstance(key, Fraction):
+        return key
+    if not isinstance(key, tuple) or key[0] not in ("+", "*", "/", "^", "neg"):
+        return None
+    values = [_value(part) for part in key[1:]]
+    if any(v is None for v in values):
+        return None
+    if key[0] == "+":
+        return sum(values, Fraction(0))
+    if key[0] == "neg":
+        return -values[0]
+    if key[0] == "*":
+        product = Fraction(1)
+        for v in values:
+            product *= v
+        return product
+    if key[0] == "/":
+        return values[0] / values[1] if values[1] else None
+    base, exponent = values
+    if exponent.denominator != 1 or abs(exponent) > 64 or (base == 0 and exponent < 0):
+        return None
+    if abs(base.numerator) > 10**6 or base.denominator > 10**6:
+        return None
+    return base**exponent.numerator
+
+
+def _cancelled(terms: list[Key]) -> list[Key]:
+    """A sum's terms without pairs that cancel (x + y - y is x)."""
+    left = list(terms)
+    for term in terms:
+        negated = _negated(term)
+        if term in left and negated in left and negated != term:
+            left.remove(term)
+            left.remove(negated)
+    return left
 
 
 def _terms(node: ast.AST) -> list[Key]:
@@ -182,6 +234,10 @@ def _negated(key: Key) -> Key:
     """-key, with the sign on a product's number where it has one (- 2x and -2x are one term)."""
     if isinstance(key, Fraction):
         return -key
+    if isinstance(key, tuple) and key[0] == "neg":
+        return key[1]
+    if isinstance(key, tuple) and key[0] == "+":
+        return _flat("+", [_negated(term) for term in key[1:]], Fraction(0))
     if isinstance(key, tuple) and key[0] == "*":
         numbers = [f for f in key[1:] if isinstance(f, Fraction)]
         if numbers:
@@ -202,6 +258,13 @@ def _flat(op: str, parts: list[Key], neutral: Fraction) -> Key:
     flattened: list[Key] = []
     for part in parts:
         flattened.extend(part[1:] if isinstance(part, tuple) and part[0] == op else [part])
+    if op == "*":  # x * x is x^2: a repeated factor (not a number) as a power
+        repeated = [
+            part for part in flattened if not isinstance(part, Fraction) and flattened.count(part) > 1
+        ]
+        for part in dict.fromkeys(repeated):
+            count = flattened.count(part)
+            flattened = [other for other in flattened if other != part] + [("^", part, Fraction(count))]
     if not flattened:
         return neutral
     if len(flattened) == 1:
@@ -209,13 +272,20 @@ def _flat(op: str, parts: list[Key], neutral: Fraction) -> Key:
     return (op, *sorted(flattened, key=repr))
 
 
-def _parsed(text: str) -> Key | None:
+# whether sums drop terms that cancel (off for the form as written: 5^1 - 5^3 + 5^3); per thread
+_WRITTEN = threading.local()
+
+
+def _parsed(text: str, cancel: bool = True) -> Key | None:
     if not text or len(text) > _MAX_TREE_TEXT:
         return None
+    _WRITTEN.on = not cancel
     try:
         return _key(ast.parse(_tree_text(text), mode="eval").body)
     except (SyntaxError, ValueError, RecursionError, MemoryError, ZeroDivisionError):
         return None
+    finally:
+        _WRITTEN.on = False
 
 
 def _pieces(key: Key, out: set) -> None:
@@ -261,11 +331,19 @@ def restates(prompt: str, pred: str, gold: str) -> bool:
         needle = _unwrapped(_canonical(form))
         if needle not in golds and _OPERATION_RE.search(needle.lstrip("+-")):
             needles.append((needle, _parsed(needle)))
+            written = _parsed(needle, cancel=False)
+            if written != needles[-1][1] and isinstance(written, tuple):  # terms that cancel: padding
+                needles.append((needle, written))
     gold_trees = {_parsed(form) for form in golds} - {None}
     needles = [
         (text, tree) for text, tree in needles if tree is None or tree not in gold_trees
     ]  # the gold, reordered
     if any(_quoted(text, haystack) for text, _ in needles):
+        return True
+    if needles and (
+        _wraps_a_formula(prompt, [text for text, _ in needles] + [re.sub(r"\s+", "", pred)], golds)
+        or _computes_with_prompt_numbers(prompt, _RELATION_RE.split(pred)[-1], gold)
+    ):
         return True
     trees = [tree for _, tree in needles if isinstance(tree, tuple)]
     if not trees:
@@ -279,9 +357,100 @@ def restates(prompt: str, pred: str, gold: str) -> bool:
         if not _has_names(tree):
             pieces: set = set()
             _pieces(tree, pieces)
-            if any(piece in prompt_pieces for piece in pieces if isinstance(piece, tuple)):
+            if any(
+                piece in prompt_pieces and not _is_atom(piece) for piece in pieces if isinstance(piece, tuple)
+            ):
                 return True
     return False
+
+
+def _is_atom(key: Key) -> bool:
+    """A value written in its normal form (\\sqrt{5}, 3/4, -2): an exact answer may hold one the prompt holds."""
+    if isinstance(key, tuple) and key[0] == "neg":
+        return _is_atom(key[1])
+    if isinstance(key, tuple) and key[0] == "sqrt":
+        return isinstance(key[1], Fraction)
+    if isinstance(key, tuple) and key[0] == "/":
+        return all(isinstance(part, Fraction) for part in key[1:])
+    return not isinstance(key, tuple)
+
+
+_FORMULA_RE = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL)
+_FORMULA_SPLIT_RE = re.compile(
+    r"=|,|;|<|>|\\(?:le|ge|leq|geq|neq|approx|equiv|quad|qquad|text\s*\{[^{}]*\})(?![a-zA-Z])"
+)
+_ATOM_RE = re.compile(r"-?(?:\d+(?:\.\d+)?|Ω\(\d+\)|\d+/\d+|[A-Za-z]|\\[A-Za-z]+)")
+
+
+@functools.lru_cache(maxsize=4096)
+def _prompt_formulas(prompt: str) -> frozenset:
+    """The canonical sides of the prompt's formulas that compute something (not a lone number or radical), and
+    its whole equations as ("=", text)."""
+    parts = set()
+    for match in _FORMULA_RE.finditer(prompt):
+        formula = next(group for group in match.groups() if group is not None)
+        if (
+            "=" in formula
+        ):  # a whole equation (`a + b + c + d = 0`) copied is copied even if its last side is not
+            parts.add(("=", _unwrapped(_canonical(formula.strip().rstrip(".,")))))
+            parts.add(
+                ("=", re.sub(r"\s+", "", formula.strip().rstrip(".,")))
+            )  # as written: 0 + x keeps its 0
+        for side in _FORMULA_SPLIT_RE.split(formula):
+            canonical = _unwrapped(_canonical(side))
+            bare = canonical.lstrip("+-")
+            if len(bare) >= 3 and _OPERATION_RE.search(bare) and not _ATOM_RE.fullmatch(bare):
+                parts.add(canonical)
+    return frozenset(parts)
+
+
+def _wraps_a_formula(prompt: str, needles: list[str], golds: set[str]) -> bool:
+    """`pred` holds a whole computing formula of the prompt inside something else (`\\lim_{t\\to0}(E)`,
+    `E + \\sin 0`, `\\sqrt[1]{E}`): wrapping the question in a neutral operation computes nothing."""
+    for part in _prompt_formulas(prompt):
+        # a side of the prompt's formulas counts in the answer's last side only (`\\text{total} = 3 + 4 = 7`
+        # shows its work); a whole equation of the prompt anywhere in it
+        equation = isinstance(part, tuple)
+        text = part[1] if equation else part
+        answers = needles if equation else [needle for needle in needles if "=" not in needle]
+        if any(_quoted(text, answer) for answer in answers) and not any(
+            _quoted(text, gold) for gold in golds
+        ):
+            return True
+    return False
+
+
+# Operations no answer in normal form needs; an answer of numbers only that applies one to the prompt's own
+# numbers (\\binom{8.0}{4}, \\lfloor 3+4 \\rfloor, \\max(7, 0)) evaluates the question rather than answers it.
+_COMPUTING_RE = re.compile(
+    r"\\(?:sin|cos|tan|cot|sec|csc|arcsin|arccos|arctan|sinh|cosh|tanh|log|ln|lg|exp|lfloor|rfloor|lceil|rceil"
+    r"|lvert|rvert|vert|Vert|max|min|sup|inf|lim|int|iint|sum|prod|binom|dbinom|tbinom|choose|gcd|lcm|mod|bmod"
+    r"|pmod|operatorname|det|overline|dot|frac\s*\{[^{}]*\}\s*\{\s*1\s*\})(?![a-zA-Z])|\\sqrt\s*\[|!|\|"
+)
+_BOUND_RE = re.compile(r"_\s*\{[^{}]*\}|_\s*\w|\\,?\s*d[a-z]\s*$|\\text\s*\{[^{}]*\}|\\[A-Za-z]+")
+_NUMBER_RE = re.compile(r"\d+(?:\.\d+)?")
+
+
+def _numbers(text: str) -> set[Fraction]:
+    return {Fraction(number) for number in _NUMBER_RE.findall(text)}
+
+
+def _computes_with_prompt_numbers(prompt: str, pred: str, gold: str) -> bool:
+    """A numbers-only answer that applies an operation of `_COMPUTING_RE` (one the gold does not use) to a
+    number of the prompt (other than 0 and 1)."""
+    used = {m.group().split("{")[0].strip() for m in _COMPUTING_RE.finditer(pred)}
+    if not used or any(op in gold for op in used):
+        return False
+    if re.search(r"(?<![A-Za-z])[A-Za-df-hj-z](?![A-Za-z])|[A-Za-z]{2}", _BOUND_RE.sub(" ", pred)):
+        return False  # a variable: not numbers only
+    shared = (_numbers(pred) & _numbers(prompt)) - {Fraction(0), Fraction(1)}
+    return bool(shared)
+
+
+def names_cancel(text: str) -> bool:
+    """True when `text` parses as arithmetic whose names all cancel (8x^0, 8 + x - x): numbers only."""
+    tree = _parsed(_unwrapped(_canonical(text)))
+    return tree is not None and not _has_names(tree)
 
 
 def _has_names(key: Key) -> bool:

@@ -7,6 +7,7 @@ import re
 
 from rlvr.rewards.math_equation import claims, is_equation
 from rlvr.rewards.math_extract import MODES, extract_answer, extract_gold
+from rlvr.rewards.math_guard import refusal, tidy
 from rlvr.rewards.math_normalize import same_text
 from rlvr.rewards.math_pool import shared_pool
 from rlvr.rewards.math_restate import restates
@@ -18,8 +19,9 @@ _HUGE_FACTORIAL_RE = re.compile(r"\d{5,}\s*!")
 # Integers that a float holds exactly: math-verify's verdict on two of them is whether their values are equal.
 _INTEGER_RE = re.compile(r"[+-]?[0-9]{1,15}")
 # The longest answer handed to the verifier (or four times the gold's length, if more): MATH's and GSM8K's
-# answers are under 200 characters, the peer suites' under 2,000; a run of 200,000 boxes is 600,000.
-MAX_ANSWER_CHARS = 10_000
+# answers are under 200 characters, the peer suites' under 1,500 (past about 2,000 math-verify parses nothing and its
+# bare-text fallback reads one number out of the text); a run of 200,000 boxes is 600,000.
+MAX_ANSWER_CHARS = 1_500
 
 
 def _gold_text(answer, index: int) -> str:
@@ -41,6 +43,8 @@ def _refusal(prompt: str, pred: str | None, gold: str) -> str:
         return ""
     if len(pred) > max(MAX_ANSWER_CHARS, 4 * len(gold)) and not same_text(gold, pred):
         return f"an answer of {len(pred)} characters, longer than any answer is verified ({MAX_ANSWER_CHARS})"
+    if why := refusal(pred, gold):
+        return why
     return "restates the problem" if prompt and restates(prompt, pred, gold) else ""
 
 
@@ -71,7 +75,6 @@ class MathReward:
         self.workers = workers
         self.__name__ = "math" if mode == "lenient" else f"math_{mode}"
         self._cache: dict[tuple[str, str], str] = {}
-        self._hung: set[str] = set()
 
     def describe(self) -> dict:
         return {"grader": "math", "mode": self.mode, "timeout": self.timeout}
@@ -88,6 +91,7 @@ class MathReward:
             raise ValueError(lengths + ("" if prompt is None else f" and {len(prompt)} prompts"))
         golds = [_gold_text(a, i) for i, a in enumerate(answer)]  # extract_gold caches repeats
         extracted = [extract_answer(completion_text(c), self.mode) for c in completions]
+        extracted = [None if pred is None else tidy(pred) or None for pred in extracted]
         prompts = [""] * len(golds) if prompt is None else [prompt_text(p) for p in prompt]
         refused = [_refusal(p, pred, gold) for gold, pred, p in zip(golds, extracted, prompts)]
         asserted = [_claims(gold, pred, skip) for gold, pred, skip in zip(golds, extracted, refused)]
@@ -107,9 +111,9 @@ class MathReward:
             pairs = list(todo)
             outcomes = shared_pool(self.workers, self.timeout).run(pairs)
             for pair, outcome in zip(pairs, outcomes):
+                # a hang is cached for its (gold, answer) pair only: the same answer may be quick against
+                # another gold (the hanging part of `((...7...)) = 7` is its claim, not the answer 7)
                 self._cache[pair] = {True: CORRECT, False: WRONG}.get(outcome, outcome)  # type: ignore[arg-type]
-                if outcome == TIMEOUT:
-                    self._hung.add(pair[1])
         return [
             self._grade(gold, pred, skip, claimed)
             for gold, pred, skip, claimed in zip(golds, extracted, refused, asserted)
@@ -129,13 +133,13 @@ class MathReward:
 
     def _fast_verdict(self, gold: str, pred: str) -> str | None:
         """Settle cases without a worker: the same canonical string; two plain integers (most wrong answers
-        to GSM8K- and MATH-style problems); an answer that already hung a worker in this evaluation or whose
+        to GSM8K- and MATH-style problems); an answer whose
         value is astronomically expensive (verdict `timeout`, counted wrong)."""
         if same_text(gold, pred):
             return CORRECT
         if _INTEGER_RE.fullmatch(gold.strip()) and _INTEGER_RE.fullmatch(pred.strip()):
             return CORRECT if int(gold) == int(pred) else WRONG
-        if pred in self._hung or _TOWER_RE.search(pred) or _HUGE_FACTORIAL_RE.search(pred):
+        if _TOWER_RE.search(pred) or _HUGE_FACTORIAL_RE.search(pred):
             return TIMEOUT
         return None
 
