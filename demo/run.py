@@ -251,7 +251,7 @@ def report(
     from rlvr.evaluate.answer_support import support_findings
     from rlvr.evaluate.cli_compare import _case_studies
     from rlvr.evaluate.plots import box_figure
-    from rlvr.evaluate.report import Section, write_report
+    from rlvr.evaluate.report import Section, spend_sentences, write_report
     from rlvr.evaluate.timeline import table_rows, timeline_figure, timeline_findings
     from rlvr.tracking import log_comparison
     from rlvr.train.probe import steps_png
@@ -304,6 +304,7 @@ def report(
     log_timeline_wandb(out, timeline_rows)
     findings = (
         result.findings
+        + spend_sentences(result)
         + support_findings(support)
         + (steps_findings(result, steps) if steps else steps_note)
         + timeline_findings(timeline_rows)

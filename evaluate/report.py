@@ -139,7 +139,6 @@ def findings(c: Comparison) -> list[str]:
             f"pass@{c.k_max} {curve.mean[-1] * 100:.1f}% [{curve.low[-1] * 100:.1f}, {curve.high[-1] * 100:.1f}] "
             f"over {n_problems} problems."
         )
-    out += _spend_findings(c)
     for pair in c.pairs:
         out += _pair_findings(c, pair)
     if len(c.pairs) == 1:
@@ -154,7 +153,7 @@ def findings(c: Comparison) -> list[str]:
     return out
 
 
-def _spend_findings(c: Comparison) -> list[str]:
+def spend_sentences(c: Comparison) -> list[str]:
     """What sequential sampling spent, per model sampled with --stop-at-correct, against uniform n_max."""
     out = []
     for counts in c.counts:
@@ -265,6 +264,7 @@ def report_sections(
     parts = [
         findings_section(c),
         passk_table_section(c),
+        spend_section(c),
         coverage_section(c),
         *map(as_section, more),
         *map(as_section, analysis_sections(c, answer_support, steps)),
@@ -290,6 +290,23 @@ def findings_section(c: Comparison) -> Section:
     return Section(
         "Findings", list(c.findings), figures={"pass@k curves (95% bootstrap CI)": chart}, lead=True
     )
+
+
+def spend_section(c: Comparison) -> Section:
+    """Samples and tokens each sequentially sampled model drew, against uniform n_max (none: left out)."""
+    sentences = spend_sentences(c)
+    rows = [["model", "samples drawn", "tokens drawn", "uniform n_max would draw", "fewer"]] + [
+        [
+            x.label,
+            f"{x.spend['samples']:,}",
+            f"{x.spend['tokens']:,}",
+            f"{x.spend['uniform_samples']:,}",
+            f"{x.spend['samples_saved_ratio']:.1f}x",
+        ]
+        for x in c.counts
+        if x.rule is not None and x.spend
+    ]
+    return Section("Samples drawn (sequential pass@k)", sentences, rows if sentences else [])
 
 
 def passk_table_section(c: Comparison) -> Section:
