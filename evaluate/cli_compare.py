@@ -120,7 +120,10 @@ def run(args: argparse.Namespace) -> int:
         from rlvr.tracking import log_comparison
 
         log_comparison(result, args.wandb_project, Path(args.out))
-    for sentence in result.findings + [s for _, sentences, _ in sections for s in sentences]:
+    from rlvr.evaluate.report import spend_sentences
+
+    spent = spend_sentences(result)
+    for sentence in result.findings + spent + [s for _, sentences, _ in sections for s in sentences]:
         print(sentence)
     print(f"wrote {report} ({time.perf_counter() - start:.1f}s)")
     return 0
