@@ -285,10 +285,11 @@ def test_verifier_workers_limit_their_memory():
 
     MathReward("strict", timeout=1.0).grade([r"\boxed{\frac{14}{2}}"], ["7.0"])  # starts the workers
     me = str(os.getpid())
-    workers = [
+    workers = [  # the math verifier's workers among this process's children (other tests leave others)
         status.parent
         for status in Path("/proc").glob("[0-9]*/status")
         if f"PPid:\t{me}\n" in status.read_text(errors="replace")
+        and b"_math_worker" in (status.parent / "cmdline").read_bytes()
     ]
     assert workers
     for proc in workers:
