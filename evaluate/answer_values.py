@@ -19,9 +19,9 @@ _RATIO_RE = re.compile(r"([+-]?\d+)\s*/\s*(\d+)")
 _FRAC_RE = re.compile(r"([+-]?)\\[dt]?frac\s*(?:\{\s*(\d+)\s*\}|(\d))\s*(?:\{\s*(\d+)\s*\}|(\d))")
 # Two plain numbers this far apart are different answers to every grader here (the math verifier asks a
 # relative 1e-5 and math-verify rounds to 6 decimal places): both margins must be exceeded to skip a pair.
-_RELATIVE_GAP = 1e-4
+_RELATIVE_GAP = Fraction(1, 10_000)
 THIN_SPACE = "\\,"
-_ABSOLUTE_GAP = 1e-5
+_ABSOLUTE_GAP = Fraction(1, 100_000)
 
 
 def plain_value(text: str | None) -> Fraction | None:
@@ -110,6 +110,23 @@ def readable(grader, answers: list[str]) -> dict[str, bool]:
     return out
 
 
+def _grade_each_if_refused(grader, completions: list[str], columns: dict[str, list]) -> list:
+    """One batched grade call; when the grader refuses the batch (an answer used as a gold that it cannot take,
+    such as `nan`), each pair alone, a refused one counting as not accepted."""
+    try:
+        return grader.grade(completions, **columns)
+    except ValueError:
+        from rlvr.rewards.verdict import WRONG, Grade
+
+        out = []
+        for i, completion in enumerate(completions):
+            try:
+                out += grader.grade([completion], **{k: [v[i]] for k, v in columns.items()})
+            except ValueError:
+                out.append(Grade(WRONG, extracted=None))
+        return out
+
+
 def accepted(grader, pairs: list[tuple[str, dict]]) -> list[bool]:
     """Whether the grader accepts answer `a` for problem row `p` (its `answer`, and its `prompt` where the
     grader reads prompts), for each (a, p) of `pairs`, in one batched call. The answer is handed over boxed;
@@ -125,7 +142,7 @@ def accepted(grader, pairs: list[tuple[str, dict]]) -> list[bool]:
         columns: dict[str, list] = {"answer": [pairs[i][1]["answer"] for i in todo]}
         if with_prompt:
             columns["prompt"] = [pairs[i][1].get("prompt") or "" for i in todo]
-        grades = grader.grade([wrap(pairs[i][0]) for i in todo], **columns)
+        grades = _grade_each_if_refused(grader, [wrap(pairs[i][0]) for i in todo], columns)
         retry = []
         for i, grade in zip(todo, grades):
             if grade.extracted is not None and grade.extracted.strip() == pairs[i][0].strip():

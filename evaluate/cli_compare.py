@@ -191,7 +191,11 @@ def chance_floors(labelled: list[tuple[str, str]], result) -> None:
         wanted = set(counts.problems)
         store = SampleStore.open_existing(path)
         records = [r for r in store.counted_records() if str(r["problem"]) in wanted]
-        q_by_label[label] = store_guess_probabilities(store, records)
+        try:
+            q_by_label[label] = store_guess_probabilities(store, records)
+        except Exception as exc:  # noqa: BLE001 - the comparison matters more than one model's floor
+            print(f"rlvr compare: no chance floor for {label} ({type(exc).__name__}: {exc})", file=sys.stderr)
+            q_by_label[label] = None
     attach_chance_floors(result, q_by_label)
 
 

@@ -1,5 +1,7 @@
-"""Red-team findings against the chance floor and answer support by value: each xfail case is a bug found by
-hand against the real math grader (the expectation is what the grader itself says about each answer)."""
+"""Red-team findings against the chance floor and answer support by value, checked against the real math grader
+(the expectation is what the grader itself says about each answer). The cases without a marker were fixed and
+stay as regression tests; each strict xfail is a finding still open (a fix turns it into an error, so the
+marker goes with the fix)."""
 
 from __future__ import annotations
 
@@ -107,9 +109,6 @@ def test_pairs_graded_do_not_grow_with_problems_times_answers():
     assert sum(asked) <= 2 * (distinct + problems_n)  # got 180 = problems x other problems' answers
 
 
-@pytest.mark.xfail(
-    strict=True, reason="surely_different multiplies a float by a huge Fraction: OverflowError"
-)
 def test_huge_number_answer_does_not_crash_the_floor():
     problems = [{"id": "a", "prompt": "Qa", "answer": "3"}, {"id": "b", "prompt": "Qb", "answer": "7"}]
     records = _records([("a", "9" * 400, False), ("b", "3", False)])
@@ -117,9 +116,6 @@ def test_huge_number_answer_does_not_crash_the_floor():
     assert guess_probabilities(get_reward("math"), records, problems) == {"a": Fraction(1), "b": Fraction(0)}
 
 
-@pytest.mark.xfail(
-    strict=True, reason="the OverflowError escapes _chance_floor's except: results.json is not written"
-)
 def test_huge_number_answer_does_not_stop_results_json(tmp_path):
     import json
 
@@ -133,9 +129,6 @@ def test_huge_number_answer_does_not_stop_results_json(tmp_path):
     assert results["chance_floor"]["1"] == 0.5  # (1 + 0) / 2
 
 
-@pytest.mark.xfail(
-    strict=True, reason="a wrong answer `nan`/`None` becomes a class representative, fed as a gold"
-)
 def test_answer_nan_does_not_crash_answer_support():
     # the math grader refuses `nan` (and `None`) as a gold answer ("needs a non-empty answer"): ValueError
     m = _classes([("p", "nan", False), ("p", "x+y", False)])
