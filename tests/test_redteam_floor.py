@@ -133,3 +133,25 @@ def test_answer_nan_does_not_crash_answer_support():
     # the math grader refuses `nan` (and `None`) as a gold answer ("needs a non-empty answer"): ValueError
     m = _classes([("p", "nan", False), ("p", "x+y", False)])
     assert m["per_problem"]["p"]["value_classes"] >= 1
+
+
+def test_a_floor_over_its_pair_budget_is_a_lower_bound_and_says_so(monkeypatch, capsys):
+    """Past MAX_GRADED_PAIRS the most frequent answers are graded and the rest taken as misses: every q_i is at
+    most the full computation's, and one line says the floor is a lower bound."""
+    import rlvr.evaluate.chance_floor as chance_floor
+
+    problems = [{"id": f"p{i}", "answer": f"\\sqrt{{{i + 2}}}", "prompt": "x"} for i in range(6)]
+    records = [
+        {"problem": f"p{i}", "extracted": f"\\sqrt{{{i + 2 + j}}}", "correct": j == 0}
+        for i in range(6)
+        for j in range(6)
+    ]
+    grader = get_reward("math")
+    full = guess_probabilities(grader, records, problems)
+    assert full["p5"] == Fraction(1, 6) and full["p1"] == Fraction(
+        1, 30
+    )  # by hand: sqrt(7) once in 30 others
+    monkeypatch.setattr(chance_floor, "MAX_GRADED_PAIRS", 10)
+    part = guess_probabilities(grader, records, problems)
+    assert all(part[p] <= full[p] for p in full) and part != full
+    assert "a lower bound" in capsys.readouterr().err
