@@ -4,40 +4,13 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import typing
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from rlvr.cli_types import add_config_arguments
     from rlvr.evaluate.runner import EvalConfig
 
-    hints = typing.get_type_hints(EvalConfig)
-    for f in dataclasses.fields(EvalConfig):
-        flag = "--" + f.name.replace("_", "-")
-        kind = hints[f.name]
-        base = next((t for t in typing.get_args(kind) if t is not type(None)), kind)
-        if "type" in f.metadata:  # a parser of rlvr.cli_types, named (e.g. `auto` or a whole number)
-            from rlvr import cli_types
-
-            base = getattr(cli_types, f.metadata["type"])
-        choices = f.metadata.get("choices")
-        if choices and f.default is not dataclasses.MISSING:
-            parser.add_argument(
-                flag,
-                type=base,
-                default=f.default,
-                choices=choices,
-                help=f.metadata["help"] + f" (default: {f.default})",
-            )
-        elif base is bool:
-            parser.add_argument(
-                flag, action=argparse.BooleanOptionalAction, default=f.default, help=f.metadata["help"]
-            )
-        elif f.default is dataclasses.MISSING:
-            parser.add_argument(flag, type=base, required=True, help=f.metadata["help"])
-        else:
-            parser.add_argument(
-                flag, type=base, default=f.default, help=f.metadata["help"] + f" (default: {f.default})"
-            )
+    add_config_arguments(parser, EvalConfig)
     from rlvr.evaluate.cli_compare import add_steps_arguments
 
     add_steps_arguments(parser)

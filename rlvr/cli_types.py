@@ -44,3 +44,38 @@ def label_list(text: str | None, count: int, inputs: str) -> list[str | None]:
     if len(labels) != count:
         raise ValueError(f"--labels names {len(labels)} models but {count} {inputs} were given")
     return labels
+
+
+def add_config_arguments(parser, config_cls) -> None:
+    """One flag per field of a config dataclass (TRL's HfArgumentParser in small): --field-name, its type (or a
+    parser of this module named by `metadata["type"]`), its default, choices and help; bools as --x/--no-x."""
+    import argparse
+    import dataclasses
+    import typing
+
+    hints = typing.get_type_hints(config_cls)
+    for f in dataclasses.fields(config_cls):
+        flag = "--" + f.name.replace("_", "-")
+        kind = hints[f.name]
+        base = next((t for t in typing.get_args(kind) if t is not type(None)), kind)
+        if "type" in f.metadata:  # a parser of this module, named (e.g. `auto` or a whole number)
+            base = globals()[f.metadata["type"]]
+        choices = f.metadata.get("choices")
+        if choices and f.default is not dataclasses.MISSING:
+            parser.add_argument(
+                flag,
+                type=base,
+                default=f.default,
+                choices=choices,
+                help=f.metadata["help"] + f" (default: {f.default})",
+            )
+        elif base is bool:
+            parser.add_argument(
+                flag, action=argparse.BooleanOptionalAction, default=f.default, help=f.metadata["help"]
+            )
+        elif f.default is dataclasses.MISSING:
+            parser.add_argument(flag, type=base, required=True, help=f.metadata["help"])
+        else:
+            parser.add_argument(
+                flag, type=base, default=f.default, help=f.metadata["help"] + f" (default: {f.default})"
+            )
