@@ -68,14 +68,7 @@ def regrade(store_dir: str, reward: str, out: str | None = None, allow_partial: 
 def _check_stops(source, records: list[dict], reward: str, target: Path, allow_partial: bool) -> None:
     """A sequential store's stops, walked again in index order under the new grades: the new grader may
     close a problem earlier (later samples go uncounted) or need samples that were never drawn."""
-    from rlvr.evaluate.sequential import stop_point
-
-    flags: dict[str, dict[int, bool]] = {}
-    for record in records:
-        flags.setdefault(str(record["problem"]), {})[int(record["sample"])] = bool(record["correct"])
-    old, new = source.stops(), {}
-    for pid in old:
-        new[pid] = stop_point(flags.get(pid, {}), source.rule)
+    old, new = source.stops(), source.stops(records)
     short = [pid for pid, stop in new.items() if stop is None]
     if short and not allow_partial:
         raise ValueError(

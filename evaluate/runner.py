@@ -13,7 +13,7 @@ from rlvr.evaluate.backends import SamplingSettings, make_backend, resolve_backe
 from rlvr.evaluate.backends.base import setting_problems
 from rlvr.evaluate.grading import grade_records
 from rlvr.evaluate.plan import SAMPLE_SEEDS, count_stored, pack_calls, parse_shard, plan_units, sample_seed
-from rlvr.evaluate.sequential import StopRule
+from rlvr.evaluate.sequential import StopRule, graded_by_problem
 from rlvr.evaluate.sequential_plan import SequentialPlanner
 from rlvr.evaluate.store import SampleStore
 
@@ -504,26 +504,26 @@ def run_eval(cfg: EvalConfig) -> dict:
     check_same_weights(cfg.out, weights)
     store = SampleStore.create_or_resume(cfg.out, meta, rows, shard)
 
-    done = store.done()
+    stored_records = store.records()
+    done = store.done(stored_records)
     settings = SamplingSettings(cfg.n, cfg.temperature, cfg.top_p, cfg.max_tokens)
     planner = None
     if rule is not None:
         owned = [p.id for i, p in enumerate(problems) if shard is None or i % shard[1] == shard[0]]
-        graded: dict[str, dict[int, bool]] = {}
-        for record in store.records():
-            graded.setdefault(str(record["problem"]), {})[int(record["sample"])] = bool(record["correct"])
+        graded = graded_by_problem(stored_records)
         planner = SequentialPlanner(
             owned, rule, graded, prompts, lambda pid, s: sample_seed(cfg.seed, pid, s)
         )
         units = []
-        stored = sum(len(g) for pid, g in graded.items() if pid in set(owned))
-        if stored and planner.open_problems():
+        stored = sum(len(graded.get(pid, {})) for pid in owned)
+        still_open = len(planner.open_problems())
+        if stored and still_open:
             print(
-                f"resuming: {stored} samples stored, {len(planner.open_problems())} of {len(owned)} problems "
+                f"resuming: {stored} samples stored, {still_open} of {len(owned)} problems "
                 f"still open under --stop-at-correct {rule.m}",
                 file=sys.stderr,
             )
-        to_sample = bool(planner.open_problems())
+        to_sample = still_open > 0
     else:
         units = plan_units([p.id for p in problems], cfg.n, shard)
         stored, planned = count_stored(units, done)

@@ -54,6 +54,14 @@ class StopRule:
         return cls(int(m), int(meta["n"]), int(meta.get("min_samples") or 0))
 
 
+def graded_by_problem(records) -> dict[str, dict[int, bool]]:
+    """problem -> {sample index: correct} over sample records: what stop_point walks."""
+    out: dict[str, dict[int, bool]] = {}
+    for record in records:
+        out.setdefault(str(record["problem"]), {})[int(record["sample"])] = bool(record["correct"])
+    return out
+
+
 def stop_point(flags: dict[int, bool], rule: StopRule) -> tuple[int, int] | None:
     """(T, c) from a problem's graded samples (index -> correct), walked in index order from 0; None while the
     rule has not closed the problem (a gap in the indices stops the walk: later samples cannot count yet)."""

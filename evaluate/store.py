@@ -27,7 +27,7 @@ import numpy as np
 
 from rlvr.evaluate.counts import Counts, preview
 from rlvr.evaluate.passk import log2_ks
-from rlvr.evaluate.sequential import StopRule, stop_point
+from rlvr.evaluate.sequential import StopRule, graded_by_problem, stop_point
 
 # Settings that must match for a rerun to resume into an existing store. The data is known by its content
 # (problems_sha256), not by its name or path: the same file by another path resumes, an edited one is refused.
@@ -296,11 +296,8 @@ class SampleStore:
     def stops(self, records: list[dict] | None = None) -> dict[str, tuple[int, int] | None]:
         """Under a rule: problem -> (T, c), the samples its estimate counts and the correct among them, or None
         while the rule has not closed it."""
-        rule = self.rule
-        flags: dict[str, dict[int, bool]] = defaultdict(dict)
-        for record in self.records() if records is None else records:
-            flags[str(record["problem"])][int(record["sample"])] = bool(record["correct"])
-        return {str(p["id"]): stop_point(flags[str(p["id"])], rule) for p in self.problems()}
+        flags = graded_by_problem(self.records() if records is None else records)
+        return {str(p["id"]): stop_point(flags.get(str(p["id"]), {}), self.rule) for p in self.problems()}
 
     def plan(self) -> tuple[set[str], int | None]:
         """What the store is meant to hold: its problems' ids, and samples 0..n-1 of each (any index >= 0
@@ -411,22 +408,22 @@ class SampleStore:
         return [r for r in records if int(r["sample"]) < upto.get(str(r["problem"]), 0)]
 
     def _rule_counts(self, label: str | None, records: list[dict]) -> Counts:
-        flags: dict[str, dict[int, bool]] = defaultdict(dict)
-        for record in records:
-            flags[str(record["problem"])][int(record["sample"])] = bool(record["correct"])
+        flags = graded_by_problem(records)
         problems, n, c, still_open = [], [], [], []
         for problem in self.problems():
             pid = str(problem["id"])
-            stop = stop_point(flags[pid], self.rule)
-            if stop is None:
-                t = _prefix_length(set(flags[pid]))
+            graded = flags.get(pid, {})
+            stop = stop_point(graded, self.rule)
+            is_open = stop is None
+            if is_open:
+                t = _prefix_length(set(graded))
                 if t == 0:
                     continue
-                stop = (t, sum(flags[pid][i] for i in range(t)))
+                stop = (t, sum(graded[i] for i in range(t)))
             problems.append(pid)
             n.append(stop[0])
             c.append(stop[1])
-            still_open.append(stop_point(flags[pid], self.rule) is None)
+            still_open.append(is_open)
         return Counts(
             label or self.meta.get("label") or self.path.name,
             problems,
