@@ -380,7 +380,9 @@ class SampleStore:
         prefix and is marked open)."""
         records = self.records() if records is None else records
         if self.rule is not None:
-            return self._rule_counts(label, records)
+            counts = self._rule_counts(label, records)
+            counts.spend = self.spend(records)  # what a report says the rule drew
+            return counts
         order = [str(p["id"]) for p in self.problems()]
         n: dict[str, int] = defaultdict(int)
         c: dict[str, int] = defaultdict(int)
@@ -432,7 +434,6 @@ class SampleStore:
             str(self.path),
             self.rule,
             np.array(still_open, dtype=bool),
-            self.spend(records),
         )
 
     def spend(self, records: list[dict] | None = None) -> dict:
