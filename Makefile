@@ -50,18 +50,18 @@ test: $(STAMP)
 # The top of pyproject's ranges: a venv of its own (.venv-latest) with the newest releases pip finds in range, no
 # constraints (transformers 5.25 and whatever else is newest), then a quick subset of the suite on it: TRL
 # training (GRPO, RLOO, PPO, SFT), the probe against a standalone eval, the sample store and results.json,
-# perplexity, the math grader. torch stays the tested 2.13.0 (cheap in CI); LATEST_TORCH='torch==2.14.1' runs the
-# same lane on the newest torch in range.
+# perplexity, the math grader, on the newest torch in range (requirements-latest.txt); LATEST_TORCH='torch==2.14.1'
+# runs the same lane on another.
 VENV_LATEST  ?= .venv-latest
-LATEST_TORCH ?= torch==2.13.0
+LATEST_TORCH ?= -r requirements-latest.txt
 LATEST_TESTS := tests/test_train.py tests/test_probe.py tests/test_eval_store.py tests/test_math_reward.py
 LATEST_K     := two_steps_write_checkpoints or step_zero_equals_a_standalone_eval or store_layout or results_schema \
 	or perplexity_matches or accepts_equivalent or rejects_different or trl_signature or missing_gold
-$(VENV_LATEST)/.rlvr-installed: pyproject.toml
+$(VENV_LATEST)/.rlvr-installed: pyproject.toml requirements-latest.txt
 	python3 -m venv $(VENV_LATEST)
 	$(VENV_LATEST)/bin/python -m pip install --quiet --upgrade pip
-	$(VENV_LATEST)/bin/python -m pip install --quiet "$(LATEST_TORCH)" $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
-	$(VENV_LATEST)/bin/python -m pip install --quiet --upgrade --upgrade-strategy eager -e ".[dev]" "$(LATEST_TORCH)"
+	$(VENV_LATEST)/bin/python -m pip install --quiet $(LATEST_TORCH) $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
+	$(VENV_LATEST)/bin/python -m pip install --quiet --upgrade --upgrade-strategy eager -e ".[dev]" $(LATEST_TORCH)
 	touch $@
 
 test-latest: $(VENV_LATEST)/.rlvr-installed
