@@ -94,11 +94,11 @@ def check_rlvr(argv: list[str]) -> str | None:
         return problem
     try:
         _check_names(args)
-        if name == "train":
+        if name == "train" and not PLACEHOLDER.match(Path(args.recipe).stem):
             from rlvr.train.recipe import load_recipe
 
             load_recipe(_in_repo(args.recipe), args.overrides)
-        elif name == "sweep":
+        elif name == "sweep" and not PLACEHOLDER.match(Path(args.sweep).stem):
             from rlvr.train.sweep import load_sweep
 
             load_sweep(_in_repo(args.sweep), args.overrides)
