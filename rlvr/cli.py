@@ -69,6 +69,11 @@ def build_parser(chosen: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+def subcommand_parser(name: str) -> argparse.ArgumentParser:
+    """`rlvr NAME`'s parser with all its arguments, built without running anything (the docs' command checks)."""
+    return build_parser(name).subcommands[name]
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser(argv[0] if argv else None)

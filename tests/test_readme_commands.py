@@ -6,14 +6,10 @@ A README line is either run or listed in SKIPPED with the reason, so a new comma
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[1]
+from doc_commands import ROOT, bash_commands, run_as_user, user_env, user_home
 
 SKIPPED = {
     "make demo": "the full demo (about 7 minutes); the commands run in a quick demo's output instead",
@@ -37,57 +33,26 @@ SKIPPED = {
 SESSION = re.compile(r"^(\.|source) ")
 
 
-def readme_commands(text: str) -> list[str]:
-    """The commands of every ```bash block, in order: comments dropped, continued lines (\\) joined."""
-    commands = []
-    for block in re.findall(r"```bash\n(.*?)```", text, flags=re.S):
-        pending = ""
-        for line in block.splitlines():
-            line = re.sub(r"(^|\s)#.*$", "", line).rstrip()
-            if line.endswith("\\"):
-                pending += line[:-1].rstrip() + " "
-                continue
-            command = " ".join((pending + line).split())
-            pending = ""
-            if command:
-                commands.append(command)
-    return commands
+def readme_commands() -> list[str]:
+    return bash_commands((ROOT / "README.md").read_text())
 
 
 def test_every_skipped_line_is_in_the_readme():
-    commands = readme_commands((ROOT / "README.md").read_text())
-    assert not set(SKIPPED) - set(commands), "SKIPPED lists lines the README no longer has"
+    assert not set(SKIPPED) - set(readme_commands()), "SKIPPED lists lines the README no longer has"
 
 
 @pytest.mark.slow
 @pytest.mark.timeout(1800)  # a dozen commands, each a fresh process that loads torch
 def test_readme_commands_run_on_the_demos_models(demo_out, tmp_path):
     """Each command's exit status, in the order the README shows them (later ones read earlier ones' output)."""
-    home = tmp_path / "user"
-    home.mkdir()
-    for name, target in {
-        ".venv": ROOT / ".venv",
-        "recipes": ROOT / "recipes",
-        "launch": ROOT / "launch",
-        "demo_out": demo_out,
-    }.items():
-        (home / name).symlink_to(target)
-    env = {
-        **os.environ,
-        "HF_HUB_OFFLINE": "1",
-        "WANDB_MODE": "offline",
-        "CUDA_VISIBLE_DEVICES": "",
-        "PATH": "/usr/bin:/bin",  # a fresh shell: rlvr is found only once the README's line activates the venv
-    }
+    home = user_home(tmp_path, demo_out)
+    env = user_env()  # a fresh shell: rlvr is found only once the README's line activates the venv
     session: list[str] = []
     ran = []
-    for command in readme_commands((ROOT / "README.md").read_text()):
+    for command in readme_commands():
         if command in SKIPPED:
             continue
-        script = "\n".join(session + ["set -e", command])
-        done = subprocess.run(
-            ["bash", "-c", script], cwd=home, env=env, capture_output=True, text=True, timeout=600
-        )
+        done = run_as_user(command, home, env, session)
         assert done.returncode == 0, f"{command}\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}"
         ran.append(command)
         if SESSION.match(command):

@@ -209,3 +209,27 @@ def test_slurm_script_hands_every_override_to_the_trainer_intact(task_dir, tmp_p
     )
     tail = argv[argv.index("rlvr.train") + 1 :]
     assert tail == [str(sweep.recipe), *run.overrides]
+
+
+def test_a_slurm_sweep_is_checked_for_its_nodes_not_the_login_node(tmp_path, monkeypatch, capsys):
+    """The KL ablation generates with vLLM colocated, which needs a GPU: a login node without one prints (and
+    submits) its SLURM scripts; only a run on this machine is held to this machine's hardware."""
+    import torch
+
+    from rlvr.cli import main
+    from rlvr.train.sweep import check_trainer_configs, load_sweep
+
+    monkeypatch.chdir(tmp_path)
+    path = (
+        tmp_path / "kl.yaml"
+    )  # recipes/ablations/kl.yaml with the accelerate script named (it varies by venv)
+    text = (ROOT / "recipes" / "ablations" / "kl.yaml").read_text()
+    text = text.replace("recipe: recipes/", f"recipe: {ROOT}/recipes/")
+    path.write_text(text.replace("slurm:\n", "slurm:\n  accelerate: /opt/venv/bin/accelerate\n"))
+    assert main(["sweep", str(path), "--launcher", "slurm", "--dry-run"]) == 0
+    assert capsys.readouterr().out.count("#SBATCH --job-name=ablation-kl-beta-") == 2
+    if not torch.cuda.is_available():
+        with pytest.raises(
+            ValueError, match="sweep run beta-0.0: trainer.use_vllm with vllm_mode colocate needs a GPU"
+        ):
+            check_trainer_configs(load_sweep(path), here=True)

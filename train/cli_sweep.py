@@ -22,12 +22,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rlvr.train.sweep import launch, load_sweep
+    from rlvr.train.sweep import check_trainer_configs, launch, load_sweep
     from rlvr.train.sweep_report import write_sweep_report
 
-    sweep = load_sweep(args.sweep, args.overrides, trainer_configs=not args.report)
+    sweep = load_sweep(args.sweep, args.overrides)
     launcher = args.launcher or sweep.launcher
     if not args.report:
+        # runs that SLURM places (or a dry run's, which run nowhere) are checked for their nodes, not this login node
+        check_trainer_configs(sweep, here=launcher != "slurm" and not args.dry_run)
         launch(sweep, launcher, args.dry_run)
     if args.report or (launcher != "slurm" and not args.dry_run):
         path = write_sweep_report(

@@ -192,15 +192,23 @@ def load_sweep(
     from rlvr.train.recipe import load_recipe
 
     for run in sweep.runs():  # every run's recipe is validated before anything launches
-        recipe = load_recipe(sweep.recipe, run.overrides)
-        if trainer_configs:
-            from rlvr.train.build import build_config
-
-            try:
-                build_config(recipe)
-            except ValueError as exc:
-                raise ValueError(f"sweep run {run.name}: {exc}") from None
+        load_recipe(sweep.recipe, run.overrides)
+    if trainer_configs:
+        check_trainer_configs(sweep)
     return sweep
+
+
+def check_trainer_configs(sweep: Sweep, here: bool = True) -> None:
+    """Each run's TRL config built, so that a grid point TRL refuses fails before the first run trains;
+    `here=False` checks for the machines the runs are meant for (SLURM's nodes), not this one."""
+    from rlvr.train.build import build_config
+    from rlvr.train.recipe import load_recipe
+
+    for run in sweep.runs():
+        try:
+            build_config(load_recipe(sweep.recipe, run.overrides), here=here)
+        except ValueError as exc:
+            raise ValueError(f"sweep run {run.name}: {exc}") from None
 
 
 def train_command(sweep: Sweep, run: Run, launcher: str) -> list[str]:

@@ -37,7 +37,7 @@ def _option_row(action: argparse.Action) -> str:
 
 def render() -> str:
     """The whole reference page: the command's overview, then each subcommand's usage and options."""
-    from rlvr.cli import SUBCOMMANDS, build_parser
+    from rlvr.cli import SUBCOMMANDS, subcommand_parser
 
     lines = [
         "# CLI reference",
@@ -53,10 +53,7 @@ def render() -> str:
         for name, (_, help_text) in SUBCOMMANDS.items()
     ]
     for name in SUBCOMMANDS:
-        parser = build_parser(name)
-        sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-        command = sub.choices[name]
-        command.prog = f"rlvr {name}"
+        command = subcommand_parser(name)
         usage = command.format_usage().removeprefix("usage: ").strip()
         lines += ["", f"## rlvr {name}", "", command.description or "", "", "```text", usage, "```", ""]
         rows = [_option_row(a) for a in command._actions if a.help != argparse.SUPPRESS and a.dest != "help"]
