@@ -164,7 +164,9 @@ class ProbeSection:
     min_p: float = field(default=0.0, metadata={"help": "Probe sampling min-p; 0 turns it off."})
     stop: list[str] = field(
         default_factory=list,
-        metadata={"help": "Stop strings: a probe sample ends at the first, cut before it (vLLM's convention)."},
+        metadata={
+            "help": "Stop strings: a probe sample ends at the first, cut before it (vLLM's convention)."
+        },
     )
     limit: int | None = field(default=None, metadata={"help": "Probe only the first N problems."})
     samples_per_call: int | str = field(
