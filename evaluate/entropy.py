@@ -1,8 +1,8 @@
 """The policy's token entropy over its own samples (the paper's Figure 17), in one scoring pass.
 
 At each position where a sample drew a token, the entropy of the distribution it was drawn from,
-softmax(logits / temperature) (top-p is not applied), including the position that drew the end of sequence
-for a sample that stopped. The mean is over all such positions of all scored samples (token-weighted).
+softmax(logits / temperature) (top-p, top-k and min-p are not applied), including the position that drew the
+end of sequence for a sample that stopped. The mean is over all such positions of all scored samples (token-weighted).
 """
 
 from __future__ import annotations

@@ -20,6 +20,8 @@ Architectures outside `_SLOT_MODELS` (or with sliding-window layers) take the Dy
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 
 from rlvr.evaluate.seeded_sampling import draw_rows
@@ -138,8 +140,23 @@ class SlotCache:
         return keys[: self.rows, :, : self.column + 1], values[: self.rows, :, : self.column + 1]
 
 
-def _pick(logits: torch.Tensor, seeds: torch.Tensor, step: int, temperature: float, top_p: float):
-    return draw_rows(logits, seeds, step, temperature, top_p) if temperature > 0 else logits.argmax(-1)
+# a row's end besides its end-of-sequence token: called with the original rows drawn at a step and their new
+# tokens, it says which of them end there (stop strings: evaluate/stop_strings.py)
+Ends = Callable[[list[int], list[int]], list[bool]]
+
+
+def _pick(logits: torch.Tensor, seeds: torch.Tensor, step: int, temperature: float, top_p: float, **limits):
+    return (
+        draw_rows(logits, seeds, step, temperature, top_p, **limits) if temperature > 0 else logits.argmax(-1)
+    )
+
+
+def _going(rows: torch.Tensor, tokens: torch.Tensor, eos: torch.Tensor, ends: Ends | None) -> torch.Tensor:
+    """Which rows go on after this step's tokens."""
+    going = ~torch.isin(tokens, eos)
+    if ends is not None:
+        going &= ~torch.tensor(ends(rows.tolist(), tokens.tolist()), dtype=torch.bool, device=tokens.device)
+    return going
 
 
 @torch.no_grad()
@@ -152,14 +169,25 @@ def sample_pruned(
     eos_ids: set[int],
     temperature: float,
     top_p: float,
+    top_k: int = 0,
+    min_p: float = 0.0,
+    ends: Ends | None = None,
 ) -> list[list[int]]:
-    """New tokens per row (up to and including its end-of-sequence token), left-padded input as `generate` takes."""
-    if uses_slots(model):
-        return _sample_slots(
-            model, input_ids, attention_mask, seeds, max_new_tokens, eos_ids, temperature, top_p
-        )
-    return _sample_dynamic(
-        model, input_ids, attention_mask, seeds, max_new_tokens, eos_ids, temperature, top_p
+    """New tokens per row (up to and including its end-of-sequence token, or the token at which `ends` ended
+    it), left-padded input as `generate` takes."""
+    sample = _sample_slots if uses_slots(model) else _sample_dynamic
+    return sample(
+        model,
+        input_ids,
+        attention_mask,
+        seeds,
+        max_new_tokens,
+        eos_ids,
+        temperature,
+        top_p,
+        top_k=top_k,
+        min_p=min_p,
+        ends=ends,
     )
 
 
@@ -190,7 +218,17 @@ def _prefill_once_per_prompt(model, input_ids, attention_mask, cache: SlotCache)
 
 
 def _sample_slots(
-    model, input_ids, attention_mask, seeds, max_new_tokens, eos_ids, temperature, top_p
+    model,
+    input_ids,
+    attention_mask,
+    seeds,
+    max_new_tokens,
+    eos_ids,
+    temperature,
+    top_p,
+    top_k: int = 0,
+    min_p: float = 0.0,
+    ends: Ends | None = None,
 ) -> list[list[int]]:
     from transformers import AttentionInterface
 
@@ -208,10 +246,10 @@ def _sample_slots(
     saved = config._attn_implementation
     try:
         for step in range(max_new_tokens):
-            tokens = _pick(logits, slot_seed, step, temperature, top_p)
+            tokens = _pick(logits, slot_seed, step, temperature, top_p, top_k=top_k, min_p=min_p)
             for row, token in zip(slot_row.tolist(), tokens.tolist()):
                 outputs[row].append(token)
-            going = ~torch.isin(tokens, eos)
+            going = _going(slot_row, tokens, eos, ends)
             if step == max_new_tokens - 1 or not going.any():
                 break
             if not going.all():
@@ -249,7 +287,17 @@ def _sample_slots(
 
 
 def _sample_dynamic(
-    model, input_ids, attention_mask, seeds, max_new_tokens, eos_ids, temperature, top_p
+    model,
+    input_ids,
+    attention_mask,
+    seeds,
+    max_new_tokens,
+    eos_ids,
+    temperature,
+    top_p,
+    top_k: int = 0,
+    min_p: float = 0.0,
+    ends: Ends | None = None,
 ) -> list[list[int]]:
     """The same draws over a DynamicCache, for architectures the slot cache does not cover."""
     from transformers import DynamicCache
@@ -277,10 +325,10 @@ def _sample_dynamic(
     )
     next_position = positions[:, -1] + 1
     for step in range(max_new_tokens):
-        tokens = _pick(logits, row_seeds[alive], step, temperature, top_p)
+        tokens = _pick(logits, row_seeds[alive], step, temperature, top_p, top_k=top_k, min_p=min_p)
         for row, token in zip(alive.tolist(), tokens.tolist()):
             outputs[row].append(token)
-        going = ~torch.isin(tokens, eos)
+        going = _going(alive, tokens, eos, ends)
         if step == max_new_tokens - 1 or not going.any():
             break
         if not going.all():

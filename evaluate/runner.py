@@ -132,6 +132,25 @@ class EvalConfig:
     )
     temperature: float = field(default=0.6, metadata={"help": "Sampling temperature."})
     top_p: float = field(default=0.95, metadata={"help": "Nucleus sampling top-p."})
+    top_k: int = field(
+        default=0,
+        metadata={"help": "Sample among the K most probable tokens only; 0 turns it off.", "metavar": "K"},
+    )
+    min_p: float = field(
+        default=0.0,
+        metadata={
+            "help": "Sample among tokens at least P times as probable as the most probable one; 0 turns it off.",
+            "metavar": "P",
+        },
+    )
+    stop: list[str] = field(
+        default_factory=list,
+        metadata={
+            "help": "Stop string, repeatable: a sample ends at the first one in its text, stored cut before it "
+            "(vLLM's convention; finish_reason stop). Default: none.",
+            "metavar": "STR",
+        },
+    )
     max_tokens: int | str = field(
         default="auto",
         metadata={
@@ -419,6 +438,9 @@ def run_eval(cfg: EvalConfig) -> dict:
         max_tokens=1 if cfg.max_tokens == "auto" else cfg.max_tokens,
         temperature=cfg.temperature,
         top_p=cfg.top_p,
+        top_k=cfg.top_k,
+        min_p=cfg.min_p,
+        stop=cfg.stop,
         limit=cfg.limit,
     ):
         raise ValueError("; ".join(f"--{key.replace('_', '-')} {problem}" for key, problem in problems))
@@ -481,6 +503,7 @@ def run_eval(cfg: EvalConfig) -> dict:
     cfg = dataclasses.replace(cfg, max_tokens=max_tokens)  # `auto` resolved: meta.json records the number
     meta = {
         **{k: v for k, v in asdict(cfg).items() if k not in RUN_ONLY},
+        "stop": list(cfg.stop),  # as JSON holds it, whatever sequence a caller gave
         "sample_seeds": SAMPLE_SEEDS,
         "template": template.name,
         "grader": grader_name,
@@ -506,7 +529,9 @@ def run_eval(cfg: EvalConfig) -> dict:
 
     stored_records = store.records()
     done = store.done(stored_records)
-    settings = SamplingSettings(cfg.n, cfg.temperature, cfg.top_p, cfg.max_tokens)
+    settings = SamplingSettings(
+        cfg.n, cfg.temperature, cfg.top_p, cfg.max_tokens, cfg.top_k, cfg.min_p, tuple(cfg.stop)
+    )
     planner = None
     if rule is not None:
         owned = [p.id for i, p in enumerate(problems) if shard is None or i % shard[1] == shard[0]]

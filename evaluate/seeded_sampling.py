@@ -43,13 +43,36 @@ def uniforms(seeds: torch.Tensor, step: int) -> torch.Tensor:
     return _shift_right(bits, 11).to(torch.float64) * (2.0**-53)
 
 
+def restrict(scaled: torch.Tensor, top_k: int = 0, min_p: float = 0.0) -> torch.Tensor:
+    """Temperature-scaled logits with the tokens min-p and top-k leave out set to -inf, in vLLM's order (min-p,
+    top-k, then top-p on what is left, renormalised): min-p keeps tokens at least min_p times as probable as the
+    most probable one; top-k keeps those at least as large as the k-th largest (ties with it kept, as vLLM and
+    transformers keep them). 0 turns either off."""
+    if min_p > 0:
+        probs = torch.softmax(scaled, dim=-1)
+        scaled = scaled.masked_fill(probs < min_p * probs.amax(dim=-1, keepdim=True), float("-inf"))
+    if 0 < top_k < scaled.shape[-1]:
+        kth = torch.topk(scaled, top_k, dim=-1).values[:, -1:]
+        scaled = scaled.masked_fill(scaled < kth, float("-inf"))
+    return scaled
+
+
 def draw(
-    logits: torch.Tensor, u: torch.Tensor, temperature: float, top_p: float, head: bool = True
+    logits: torch.Tensor,
+    u: torch.Tensor,
+    temperature: float,
+    top_p: float,
+    head: bool = True,
+    top_k: int = 0,
+    min_p: float = 0.0,
 ) -> torch.Tensor:
-    """Token ids drawn from softmax(logits / temperature) restricted to the top-p nucleus, by inverse CDF at u:
-    over the stable sort of the whole vocabulary, which a CPU shortcuts by its head where that is the same draw
-    (`head=False` computes the definition directly)."""
-    probs = torch.softmax(logits.float() / temperature, dim=-1)
+    """Token ids drawn from softmax(logits / temperature), restricted by min-p and top-k (`restrict`) and then
+    to the top-p nucleus, by inverse CDF at u: over the stable sort of the whole vocabulary, which a CPU
+    shortcuts by its head where that is the same draw (`head=False` computes the definition directly)."""
+    scaled = logits.float() / temperature
+    if top_k > 0 or min_p > 0:
+        scaled = restrict(scaled, top_k, min_p)
+    probs = torch.softmax(scaled, dim=-1)
     if top_p >= 1.0:
         return _inverse_cdf(probs, u).squeeze(1)
     use_head = head and probs.device.type == "cpu" and probs.shape[1] > 4 * _HEAD
@@ -122,30 +145,47 @@ def _draw_from_head(probs: torch.Tensor, u: torch.Tensor, top_p: float) -> tuple
 
 
 def draw_rows(
-    logits: torch.Tensor, seeds: torch.Tensor, step: int, temperature: float, top_p: float
+    logits: torch.Tensor,
+    seeds: torch.Tensor,
+    step: int,
+    temperature: float,
+    top_p: float,
+    top_k: int = 0,
+    min_p: float = 0.0,
 ) -> torch.Tensor:
     """Each row's token at this step from its own seed, _ROWS_PER_DRAW rows at a time."""
     chosen = torch.empty(logits.shape[0], dtype=torch.long, device=logits.device)
     for start in range(0, logits.shape[0], _ROWS_PER_DRAW):
         rows = slice(start, start + _ROWS_PER_DRAW)
-        chosen[rows] = draw(logits[rows], uniforms(seeds[rows], step), temperature, top_p)
+        u = uniforms(seeds[rows], step)
+        chosen[rows] = draw(logits[rows], u, temperature, top_p, top_k=top_k, min_p=min_p)
     return chosen
 
 
 class SeededSampler(LogitsProcessor):
     """Draws each row's next token from its own seed; generate must run with do_sample=False."""
 
-    def __init__(self, seeds: list[int], prompt_length: int, temperature: float, top_p: float) -> None:
+    def __init__(
+        self,
+        seeds: list[int],
+        prompt_length: int,
+        temperature: float,
+        top_p: float,
+        top_k: int = 0,
+        min_p: float = 0.0,
+    ) -> None:
         self.seeds = torch.tensor(seeds, dtype=torch.int64)
         self.prompt_length = prompt_length
         self.temperature = temperature
         self.top_p = top_p
+        self.top_k = top_k
+        self.min_p = min_p
 
     def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
         step = input_ids.shape[1] - self.prompt_length
         if self.seeds.device != scores.device:
             self.seeds = self.seeds.to(scores.device)
-        chosen = draw_rows(scores, self.seeds, step, self.temperature, self.top_p)
+        chosen = draw_rows(scores, self.seeds, step, self.temperature, self.top_p, self.top_k, self.min_p)
         out = torch.full_like(scores, float("-inf"))
         out.scatter_(1, chosen.unsqueeze(1), 0.0)
         return out

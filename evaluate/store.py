@@ -56,15 +56,33 @@ IDENTITY_KEYS = (
 # model_weights_sha256: a hash of the weight files' bytes (rlvr.model_identity), so that a checkpoint overwritten in
 # place is not resumed into its old samples; model_revision: the Hub revision pinned.
 OPTIONAL_IDENTITY_KEYS = ("sampled_dtype", "served_model", "api", "model_weights_sha256", "model_revision")
+# Sampling settings recorded since top-k, min-p and stop strings came in: a store made before sampled with them
+# off, so a key it lacks reads as that default (it resumes at the defaults and is refused at any other value).
+SETTING_DEFAULTS = {"top_k": 0, "min_p": 0.0, "stop": []}
 # The sequential rule (--stop-at-correct, --min-samples): a store without them is uniform (None), so they are
 # compared with that default.
 RULE_KEYS = ("stop_at_correct", "min_samples")
-SAMPLING_KEYS = ("n", "temperature", "top_p", "max_tokens", "seed", "sample_seeds", *RULE_KEYS)
+SAMPLING_KEYS = (
+    "n",
+    "temperature",
+    "top_p",
+    *SETTING_DEFAULTS,
+    "max_tokens",
+    "seed",
+    "sample_seeds",
+    *RULE_KEYS,
+)
 # results.json 2 adds the sequential rule and each problem's stop; meta.json's store_version 2 marks a store
 # whose counts follow a rule (an older rlvr would count every stored sample: it must not read one).
 RESULTS_SCHEMA_VERSION = 2
 STORE_VERSION = 2
 RECORD_KEYS = ("problem", "sample", "text", "extracted", "verdict", "correct", "tokens", "finish_reason")
+
+
+def setting(meta: dict, key: str):
+    """A sampling setting of a store's meta.json; one recorded only lately reads as its default where absent."""
+    value = meta.get(key, SETTING_DEFAULTS.get(key))
+    return list(value) if isinstance(value, tuple) else value
 
 
 def problems_sha256(problems: list[dict]) -> str:
@@ -201,6 +219,12 @@ class SampleStore:
                     raise ValueError(
                         f"{path} holds a sample store made with {key}={old.get(key)!r}, not {meta.get(key)!r}; "
                         f"rerun with the same settings to resume, or choose another --out"
+                    )
+            for key in SETTING_DEFAULTS:
+                if setting(old, key) != setting(meta, key):
+                    raise ValueError(
+                        f"{path} holds a sample store made with {key}={setting(old, key)!r}, not "
+                        f"{setting(meta, key)!r}; rerun with the same settings to resume, or choose another --out"
                     )
             if old["problems_sha256"] != meta["problems_sha256"]:
                 changes = (
@@ -476,7 +500,7 @@ class SampleStore:
             "model_weights_sha256": self.meta.get("model_weights_sha256"),
             "dataset": self.meta.get("dataset") or self.meta.get("data_file"),
             "grader": self.meta.get("grader"),
-            "sampling": {key: self.meta.get(key) for key in SAMPLING_KEYS},
+            "sampling": {key: setting(self.meta, key) for key in SAMPLING_KEYS},
             "problems": {
                 p: {"n": int(n), "correct": int(c)}
                 for p, n, c in zip(counts.problems, counts.n, counts.correct)

@@ -48,7 +48,8 @@ def label_list(text: str | None, count: int, inputs: str) -> list[str | None]:
 
 def add_config_arguments(parser, config_cls) -> None:
     """One flag per field of a config dataclass (TRL's HfArgumentParser in small): --field-name, its type (or a
-    parser of this module named by `metadata["type"]`), its default, choices and help; bools as --x/--no-x."""
+    parser of this module named by `metadata["type"]`), its default, choices and help; bools as --x/--no-x;
+    lists as a repeatable flag."""
     import argparse
     import dataclasses
     import typing
@@ -61,7 +62,12 @@ def add_config_arguments(parser, config_cls) -> None:
         if "type" in f.metadata:  # a parser of this module, named (e.g. `auto` or a whole number)
             base = globals()[f.metadata["type"]]
         choices = f.metadata.get("choices")
-        if choices and f.default is not dataclasses.MISSING:
+        named = {"metavar": f.metadata["metavar"]} if "metavar" in f.metadata else {}
+        if typing.get_origin(kind) is list:  # repeatable: --stop a --stop b
+            parser.add_argument(
+                flag, action="append", type=base, default=[], help=f.metadata["help"], **named
+            )
+        elif choices and f.default is not dataclasses.MISSING:
             parser.add_argument(
                 flag,
                 type=base,
@@ -77,5 +83,9 @@ def add_config_arguments(parser, config_cls) -> None:
             parser.add_argument(flag, type=base, required=True, help=f.metadata["help"])
         else:
             parser.add_argument(
-                flag, type=base, default=f.default, help=f.metadata["help"] + f" (default: {f.default})"
+                flag,
+                type=base,
+                default=f.default,
+                help=f.metadata["help"] + f" (default: {f.default})",
+                **named,
             )

@@ -27,6 +27,19 @@ def test_vllm_request_is_one_sample_with_its_own_seed():
         SamplingSettings(n=256, temperature=0.6, top_p=0.95, max_tokens=4096), seed=11
     )
     assert kwargs == {"n": 1, "temperature": 0.6, "top_p": 0.95, "max_tokens": 4096, "seed": 11}
+    limited = SamplingSettings(
+        n=4, temperature=0.6, top_p=0.95, max_tokens=64, top_k=20, min_p=0.05, stop=("\n\n",)
+    )
+    assert sampling_params_kwargs(limited, seed=3) == {
+        "n": 1,
+        "temperature": 0.6,
+        "top_p": 0.95,
+        "max_tokens": 64,
+        "seed": 3,
+        "top_k": 20,  # only when set: off is the engine's own default
+        "min_p": 0.05,
+        "stop": ["\n\n"],
+    }
     # vLLM 0.31's engine returns "<id>-<8 random chars>" from enqueue; outputs carry "<id>"
     assert external_id("17-a1b2c3d4") == "17" and external_id("17") == "17"
 

@@ -195,6 +195,9 @@ def test_results_schema_records_provenance_intervals_and_coverage(full_run):
         "n": N,
         "temperature": 0.6,
         "top_p": 0.95,
+        "top_k": 0,  # off
+        "min_p": 0.0,
+        "stop": [],
         "max_tokens": 12,
         "seed": 7,
         "sample_seeds": "per-sample-v1",

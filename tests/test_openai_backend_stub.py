@@ -118,6 +118,7 @@ def test_two_servers_share_bounded_requests_and_each_sample_is_its_seeds_answer(
     )
     assert {h["Authorization"] for s in servers for h in s.headers} == {"Bearer secret-key"}
     assert not any("add_special_tokens" in r for r in requests)  # this tokenizer adds no BOS
+    assert not any(key in r for r in requests for key in ("top_k", "min_p", "stop"))  # off: not sent
     meta = json.loads((out / "meta.json").read_text())
     assert (meta["backend"], meta["served_model"], meta["server_version"]) == (
         "openai",
@@ -136,6 +137,24 @@ def test_failed_and_dropped_requests_are_retried(tiny_model_dir, data_file, tmp_
     assert main(args(tiny_model_dir, data_file, out, servers[0].url, "--concurrency", "2")) == 0
     assert as_served(out) == expected(out)
     assert len(servers[0].requests) == 8 * N + 1 + 3
+
+
+def test_top_k_min_p_and_stop_are_sent_and_a_kept_stop_string_is_cut(
+    tiny_model_dir, data_file, tmp_path, servers
+):
+    """vLLM's extra sampling parameters go in every request when set; the stub keeps stop strings in its texts
+    (as a server that ignores `stop` would), so the backend cuts them as vLLM does: before the first one."""
+    servers.append(StubServer())
+    out = tmp_path / "store"
+    extra = ("--top-k", "20", "--min-p", "0.05", "--stop", " (", "--stop", "never")
+    assert main(args(tiny_model_dir, data_file, out, servers[0].url, *extra)) == 0
+    assert all(
+        (r["top_k"], r["min_p"], r["stop"]) == (20, 0.05, [" (", "never"]) for r in servers[0].requests
+    )
+    served = expected(out)
+    assert as_served(out) == {
+        key: (text[: text.index(" (")], "stop", tokens) for key, (text, _, tokens) in served.items()
+    }
 
 
 def test_a_server_that_ignores_seeds_is_named_once_and_recorded(

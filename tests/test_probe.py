@@ -118,6 +118,32 @@ def test_probe_at_step_zero_equals_a_standalone_eval(probed_run, task_dir, tmp_p
     assert texts(out) == texts(probed_run / "probe" / "probe" / "step-0")
 
 
+def test_probe_samples_with_the_recipes_top_k_min_p_and_stop(task_dir, tmp_path):
+    """probe.top_k, probe.min_p and probe.stop reach the probe's store: its samples are those of `rlvr eval`
+    with --top-k, --min-p and --stop."""
+    from rlvr.cli import main
+    from rlvr.train.probe import probe_point
+    from rlvr.train.recipe import load_recipe
+
+    more = ("probe.top_k=12", "probe.min_p=0.02", 'probe.stop=["1"]')
+    recipe = load_recipe(RECIPES / "grpo.yaml", overrides(task_dir, tmp_path / "run", *more))
+    probe_point(recipe, 0, task_dir / "model", progress=False)
+    step0 = tmp_path / "run" / "probe" / "probe" / "step-0"
+    meta = json.loads((step0 / "meta.json").read_text())
+    assert (meta["top_k"], meta["min_p"], meta["stop"]) == (12, 0.02, ["1"])
+    out = tmp_path / "eval"
+    argv = ["eval", "--model", str(task_dir / "model"), "--data-file", str(task_dir / "probe.jsonl")]
+    argv += ["--template", "plain", "--chat", "raw", "--n", "8", "--temperature", "1.0", "--max-tokens", "16"]
+    argv += ["--top-k", "12", "--min-p", "0.02", "--stop", "1"]
+    argv += ["--seed", "0", "--backend", "hf", "--out", str(out), "--no-progress"]
+    assert main(argv) == 0
+    rows = lambda d: [  # noqa: E731
+        (r["text"], r["tokens"], r["finish_reason"])
+        for r in map(json.loads, (d / "samples.jsonl").read_text().splitlines())
+    ]
+    assert rows(out) == rows(step0) and not any("1" in text for text, _, _ in rows(out))
+
+
 def test_offline_wandb_run_holds_probe_metrics_keyed_by_step(probed_run):
     files = list(probed_run.glob("wandb/offline-run-*/*.wandb"))  # the run's W&B files live in RUN_DIR
     assert len(files) == 1

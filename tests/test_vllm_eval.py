@@ -258,3 +258,31 @@ def test_sequential_eval_counts_a_prefix_of_the_uniform_store(full_store, model_
         flags = {s: g.correct for s, g in enumerate(grader.grade(texts, [rows[pid]["answer"]] * N))}
         assert stop_point(flags, rule) == (t, c)
     assert len(seq) < len(full)
+
+
+def test_top_k_1_is_greedy_and_a_stop_string_cuts_the_unstopped_text(full_store, model_dir, data, tmp_path):
+    """On vLLM: --top-k 1 samples what --temperature 0 does; with --stop each sample is the unstopped store's
+    sample of the same seed cut before the stop string's first occurrence, a natural end."""
+    from rlvr.cli import main
+
+    runs = {}
+    for name, extra in (
+        ("top1", ("--top-k", "1")),
+        ("greedy", ("--temperature", "0")),
+        ("stop", ("--stop", "3")),
+    ):
+        out = tmp_path / name
+        assert main(eval_args(model_dir, data, out, "--limit", "4", *extra)) == 0
+        runs[name] = samples(out)
+    text = lambda store: {key: r["text"] for key, r in store.items()}  # noqa: E731
+    assert text(runs["top1"]) == text(runs["greedy"])
+    unstopped = samples(full_store)
+    cut = 0
+    for key, r in runs["stop"].items():
+        full = unstopped[key]["text"]
+        if "3" in full:
+            cut += 1
+            assert (r["text"], r["finish_reason"]) == (full[: full.index("3")], "stop"), key
+        else:
+            assert (r["text"], r["finish_reason"]) == (full, unstopped[key]["finish_reason"]), key
+    assert cut > 0

@@ -160,6 +160,14 @@ class ProbeSection:
     max_tokens: int = field(default=512, metadata={"help": "Most new tokens per probe sample."})
     temperature: float = field(default=0.6, metadata={"help": "Probe sampling temperature."})
     top_p: float = field(default=0.95, metadata={"help": "Probe sampling top-p."})
+    top_k: int = field(default=0, metadata={"help": "Probe sampling top-k; 0 turns it off."})
+    min_p: float = field(default=0.0, metadata={"help": "Probe sampling min-p; 0 turns it off."})
+    stop: list[str] = field(
+        default_factory=list,
+        metadata={
+            "help": "Stop strings: a probe sample ends at the first, cut before it (vLLM's convention)."
+        },
+    )
     limit: int | None = field(default=None, metadata={"help": "Probe only the first N problems."})
     samples_per_call: int | str = field(
         default="auto",
@@ -382,6 +390,9 @@ def validate(raw: dict, source: str = "") -> Recipe:
             max_tokens=probe.max_tokens,
             temperature=probe.temperature,
             top_p=probe.top_p,
+            top_k=probe.top_k,
+            min_p=probe.min_p,
+            stop=probe.stop,
             limit=probe.limit,
         )
     ]

@@ -11,6 +11,24 @@ class SamplingSettings:
     temperature: float = 0.6
     top_p: float = 0.95
     max_tokens: int = 1024
+    top_k: int = 0  # 0: every token
+    min_p: float = 0.0  # 0: off
+    # a sample ends at the first of these in its text, which is cut before it (evaluate/stop_strings.py)
+    stop: tuple[str, ...] = ()
+
+
+def extra_sampling(settings: SamplingSettings) -> dict:
+    """vLLM's top_k, min_p and stop, those that are set: off, they are left to the engine's (or a server's) own
+    default, so a plain OpenAI server that knows no top_k is sent none. The stop strings are cut from the text
+    (vLLM's default, include_stop_str_in_output=False), as the hf backend cuts them."""
+    extra: dict = {}
+    if settings.top_k > 0:
+        extra["top_k"] = settings.top_k
+    if settings.min_p > 0:
+        extra["min_p"] = settings.min_p
+    if settings.stop:
+        extra["stop"] = list(settings.stop)
+    return extra
 
 
 # an evaluation setting's range (vLLM's own for sampling) and what a value outside it is told
@@ -19,6 +37,9 @@ _RANGES = {
     "max_tokens": (lambda v: v >= 1, "must be at least 1 (new tokens per sample)"),
     "temperature": (lambda v: v >= 0, "must be 0 (greedy) or more"),
     "top_p": (lambda v: 0 < v <= 1, "must be in (0, 1] (1 keeps the whole vocabulary)"),
+    "top_k": (lambda v: v >= 0, "must be 0 (every token) or more"),
+    "min_p": (lambda v: 0 <= v < 1, "must be in [0, 1) (0 turns it off)"),
+    "stop": (lambda v: all(isinstance(s, str) and s for s in v), "must be non-empty strings"),
     "limit": (lambda v: v is None or v >= 1, "must be at least 1 (leave it out for every problem)"),
 }
 
@@ -38,4 +59,4 @@ def setting_problems(**settings) -> list[tuple[str, str]]:
 class Generation:
     text: str
     tokens: int
-    finish_reason: str  # "stop" (end of sequence) or "length"
+    finish_reason: str  # "stop" (end of sequence or a stop string) or "length"

@@ -111,16 +111,19 @@ class HFBackend:
 
     @torch.no_grad()
     def _generate_rows(self, rows: list[tuple[str, int]], settings: SamplingSettings) -> list[Generation]:
-        from transformers import LogitsProcessorList
+        from transformers import LogitsProcessorList, StoppingCriteriaList
 
         from rlvr.evaluate.pruned_decode import sample_pruned
         from rlvr.evaluate.seeded_sampling import SeededSampler
+        from rlvr.evaluate.stop_strings import RowsEnded, StopScanner
 
         batch = self.tokenizer(
             [p for p, _ in rows], return_tensors="pt", padding=True, add_special_tokens=False
         ).to(self.device)
         prompt_length = batch["input_ids"].shape[1]
         seeds = [s for _, s in rows]
+        scanner = StopScanner(self.tokenizer, settings.stop, len(rows)) if settings.stop else None
+        limits = {"top_k": settings.top_k, "min_p": settings.min_p}
         if self.prune_finished:
             new_tokens = sample_pruned(
                 self.model,
@@ -131,10 +134,12 @@ class HFBackend:
                 self.eos_ids,
                 settings.temperature,
                 settings.top_p,
+                **limits,
+                ends=scanner.step if scanner else None,
             )
         else:
             sampler = (
-                [SeededSampler(seeds, prompt_length, settings.temperature, settings.top_p)]
+                [SeededSampler(seeds, prompt_length, settings.temperature, settings.top_p, **limits)]
                 if settings.temperature > 0
                 else []
             )
@@ -145,14 +150,24 @@ class HFBackend:
                 top_p=None,
                 top_k=None,
                 logits_processor=LogitsProcessorList(sampler),
+                stopping_criteria=StoppingCriteriaList([RowsEnded(scanner, self.eos_ids)] if scanner else []),
                 max_new_tokens=settings.max_tokens,
                 pad_token_id=self.tokenizer.pad_token_id,
             )
             new_tokens = out[:, prompt_length:].tolist()
-        generations = []
-        for row in new_tokens:
-            length = next((i + 1 for i, t in enumerate(row) if t in self.eos_ids), None)
-            kept = row[:length] if length is not None else row
-            text = self.tokenizer.decode(kept, skip_special_tokens=True)
-            generations.append(Generation(text, len(kept), "stop" if length is not None else "length"))
-        return generations
+        return [self._generation(i, row, scanner, settings.stop) for i, row in enumerate(new_tokens)]
+
+    def _generation(self, i: int, row: list[int], scanner, stops: tuple[str, ...]) -> Generation:
+        """Row i's tokens up to its end of sequence or stop string (whichever came first) as a Generation."""
+        from rlvr.evaluate.stop_strings import cut_at_stop
+
+        length = next((j + 1 for j, t in enumerate(row) if t in self.eos_ids), None)
+        ended = scanner.ended.get(i) if scanner else None
+        if ended is not None and (length is None or ended < length):
+            length = ended
+        kept = row[:length] if length is not None else row
+        text = self.tokenizer.decode(kept, skip_special_tokens=True)
+        before_stop = cut_at_stop(text, stops) if stops else None
+        if before_stop is not None:
+            return Generation(before_stop, len(kept), "stop")
+        return Generation(text, len(kept), "stop" if length is not None else "length")

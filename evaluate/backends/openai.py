@@ -22,10 +22,11 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 
-from rlvr.evaluate.backends.base import Generation, SamplingSettings
+from rlvr.evaluate.backends.base import Generation, SamplingSettings, extra_sampling
 from rlvr.evaluate.backends.http_json import RequestRefused, RetryableError, request_json
 from rlvr.evaluate.backends.openai_server import ServerInfo, api_key
 from rlvr.evaluate.plan import Request
+from rlvr.evaluate.stop_strings import cut_at_stop
 
 FINISHED_PER_BATCH = 64  # finished samples handed to grading and the store together
 YIELD_EVERY_S = 1.0  # ... or sooner, once this long has passed since the last batch
@@ -107,6 +108,7 @@ class OpenAIBackend:
             "temperature": settings.temperature,
             "top_p": settings.top_p,
             "max_tokens": settings.max_tokens,
+            **extra_sampling(settings),  # top_k and min_p are vLLM's extra sampling parameters
         }
         if self.api == "chat":
             return "/v1/chat/completions", {**payload, "messages": self.messages[request.problem]}
@@ -129,7 +131,7 @@ class OpenAIBackend:
             if failed:
                 self._down_until[url] = time.monotonic() + DOWN_FOR_S
 
-    def _generation(self, answer: dict) -> Generation:
+    def _generation(self, answer: dict, stop: tuple[str, ...] = ()) -> Generation:
         choice = answer["choices"][0]
         text = choice["message"]["content"] if self.api == "chat" else choice["text"]
         text = text or ""
@@ -137,7 +139,12 @@ class OpenAIBackend:
         tokens = usage.get("completion_tokens")
         if tokens is None:
             tokens = len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
-        return Generation(text, int(tokens), "length" if choice.get("finish_reason") == "length" else "stop")
+        finish = "length" if choice.get("finish_reason") == "length" else "stop"
+        # vLLM cuts a stop string from the text; a server that keeps it (or ignores `stop`) is cut here alike
+        before_stop = cut_at_stop(text, stop) if stop else None
+        if before_stop is not None:
+            text, finish = before_stop, "stop"
+        return Generation(text, int(tokens), finish)
 
     def _sample(self, request: Request, seed: int, settings: SamplingSettings) -> Generation:
         """One sample, retried with backoff (on another URL where there is one) until it runs out of tries."""
@@ -149,7 +156,7 @@ class OpenAIBackend:
             url = self._pick_url(avoid=url if error else None)
             try:
                 answer = request_json(f"{url}{path}", payload, self.api_key, self.request_timeout)
-                generation = self._generation(answer)
+                generation = self._generation(answer, settings.stop)
             except RetryableError as exc:
                 self._release(url, failed=True)
                 error = exc

@@ -13,20 +13,21 @@ import os
 import time
 from collections.abc import Iterable, Iterator
 
-from rlvr.evaluate.backends.base import Generation, SamplingSettings
+from rlvr.evaluate.backends.base import Generation, SamplingSettings, extra_sampling
 from rlvr.evaluate.plan import Request
 
 FINISHED_PER_BATCH = 256  # finished samples handed to grading and the store together
 
 
 def sampling_params_kwargs(settings: SamplingSettings, seed: int) -> dict:
-    """One sample's parameters: n=1 with the sample's own seed."""
+    """One sample's parameters: n=1 with the sample's own seed; top-k, min-p and stop strings only when set."""
     return {
         "n": 1,
         "temperature": settings.temperature,
         "top_p": settings.top_p,
         "max_tokens": settings.max_tokens,
         "seed": seed,
+        **extra_sampling(settings),
     }
 
 
