@@ -8,11 +8,11 @@ are one guess for gold 0.5. The floor at k is 1 - (1 - q_i)^k per problem, avera
 no Monte Carlo. A large-k pass@k that does not clear it is what guessing reaches, not evidence of reasoning.
 
 Cheap by construction: the pool is deduplicated into distinct answers (plain decimals into distinct values),
-each (distinct answer, problem) pair is graded once in one batched `grade()` call, a pair of two plain numbers
-whose values differ by more than any tolerance of the grader is known wrong without asking it (the math
-grader's verifier requires numbers to agree to a relative 1e-5), and an answer the grader cannot read as a
-value is read once rather than once per gold (answer_values.py). Functions take sample records and problems, so the caller decides which records
-count (a sequential store's prefixes, say).
+each (distinct answer, problem) pair is graded once in one batched `grade()` call, and a pair the grader surely
+rejects is never asked (answer_values.AnswerReader: two plain numbers far apart, and for the math grader an
+answer whose every form differs from the gold's in its verifier's reading, such as `2\\sqrt{3}` for gold 3
+or garbage `::::` for any gold it is not spelled as). Functions take sample records and problems, so the
+caller decides which records count (a sequential store's prefixes, say).
 """
 
 from __future__ import annotations
@@ -24,14 +24,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from rlvr.evaluate.answer_values import (
-    accepted,
-    decimal_value,
-    plain_value,
-    readable,
-    store_grader,
-    surely_different,
-)
+from rlvr.evaluate.answer_values import AnswerReader, accepted, decimal_value, store_grader
 
 # Past this many (distinct answer, problem) pairs to grade (about 7 ms each on a CPU core), the floor is
 # computed from the most frequent answers' pairs and said to be a lower bound: results.json must not wait hours.
@@ -62,17 +55,13 @@ def guess_probabilities(grader, records: list[dict], problems: list[dict]) -> di
     for a in (a for a in total if a is not None):
         value = decimal_value(a)
         members.setdefault(a if value is None else by_value.setdefault(value, a), []).append(a)
-    values = {a: plain_value(a) for a in members}
-    golds = {pid: plain_value(by_id[pid]["answer"]) for pid in ids}
-    gold_texts = {pid: _squeezed(by_id[pid]["answer"]) for pid in ids}
-    is_value = readable(grader, list(members))
+    reader = AnswerReader(grader)
+    reader.read(members, [by_id[pid]["answer"] for pid in ids])
     pairs = [
         (a, pid)
         for pid in ids
         for a in members
-        if sum(total[m] - own[pid][m] for m in members[a])
-        and (is_value[a] or _squeezed(a) == gold_texts[pid])
-        and not surely_different(values[a], golds[pid])
+        if sum(total[m] - own[pid][m] for m in members[a]) and reader.may_accept(a, by_id[pid]["answer"])
     ]
     if len(pairs) > MAX_GRADED_PAIRS:  # most frequent answers first; the rest are taken as misses
         weight = {a: sum(total[m] for m in members[a]) for a in members}
@@ -112,10 +101,6 @@ def store_guess_probabilities(store, records: list[dict] | None = None) -> dict[
         return None
     # under a sequential rule, the answers it counts (samples drawn past a stop are left out)
     return guess_probabilities(grader, store.counted_records(records), store.problems())
-
-
-def _squeezed(text) -> str:
-    return "".join(str(text).split()).strip("$")
 
 
 @dataclass

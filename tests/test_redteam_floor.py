@@ -29,9 +29,6 @@ def _classes(rows, problems=("p",)) -> dict:
     return support["models"]["m"]
 
 
-@pytest.mark.xfail(
-    strict=True, reason="infinity is read as 'not a value', so a spelling the grader accepts is skipped"
-)
 def test_infinity_guess_the_grader_accepts_counts():
     grader = get_reward("math")
     problems = [{"id": "a", "prompt": "Qa", "answer": "7"}, {"id": "b", "prompt": "Qb", "answer": "\\infty"}]
@@ -60,7 +57,6 @@ def test_answers_the_grader_tells_apart_are_two_classes():
     assert m["per_problem"]["p"]["value_classes"] == 2  # got 1 (normalize_answer strips `x=` / `y=`)
 
 
-@pytest.mark.xfail(strict=True, reason="\\infty is dropped as garbage: not counted as an answer")
 def test_infinity_is_an_answer():
     m = _classes([("p", "\\infty", False), ("p", "-\\infty", False)])
     assert m["answered"] == 1.0  # got 0.0
@@ -82,9 +78,6 @@ def test_equal_sets_are_one_class():
     assert labels[("p", "\\{1,2\\}")] == labels[("p", "\\{2,1\\}")]
 
 
-@pytest.mark.xfail(
-    strict=True, reason="every non-plain answer is graded against every gold: P x distinct pairs"
-)
 def test_pairs_graded_do_not_grow_with_problems_times_answers():
     grader = get_reward("math")
     asked: list[int] = []
@@ -151,7 +144,12 @@ def test_a_floor_over_its_pair_budget_is_a_lower_bound_and_says_so(monkeypatch, 
     assert full["p5"] == Fraction(1, 6) and full["p1"] == Fraction(
         1, 30
     )  # by hand: sqrt(7) once in 30 others
-    monkeypatch.setattr(chance_floor, "MAX_GRADED_PAIRS", 10)
+    # only the 5 pairs of a gold and its own spelling from another problem can be equal (the other square
+    # roots differ from the gold beyond any tolerance and never reach the grader): a budget of 2 cuts them
+    monkeypatch.setattr(chance_floor, "MAX_GRADED_PAIRS", 2)
     part = guess_probabilities(grader, records, problems)
     assert all(part[p] <= full[p] for p in full) and part != full
     assert "a lower bound" in capsys.readouterr().err
+    assert (
+        part["p5"] == full["p5"] and part["p1"] == 0
+    )  # sqrt(7) is the most frequent answer; sqrt(3) the least
