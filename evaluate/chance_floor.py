@@ -9,7 +9,7 @@ no Monte Carlo. A large-k pass@k that does not clear it is what guessing reaches
 
 Cheap by construction: the pool is deduplicated into distinct answers (plain decimals into distinct values),
 each (distinct answer, problem) pair is graded once in one batched `grade()` call, and a pair the grader surely
-rejects is never asked (answer_values.AnswerReader: two plain numbers far apart, and for the math grader an
+rejects is never asked (answer_reader.py: two plain numbers far apart, and for the math grader an
 answer whose every form differs from the gold's in its verifier's reading, such as `2\\sqrt{3}` for gold 3
 or garbage `::::` for any gold it is not spelled as). Functions take sample records and problems, so the
 caller decides which records count (a sequential store's prefixes, say).
@@ -24,7 +24,8 @@ from fractions import Fraction
 
 import numpy as np
 
-from rlvr.evaluate.answer_values import AnswerReader, accepted, decimal_value, store_grader
+from rlvr.evaluate.answer_reader import AnswerReader
+from rlvr.evaluate.answer_values import accepted, decimal_value, store_grader
 
 # Past this many (distinct answer, problem) pairs to grade (about 7 ms each on a CPU core), the floor is
 # computed from the most frequent answers' pairs and said to be a lower bound: results.json must not wait hours.
@@ -55,13 +56,12 @@ def guess_probabilities(grader, records: list[dict], problems: list[dict]) -> di
     for a in (a for a in total if a is not None):
         value = decimal_value(a)
         members.setdefault(a if value is None else by_value.setdefault(value, a), []).append(a)
-    reader = AnswerReader(grader)
-    reader.read(members, [by_id[pid]["answer"] for pid in ids])
+    answers = list(members)
+    found = AnswerReader(grader).candidates(answers, [by_id[pid]["answer"] for pid in ids])
     pairs = [
-        (a, pid)
-        for pid in ids
-        for a in members
-        if sum(total[m] - own[pid][m] for m in members[a]) and reader.may_accept(a, by_id[pid]["answer"])
+        (answers[i], ids[j])
+        for i, j in found
+        if sum(total[m] - own[ids[j]][m] for m in members[answers[i]])  # guessed from another problem
     ]
     if len(pairs) > MAX_GRADED_PAIRS:  # most frequent answers first; the rest are taken as misses
         weight = {a: sum(total[m] for m in members[a]) for a in members}
