@@ -7,7 +7,9 @@ the classes are what the joins connect (a chain of joins is one class: those fou
 does not depend on the order answers arrive in. Nothing is joined without the grader: spellings of one
 exact plain value (`3`, `3.0`, `03`) or one text up to spaces are only proposed as joins and each confirmed
 with the grader; other pairs are asked unless the grader surely rejects them (answer_reader.py), and a pair
-already connected is not asked.
+already connected is not asked. A problem's correct answers are one class, the gold's; a wrong answer the
+grader equates with one of them both ways (`3 + 4 * 2`, refused as a copy of "Compute 3 + 4 * 2", beside a
+correct `11`) is in it too: one value, however it was graded.
 """
 
 from __future__ import annotations
@@ -48,9 +50,11 @@ def value_classes(grader, records: list[dict]) -> dict[tuple[str, str], str | No
                 out.setdefault((pid, a), canonical_answer(a))
         return out
     reader = AnswerReader(grader)
-    texts = sorted({a for answers in wrong.values() for a in answers})
+    texts = sorted({a for answers in wrong.values() for a in answers} | {a for _, a in correct})
     reader.read(texts, texts)
     nodes: dict[str, list[str]] = {}
+    for pid, a in sorted(correct):  # a correct answer is a value: the gold's
+        nodes.setdefault(pid, []).append(a)
     for pid, counts in wrong.items():
         # most frequent first: joins found early spare the pairs they connect
         for a in sorted(counts, key=lambda s: (-counts[s], len(s), s)):
@@ -64,9 +68,11 @@ def value_classes(grader, records: list[dict]) -> dict[tuple[str, str], str | No
     for pid, answers in nodes.items():
         for a in answers:
             classes.add((pid, a))
+            if (pid, a) in correct:
+                classes.join((pid, a), (pid, answers[0]))  # the problem's correct answers come first
     rest = _join_spellings(grader, classes, nodes)
     _join_values(grader, reader, classes, rest)
-    for key, label in classes.labels().items():
+    for key, label in classes.labels(correct).items():
         out[key] = label
     return out
 
@@ -94,11 +100,13 @@ class _Classes:
     def join(self, a: tuple[str, str], b: tuple[str, str]) -> None:
         self.parent[self.find(a)] = self.find(b)
 
-    def labels(self) -> dict[tuple[str, str], str]:
+    def labels(self, gold: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        """key -> its class's label: GOLD_CLASS for a class holding a key of `gold`."""
         members: dict[tuple[str, str], list[str]] = {}
         for key in self.parent:
             members.setdefault(self.find(key), []).append(key[1])
         label = {root: min(answers, key=lambda s: (len(s), s)) for root, answers in members.items()}
+        label.update({self.find(key): GOLD_CLASS for key in gold if key in self.parent})
         return {key: label[self.find(key)] for key in self.parent}
 
 
