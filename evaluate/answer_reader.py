@@ -33,9 +33,10 @@ class Reading:
 # The grader's relative tolerance, doubled: two numbers this far apart were computed by the same verifier from
 # the same text, so the margin only absorbs rounding in this process's comparison.
 _SLACK = 2.0
-_READINGS: dict[
-    tuple[float, str], Reading | None
-] = {}  # (grader timeout, form) -> reading; None: never matches
+# (grader timeout, form) -> what the verifier reads there; None: nothing it could match (parsed as nothing, an
+# error, or past the grader's time limit, where grading the pair fails the same way)
+_READINGS: dict[tuple[float, str], Reading | None] = {}
+_MAX_READINGS = 500_000
 
 
 def _close(a: tuple[complex, ...], b: tuple[complex, ...]) -> bool:
@@ -81,6 +82,8 @@ class AnswerReader:
 
         self.grader = grader
         self.math = isinstance(grader, MathReward)
+        if len(_READINGS) > _MAX_READINGS:  # a long-lived process (the probe's): start afresh
+            _READINGS.clear()
         self._answers: dict[str, _Text] = {}
         self._golds: dict[str, _Text | None] = {}
         self._readings: dict[str, list[Reading]] = {}

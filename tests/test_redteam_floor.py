@@ -8,6 +8,8 @@ from __future__ import annotations
 import functools
 from fractions import Fraction
 
+import pytest
+
 from rlvr.evaluate.answer_support import answer_support_of, value_classes
 from rlvr.evaluate.chance_floor import guess_probabilities
 from rlvr.rewards import get_reward
@@ -146,3 +148,145 @@ def test_a_floor_over_its_pair_budget_is_a_lower_bound_and_says_so(monkeypatch, 
     assert (
         part["p5"] == full["p5"] and part["p1"] == 0
     )  # sqrt(7) is the most frequent answer; sqrt(3) the least
+
+
+# Found attacking the fix: the pairs left out must be ones the grader rejects, and the cost must stay linear.
+
+# Spellings that the grader's quirks touch: infinities, a trailing period, `x =`, decimal commas, percent, units,
+# thousands, sets against intervals, text, tolerance at 1e-7 and near pi, an identity in x, garbage.
+TRICKY = [
+    "\\infty", "-\\infty", "\\infty.", "x=2", "y=2", "2", "2^{-1}", "50\\%", "1,5", "1.5", "1{,}000", "1000",
+    "\\text{Monday}", "Monday", "\\{1,2\\}", "(1,2)", "\\{2,1\\}", "\\pi", "3.1415926", "3.14159", "10^{-7}",
+    "0.0000001", "0", "10\\text{ cm}", "\\sin^2 x + \\cos^2 x", "1", "2\\sqrt{2}", "\\sqrt{8}", "::::", "(A)",
+]  # fmt: skip
+TRICKY_GOLDS = [
+    "\\infty",
+    "2",
+    "\\frac12",
+    "1000",
+    "\\{1,2\\}",
+    "\\pi",
+    "10^{-7}",
+    "10",
+    "1",
+    "(A)",
+    "Monday",
+]
+
+
+def _every_pair_floor(grader, records, problems) -> dict:
+    """q_i by grading every (answer, problem) pair, skipping nothing."""
+    from collections import Counter
+
+    from rlvr.evaluate.answer_values import accepted
+
+    total, own = Counter(), {}
+    for r in records:
+        total[r["extracted"]] += 1
+        own.setdefault(r["problem"], Counter())[r["extracted"]] += 1
+    pairs = [(a, p) for p in problems for a in total]
+    hits = Counter()
+    for (a, p), ok in zip(pairs, accepted(grader, pairs)):
+        hits[p["id"]] += (total[a] - own[p["id"]][a]) if ok else 0
+    return {p["id"]: Fraction(hits[p["id"]], len(records) - sum(own[p["id"]].values())) for p in problems}
+
+
+def test_the_floor_equals_grading_every_pair():
+    grader = get_reward("math")
+    problems = [{"id": f"p{i}", "prompt": f"Question {i}?", "answer": g} for i, g in enumerate(TRICKY_GOLDS)]
+    rows = [
+        (f"p{i}", TRICKY[(i * 7 + s * 3) % len(TRICKY)], False)
+        for i in range(len(problems))
+        for s in range(5)
+    ]
+    records = _records(rows)
+    q = guess_probabilities(grader, records, problems)
+    assert q == _every_pair_floor(grader, records, problems)
+    assert any(q.values())  # the comparison is not vacuous
+
+
+def test_classes_equal_joining_every_pair_the_grader_accepts_both_ways():
+    from rlvr.evaluate.answer_classes import both_ways
+
+    grader = get_reward("math")
+    labels = value_classes(grader, _records([("p", a, False) for a in TRICKY]))
+    values = [a for a in TRICKY if labels[("p", a)] is not None]
+    assert [a for a in TRICKY if a not in values] == ["::::"]
+    pairs = [(a, b) for i, a in enumerate(values) for b in values[i + 1 :]]
+    root = {a: a for a in values}
+
+    def find(a):
+        while root[a] != a:
+            a = root[a]
+        return a
+
+    for (a, b), ok in zip(pairs, both_ways(grader, pairs)):
+        if ok:
+            root[find(a)] = find(b)
+    assert all((find(a) == find(b)) == (labels[("p", a)] == labels[("p", b)]) for a, b in pairs)
+    assert labels[("p", "\\infty")] == labels[("p", "\\infty.")] != labels[("p", "-\\infty")]
+
+
+def test_a_chain_of_joins_is_one_class():
+    """x=2 and y=2 differ to the grader, yet each equals 2 both ways: the documented rule makes the three one
+    class (a class is what the joins connect, whatever order the answers come in)."""
+    grader = get_reward("math")
+    for order in (("x=2", "2", "y=2"), ("y=2", "x=2", "2")):
+        labels = value_classes(grader, _records([("p", a, False) for a in order]))
+        assert len({labels[("p", a)] for a in ("x=2", "y=2", "2")}) == 1
+
+
+def test_a_refused_restatement_is_in_the_golds_class():
+    """`3 + 4 * 2` is refused as a copy of "Compute 3 + 4 * 2." (wrong), but it is 11, the gold's value: one class,
+    so the answer entropy of a model giving both is 0, not 1 bit."""
+    grader = get_reward("math")
+    assert (
+        grader.grade(["\\boxed{3 + 4 * 2}"], answer=["11"], prompt=["Compute 3 + 4 * 2."])[0].verdict
+        == "wrong"
+    )
+    records = _records([("p", "3 + 4 * 2", False), ("p", "11", True), ("p", "12", False)])
+    labels = value_classes(grader, records)
+    assert labels[("p", "3 + 4 * 2")] == labels[("p", "11")] == "= gold" != labels[("p", "12")]
+
+
+def test_classes_of_distinct_numbers_ask_the_grader_about_no_pair_of_them():
+    """Forty distinct irrational wrong answers to one problem: no two are within the grader's tolerance, so no pair
+    reaches it (all pairs would be 780); each spelled twice (`k\\sqrt{r}`, `k \\sqrt{r}`), a join to confirm."""
+    grader = get_reward("math")
+    asked: list[int] = []
+    original = grader.grade
+
+    def counting(completions, **columns):
+        asked.append(len(completions))
+        return original(completions, **columns)
+
+    grader.grade = counting
+    answers = [f"{k}\\sqrt{{{r}}}" for k in range(1, 9) for r in (2, 3, 5, 6, 7)]
+    rows = [("p", a, False) for a in answers] + [("p", a.replace("\\", " \\"), False) for a in answers]
+    labels = value_classes(grader, _records(rows))
+    assert len({labels[("p", a)] for a in answers}) == 40
+    assert all(labels[("p", a.replace("\\", " \\"))] == labels[("p", a)] for a in answers)
+    assert sum(asked) <= 2 * 40  # the 40 proposed joins, both ways
+
+
+def test_classes_over_their_pair_budget_are_finer_and_say_so(monkeypatch, capsys):
+    import rlvr.evaluate.answer_classes as answer_classes
+
+    grader = get_reward("math")
+    rows = [("p", a, False) for a in ("x+1", "1+x", "2x", "x+x", "x^2")]
+    full = value_classes(grader, _records(rows))
+    assert full[("p", "x+1")] == full[("p", "1+x")] and full[("p", "2x")] == full[("p", "x+x")]
+    monkeypatch.setattr(answer_classes, "MAX_COMPARED_PAIRS", 1)
+    part = value_classes(grader, _records(rows))
+    assert len(set(part.values())) > len(set(full.values()))
+    assert "classes may be finer" in capsys.readouterr().err
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the math grader accepts `1 000` for gold 0 and 0 for gold `1 000` (and `1 000` for 1000): a chain "
+    "of joins then puts 0 and 1000 in one class; a grader fix, not a class-building one",
+)
+def test_a_spaced_thousand_is_not_zero():
+    grader = get_reward("math")
+    assert not grader.grade(["\\boxed{1 000}"], answer=["0"], prompt=["Q"])[0].correct
