@@ -265,10 +265,3 @@ def _reading(result) -> Reading | None:
         frozenset(result["strings"]),
         tuple(complex(re_, im) for re_, im in result["numbers"]),
     )
-
-
-def readable(grader, answers: list[str]) -> dict[str, bool]:
-    """answer -> whether the grader can read it as a value (AnswerReader.readable), read in one batch."""
-    reader = AnswerReader(grader)
-    reader.read([a for a in answers if a.strip() and plain_value(a) is None])
-    return {a: reader.readable(a) for a in answers}
