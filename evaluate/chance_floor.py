@@ -56,23 +56,18 @@ def guess_probabilities(grader, records: list[dict], problems: list[dict]) -> di
     for a in (a for a in total if a is not None):
         value = decimal_value(a)
         members.setdefault(a if value is None else by_value.setdefault(value, a), []).append(a)
-    answers = list(members)
-    found = AnswerReader(grader).candidates(answers, [by_id[pid]["answer"] for pid in ids])
-    pairs = [
-        (answers[i], ids[j])
-        for i, j in found
-        if sum(total[m] - own[ids[j]][m] for m in members[answers[i]])  # guessed from another problem
-    ]
-    if len(pairs) > MAX_GRADED_PAIRS:  # most frequent answers first; the rest are taken as misses
-        weight = {a: sum(total[m] for m in members[a]) for a in members}
-        kept = sorted(pairs, key=lambda pair: -weight[pair[0]])[:MAX_GRADED_PAIRS]
-        share = sum(weight[a] for a in {a for a, _ in kept}) / max(1, sum(total.values()))
+    weight = {a: sum(total[m] for m in members[a]) for a in members}
+    pairs = _pairs_to_grade(grader, members, total, own, [by_id[pid]["answer"] for pid in ids], ids)
+    if (
+        len(pairs) > MAX_GRADED_PAIRS
+    ):  # the most frequent answers' pairs come first; the rest are taken as misses
+        pairs = pairs[:MAX_GRADED_PAIRS]
+        share = sum(weight[a] for a in {a for a, _ in pairs}) / max(1, sum(total.values()))
         print(
             f"rlvr: chance floor from the {MAX_GRADED_PAIRS:,} (answer, problem) pairs of the most frequent answers "
-            f"of {len(pairs):,} ({share:.0%} of the answers): a lower bound; the grader takes about 7 ms a pair",
+            f"({share:.0%} of the answers), more pairs left ungraded: a lower bound; the grader takes about 7 ms a pair",
             file=sys.stderr,
         )
-        pairs = kept
     verdicts = accepted(grader, [(a, by_id[pid]) for a, pid in pairs])
     hits: Counter = Counter()
     for (a, pid), ok in zip(pairs, verdicts):
@@ -80,6 +75,28 @@ def guess_probabilities(grader, records: list[dict], problems: list[dict]) -> di
             hits[pid] += sum(total[m] - own[pid][m] for m in members[a])
     pool = sum(n.values())
     return {pid: Fraction(hits[pid], pool - n[pid]) if pool > n[pid] else Fraction(0) for pid in ids}
+
+
+def _pairs_to_grade(grader, members, total, own, golds, ids) -> list[tuple[str, str]]:
+    """(answer, problem id) pairs that the grader could accept and that a guess from another problem reaches,
+    the most frequent answers' first; read in chunks of answers, stopping past MAX_GRADED_PAIRS, so that many
+    distinct expressions across many problems never hold all their pairs in memory."""
+    reader = AnswerReader(grader)
+    answers = sorted(members, key=lambda a: -sum(total[m] for m in members[a]))
+    pairs: list[tuple[str, str]] = []
+    for start in range(0, len(answers), _CHUNK):
+        chunk = answers[start : start + _CHUNK]
+        pairs += [
+            (chunk[i], ids[j])
+            for i, j in reader.candidates(chunk, golds)
+            if sum(total[m] - own[ids[j]][m] for m in members[chunk[i]])  # guessed from another problem
+        ]
+        if len(pairs) > MAX_GRADED_PAIRS:
+            break
+    return pairs
+
+
+_CHUNK = 2_000
 
 
 def floor_matrix(q: list[float] | np.ndarray, k_max: int) -> np.ndarray:

@@ -290,3 +290,27 @@ def test_classes_over_their_pair_budget_are_finer_and_say_so(monkeypatch, capsys
 def test_a_spaced_thousand_is_not_zero():
     grader = get_reward("math")
     assert not grader.grade(["\\boxed{1 000}"], answer=["0"], prompt=["Q"])[0].correct
+
+
+def test_a_floor_over_its_budget_stops_reading_pairs(monkeypatch):
+    """Many distinct expressions across many problems: pairs are collected a chunk of answers at a time, most
+    frequent first, and collecting stops once past the budget (never all answers x golds held at once)."""
+    import rlvr.evaluate.chance_floor as chance_floor
+    from rlvr.evaluate.answer_reader import AnswerReader
+
+    chunks: list[int] = []
+    original = AnswerReader.candidates
+
+    def counting(self, answers, golds):
+        chunks.append(len(answers))
+        return original(self, answers, golds)
+
+    monkeypatch.setattr(AnswerReader, "candidates", counting)
+    monkeypatch.setattr(chance_floor, "_CHUNK", 2)
+    monkeypatch.setattr(chance_floor, "MAX_GRADED_PAIRS", 3)
+    problems = [{"id": f"p{i}", "prompt": "Q", "answer": f"x+{i}"} for i in range(4)]
+    # expressions in x are compared with every gold: each answer brings 3 pairs (its own problem's is no guess)
+    rows = [(f"p{i}", f"x^{j + 2}+{i}", False) for i in range(4) for j in range(3)]
+    q = guess_probabilities(get_reward("math"), _records(rows), problems)
+    assert chunks == [2]  # 6 pairs from the first chunk of 2 answers: past the budget of 3, no more read
+    assert all(v == 0 for v in q.values())
