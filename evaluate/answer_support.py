@@ -2,12 +2,10 @@
 solutions, each model reaches on each problem, and which the RL model lost, kept or gained against the base.
 
 Answers are told apart by value, by the store's own grader: every answer the grader accepted for a problem
-equals its gold, so they are one class (`\\frac12`, `1/2` and `0.50` for gold 1/2); wrong answers that are plain
-numbers are one class per exact value (`3`, `3.0`, `03`); other wrong answers are grouped by the grader's
-equivalence against a representative of each class (in one batched call per round, at most
-MAX_COMPARED_CLASSES rounds per problem, then by canonical form). An extraction the grader cannot read as a
-value (garbage such as `:: = the`) is not an answer. Stores whose grader compares no answers (code) are told
-apart by canonical form (`normalize_answer`, whitespace squeezed), as spelled.
+equals its gold, so they are one class (`\\frac12`, `1/2` and `0.50` for gold 1/2); other answers are joined
+where the grader accepts each for the other (answer_classes.py: the classes are what those joins connect). An
+extraction the grader cannot read as a value (garbage such as `:: = the`) is not an answer. Stores whose grader
+compares no answers (code) are told apart by canonical form (`normalize_answer`, whitespace squeezed), as spelled.
 
 A solution is the sample's text up to its last boxed answer, lower-cased with whitespace squeezed. Answer
 entropy is the entropy (bits) of the value classes of the samples of a problem that give an answer, averaged
@@ -22,6 +20,10 @@ import math
 import re
 from collections import Counter
 from pathlib import Path
+
+from rlvr.evaluate.answer_classes import GOLD_CLASS, answer_text, value_classes
+
+__all__ = ["GOLD_CLASS", "value_classes"]
 
 ENTROPY_FILE = "entropy.json"
 _SPACE_RE = re.compile(r"\s+")
@@ -56,79 +58,6 @@ def entropy_bits(outcomes: Counter) -> float:
     return -sum(c / total * math.log2(c / total) for c in outcomes.values() if c) if total else 0.0
 
 
-MAX_COMPARED_CLASSES = 32
-GOLD_CLASS = "= gold"
-
-
-def value_classes(grader, records: list[dict]) -> dict[tuple[str, str], str | None]:
-    """(problem id, extracted answer) -> the label of its value class under `grader`, or None for an answer
-    the grader cannot read as a value, over every record given (of every model, so that classes match across
-    models). A correct sample's answer is in GOLD_CLASS; `grader` None groups by canonical form."""
-    from rlvr.evaluate.answer_values import accepted, plain_value, readable
-
-    correct: set[tuple[str, str]] = set()
-    wrong: dict[str, set[str]] = {}
-    for record in records:
-        answer = _answer_text(record.get("extracted"))
-        if answer is None:
-            continue
-        pid = str(record["problem"])
-        if record.get("correct"):
-            correct.add((pid, answer))
-        else:
-            wrong.setdefault(pid, set()).add(answer)
-    out: dict[tuple[str, str], str | None] = {key: GOLD_CLASS for key in correct}
-    if grader is None:
-        for pid, answers in wrong.items():
-            for a in answers:
-                out.setdefault((pid, a), canonical_answer(a))
-        return out
-    is_value = readable(grader, sorted({a for answers in wrong.values() for a in answers}))
-    pending: dict[str, list[str]] = {}
-    alias: dict[tuple[str, str], str] = {}  # same canonical form as an answer still to be classed
-    for pid, answers in wrong.items():
-        by_value: dict = {}
-        by_form: dict[str, str] = {}
-        for a in sorted(answers, key=lambda s: (len(s), s)):
-            if (pid, a) in out:
-                continue  # correct in another sample (another model's grading): the gold's class
-            value = plain_value(a)
-            if not is_value[a]:
-                out[(pid, a)] = None
-            elif value is not None:
-                out[(pid, a)] = by_value.setdefault(value, a)
-            elif (canonical_answer(a) or a) in by_form:
-                alias[(pid, a)] = by_form[canonical_answer(a) or a]
-            else:
-                by_form[canonical_answer(a) or a] = a
-                pending.setdefault(pid, []).append(a)
-    for _ in range(MAX_COMPARED_CLASSES):
-        pending = {pid: items for pid, items in pending.items() if items}
-        if not pending:
-            break
-        pairs = [(other, {"answer": items[0]}) for items in pending.values() for other in items[1:]]
-        verdicts = iter(accepted(grader, pairs))
-        for pid, items in pending.items():
-            out[(pid, items[0])] = items[0]
-            pending[pid] = []
-            for other in items[1:]:
-                if next(verdicts):
-                    out[(pid, other)] = items[0]
-                else:
-                    pending[pid].append(other)
-    for pid, items in pending.items():
-        for a in items:
-            out[(pid, a)] = a  # past MAX_COMPARED_CLASSES: one class per canonical form
-    for (pid, a), rep in alias.items():
-        out[(pid, a)] = out[(pid, rep)]
-    return out
-
-
-def _answer_text(extracted) -> str | None:
-    text = None if extracted is None else str(extracted).strip()
-    return text or None
-
-
 def per_problem(
     records: list[dict], classes: dict[tuple[str, str], str | None] | None = None
 ) -> dict[str, dict]:
@@ -142,7 +71,7 @@ def per_problem(
             pid, {"answers": set(), "solutions": set(), "outcomes": Counter(), "samples": 0}
         )
         entry["samples"] += 1
-        answer = _answer_text(record.get("extracted"))
+        answer = answer_text(record.get("extracted"))
         if classes is None:
             label = canonical_answer(answer)
         else:

@@ -1,10 +1,5 @@
-"""Answers as the grader reads them: whether two answers are one value, and whether an answer is a value at all.
-
-Shared by the chance floor and answer support, which both ask the store's own grader, in batches, about
-distinct answers only. Two shortcuts never ask it: a plain number (`3`, `03`, `3.0`, `-1/2`, `\\frac12`) has
-an exact value, and two plain numbers far enough apart are different under any tolerance of the grader;
-and, for the math grader, an answer its verifier cannot parse at all (garbage such as `:: = the`) equals no
-gold, so it is read once, on its own, instead of once per gold.
+"""Answers as the grader reads them: plain numbers' exact values, the store's grader, and whether the grader
+accepts an answer for a gold (asked in one batched call). Which pairs need asking at all: answer_reader.py.
 """
 
 from __future__ import annotations
@@ -20,7 +15,6 @@ _FRAC_RE = re.compile(r"([+-]?)\\[dt]?frac\s*(?:\{\s*(\d+)\s*\}|(\d))\s*(?:\{\s*
 # Two plain numbers this far apart are different answers to every grader here (the math verifier asks a
 # relative 1e-5 and math-verify rounds to 6 decimal places): both margins must be exceeded to skip a pair.
 _RELATIVE_GAP = Fraction(1, 10_000)
-THIN_SPACE = "\\,"
 _ABSOLUTE_GAP = Fraction(1, 100_000)
 
 
@@ -83,31 +77,6 @@ def store_grader(meta: dict):
         )
         return None
     return grader if takes_answers(grader) else None
-
-
-def readable(grader, answers: list[str]) -> dict[str, bool]:
-    """Whether the grader can read each answer as a value. A plain number is one; for the math grader, an
-    answer is one when its verifier parses it (as written, or in a normalised form it tries second) into a
-    formula: the verifier is asked whether `\\,` + answer (a thin space before it) equals the answer, which
-    holds for a formula and fails for text it could only keep as a string (math-verify compares those as
-    strings). Other graders are taken at their word that every non-empty answer is one."""
-    from rlvr.rewards.math_reward import MathReward
-
-    out = {a: bool(a.strip()) for a in answers}
-    if not isinstance(grader, MathReward):
-        return out
-    from rlvr.rewards.math_normalize import normalize_answer
-    from rlvr.rewards.math_pool import shared_pool
-
-    todo = [a for a in answers if a.strip() and plain_value(a) is None]
-    forms = {a: {a, normalize_answer(a, True), normalize_answer(a, False)} - {""} for a in todo}
-    pairs = sorted({form for a in todo for form in forms[a]})
-    verdicts = dict(
-        zip(pairs, shared_pool(grader.workers, grader.timeout).run([(THIN_SPACE + f, f) for f in pairs]))
-    )
-    for a in todo:
-        out[a] = any(verdicts.get(form) is True for form in forms[a])
-    return out
 
 
 def _grade_each_if_refused(grader, completions: list[str], columns: dict[str, list]) -> list:

@@ -8,11 +8,11 @@ are one guess for gold 0.5. The floor at k is 1 - (1 - q_i)^k per problem, avera
 no Monte Carlo. A large-k pass@k that does not clear it is what guessing reaches, not evidence of reasoning.
 
 Cheap by construction: the pool is deduplicated into distinct answers (plain decimals into distinct values),
-each (distinct answer, problem) pair is graded once in one batched `grade()` call, a pair of two plain numbers
-whose values differ by more than any tolerance of the grader is known wrong without asking it (the math
-grader's verifier requires numbers to agree to a relative 1e-5), and an answer the grader cannot read as a
-value is read once rather than once per gold (answer_values.py). Functions take sample records and problems, so the caller decides which records
-count (a sequential store's prefixes, say).
+each (distinct answer, problem) pair is graded once in one batched `grade()` call, and a pair the grader surely
+rejects is never asked (answer_reader.py: two plain numbers far apart, and for the math grader an
+answer whose every form differs from the gold's in its verifier's reading, such as `2\\sqrt{3}` for gold 3
+or garbage `::::` for any gold it is not spelled as). Functions take sample records and problems, so the
+caller decides which records count (a sequential store's prefixes, say).
 """
 
 from __future__ import annotations
@@ -24,14 +24,8 @@ from fractions import Fraction
 
 import numpy as np
 
-from rlvr.evaluate.answer_values import (
-    accepted,
-    decimal_value,
-    plain_value,
-    readable,
-    store_grader,
-    surely_different,
-)
+from rlvr.evaluate.answer_reader import AnswerReader
+from rlvr.evaluate.answer_values import accepted, decimal_value, store_grader
 
 # Past this many (distinct answer, problem) pairs to grade (about 7 ms each on a CPU core), the floor is
 # computed from the most frequent answers' pairs and said to be a lower bound: results.json must not wait hours.
@@ -62,28 +56,18 @@ def guess_probabilities(grader, records: list[dict], problems: list[dict]) -> di
     for a in (a for a in total if a is not None):
         value = decimal_value(a)
         members.setdefault(a if value is None else by_value.setdefault(value, a), []).append(a)
-    values = {a: plain_value(a) for a in members}
-    golds = {pid: plain_value(by_id[pid]["answer"]) for pid in ids}
-    gold_texts = {pid: _squeezed(by_id[pid]["answer"]) for pid in ids}
-    is_value = readable(grader, list(members))
-    pairs = [
-        (a, pid)
-        for pid in ids
-        for a in members
-        if sum(total[m] - own[pid][m] for m in members[a])
-        and (is_value[a] or _squeezed(a) == gold_texts[pid])
-        and not surely_different(values[a], golds[pid])
-    ]
-    if len(pairs) > MAX_GRADED_PAIRS:  # most frequent answers first; the rest are taken as misses
-        weight = {a: sum(total[m] for m in members[a]) for a in members}
-        kept = sorted(pairs, key=lambda pair: -weight[pair[0]])[:MAX_GRADED_PAIRS]
-        share = sum(weight[a] for a in {a for a, _ in kept}) / max(1, sum(total.values()))
+    weight = {a: sum(total[m] for m in members[a]) for a in members}
+    pairs = _pairs_to_grade(grader, members, total, own, [by_id[pid]["answer"] for pid in ids], ids)
+    if (
+        len(pairs) > MAX_GRADED_PAIRS
+    ):  # the most frequent answers' pairs come first; the rest are taken as misses
+        pairs = pairs[:MAX_GRADED_PAIRS]
+        share = sum(weight[a] for a in {a for a, _ in pairs}) / max(1, sum(total.values()))
         print(
             f"rlvr: chance floor from the {MAX_GRADED_PAIRS:,} (answer, problem) pairs of the most frequent answers "
-            f"of {len(pairs):,} ({share:.0%} of the answers): a lower bound; the grader takes about 7 ms a pair",
+            f"({share:.0%} of the answers), more pairs left ungraded: a lower bound; the grader takes about 7 ms a pair",
             file=sys.stderr,
         )
-        pairs = kept
     verdicts = accepted(grader, [(a, by_id[pid]) for a, pid in pairs])
     hits: Counter = Counter()
     for (a, pid), ok in zip(pairs, verdicts):
@@ -91,6 +75,28 @@ def guess_probabilities(grader, records: list[dict], problems: list[dict]) -> di
             hits[pid] += sum(total[m] - own[pid][m] for m in members[a])
     pool = sum(n.values())
     return {pid: Fraction(hits[pid], pool - n[pid]) if pool > n[pid] else Fraction(0) for pid in ids}
+
+
+def _pairs_to_grade(grader, members, total, own, golds, ids) -> list[tuple[str, str]]:
+    """(answer, problem id) pairs that the grader could accept and that a guess from another problem reaches,
+    the most frequent answers' first; read in chunks of answers, stopping past MAX_GRADED_PAIRS, so that many
+    distinct expressions across many problems never hold all their pairs in memory."""
+    reader = AnswerReader(grader)
+    answers = sorted(members, key=lambda a: -sum(total[m] for m in members[a]))
+    pairs: list[tuple[str, str]] = []
+    for start in range(0, len(answers), _CHUNK):
+        chunk = answers[start : start + _CHUNK]
+        pairs += [
+            (chunk[i], ids[j])
+            for i, j in reader.candidates(chunk, golds)
+            if sum(total[m] - own[ids[j]][m] for m in members[chunk[i]])  # guessed from another problem
+        ]
+        if len(pairs) > MAX_GRADED_PAIRS:
+            break
+    return pairs
+
+
+_CHUNK = 2_000
 
 
 def floor_matrix(q: list[float] | np.ndarray, k_max: int) -> np.ndarray:
@@ -112,10 +118,6 @@ def store_guess_probabilities(store, records: list[dict] | None = None) -> dict[
         return None
     # under a sequential rule, the answers it counts (samples drawn past a stop are left out)
     return guess_probabilities(grader, store.counted_records(records), store.problems())
-
-
-def _squeezed(text) -> str:
-    return "".join(str(text).split()).strip("$")
 
 
 @dataclass

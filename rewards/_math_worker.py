@@ -72,6 +72,20 @@ def _verify(gold: str, pred: str) -> bool:
     return normalized is not None and _equal(*normalized)
 
 
+def _reading(text: str) -> dict | None:
+    """What the verifier reads in `text`, for callers that rule out pairs it could never accept without asking it
+    (the chance floor, answer classes): None when it parses nothing, else whether a candidate is a formula, the
+    string candidates (compared as stripped text), and the plain numbers `_close` compares, as [real, imag]."""
+    parsed = _parse(text)
+    if not parsed:
+        return None
+    return {
+        "formula": any(not isinstance(p, str) for p in parsed),
+        "strings": [p.strip() for p in parsed if isinstance(p, str)],
+        "numbers": [[v.real, v.imag] for v in _numbers(parsed)],
+    }
+
+
 # `\\boxed{2^{2^{35}}}` would take 4 GiB per worker before its CPU limit ends it, and a batch runs many workers:
 # past this an allocation fails (MemoryError, verdict "error") instead of the machine swapping.
 MEMORY_LIMIT = 2 << 30
@@ -87,7 +101,8 @@ def _limit_memory() -> None:
 
 
 def main() -> None:
-    """Answer JSON lines [key, gold, pred] on stdin with [key, true|false|"error"] on stdout."""
+    """Answer JSON lines [key, gold, pred] on stdin with [key, true|false|"error"] on stdout; a gold of null asks
+    what the verifier reads in pred instead (`_reading`)."""
     import json
     import sys
 
@@ -102,7 +117,7 @@ def main() -> None:
     for line in sys.stdin:
         key, gold, pred = json.loads(line)
         try:
-            result: bool | str = _verify(gold, pred)
+            result: bool | str | dict | None = _reading(pred) if gold is None else _verify(gold, pred)
         except BaseException:  # noqa: BLE001 - anything the parser raises is a verdict, not a crash
             result = "error"
         out.write(json.dumps([key, result]) + "\n")

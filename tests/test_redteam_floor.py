@@ -29,9 +29,6 @@ def _classes(rows, problems=("p",)) -> dict:
     return support["models"]["m"]
 
 
-@pytest.mark.xfail(
-    strict=True, reason="infinity is read as 'not a value', so a spelling the grader accepts is skipped"
-)
 def test_infinity_guess_the_grader_accepts_counts():
     grader = get_reward("math")
     problems = [{"id": "a", "prompt": "Qa", "answer": "7"}, {"id": "b", "prompt": "Qb", "answer": "\\infty"}]
@@ -41,9 +38,6 @@ def test_infinity_guess_the_grader_accepts_counts():
     assert q["b"] == Fraction(1)  # b's pool is a's one sample, which the grader accepts; got 0
 
 
-@pytest.mark.xfail(
-    strict=True, reason="a plain number and a non-plain answer of the same value are never compared"
-)
 def test_equal_values_plain_and_non_plain_are_one_class():
     # gold 3; both wrong answers are 1/2, and the grader accepts each for the other (both ways)
     m = _classes([("p", "0.5", False), ("p", "2^{-1}", False)])
@@ -51,7 +45,6 @@ def test_equal_values_plain_and_non_plain_are_one_class():
     assert m["answer_entropy_bits"] == 0.0  # got 1.0
 
 
-@pytest.mark.xfail(strict=True, reason="answers with one canonical form are merged without asking the grader")
 def test_answers_the_grader_tells_apart_are_two_classes():
     grader = get_reward("math")
     assert not grader.grade(["\\boxed{x=2}"], answer=["y=2"], prompt=["Q"])[0].correct
@@ -60,14 +53,12 @@ def test_answers_the_grader_tells_apart_are_two_classes():
     assert m["per_problem"]["p"]["value_classes"] == 2  # got 1 (normalize_answer strips `x=` / `y=`)
 
 
-@pytest.mark.xfail(strict=True, reason="\\infty is dropped as garbage: not counted as an answer")
 def test_infinity_is_an_answer():
     m = _classes([("p", "\\infty", False), ("p", "-\\infty", False)])
     assert m["answered"] == 1.0  # got 0.0
     assert m["per_problem"]["p"]["value_classes"] == 2  # got 0
 
 
-@pytest.mark.xfail(strict=True, reason="classes are built against one representative: equal sets split")
 def test_equal_sets_are_one_class():
     grader = get_reward("math")
     assert grader.grade(["\\boxed{\\{2,1\\}}"], answer=["\\{1,2\\}"], prompt=["Q"])[0].correct
@@ -82,9 +73,6 @@ def test_equal_sets_are_one_class():
     assert labels[("p", "\\{1,2\\}")] == labels[("p", "\\{2,1\\}")]
 
 
-@pytest.mark.xfail(
-    strict=True, reason="every non-plain answer is graded against every gold: P x distinct pairs"
-)
 def test_pairs_graded_do_not_grow_with_problems_times_answers():
     grader = get_reward("math")
     asked: list[int] = []
@@ -151,7 +139,178 @@ def test_a_floor_over_its_pair_budget_is_a_lower_bound_and_says_so(monkeypatch, 
     assert full["p5"] == Fraction(1, 6) and full["p1"] == Fraction(
         1, 30
     )  # by hand: sqrt(7) once in 30 others
-    monkeypatch.setattr(chance_floor, "MAX_GRADED_PAIRS", 10)
+    # only the 5 pairs of a gold and its own spelling from another problem can be equal (the other square
+    # roots differ from the gold beyond any tolerance and never reach the grader): a budget of 2 cuts them
+    monkeypatch.setattr(chance_floor, "MAX_GRADED_PAIRS", 2)
     part = guess_probabilities(grader, records, problems)
     assert all(part[p] <= full[p] for p in full) and part != full
     assert "a lower bound" in capsys.readouterr().err
+    assert (
+        part["p5"] == full["p5"] and part["p1"] == 0
+    )  # sqrt(7) is the most frequent answer; sqrt(3) the least
+
+
+# Found attacking the fix: the pairs left out must be ones the grader rejects, and the cost must stay linear.
+
+# Spellings that the grader's quirks touch: infinities, a trailing period, `x =`, decimal commas, percent, units,
+# thousands, sets against intervals, text, tolerance at 1e-7 and near pi, an identity in x, garbage.
+TRICKY = [
+    "\\infty", "-\\infty", "\\infty.", "x=2", "y=2", "2", "2^{-1}", "50\\%", "1,5", "1.5", "1{,}000", "1000",
+    "\\text{Monday}", "Monday", "\\{1,2\\}", "(1,2)", "\\{2,1\\}", "\\pi", "3.1415926", "3.14159", "10^{-7}",
+    "0.0000001", "0", "10\\text{ cm}", "\\sin^2 x + \\cos^2 x", "1", "2\\sqrt{2}", "\\sqrt{8}", "::::", "(A)",
+]  # fmt: skip
+TRICKY_GOLDS = [
+    "\\infty",
+    "2",
+    "\\frac12",
+    "1000",
+    "\\{1,2\\}",
+    "\\pi",
+    "10^{-7}",
+    "10",
+    "1",
+    "(A)",
+    "Monday",
+]
+
+
+def _every_pair_floor(grader, records, problems) -> dict:
+    """q_i by grading every (answer, problem) pair, skipping nothing."""
+    from collections import Counter
+
+    from rlvr.evaluate.answer_values import accepted
+
+    total, own = Counter(), {}
+    for r in records:
+        total[r["extracted"]] += 1
+        own.setdefault(r["problem"], Counter())[r["extracted"]] += 1
+    pairs = [(a, p) for p in problems for a in total]
+    hits = Counter()
+    for (a, p), ok in zip(pairs, accepted(grader, pairs)):
+        hits[p["id"]] += (total[a] - own[p["id"]][a]) if ok else 0
+    return {p["id"]: Fraction(hits[p["id"]], len(records) - sum(own[p["id"]].values())) for p in problems}
+
+
+def test_the_floor_equals_grading_every_pair():
+    grader = get_reward("math")
+    problems = [{"id": f"p{i}", "prompt": f"Question {i}?", "answer": g} for i, g in enumerate(TRICKY_GOLDS)]
+    rows = [
+        (f"p{i}", TRICKY[(i * 7 + s * 3) % len(TRICKY)], False)
+        for i in range(len(problems))
+        for s in range(5)
+    ]
+    records = _records(rows)
+    q = guess_probabilities(grader, records, problems)
+    assert q == _every_pair_floor(grader, records, problems)
+    assert any(q.values())  # the comparison is not vacuous
+
+
+def test_classes_equal_joining_every_pair_the_grader_accepts_both_ways():
+    from rlvr.evaluate.answer_classes import both_ways
+
+    grader = get_reward("math")
+    labels = value_classes(grader, _records([("p", a, False) for a in TRICKY]))
+    values = [a for a in TRICKY if labels[("p", a)] is not None]
+    assert [a for a in TRICKY if a not in values] == ["::::"]
+    pairs = [(a, b) for i, a in enumerate(values) for b in values[i + 1 :]]
+    root = {a: a for a in values}
+
+    def find(a):
+        while root[a] != a:
+            a = root[a]
+        return a
+
+    for (a, b), ok in zip(pairs, both_ways(grader, pairs)):
+        if ok:
+            root[find(a)] = find(b)
+    assert all((find(a) == find(b)) == (labels[("p", a)] == labels[("p", b)]) for a, b in pairs)
+    assert labels[("p", "\\infty")] == labels[("p", "\\infty.")] != labels[("p", "-\\infty")]
+
+
+def test_a_chain_of_joins_is_one_class():
+    """x=2 and y=2 differ to the grader, yet each equals 2 both ways: the documented rule makes the three one
+    class (a class is what the joins connect, whatever order the answers come in)."""
+    grader = get_reward("math")
+    for order in (("x=2", "2", "y=2"), ("y=2", "x=2", "2")):
+        labels = value_classes(grader, _records([("p", a, False) for a in order]))
+        assert len({labels[("p", a)] for a in ("x=2", "y=2", "2")}) == 1
+
+
+def test_a_refused_restatement_is_in_the_golds_class():
+    """`3 + 4 * 2` is refused as a copy of "Compute 3 + 4 * 2." (wrong), but it is 11, the gold's value: one class,
+    so the answer entropy of a model giving both is 0, not 1 bit."""
+    grader = get_reward("math")
+    assert (
+        grader.grade(["\\boxed{3 + 4 * 2}"], answer=["11"], prompt=["Compute 3 + 4 * 2."])[0].verdict
+        == "wrong"
+    )
+    records = _records([("p", "3 + 4 * 2", False), ("p", "11", True), ("p", "12", False)])
+    labels = value_classes(grader, records)
+    assert labels[("p", "3 + 4 * 2")] == labels[("p", "11")] == "= gold" != labels[("p", "12")]
+
+
+def test_classes_of_distinct_numbers_ask_the_grader_about_no_pair_of_them():
+    """Forty distinct irrational wrong answers to one problem: no two are within the grader's tolerance, so no pair
+    reaches it (all pairs would be 780); each spelled twice (`k\\sqrt{r}`, `k \\sqrt{r}`), a join to confirm."""
+    grader = get_reward("math")
+    asked: list[int] = []
+    original = grader.grade
+
+    def counting(completions, **columns):
+        asked.append(len(completions))
+        return original(completions, **columns)
+
+    grader.grade = counting
+    answers = [f"{k}\\sqrt{{{r}}}" for k in range(1, 9) for r in (2, 3, 5, 6, 7)]
+    rows = [("p", a, False) for a in answers] + [("p", a.replace("\\", " \\"), False) for a in answers]
+    labels = value_classes(grader, _records(rows))
+    assert len({labels[("p", a)] for a in answers}) == 40
+    assert all(labels[("p", a.replace("\\", " \\"))] == labels[("p", a)] for a in answers)
+    assert sum(asked) <= 2 * 40  # the 40 proposed joins, both ways
+
+
+def test_classes_over_their_pair_budget_are_finer_and_say_so(monkeypatch, capsys):
+    import rlvr.evaluate.answer_classes as answer_classes
+
+    grader = get_reward("math")
+    rows = [("p", a, False) for a in ("x+1", "1+x", "2x", "x+x", "x^2")]
+    full = value_classes(grader, _records(rows))
+    assert full[("p", "x+1")] == full[("p", "1+x")] and full[("p", "2x")] == full[("p", "x+x")]
+    monkeypatch.setattr(answer_classes, "MAX_COMPARED_PAIRS", 1)
+    part = value_classes(grader, _records(rows))
+    assert len(set(part.values())) > len(set(full.values()))
+    assert "classes may be finer" in capsys.readouterr().err
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the math grader accepts `1 000` for gold 0 and 0 for gold `1 000` (and `1 000` for 1000): a chain "
+    "of joins then puts 0 and 1000 in one class; a grader fix, not a class-building one",
+)
+def test_a_spaced_thousand_is_not_zero():
+    grader = get_reward("math")
+    assert not grader.grade(["\\boxed{1 000}"], answer=["0"], prompt=["Q"])[0].correct
+
+
+def test_a_floor_over_its_budget_stops_reading_pairs(monkeypatch):
+    """Many distinct expressions across many problems: pairs are collected a chunk of answers at a time, most
+    frequent first, and collecting stops once past the budget (never all answers x golds held at once)."""
+    import rlvr.evaluate.chance_floor as chance_floor
+    from rlvr.evaluate.answer_reader import AnswerReader
+
+    chunks: list[int] = []
+    original = AnswerReader.candidates
+
+    def counting(self, answers, golds):
+        chunks.append(len(answers))
+        return original(self, answers, golds)
+
+    monkeypatch.setattr(AnswerReader, "candidates", counting)
+    monkeypatch.setattr(chance_floor, "_CHUNK", 2)
+    monkeypatch.setattr(chance_floor, "MAX_GRADED_PAIRS", 3)
+    problems = [{"id": f"p{i}", "prompt": "Q", "answer": f"x+{i}"} for i in range(4)]
+    # expressions in x are compared with every gold: each answer brings 3 pairs (its own problem's is no guess)
+    rows = [(f"p{i}", f"x^{j + 2}+{i}", False) for i in range(4) for j in range(3)]
+    q = guess_probabilities(get_reward("math"), _records(rows), problems)
+    assert chunks == [2]  # 6 pairs from the first chunk of 2 answers: past the budget of 3, no more read
+    assert all(v == 0 for v in q.values())
