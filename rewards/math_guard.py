@@ -61,7 +61,11 @@ def _top_level_relations(text: str) -> str:
 
 
 # LaTeX spellings of one number: a thin-space thousands separator (7\\,000), a braced comma (7{,}5 is 7.5 and
-# 1{,}000 is 1000), a scale word (7 \\text{ thousand}).
+# 1{,}000 is 1000), a scale word (7 \\text{ thousand}), and a whole answer of digit groups split by spaces
+# (`1 000`), which math-verify also reads as the product 1 * 000 = 0, paying it for gold 0 as well as 1000.
+_SPACED_THOUSANDS_RE = re.compile(
+    r"^(\s*(?:\\boxed\s*\{)?\s*)(-?\d{1,3}(?:(?:\s|\\\s|~)+\d{3})+(?:\.\d+)?)(\s*\}?\s*)$"
+)
 _THIN_THOUSANDS_RE = re.compile(r"(?<=\d)\\,(?=\d{3}(?!\d))")
 _BRACED_THOUSANDS_RE = re.compile(r"(?<=\d)\{,\}(?=\d{3}(?![\d{]))|(?<=\d)\{,\}(?=\d{3}\{,\})")
 _BRACED_DECIMAL_RE = re.compile(r"(?<=\d)\{,\}(?=\d)")
@@ -76,7 +80,16 @@ _CASES_RE = re.compile(
 )
 
 
+def joined_thousands(text: str) -> str:
+    """`1 000` (or `1\\ 000`, `1~000`) as `1000`, answer or gold: never the product 0 that math-verify also reads."""
+    match = _SPACED_THOUSANDS_RE.match(text)
+    if not match or match.group(1).count("{") != match.group(3).count("}"):
+        return text
+    return match.group(1) + re.sub(r"\\?\s|~", "", match.group(2)) + match.group(3)
+
+
 def _one_number(text: str) -> str:
+    text = joined_thousands(text)
     text = _THIN_THOUSANDS_RE.sub("", text)
     text = _BRACED_THOUSANDS_RE.sub("", text)
     text = _BRACED_DECIMAL_RE.sub(".", text)

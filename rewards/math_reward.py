@@ -7,7 +7,7 @@ import re
 
 from rlvr.rewards.math_equation import claims, is_equation
 from rlvr.rewards.math_extract import MODES, extract_answer, extract_gold
-from rlvr.rewards.math_guard import refusal, tidy
+from rlvr.rewards.math_guard import joined_thousands, refusal, tidy
 from rlvr.rewards.math_normalize import same_text
 from rlvr.rewards.math_pool import shared_pool
 from rlvr.rewards.math_restate import restates
@@ -33,7 +33,7 @@ def _gold_text(answer, index: int) -> str:
             f"gold answer #{index} is {answer!r}: every problem needs a non-empty `answer`; "
             "fix or drop that row of the dataset"
         )
-    return extract_gold(text)
+    return joined_thousands(extract_gold(text))
 
 
 def _refusal(prompt: str, pred: str | None, gold: str) -> str:

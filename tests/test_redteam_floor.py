@@ -8,8 +8,6 @@ from __future__ import annotations
 import functools
 from fractions import Fraction
 
-import pytest
-
 from rlvr.evaluate.answer_support import answer_support_of, value_classes
 from rlvr.evaluate.chance_floor import guess_probabilities
 from rlvr.rewards import get_reward
@@ -282,14 +280,13 @@ def test_classes_over_their_pair_budget_are_finer_and_say_so(monkeypatch, capsys
     assert "classes may be finer" in capsys.readouterr().err
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the math grader accepts `1 000` for gold 0 and 0 for gold `1 000` (and `1 000` for 1000): a chain "
-    "of joins then puts 0 and 1000 in one class; a grader fix, not a class-building one",
-)
 def test_a_spaced_thousand_is_not_zero():
+    """math-verify read `1 000` as 1000 and as 1 * 000 = 0: a chain of joins then put 0 and 1000 in one class."""
     grader = get_reward("math")
     assert not grader.grade(["\\boxed{1 000}"], answer=["0"], prompt=["Q"])[0].correct
+    stored = grader.grade(["\\boxed{1 000}"], answer=["7"], prompt=["Q"])[0].extracted  # as a store keeps it
+    m = _classes([("p", "0", False), ("p", stored, False), ("p", "1000", False)])
+    assert m["per_problem"]["p"]["value_classes"] == 2  # {0}, {1 000, 1000}
 
 
 def test_a_floor_over_its_budget_stops_reading_pairs(monkeypatch):

@@ -321,3 +321,24 @@ def test_long_garbage_is_not_paid(completion, gold):
 )
 def test_garbage_in_a_box_is_not_paid(mode, completion):
     assert verdict(mode, completion, "2") != "correct"
+
+
+# math-verify reads digit groups split by a space as a number and as a product: `1 000` is 1000 and 1 * 000 = 0,
+# so one answer was paid for gold 0 and for gold 1000, whichever side carried the spaces.
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(
+    ("completion", "gold", "paid"),
+    [
+        (r"\boxed{1 000}", "0", False),
+        (r"\boxed{10 000}", "0", False),
+        (r"\boxed{2\ 000}", "0", False),
+        (r"\boxed{0}", "1 000", False),
+        (r"\boxed{0}", r"\boxed{10 000}", False),
+        (r"\boxed{1 000}", "1000", True),
+        (r"\boxed{2\ 000}", "2000", True),
+        (r"\boxed{1000}", "1 000", True),
+        (r"\boxed{-1 000 000.5}", "-1000000.5", True),
+    ],
+)
+def test_a_spaced_thousand_is_one_number(mode, completion, gold, paid):
+    assert (verdict(mode, completion, gold) == "correct") is paid
