@@ -444,10 +444,12 @@ def run_eval(cfg: EvalConfig) -> dict:
         limit=cfg.limit,
     ):
         raise ValueError("; ".join(f"--{key.replace('_', '-')} {problem}" for key, problem in problems))
-    if cfg.temperature == 0 and cfg.n > 1:
+    from rlvr.evaluate.seeded_sampling import GREEDY_BELOW
+
+    if cfg.temperature < GREEDY_BELOW and cfg.n > 1:
         print(
-            f"rlvr eval: --temperature 0 samples greedily: the {cfg.n} samples of a problem are all the same, "
-            "so pass@k is pass@1 for every k",
+            f"rlvr eval: --temperature {cfg.temperature:g} samples greedily (as vLLM does below {GREEDY_BELOW:g}): "
+            f"the {cfg.n} samples of a problem are all the same, so pass@k is pass@1 for every k",
             file=sys.stderr,
         )
     rule = stop_rule(cfg)

@@ -158,16 +158,12 @@ class HFBackend:
         return [self._generation(i, row, scanner, settings.stop) for i, row in enumerate(new_tokens)]
 
     def _generation(self, i: int, row: list[int], scanner, stops: tuple[str, ...]) -> Generation:
-        """Row i's tokens up to its end of sequence or stop string (whichever came first) as a Generation."""
-        from rlvr.evaluate.stop_strings import cut_at_stop
-
+        """Row i's tokens up to its end of sequence or stop string (whichever came first) as a Generation: a
+        stopped row's text is the scanner's, cut where vLLM cuts it (evaluate/stop_strings.py)."""
         length = next((j + 1 for j, t in enumerate(row) if t in self.eos_ids), None)
         ended = scanner.ended.get(i) if scanner else None
         if ended is not None and (length is None or ended < length):
-            length = ended
+            return Generation(scanner.cut[i], ended, "stop")
         kept = row[:length] if length is not None else row
         text = self.tokenizer.decode(kept, skip_special_tokens=True)
-        before_stop = cut_at_stop(text, stops) if stops else None
-        if before_stop is not None:
-            return Generation(before_stop, len(kept), "stop")
         return Generation(text, len(kept), "stop" if length is not None else "length")

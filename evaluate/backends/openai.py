@@ -108,7 +108,8 @@ class OpenAIBackend:
             "temperature": settings.temperature,
             "top_p": settings.top_p,
             "max_tokens": settings.max_tokens,
-            **extra_sampling(settings),  # top_k and min_p are vLLM's extra sampling parameters
+            # top_k and min_p are vLLM's extra sampling parameters; vLLM's server is sent them even when off
+            **extra_sampling(settings, explicit=self.server.owned_by == "vllm"),
         }
         if self.api == "chat":
             return "/v1/chat/completions", {**payload, "messages": self.messages[request.problem]}

@@ -36,6 +36,9 @@ class ServerInfo:
     urls: tuple[str, ...]
     served_model: str  # the name requests carry
     version: str | None  # GET /version (vLLM); None where a server does not say
+    # /v1/models' owned_by of the served model ("vllm" for vLLM's server): vLLM fills a sampling parameter left
+    # out of a request from the model's generation_config.json, so such servers are sent every one explicitly
+    owned_by: str | None = None
 
     def meta(self) -> dict:
         """What the store records of the servers (served_model is part of its identity)."""
@@ -53,7 +56,7 @@ def _model_names(model: str, model_dir: str) -> set[str]:
 def discover(base_urls: list[str], model: str, model_dir: str, served_model: str | None = None) -> ServerInfo:
     """The served model's name and the servers' version; a ValueError naming the URL and the fix otherwise."""
     key = api_key()
-    chosen, versions = None, set()
+    chosen, versions, owners = None, set(), set()
     for url in base_urls:
         try:
             listed = request_json(f"{url}/v1/models", api_key=key, timeout=30).get("data", [])
@@ -80,9 +83,15 @@ def discover(base_urls: list[str], model: str, model_dir: str, served_model: str
         if chosen is not None and name != chosen:
             raise ValueError(f"--base-url {url} serves {name!r} but another URL serves {chosen!r}; one model")
         chosen = name
+        owners.add(
+            next((m.get("owned_by") for m in listed if isinstance(m, dict) and m.get("id") == name), None)
+        )
         try:
             versions.add(str(request_json(f"{url}/version", api_key=key, timeout=30).get("version")))
         except (RetryableError, RequestRefused, AttributeError):
             versions.add(None)
     known = sorted(v for v in versions if v not in (None, "None"))
-    return ServerInfo(tuple(base_urls), chosen, ",".join(known) or None)
+    owner = owners.pop() if len(owners) == 1 else None
+    return ServerInfo(
+        tuple(base_urls), chosen, ",".join(known) or None, owner if isinstance(owner, str) else None
+    )

@@ -1,0 +1,176 @@
+"""Red-team findings on the sampling controls (--temperature, --top-k, --min-p, --stop) of `rlvr eval` and the
+probe: each test is one attack that once got a sample other than the one vLLM draws under the same settings."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from rlvr.evaluate.backends.base import SamplingSettings
+from rlvr.evaluate.plan import Request
+from rlvr.evaluate.seeded_sampling import draw, uniforms
+from rlvr.evaluate.stop_strings import cut_at_stop
+
+PROMPT = "Question: What is 3 + 4? Let's think step by step."
+SEEDS = tuple(range(101, 109))
+
+
+@pytest.fixture(scope="module")
+def backend(tiny_model_dir):
+    from rlvr.evaluate.backends.hf import HFBackend
+
+    return HFBackend(tiny_model_dir)
+
+
+def generate(backend, settings: SamplingSettings, prune: bool):
+    """The samples of SEEDS on PROMPT, through the CPU's pruned decode loop or packed `generate` (the GPU's)."""
+    backend.prune_finished = prune
+    request = Request("p", PROMPT, tuple(range(len(SEEDS))), SEEDS)
+    return [(g.text, g.tokens, g.finish_reason) for g in backend.generate([request], settings)[0]]
+
+
+def test_a_tiny_temperature_samples_greedily_not_the_least_probable_token(backend):
+    """--temperature 1e-40 passed the range check (>= 0) and divided the logits into float32 infinities: the
+    softmax was nan and the draw picked the last token, the least probable one here. vLLM samples greedily below
+    1e-5 (its _SAMPLING_EPS); so must this."""
+    logits = torch.tensor([[2.0, 1.0, 0.5, -1.0]])  # token 0 is the most probable, by hand
+    for temperature in (1e-6, 1e-30, 1e-40, 1e-45):
+        for seed in range(20):
+            u = uniforms(torch.tensor([seed]), 0)
+            assert int(draw(logits, u, temperature, 0.95)) == 0
+            assert int(draw(logits, u, temperature, 1.0, top_k=2, min_p=0.1)) == 0
+    greedy = SamplingSettings(n=len(SEEDS), temperature=0.0, top_p=1.0, max_tokens=12)
+    tiny = SamplingSettings(n=len(SEEDS), temperature=1e-40, top_p=0.95, max_tokens=12, top_k=5)
+    for prune in (True, False):
+        assert generate(backend, tiny, prune) == generate(backend, greedy, prune)
+
+
+def vllm_cut(tokenizer, tokens: list[int], stops: list[str]) -> tuple[str, int] | None:
+    """vLLM's check_stop_strings over a sample's tokens, written out here from its definition: after each token,
+    the stop strings are tried in the order given, each searched from len(text) + 1 - new_chars - len(stop), and
+    the first found cuts the text where it starts; (text, tokens kept)."""
+    text = ""
+    for count in range(1, len(tokens) + 1):
+        longer = tokenizer.decode(tokens[:count], skip_special_tokens=True)
+        new_chars = len(longer) - len(text)
+        text = longer
+        for stop in stops:
+            index = text.find(stop, max(0, len(text) + 1 - new_chars - len(stop)))
+            if new_chars and index >= 0:
+                return text[:index], count
+    return None
+
+
+def test_one_token_completing_two_stop_strings_cuts_at_the_first_listed_as_vllm(backend):
+    """vLLM tries the stop strings in the order given and cuts at the first it finds ending in the new token's
+    characters; the hf backend cut at the earliest-starting one, so with `--stop '=' --stop ' ='` (both completed
+    by the token ' =') it stored 'NP' where vLLM stores 'NP ', and a store resumed on the other backend mixed
+    the two cuts."""
+    plain = SamplingSettings(n=len(SEEDS), temperature=1.0, top_p=1.0, max_tokens=30)
+    tokenizer = backend.tokenizer  # the unstopped samples' tokens, drawn with the same seeds:
+    batch = tokenizer([PROMPT] * len(SEEDS), return_tensors="pt", add_special_tokens=False)
+    from rlvr.evaluate.pruned_decode import sample_pruned
+
+    rows = sample_pruned(
+        backend.model, batch["input_ids"], batch["attention_mask"], list(SEEDS), 30, backend.eos_ids, 1.0, 1.0
+    )
+    # a token whose text has two or more characters, none seen earlier in its sample: the last character and
+    # the whole piece are two stop strings that one token completes together
+    stops = None
+    for tokens in rows:
+        seen = ""
+        for token in tokens:
+            piece = tokenizer.decode([token])
+            if (
+                len(piece) >= 2
+                and piece.isprintable()
+                and piece[-1] not in seen + piece[:-1]
+                and piece not in seen
+            ):
+                stops = [piece[-1], piece]
+                break
+            seen += piece
+        if stops:
+            break
+    assert stops is not None
+    settings = SamplingSettings(n=len(SEEDS), temperature=1.0, top_p=1.0, max_tokens=30, stop=tuple(stops))
+    expected, differs = [], False
+    for tokens in rows:
+        eos = next((j + 1 for j, t in enumerate(tokens) if t in backend.eos_ids), len(tokens))
+        cut = vllm_cut(tokenizer, tokens[:eos], stops)
+        if cut is None:
+            text = tokenizer.decode(tokens[:eos], skip_special_tokens=True)
+            ended = eos < len(tokens) or tokens[-1] in backend.eos_ids
+            expected.append((text, eos, "stop" if ended else "length"))
+            continue
+        expected.append((cut[0], cut[1], "stop"))
+        full = tokenizer.decode(tokens[: cut[1]], skip_special_tokens=True)
+        differs |= full[: min(full.find(s) for s in stops if s in full)] != cut[0]  # the earliest-start cut
+    assert differs  # the attack bites: a sample the two rules cut differently
+    for prune in (True, False):
+        assert generate(backend, settings, prune) == expected
+    assert [g[:2] for g in generate(backend, plain, True)] != [g[:2] for g in expected]
+
+
+def test_a_servers_uncut_text_is_cut_at_the_stop_string_that_completes_first():
+    """A server that ignores `stop` returns the whole text; the backend cut it at the earliest-starting stop
+    string. Whatever the tokens, 'b' completes no later than 'xab' (it ends it), so vLLM, trying 'b' first,
+    keeps 'xa'."""
+    assert cut_at_stop("the xab end", ["b", "xab"]) == "the xa"
+    assert cut_at_stop("the xab end", ["xab", "b"]) == "the "  # both end at one character: the first listed
+    assert cut_at_stop("a = 7 (x)", [" (", " = "]) == "a"  # ' = ' completes first
+    assert cut_at_stop("nothing here", ["zz"]) is None
+
+
+def test_vllm_server_is_sent_top_k_and_min_p_even_when_off(tiny_model_dir, data_file, tmp_path):
+    """vLLM's OpenAI server fills a sampling parameter a request leaves out from the model's
+    generation_config.json (`--generation-config auto`, its default; protocol.py's to_sampling_params): top_k
+    and min_p left out when off meant Qwen2.5's top_k 20 on the server while the store said top_k 0. A server
+    that says it is vLLM (/v1/models owned_by "vllm") must be sent them; others still are not."""
+    from openai_stub import StubServer
+
+    from rlvr.cli import main
+
+    def run(server: StubServer, out: Path) -> list[dict]:
+        argv = [
+            "eval",
+            "--model",
+            tiny_model_dir,
+            "--data-file",
+            data_file,
+            "--template",
+            "plain",
+            "--chat",
+            "raw",
+            "--n",
+            "2",
+            "--max-tokens",
+            "8",
+            "--backend",
+            "openai",
+            "--base-url",
+            server.url,
+            "--served-model",
+            "stub-model",
+            "--limit",
+            "2",
+            "--no-progress",
+            "--out",
+            str(out),
+        ]
+        try:
+            assert main(argv) == 0
+        finally:
+            server.stop()
+        return server.requests
+
+    vllm_requests = run(StubServer(owned_by="vllm"), tmp_path / "vllm")
+    assert vllm_requests and all((r["top_k"], r["min_p"]) == (0, 0.0) for r in vllm_requests)
+    assert "stop" not in vllm_requests[0]
+    other = run(StubServer(), tmp_path / "other")
+    assert other and not any("top_k" in r or "min_p" in r for r in other)
+    meta = json.loads((tmp_path / "vllm" / "meta.json").read_text())
+    assert (meta["top_k"], meta["min_p"]) == (0, 0.0)
