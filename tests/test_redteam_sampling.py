@@ -165,12 +165,49 @@ def test_vllm_server_is_sent_top_k_and_min_p_even_when_off(tiny_model_dir, data_
             assert main(argv) == 0
         finally:
             server.stop()
-        return server.requests
+        return [r for r in server.requests]
 
     vllm_requests = run(StubServer(owned_by="vllm"), tmp_path / "vllm")
     assert vllm_requests and all((r["top_k"], r["min_p"]) == (0, 0.0) for r in vllm_requests)
     assert "stop" not in vllm_requests[0]
     other = run(StubServer(), tmp_path / "other")
     assert other and not any("top_k" in r or "min_p" in r for r in other)
-    meta = json.loads((tmp_path / "vllm" / "meta.json").read_text())
+    meta_file = tmp_path / "vllm" / "meta.json"
+    meta = json.loads(meta_file.read_text())
     assert (meta["top_k"], meta["min_p"]) == (0, 0.0)
+    assert not run(StubServer(owned_by="vllm"), tmp_path / "vllm")  # the same store resumes: nothing to draw
+
+
+def test_a_vllm_server_store_from_before_top_k_was_sent_is_not_resumed(
+    tiny_model_dir, data_file, tmp_path, capsys
+):
+    """A store a vLLM server filled while top_k/min_p were left out holds generation_config-default samples;
+    resumed now (top_k 0 sent) it would silently mix two distributions under one top_k=0: refused."""
+    from openai_stub import StubServer
+
+    from rlvr.cli import main
+
+    out = tmp_path / "store"
+
+    def argv(server: StubServer, n: int) -> list[str]:
+        return [
+            *("eval", "--model", tiny_model_dir, "--data-file", data_file, "--template", "plain"),
+            *("--chat", "raw", "--n", str(n), "--max-tokens", "8", "--backend", "openai"),
+            *("--base-url", server.url, "--served-model", "stub-model", "--limit", "2"),
+            *("--no-progress", "--out", str(out)),
+        ]
+
+    server = StubServer(owned_by="vllm")
+    try:
+        assert main(argv(server, 2)) == 0
+        meta = json.loads((out / "meta.json").read_text())
+        assert meta["sent_when_off"] == ["top_k", "min_p"]
+        del meta["sent_when_off"]  # as an rlvr that sent neither wrote it
+        (out / "meta.json").write_text(json.dumps(meta))
+        sent = len(server.requests)
+        capsys.readouterr()
+        assert main(argv(server, 2)) != 0
+        assert "generation_config" in capsys.readouterr().err
+        assert len(server.requests) == sent  # nothing sampled into it
+    finally:
+        server.stop()

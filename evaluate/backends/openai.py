@@ -109,7 +109,7 @@ class OpenAIBackend:
             "top_p": settings.top_p,
             "max_tokens": settings.max_tokens,
             # top_k and min_p are vLLM's extra sampling parameters; vLLM's server is sent them even when off
-            **extra_sampling(settings, explicit=self.server.owned_by == "vllm"),
+            **extra_sampling(settings, explicit=bool(self.server.meta()["sent_when_off"])),
         }
         if self.api == "chat":
             return "/v1/chat/completions", {**payload, "messages": self.messages[request.problem]}

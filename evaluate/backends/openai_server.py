@@ -31,6 +31,10 @@ def parse_base_urls(base_url: str | None) -> list[str]:
     return list(dict.fromkeys(urls))
 
 
+# the sampling settings sent to vLLM's server even when off (it would fill them from generation_config.json)
+OFF_SENT = ("top_k", "min_p")
+
+
 @dataclass(frozen=True)
 class ServerInfo:
     urls: tuple[str, ...]
@@ -42,7 +46,11 @@ class ServerInfo:
 
     def meta(self) -> dict:
         """What the store records of the servers (served_model is part of its identity)."""
-        return {"served_model": self.served_model, "server_version": self.version}
+        return {
+            "served_model": self.served_model,
+            "server_version": self.version,
+            "sent_when_off": list(OFF_SENT) if self.owned_by == "vllm" else [],
+        }
 
 
 def _model_names(model: str, model_dir: str) -> set[str]:
