@@ -211,3 +211,36 @@ def test_a_vllm_server_store_from_before_top_k_was_sent_is_not_resumed(
         assert len(server.requests) == sent  # nothing sampled into it
     finally:
         server.stop()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="openai backend: when it cuts a stop string a server left in its text (a server that ignores `stop`), "
+    "the stored `tokens` stays the server's completion_tokens for the whole uncut text, not the tokens up to and "
+    "including the one that completed the stop string (docs/evaluate.md); the server's token boundaries are not "
+    "known, so the right count is only estimable by re-tokenising, and test_openai_backend_stub pins the "
+    "server's count",
+)
+def test_a_stop_string_cut_from_a_servers_text_also_cuts_its_token_count(tiny_model_dir, data_file, tmp_path):
+    """The stub ignores `stop` and answers ' I think it is ...' (6 or more words, completion_tokens counting
+    them); cut at ' I', the stored text is '' and at most the 2 characters ' I' were generated up to the stop,
+    so no tokenizer gives more than 2 tokens."""
+    from openai_stub import StubServer
+
+    from rlvr.cli import main
+
+    out = tmp_path / "store"
+    server = StubServer()
+    try:
+        argv = [
+            *("eval", "--model", tiny_model_dir, "--data-file", data_file, "--template", "plain"),
+            *("--chat", "raw", "--n", "2", "--max-tokens", "8", "--backend", "openai", "--stop", " I"),
+            *("--base-url", server.url, "--served-model", "stub-model", "--limit", "2"),
+            *("--no-progress", "--out", str(out)),
+        ]
+        assert main(argv) == 0
+    finally:
+        server.stop()
+    rows = [json.loads(line) for line in (out / "samples.jsonl").read_text().splitlines()]
+    assert rows and all((r["text"], r["finish_reason"]) == ("", "stop") for r in rows)
+    assert all(r["tokens"] <= 2 for r in rows)
