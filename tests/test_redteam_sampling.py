@@ -244,3 +244,29 @@ def test_a_stop_string_cut_from_a_servers_text_also_cuts_its_token_count(tiny_mo
     rows = [json.loads(line) for line in (out / "samples.jsonl").read_text().splitlines()]
     assert rows and all((r["text"], r["finish_reason"]) == ("", "stop") for r in rows)
     assert all(r["tokens"] <= 2 for r in rows)
+
+
+def test_compare_names_stores_sampled_under_different_top_k_or_stop(tmp_path, capsys):
+    """`rlvr compare` paired a store drawn with --top-k 20 --stop '\\n\\n' against one drawn with neither, without a
+    word: the pass@k difference then mixes the models with the sampling. A store from before top_k was recorded
+    reads as top_k 0, so it is named only where the other differs."""
+    from store_build import build_store
+
+    from rlvr.cli import main
+
+    problems = [
+        {"id": f"q{i}", "prompt": f"What is {i}?", "problem": f"What is {i}?", "answer": str(i)}
+        for i in range(3)
+    ]
+    samples = {f"q{i}": [(f"\\boxed{{{i}}}", str(i), True), ("no", None, False)] for i in range(3)}
+    base = build_store(tmp_path / "base", problems, samples, "base")  # no top_k/min_p/stop keys: the defaults
+    same = build_store(tmp_path / "same", problems, samples, "same", top_k=0, min_p=0.0, stop=[])
+    other = build_store(tmp_path / "other", problems, samples, "other", top_k=20, stop=["\n\n"])
+    capsys.readouterr()
+    assert main(["compare", str(base), str(same), "--out", str(tmp_path / "r1"), "--resamples", "20"]) == 0
+    assert "sampled with different" not in capsys.readouterr().err
+    assert main(["compare", str(base), str(other), "--out", str(tmp_path / "r2"), "--resamples", "20"]) == 0
+    err = capsys.readouterr().err
+    assert "different top_k (base 0, other 20)" in err
+    assert "different stop (base [], other ['\\n\\n'])" in err
+    assert "different temperature" not in err and "different min_p" not in err
