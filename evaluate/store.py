@@ -80,8 +80,11 @@ RECORD_KEYS = ("problem", "sample", "text", "extracted", "verdict", "correct", "
 
 
 def setting(meta: dict, key: str):
-    """A sampling setting of a store's meta.json; one recorded only lately reads as its default where absent."""
+    """A sampling setting of a store's meta.json; one recorded only lately reads as its default where absent.
+    A stop string given twice is one (the first of a stop string's places decides the cut, as in vLLM)."""
     value = meta.get(key, SETTING_DEFAULTS.get(key))
+    if key == "stop" and value is not None:
+        return list(dict.fromkeys(value))
     return list(value) if isinstance(value, tuple) else value
 
 

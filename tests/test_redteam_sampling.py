@@ -270,3 +270,22 @@ def test_compare_names_stores_sampled_under_different_top_k_or_stop(tmp_path, ca
     assert "different top_k (base 0, other 20)" in err
     assert "different stop (base [], other ['\\n\\n'])" in err
     assert "different temperature" not in err and "different min_p" not in err
+
+
+def test_a_stop_string_given_twice_resumes_but_another_order_does_not(tmp_path):
+    """`--stop a --stop b --stop a` draws what `--stop a --stop b` draws (the first place of 'a' decides), so its
+    store resumes with either; another order can cut a sample elsewhere (vLLM tries them in turn), so it is
+    refused, as is another set."""
+    from store_build import build_store
+
+    from rlvr.evaluate.store import SampleStore
+
+    problems = [{"id": "q0", "prompt": "What is 0?", "problem": "What is 0?", "answer": "0"}]
+    samples = {"q0": [("\\boxed{0}", "0", True)]}
+    base = {"n": 1, "label": "s", "temperature": 1.0, "grader": "math", "sample_seeds": 1}
+    path = build_store(tmp_path / "s", problems, samples, "s", stop=["a", "b", "a"], sample_seeds=1)
+    SampleStore.create_or_resume(path, {**base, "stop": ["a", "b"]}, problems).close()
+    SampleStore.create_or_resume(path, {**base, "stop": ["a", "b", "b", "a"]}, problems).close()
+    for other in (["b", "a"], ["a"], ["a", "b", "c"]):
+        with pytest.raises(ValueError, match="stop="):
+            SampleStore.create_or_resume(path, {**base, "stop": other}, problems)
