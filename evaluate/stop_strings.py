@@ -39,20 +39,46 @@ def cut_at_stop(text: str, stops: Sequence[str]) -> str | None:
     return text[: best[1]] if best is not None else None
 
 
+def prompt_suffix(tokenizer, prompt: list[int]) -> list[int]:
+    """The prompt's last tokens vLLM's detokenizer is primed with (its FastIncrementalDetokenizer): the shortest
+    suffix of 4 to 23 tokens that decodes without a broken character, else the whole prompt. Primed, the first new
+    token decodes as it does mid-text (a SentencePiece '▁The' as ' The', not 'The')."""
+    if len(prompt) > 4:
+        for i in range(4, min(len(prompt) + 1, 24)):
+            if "\ufffd" not in tokenizer.decode(prompt[-i:], skip_special_tokens=True):
+                return prompt[-i:]
+    return list(prompt)
+
+
+def generated_text(tokenizer, prompt: list[int], tokens: list[int]) -> str:
+    """The new tokens' text as it follows the prompt (as vLLM's detokenizer gives it), special tokens skipped."""
+    suffix = prompt_suffix(tokenizer, prompt)
+    before = tokenizer.decode(suffix, skip_special_tokens=True)
+    both = tokenizer.decode(suffix + list(tokens), skip_special_tokens=True)
+    return (
+        both[len(before) :] if both.startswith(before) else tokenizer.decode(tokens, skip_special_tokens=True)
+    )
+
+
 class StopScanner:
     """Each row's text as its tokens arrive, decoded incrementally as vLLM's detokenizer does (tokenizers'
-    DecodeStream, special tokens skipped), and where it first holds a stop string: `ended[row]` is then the
-    number of tokens the row keeps and `cut[row]` its text before the stop string. Called once per step with the
-    rows drawn at it (`sample_pruned`'s `ends`)."""
+    DecodeStream primed with the prompt's suffix, special tokens skipped), and where it first holds a stop string:
+    `ended[row]` is then the number of tokens the row keeps and `cut[row]` its text before the stop string. Called
+    once per step with the rows drawn at it (`sample_pruned`'s `ends`); `prompts` are the rows' prompt tokens."""
 
-    def __init__(self, tokenizer, stops: Sequence[str], rows: int) -> None:
+    def __init__(self, tokenizer, stops: Sequence[str], prompts: list[list[int]]) -> None:
         self.tokenizer = tokenizer
         self.stops = tuple(stops)
         self._rust = getattr(tokenizer, "_tokenizer", None)  # a fast tokenizer's own; slow ones decode anew
+        self._suffixes = [prompt_suffix(tokenizer, p) for p in prompts]
         if self._rust is not None:
             from tokenizers.decoders import DecodeStream
 
-            self._streams = [DecodeStream(skip_special_tokens=True) for _ in range(rows)]
+            self._streams = [DecodeStream(skip_special_tokens=True) for _ in prompts]
+            for stream, suffix in zip(self._streams, self._suffixes):
+                for token in suffix:  # primed as vLLM primes it: the prompt's text is not the sample's
+                    stream.step(self._rust, token)
+        rows = len(prompts)
         self._tokens: list[list[int]] = [[] for _ in range(rows)]
         self._text = [""] * rows
         self.ended: dict[int, int] = {}
@@ -73,7 +99,7 @@ class StopScanner:
                 self._text[row] += chunk
             new_chars = len(self._text[row]) - len(old)
         else:  # decoded anew: the characters from the first one that changed are new
-            self._text[row] = self.tokenizer.decode(self._tokens[row], skip_special_tokens=True)
+            self._text[row] = generated_text(self.tokenizer, self._suffixes[row], self._tokens[row])
             same = next(
                 (i for i, (a, b) in enumerate(zip(old, self._text[row])) if a != b),
                 min(len(old), len(self._text[row])),

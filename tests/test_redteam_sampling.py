@@ -289,3 +289,91 @@ def test_a_stop_string_given_twice_resumes_but_another_order_does_not(tmp_path):
     for other in (["b", "a"], ["a"], ["a", "b", "c"]):
         with pytest.raises(ValueError, match="stop="):
             SampleStore.create_or_resume(path, {**base, "stop": other}, problems)
+
+
+@pytest.fixture(scope="module")
+def sentencepiece_model_dir(tmp_path_factory) -> str:
+    """The tiny model with a SentencePiece-style tokenizer (Metaspace '▁', as Llama 2 and Mistral have), whose
+    decode drops the space of a text's first word: '▁The' alone decodes as 'The', after a prompt as ' The'."""
+    from conftest import TINY_CORPUS
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import AutoModelForCausalLM, LlamaConfig, PreTrainedTokenizerFast
+
+    from rlvr.tiny import CHAT_TEMPLATE, SPECIAL_TOKENS
+
+    raw = Tokenizer(models.BPE())
+    raw.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="first")
+    raw.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="first")
+    trainer = trainers.BpeTrainer(vocab_size=300, special_tokens=SPECIAL_TOKENS, show_progress=False)
+    raw.train_from_iterator(TINY_CORPUS, trainer=trainer)
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=raw,
+        bos_token=None,
+        eos_token="<|im_end|>",
+        pad_token="<|endoftext|>",
+        unk_token=None,
+        clean_up_tokenization_spaces=False,
+    )
+    tokenizer.chat_template = CHAT_TEMPLATE
+    out = tmp_path_factory.mktemp("sentencepiece-model")
+    torch.manual_seed(0)
+    config = (
+        LlamaConfig(  # a Llama: transformers 5 loads a Qwen2 model's tokenizer with Qwen2's ByteLevel decoder
+            vocab_size=len(tokenizer),
+            hidden_size=32,
+            intermediate_size=64,
+            num_hidden_layers=2,
+            num_attention_heads=4,
+            num_key_value_heads=4,
+            max_position_embeddings=256,
+            tie_word_embeddings=True,
+            pad_token_id=tokenizer.pad_token_id,
+            eos_token_id=tokenizer.eos_token_id,
+            bos_token_id=None,
+        )
+    )
+    model = AutoModelForCausalLM.from_config(config)
+    model.generation_config.pad_token_id = tokenizer.pad_token_id
+    model.generation_config.eos_token_id = tokenizer.eos_token_id
+    model.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    return str(out)
+
+
+def test_the_first_new_word_keeps_its_space_as_vllm_decodes_it(sentencepiece_model_dir):
+    """vLLM primes its detokenizer with the prompt's last tokens, so a sample's first '▁is' is ' is' in its text
+    and a stop string ' is' ends the sample there; the hf backend decoded the new tokens alone ('is'), so the
+    stop was missed (the sample ran on) and every text lost its first space."""
+    from rlvr.evaluate.backends.hf import HFBackend
+
+    backend = HFBackend(sentencepiece_model_dir)
+    tokenizer = backend.tokenizer
+    prompt = "What is 3 + 4 ?"
+    prompt_ids = tokenizer(prompt, add_special_tokens=False)["input_ids"]
+    batch = tokenizer([prompt] * len(SEEDS), return_tensors="pt", add_special_tokens=False)
+    from rlvr.evaluate.pruned_decode import sample_pruned
+
+    rows = sample_pruned(
+        backend.model, batch["input_ids"], batch["attention_mask"], list(SEEDS), 12, backend.eos_ids, 1.0, 1.0
+    )
+    # by hand: the text that follows the whole prompt, and a sample whose first token is a '▁' word
+    follows = [
+        tokenizer.decode(prompt_ids + r, skip_special_tokens=True)[len(tokenizer.decode(prompt_ids)) :]
+        for r in (r[: next((j + 1 for j, t in enumerate(r) if t in backend.eos_ids), len(r))] for r in rows)
+    ]
+    first = next(
+        i
+        for i, r in enumerate(rows)
+        if tokenizer.convert_ids_to_tokens(r[0]).startswith("▁")
+        and len(tokenizer.convert_ids_to_tokens(r[0])) > 1
+    )
+    word = tokenizer.convert_ids_to_tokens(rows[first][0]).replace("▁", " ")
+    assert follows[first].startswith(word)
+    plain = SamplingSettings(n=len(SEEDS), temperature=1.0, top_p=1.0, max_tokens=12)
+    stopped = SamplingSettings(n=len(SEEDS), temperature=1.0, top_p=1.0, max_tokens=12, stop=(word,))
+    for prune in (True, False):
+        backend.prune_finished = prune
+        request = Request("p", prompt, tuple(range(len(SEEDS))), SEEDS)
+        assert [g.text for g in backend.generate([request], plain)[0]] == follows
+        got = backend.generate([request], stopped)[0][first]
+        assert (got.text, got.tokens, got.finish_reason) == ("", 1, "stop")
