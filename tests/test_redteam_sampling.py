@@ -125,11 +125,14 @@ def test_a_servers_uncut_text_is_cut_at_the_stop_string_that_completes_first():
     assert cut_at_stop("nothing here", ["zz"]) is None
 
 
-def test_vllm_server_is_sent_top_k_and_min_p_even_when_off(tiny_model_dir, data_file, tmp_path):
+def test_servers_that_fill_defaults_are_sent_top_k_and_min_p_even_when_off(
+    tiny_model_dir, data_file, tmp_path
+):
     """vLLM's OpenAI server fills a sampling parameter a request leaves out from the model's
     generation_config.json (`--generation-config auto`, its default; protocol.py's to_sampling_params): top_k
     and min_p left out when off meant Qwen2.5's top_k 20 on the server while the store said top_k 0. A server
-    that says it is vLLM (/v1/models owned_by "vllm") must be sent them; others still are not."""
+    that says it is vLLM, SGLang (which fills them alike) or llama.cpp (top_k 40 and min_p 0.05 of its own) in
+    /v1/models' owned_by must be sent them; others still are not."""
     from openai_stub import StubServer
 
     from rlvr.cli import main
@@ -167,9 +170,12 @@ def test_vllm_server_is_sent_top_k_and_min_p_even_when_off(tiny_model_dir, data_
             server.stop()
         return [r for r in server.requests]
 
-    vllm_requests = run(StubServer(owned_by="vllm"), tmp_path / "vllm")
-    assert vllm_requests and all((r["top_k"], r["min_p"]) == (0, 0.0) for r in vllm_requests)
-    assert "stop" not in vllm_requests[0]
+    for owner in ("vllm", "sglang", "llamacpp"):  # llama.cpp's own defaults: top_k 40, min_p 0.05
+        requests = run(StubServer(owned_by=owner), tmp_path / owner)
+        assert requests and all(
+            (r["top_k"], r["min_p"]) == (-1, 0.0) for r in requests
+        )  # -1: off to all three
+        assert "stop" not in requests[0]
     other = run(StubServer(), tmp_path / "other")
     assert other and not any("top_k" in r or "min_p" in r for r in other)
     meta_file = tmp_path / "vllm" / "meta.json"

@@ -108,7 +108,7 @@ class OpenAIBackend:
             "temperature": settings.temperature,
             "top_p": settings.top_p,
             "max_tokens": settings.max_tokens,
-            # top_k and min_p are vLLM's extra sampling parameters; vLLM's server is sent them even when off
+            # top_k and min_p are vLLM's extra sampling parameters; servers that fill them are sent them off too
             **extra_sampling(settings, explicit=bool(self.server.meta()["sent_when_off"])),
         }
         if self.api == "chat":

@@ -31,8 +31,11 @@ def parse_base_urls(base_url: str | None) -> list[str]:
     return list(dict.fromkeys(urls))
 
 
-# the sampling settings sent to vLLM's server even when off (it would fill them from generation_config.json)
+# the sampling settings sent even when off to the servers that fill one left out from their own defaults: vLLM
+# and SGLang from the model's generation_config.json (Qwen2.5's top_k 20), llama.cpp's from its own (top_k 40,
+# min_p 0.05). /v1/models' owned_by names them
 OFF_SENT = ("top_k", "min_p")
+FILLING_SERVERS = ("vllm", "sglang", "llamacpp")
 
 
 @dataclass(frozen=True)
@@ -40,16 +43,14 @@ class ServerInfo:
     urls: tuple[str, ...]
     served_model: str  # the name requests carry
     version: str | None  # GET /version (vLLM); None where a server does not say
-    # /v1/models' owned_by of the served model ("vllm" for vLLM's server): vLLM fills a sampling parameter left
-    # out of a request from the model's generation_config.json, so such servers are sent every one explicitly
-    owned_by: str | None = None
+    owned_by: str | None = None  # /v1/models' owned_by of the served model ("vllm" for vLLM's server)
 
     def meta(self) -> dict:
         """What the store records of the servers (served_model is part of its identity)."""
         return {
             "served_model": self.served_model,
             "server_version": self.version,
-            "sent_when_off": list(OFF_SENT) if self.owned_by == "vllm" else [],
+            "sent_when_off": list(OFF_SENT) if self.owned_by in FILLING_SERVERS else [],
         }
 
 
