@@ -93,6 +93,8 @@ def run(args: argparse.Namespace) -> int:
         seen_ids(args.contamination, args.contamination_threshold)
     labels = label_list(args.labels, len(args.inputs), "inputs")
     counts = [load_counts(path, label, args.allow_partial) for path, label in zip(args.inputs, labels)]
+    for line in sampling_differences(args.inputs, [c.label for c in counts]):
+        print(line, file=sys.stderr)
     result = compare(counts, args.resamples, args.seed, se_k(args.se_k, counts[0]), args.intersect)
     cases = _case_studies(args.inputs, result)
     perplexity = json.loads(Path(args.perplexity).read_text())["perplexity"] if args.perplexity else None
@@ -127,6 +129,30 @@ def run(args: argparse.Namespace) -> int:
         print(sentence)
     print(f"wrote {report} ({time.perf_counter() - start:.1f}s)")
     return 0
+
+
+# what a sample is drawn under: two stores that differ in one compare sampling as much as models
+DRAW_SETTINGS = ("temperature", "top_p", "top_k", "min_p", "stop", "max_tokens")
+
+
+def sampling_differences(inputs: list[str], labels: list[str]) -> list[str]:
+    """One line per sampling setting the input stores differ in (counts files record none): a paired pass@k
+    difference between stores drawn at other temperatures, top-k or stop strings is not the models' alone."""
+    from rlvr.evaluate.store import SampleStore, setting
+
+    metas = [
+        (label, SampleStore.open_existing(p).meta) for label, p in zip(labels, inputs) if Path(p).is_dir()
+    ]
+    lines = []
+    for key in DRAW_SETTINGS:
+        values = [(label, setting(meta, key)) for label, meta in metas]
+        if len({json.dumps(v) for _, v in values}) > 1:
+            each = ", ".join(f"{label} {value!r}" for label, value in values)
+            lines.append(
+                f"rlvr compare: the stores were sampled with different {key} ({each}): their pass@k differences "
+                f"mix the models with the sampling; evaluate them with the same settings to compare the models"
+            )
+    return lines
 
 
 def se_k(asked: int | None, base) -> int:

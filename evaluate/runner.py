@@ -130,7 +130,9 @@ class EvalConfig:
             "help": "With --stop-at-correct: draw at least this many samples of every problem (tightens pass@1)."
         },
     )
-    temperature: float = field(default=0.6, metadata={"help": "Sampling temperature."})
+    temperature: float = field(
+        default=0.6, metadata={"help": "Sampling temperature; below 1e-5 greedy, as in vLLM."}
+    )
     top_p: float = field(default=0.95, metadata={"help": "Nucleus sampling top-p."})
     top_k: int = field(
         default=0,
@@ -147,7 +149,8 @@ class EvalConfig:
         default_factory=list,
         metadata={
             "help": "Stop string, repeatable: a sample ends at the first one in its text, stored cut before it "
-            "(vLLM's convention; finish_reason stop). Default: none.",
+            "(vLLM's convention; finish_reason stop; where one token completes several, the first given "
+            "wins). Default: none.",
             "metavar": "STR",
         },
     )
@@ -444,10 +447,12 @@ def run_eval(cfg: EvalConfig) -> dict:
         limit=cfg.limit,
     ):
         raise ValueError("; ".join(f"--{key.replace('_', '-')} {problem}" for key, problem in problems))
-    if cfg.temperature == 0 and cfg.n > 1:
+    from rlvr.evaluate.seeded_sampling import GREEDY_BELOW
+
+    if cfg.temperature < GREEDY_BELOW and cfg.n > 1:
         print(
-            f"rlvr eval: --temperature 0 samples greedily: the {cfg.n} samples of a problem are all the same, "
-            "so pass@k is pass@1 for every k",
+            f"rlvr eval: --temperature {cfg.temperature:g} samples greedily (as vLLM does below {GREEDY_BELOW:g}): "
+            f"the {cfg.n} samples of a problem are all the same, so pass@k is pass@1 for every k",
             file=sys.stderr,
         )
     rule = stop_rule(cfg)

@@ -18,6 +18,9 @@ _MIX1 = 0xBF58476D1CE4E5B9
 _MIX2 = 0x94D049BB133111EB
 _ROWS_PER_DRAW = 512  # rows sorted at once: bounds the sampler's memory at vocab x 512 x ~24 bytes
 _HEAD = 256  # on a CPU, top-p looks among this many most probable tokens first (_draw_from_head)
+# vLLM samples greedily below this temperature (its _SAMPLING_EPS); below it logits / temperature overflow float32
+# to inf and the softmax to nan (1e-40 drew the least probable token), so here too it is greedy
+GREEDY_BELOW = 1e-5
 
 
 def _signed(value: int) -> int:
@@ -68,7 +71,10 @@ def draw(
 ) -> torch.Tensor:
     """Token ids drawn from softmax(logits / temperature), restricted by min-p and top-k (`restrict`) and then
     to the top-p nucleus, by inverse CDF at u: over the stable sort of the whole vocabulary, which a CPU
-    shortcuts by its head where that is the same draw (`head=False` computes the definition directly)."""
+    shortcuts by its head where that is the same draw (`head=False` computes the definition directly). A
+    temperature below GREEDY_BELOW is greedy, as in vLLM."""
+    if temperature < GREEDY_BELOW:
+        return logits.argmax(dim=-1)
     scaled = logits.float() / temperature
     if top_k > 0 or min_p > 0:
         scaled = restrict(scaled, top_k, min_p)

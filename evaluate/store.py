@@ -80,8 +80,11 @@ RECORD_KEYS = ("problem", "sample", "text", "extracted", "verdict", "correct", "
 
 
 def setting(meta: dict, key: str):
-    """A sampling setting of a store's meta.json; one recorded only lately reads as its default where absent."""
+    """A sampling setting of a store's meta.json; one recorded only lately reads as its default where absent.
+    A stop string given twice is one (the first of a stop string's places decides the cut, as in vLLM)."""
     value = meta.get(key, SETTING_DEFAULTS.get(key))
+    if key == "stop" and value is not None:
+        return list(dict.fromkeys(value))
     return list(value) if isinstance(value, tuple) else value
 
 
@@ -226,6 +229,14 @@ class SampleStore:
                         f"{path} holds a sample store made with {key}={setting(old, key)!r}, not "
                         f"{setting(meta, key)!r}; rerun with the same settings to resume, or choose another --out"
                     )
+            if "served_model" in old and old.get("sent_when_off", []) != meta.get("sent_when_off", []):
+                # a vLLM server not sent top_k/min_p sampled with the model's generation_config.json defaults
+                raise ValueError(
+                    f"{path} holds samples from a server sent {old.get('sent_when_off') or 'no'} sampling settings "
+                    f"when off (an older rlvr, or a server other than vLLM), not {meta.get('sent_when_off') or 'none'}"
+                    f": vLLM fills one left out from the model's generation_config.json, so the samples would mix "
+                    f"two distributions; finish it with the rlvr that made it, or choose another --out"
+                )
             if old["problems_sha256"] != meta["problems_sha256"]:
                 changes = (
                     _problem_changes(_read_problems(problems_file), problems)

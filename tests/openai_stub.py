@@ -33,8 +33,15 @@ def stub_finish(seed: int) -> str:
 
 
 class StubServer:
-    def __init__(self, models=("stub-model",), root: str | None = None, port: int = 0, delay: float = 0.01):
-        self.models, self.root, self.delay = list(models), root, delay
+    def __init__(
+        self,
+        models=("stub-model",),
+        root: str | None = None,
+        port: int = 0,
+        delay: float = 0.01,
+        owned_by: str | None = None,
+    ):
+        self.models, self.root, self.delay, self.owned_by = list(models), root, delay, owned_by
         self.fail_next = self.drop_next = 0
         self.ignore_seed = False
         self.die_after: int | None = None
@@ -59,7 +66,10 @@ class StubServer:
 
             def do_GET(self):
                 if self.path == "/v1/models":
-                    self._send(200, {"data": [{"id": m, "root": stub.root or m} for m in stub.models]})
+                    owner = {"owned_by": stub.owned_by} if stub.owned_by else {}
+                    self._send(
+                        200, {"data": [{"id": m, "root": stub.root or m, **owner} for m in stub.models]}
+                    )
                 elif self.path == "/version":
                     self._send(200, {"version": "stub-1"})
                 else:

@@ -17,14 +17,17 @@ class SamplingSettings:
     stop: tuple[str, ...] = ()
 
 
-def extra_sampling(settings: SamplingSettings) -> dict:
-    """vLLM's top_k, min_p and stop, those that are set: off, they are left to the engine's (or a server's) own
-    default, so a plain OpenAI server that knows no top_k is sent none. The stop strings are cut from the text
-    (vLLM's default, include_stop_str_in_output=False), as the hf backend cuts them."""
+def extra_sampling(settings: SamplingSettings, explicit: bool = False) -> dict:
+    """vLLM's top_k, min_p and stop, those that are set: off, they are left to the engine's own default, so a
+    plain OpenAI server that knows no top_k is sent none. `explicit` sends top_k and min_p off too, top_k as -1
+    (off to vLLM, SGLang and llama.cpp alike; SGLang and older vLLM refuse 0): vLLM's server fills one left out
+    from the model's generation_config.json (Qwen2.5's top_k 20), which would sample other than the store says.
+    The stop strings are cut from the text (vLLM's default, include_stop_str_in_output=False), as the hf backend
+    cuts them."""
     extra: dict = {}
-    if settings.top_k > 0:
-        extra["top_k"] = settings.top_k
-    if settings.min_p > 0:
+    if settings.top_k > 0 or explicit:
+        extra["top_k"] = settings.top_k if settings.top_k > 0 else -1
+    if settings.min_p > 0 or explicit:
         extra["min_p"] = settings.min_p
     if settings.stop:
         extra["stop"] = list(settings.stop)

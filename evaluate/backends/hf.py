@@ -122,7 +122,11 @@ class HFBackend:
         ).to(self.device)
         prompt_length = batch["input_ids"].shape[1]
         seeds = [s for _, s in rows]
-        scanner = StopScanner(self.tokenizer, settings.stop, len(rows)) if settings.stop else None
+        prompts = [
+            [t for t, m in zip(ids, mask) if m]
+            for ids, mask in zip(batch["input_ids"].tolist(), batch["attention_mask"].tolist())
+        ]
+        scanner = StopScanner(self.tokenizer, settings.stop, prompts) if settings.stop else None
         limits = {"top_k": settings.top_k, "min_p": settings.min_p}
         if self.prune_finished:
             new_tokens = sample_pruned(
@@ -155,19 +159,18 @@ class HFBackend:
                 pad_token_id=self.tokenizer.pad_token_id,
             )
             new_tokens = out[:, prompt_length:].tolist()
-        return [self._generation(i, row, scanner, settings.stop) for i, row in enumerate(new_tokens)]
+        return [self._generation(i, row, scanner, prompts[i]) for i, row in enumerate(new_tokens)]
 
-    def _generation(self, i: int, row: list[int], scanner, stops: tuple[str, ...]) -> Generation:
-        """Row i's tokens up to its end of sequence or stop string (whichever came first) as a Generation."""
-        from rlvr.evaluate.stop_strings import cut_at_stop
+    def _generation(self, i: int, row: list[int], scanner, prompt: list[int]) -> Generation:
+        """Row i's tokens up to its end of sequence or stop string (whichever came first) as a Generation: its
+        text as it follows the prompt (vLLM's), a stopped row's the scanner's, cut where vLLM cuts it
+        (evaluate/stop_strings.py)."""
+        from rlvr.evaluate.stop_strings import generated_text
 
         length = next((j + 1 for j, t in enumerate(row) if t in self.eos_ids), None)
         ended = scanner.ended.get(i) if scanner else None
         if ended is not None and (length is None or ended < length):
-            length = ended
+            return Generation(scanner.cut[i], ended, "stop")
         kept = row[:length] if length is not None else row
-        text = self.tokenizer.decode(kept, skip_special_tokens=True)
-        before_stop = cut_at_stop(text, stops) if stops else None
-        if before_stop is not None:
-            return Generation(before_stop, len(kept), "stop")
+        text = generated_text(self.tokenizer, prompt, kept)
         return Generation(text, len(kept), "stop" if length is not None else "length")

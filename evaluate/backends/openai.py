@@ -108,7 +108,8 @@ class OpenAIBackend:
             "temperature": settings.temperature,
             "top_p": settings.top_p,
             "max_tokens": settings.max_tokens,
-            **extra_sampling(settings),  # top_k and min_p are vLLM's extra sampling parameters
+            # top_k and min_p are vLLM's extra sampling parameters; servers that fill them are sent them off too
+            **extra_sampling(settings, explicit=bool(self.server.meta()["sent_when_off"])),
         }
         if self.api == "chat":
             return "/v1/chat/completions", {**payload, "messages": self.messages[request.problem]}

@@ -31,15 +31,27 @@ def parse_base_urls(base_url: str | None) -> list[str]:
     return list(dict.fromkeys(urls))
 
 
+# the sampling settings sent even when off to the servers that fill one left out from their own defaults: vLLM
+# and SGLang from the model's generation_config.json (Qwen2.5's top_k 20), llama.cpp's from its own (top_k 40,
+# min_p 0.05). /v1/models' owned_by names them
+OFF_SENT = ("top_k", "min_p")
+FILLING_SERVERS = ("vllm", "sglang", "llamacpp")
+
+
 @dataclass(frozen=True)
 class ServerInfo:
     urls: tuple[str, ...]
     served_model: str  # the name requests carry
     version: str | None  # GET /version (vLLM); None where a server does not say
+    owned_by: str | None = None  # /v1/models' owned_by of the served model ("vllm" for vLLM's server)
 
     def meta(self) -> dict:
         """What the store records of the servers (served_model is part of its identity)."""
-        return {"served_model": self.served_model, "server_version": self.version}
+        return {
+            "served_model": self.served_model,
+            "server_version": self.version,
+            "sent_when_off": list(OFF_SENT) if self.owned_by in FILLING_SERVERS else [],
+        }
 
 
 def _model_names(model: str, model_dir: str) -> set[str]:
@@ -53,7 +65,7 @@ def _model_names(model: str, model_dir: str) -> set[str]:
 def discover(base_urls: list[str], model: str, model_dir: str, served_model: str | None = None) -> ServerInfo:
     """The served model's name and the servers' version; a ValueError naming the URL and the fix otherwise."""
     key = api_key()
-    chosen, versions = None, set()
+    chosen, versions, owners = None, set(), set()
     for url in base_urls:
         try:
             listed = request_json(f"{url}/v1/models", api_key=key, timeout=30).get("data", [])
@@ -80,9 +92,15 @@ def discover(base_urls: list[str], model: str, model_dir: str, served_model: str
         if chosen is not None and name != chosen:
             raise ValueError(f"--base-url {url} serves {name!r} but another URL serves {chosen!r}; one model")
         chosen = name
+        owners.add(
+            next((m.get("owned_by") for m in listed if isinstance(m, dict) and m.get("id") == name), None)
+        )
         try:
             versions.add(str(request_json(f"{url}/version", api_key=key, timeout=30).get("version")))
         except (RetryableError, RequestRefused, AttributeError):
             versions.add(None)
     known = sorted(v for v in versions if v not in (None, "None"))
-    return ServerInfo(tuple(base_urls), chosen, ",".join(known) or None)
+    owner = owners.pop() if len(owners) == 1 else None
+    return ServerInfo(
+        tuple(base_urls), chosen, ",".join(known) or None, owner if isinstance(owner, str) else None
+    )
