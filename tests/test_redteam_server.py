@@ -300,7 +300,12 @@ def test_attack_sequential(tiny_model_dir, data_file, tmp_path, servers):
     a.answer = slow
     out = tmp_path / "store"
     n, m = 24, 2
-    assert run_eval(tiny_model_dir, data_file, out, [a.url], "--stop-at-correct", str(m), "--concurrency", "50", n=n) == 0
+    assert (
+        run_eval(
+            tiny_model_dir, data_file, out, [a.url], "--stop-at-correct", str(m), "--concurrency", "50", n=n
+        )
+        == 0
+    )
     results = json.loads((out / "results.json").read_text())
     prompts = problem_prompts(out)
     rule = StopRule(m, n)

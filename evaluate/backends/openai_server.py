@@ -2,7 +2,9 @@
 
 Every URL must serve the same model: the one `--served-model` names, else the one whose id or root (vLLM
 reports the path it loaded as `root`) is `--model`. Guessing from a lone served model is refused, so that a
-server left running with another model (or another checkpoint, for the probe) never fills a store.
+server left running with another model (or another checkpoint, for the probe) never fills a store. Under one
+name, every URL must also report the same root: vLLM's `--served-model-name` gives any checkpoint any name, so
+the name alone does not say which weights answer; the store records the root beside the name.
 """
 
 from __future__ import annotations
@@ -36,10 +38,11 @@ class ServerInfo:
     urls: tuple[str, ...]
     served_model: str  # the name requests carry
     version: str | None  # GET /version (vLLM); None where a server does not say
+    root: str | None = None  # the path the served model was loaded from (vLLM's `root`); None where not said
 
     def meta(self) -> dict:
-        """What the store records of the servers (served_model is part of its identity)."""
-        return {"served_model": self.served_model, "server_version": self.version}
+        """What the store records of the servers (each part of its identity: store.OPTIONAL_IDENTITY_KEYS)."""
+        return {"served_model": self.served_model, "served_root": self.root, "server_version": self.version}
 
 
 def _model_names(model: str, model_dir: str) -> set[str]:
@@ -53,7 +56,7 @@ def _model_names(model: str, model_dir: str) -> set[str]:
 def discover(base_urls: list[str], model: str, model_dir: str, served_model: str | None = None) -> ServerInfo:
     """The served model's name and the servers' version; a ValueError naming the URL and the fix otherwise."""
     key = api_key()
-    chosen, versions = None, set()
+    chosen, versions, roots = None, set(), {}
     for url in base_urls:
         try:
             listed = request_json(f"{url}/v1/models", api_key=key, timeout=30).get("data", [])
@@ -80,9 +83,17 @@ def discover(base_urls: list[str], model: str, model_dir: str, served_model: str
         if chosen is not None and name != chosen:
             raise ValueError(f"--base-url {url} serves {name!r} but another URL serves {chosen!r}; one model")
         chosen = name
+        root = next((m.get("root") for m in listed if isinstance(m, dict) and m.get("id") == name), None)
+        roots[url] = None if root is None else str(root)
         try:
             versions.add(str(request_json(f"{url}/version", api_key=key, timeout=30).get("version")))
         except (RetryableError, RequestRefused, AttributeError):
             versions.add(None)
+    if len(set(roots.values())) > 1:
+        said = ", ".join(f"{url} {root or 'no root'}" for url, root in roots.items())
+        raise ValueError(
+            f"the servers serve {chosen!r} from different roots ({said}): under one name they load other "
+            f"weights, and one store holds one model's samples; serve the same path at every URL"
+        )
     known = sorted(v for v in versions if v not in (None, "None"))
-    return ServerInfo(tuple(base_urls), chosen, ",".join(known) or None)
+    return ServerInfo(tuple(base_urls), chosen, ",".join(known) or None, next(iter(roots.values()), None))
