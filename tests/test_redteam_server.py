@@ -31,7 +31,8 @@ def seeded_text(seed: int, prompt: str) -> tuple[str, bool]:
 
 
 class FakeServer:
-    """One OpenAI-compatible server. `answer(payload) -> dict` makes the completion's JSON; override per attack."""
+    """One OpenAI-compatible server. `answer(payload)` makes the completion's JSON (or a (status, JSON) pair);
+    each test sets its own."""
 
     def __init__(self, model_id: str, root: str | None = None, version: str | None = "0.31.0") -> None:
         self.model_id, self.root, self.version = model_id, root, version
@@ -67,7 +68,8 @@ class FakeServer:
                 payload = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 with server.lock:
                     server.payloads.append({**payload, "_auth": self.headers.get("Authorization")})
-                self._send(200, server.answer(payload))
+                answer = server.answer(payload)
+                self._send(*(answer if isinstance(answer, tuple) else (200, answer)))
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
@@ -156,162 +158,191 @@ def assert_each_sample_is_its_seeds(out: Path, n: int, seed: int = 0) -> None:
         assert (r["text"], r["correct"]) == (text, correct), r
 
 
-# ---------------------------------------------------------------------------------------------- attacks
-
-
-def test_attack_out_of_order(tiny_model_dir, data_file, tmp_path, servers):
-    import random
-    import time
-
-    a, b = servers(tiny_model_dir), servers(tiny_model_dir)
-    rng = random.Random(1)
-
-    def slow(payload):
-        time.sleep(rng.random() * 0.05)
-        return a.seeded_answer(payload)
-
-    a.answer = b.answer = slow
-    out = tmp_path / "store"
-    assert run_eval(tiny_model_dir, data_file, out, [a.url, b.url], "--concurrency", "7", n=8) == 0
-    assert_each_sample_is_its_seeds(out, 8)
-
-
-def test_attack_second_url_ignores_seed(tiny_model_dir, data_file, tmp_path, servers, capsys):
+def random_answer(seed: int):
+    """A server that ignores `seed`: fresh randomness per request."""
     import random
 
+    rng = random.Random(seed)
+    return lambda payload: completion(f"r{rng.random()} so \\boxed{{1}}")
+
+
+def truncate_samples(out: Path, keep: int) -> None:
+    """A run killed after `keep` samples: the rest of the plan is still to draw."""
+    lines = (out / "samples.jsonl").read_text().splitlines(keepends=True)
+    (out / "samples.jsonl").write_text("".join(lines[:keep]))
+    (out / "results.json").unlink(missing_ok=True)
+
+
+# ---------------------------------------------------------------------------------------------- findings
+
+
+def test_a_second_url_that_ignores_seeds_is_named_and_recorded(
+    tiny_model_dir, data_file, tmp_path, servers, capsys
+):
+    """Finding: the seed check sent its two requests to the least busy URL, always the first: a replica
+    behind the second URL that ignores seeds filled half the store unseen, with server_ignores_seed false."""
     good, bad = servers(tiny_model_dir), servers(tiny_model_dir)
-    rng = random.Random(2)
-    bad.answer = lambda p: completion(f"random {rng.random()} \\boxed{{1}}")
+    bad.answer = random_answer(2)
     out = tmp_path / "store"
-    assert run_eval(tiny_model_dir, data_file, out, [good.url, bad.url], n=4) == 0
-    print(capsys.readouterr().err)
-    assert meta(out).get("server_ignores_seed") is True
-
-
-def test_attack_two_urls_two_roots(tiny_model_dir, data_file, tmp_path, servers, capsys):
-    a = servers("qwen", root="/ckpt/step-100")
-    b = servers("qwen", root="/ckpt/step-200")
-    out = tmp_path / "store"
-    rc = run_eval(tiny_model_dir, data_file, out, [a.url, b.url], "--served-model", "qwen")
-    print(capsys.readouterr().err)
-    assert rc == 2
-
-
-def test_attack_resume_other_root(tiny_model_dir, data_file, tmp_path, servers, capsys):
-    a = servers("qwen", root="/ckpt/step-100")
-    out = tmp_path / "store"
-    assert run_eval(tiny_model_dir, data_file, out, [a.url], "--served-model", "qwen", "--limit", "4") == 0
-    (out / "results.json").unlink()
-    lines = (out / "samples.jsonl").read_text().splitlines(keepends=True)
-    (out / "samples.jsonl").write_text("".join(lines[:5]))
-    b = servers("qwen", root="/ckpt/step-200")
-    rc = run_eval(tiny_model_dir, data_file, out, [b.url], "--served-model", "qwen", "--limit", "4")
-    print(capsys.readouterr().err)
-    assert rc == 2
-
-
-def test_attack_resume_other_version(tiny_model_dir, data_file, tmp_path, servers, capsys):
-    a = servers(tiny_model_dir, version="0.31.0")
-    out = tmp_path / "store"
-    assert run_eval(tiny_model_dir, data_file, out, [a.url], "--limit", "4") == 0
-    lines = (out / "samples.jsonl").read_text().splitlines(keepends=True)
-    (out / "samples.jsonl").write_text("".join(lines[:5]))
-    b = servers(tiny_model_dir, version="0.32.0")
-    rc = run_eval(tiny_model_dir, data_file, out, [b.url], "--limit", "4")
-    print(capsys.readouterr().err, meta(out))
-    assert rc == 2
-
-
-def test_attack_server_caps_tokens(tiny_model_dir, data_file, tmp_path, servers, capsys):
-    a = servers(tiny_model_dir)
-    a.answer = lambda p: a.seeded_answer(p, "length", 6)
-    out = tmp_path / "store"
-    rc = run_eval(tiny_model_dir, data_file, out, [a.url], "--limit", "2")
-    print(capsys.readouterr().err)
-    assert rc == 2
-
-
-def test_attack_server_ignores_max_tokens(tiny_model_dir, data_file, tmp_path, servers, capsys):
-    a = servers(tiny_model_dir)
-    a.answer = lambda p: a.seeded_answer(p, "stop", 40)
-    out = tmp_path / "store"
-    rc = run_eval(tiny_model_dir, data_file, out, [a.url], "--limit", "2")
-    print(capsys.readouterr().err)
-    assert rc == 2
-
-
-def test_attack_abort(tiny_model_dir, data_file, tmp_path, servers, capsys):
-    a = servers(tiny_model_dir)
-    a.answer = lambda p: a.seeded_answer(p, "abort", 3)
-    out = tmp_path / "store"
-    rc = run_eval(tiny_model_dir, data_file, out, [a.url], "--limit", "2")
-    print(capsys.readouterr().err)
-    assert rc != 0 or {r["finish_reason"] for r in stored(out)} != {"stop"}
-
-
-def test_attack_results_mark_ignored_seed(tiny_model_dir, data_file, tmp_path, servers):
-    import random
-
-    a = servers(tiny_model_dir)
-    rng = random.Random(3)
-    a.answer = lambda p: completion(f"random {rng.random()} \\boxed{{1}}")
-    out = tmp_path / "store"
-    assert run_eval(tiny_model_dir, data_file, out, [a.url], "--limit", "2") == 0
+    assert run_eval(tiny_model_dir, data_file, out, [good.url, bad.url], "--limit", "2") == 0
+    said = [line for line in capsys.readouterr().err.splitlines() if "ignores `seed`" in line]
+    assert len(said) == 1 and bad.url in said[0] and good.url not in said[0]
     assert meta(out)["server_ignores_seed"] is True
-    assert "server_ignores_seed" in (out / "results.json").read_text()
+    assert json.loads((out / "results.json").read_text())["server"]["server_ignores_seed"] is True
 
 
-def test_attack_key_leak(tiny_model_dir, data_file, tmp_path, servers, monkeypatch, capsys):
-    monkeypatch.setenv("RLVR_API_KEY", "sk-SECRET-1234")
+def test_two_urls_that_sample_one_seed_differently_are_recorded(
+    tiny_model_dir, data_file, tmp_path, servers, capsys
+):
+    """Finding: two URLs each honouring seeds but drawing other texts for one seed (another precision or
+    build) went unnoticed: which URL drew a sample decided it, and nothing said so."""
+    a, b = servers(tiny_model_dir), servers(tiny_model_dir)
+    b.answer = lambda p: completion("other " + seeded_text(p["seed"], p["prompt"])[0])
+    out = tmp_path / "store"
+    assert run_eval(tiny_model_dir, data_file, out, [a.url, b.url], "--limit", "2") == 0
+    assert "servers_disagree" in capsys.readouterr().err
+    assert (meta(out)["servers_disagree"], meta(out)["server_ignores_seed"]) == (True, False)
+    # two URLs that agree are recorded as agreeing
+    out2 = tmp_path / "agree"
+    c = servers(tiny_model_dir)
+    assert run_eval(tiny_model_dir, data_file, out2, [a.url, c.url], "--limit", "2") == 0
+    assert (meta(out2)["servers_disagree"], meta(out2)["server_ignores_seed"]) == (False, False)
+    assert_each_sample_is_its_seeds(out2, 4)
+
+
+def test_two_urls_serving_one_name_from_different_roots_are_refused(
+    tiny_model_dir, data_file, tmp_path, servers, capsys
+):
+    """Finding: with --served-model only the name was compared, so two URLs serving other checkpoints
+    under one name (vLLM's --served-model-name) filled one store with two models' samples."""
+    a = servers("qwen", root="/ckpt/step-100")
+    b = servers("qwen", root="/ckpt/step-200")
+    out = tmp_path / "store"
+    assert run_eval(tiny_model_dir, data_file, out, [a.url, b.url], "--served-model", "qwen") == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "/ckpt/step-100" in err[0] and "/ckpt/step-200" in err[0]
+    assert not a.payloads and not b.payloads  # refused before a request was sent
+
+
+def test_a_store_is_not_resumed_through_another_checkpoint_under_the_same_name(
+    tiny_model_dir, data_file, tmp_path, servers, capsys
+):
+    """Finding: the store's identity held the served name only, so a killed store resumed through a server
+    serving another checkpoint under that name, mixing two models' samples in one pass@k."""
+    out = tmp_path / "store"
+    a = servers("qwen", root="/ckpt/step-100")
+    assert run_eval(tiny_model_dir, data_file, out, [a.url], "--served-model", "qwen", "--limit", "4") == 0
+    assert meta(out)["served_root"] == "/ckpt/step-100"
+    truncate_samples(out, 5)
+    b = servers("qwen", root="/ckpt/step-200")
+    assert run_eval(tiny_model_dir, data_file, out, [b.url], "--served-model", "qwen", "--limit", "4") == 2
+    err = capsys.readouterr().err
+    assert "served_root='/ckpt/step-100', not '/ckpt/step-200'" in err
+    assert not b.payloads and len(stored(out)) == 5
+    # the same checkpoint resumes
+    a2 = servers("qwen", root="/ckpt/step-100")
+    assert run_eval(tiny_model_dir, data_file, out, [a2.url], "--served-model", "qwen", "--limit", "4") == 0
+    assert len(stored(out)) == 16
+
+
+def test_a_store_is_not_resumed_through_another_server_version(
+    tiny_model_dir, data_file, tmp_path, servers, capsys
+):
+    """Finding: a store resumed through a server of another version (whose kernels draw a seed's sample
+    differently) was accepted, and meta.json went on naming the first version alone."""
+    out = tmp_path / "store"
+    a = servers(tiny_model_dir, version="0.31.0")
+    assert run_eval(tiny_model_dir, data_file, out, [a.url], "--limit", "4") == 0
+    truncate_samples(out, 5)
+    b = servers(tiny_model_dir, version="0.32.0")
+    assert run_eval(tiny_model_dir, data_file, out, [b.url], "--limit", "4") == 2
+    assert "server_version='0.31.0', not '0.32.0'" in capsys.readouterr().err
+    assert not b.payloads and len(stored(out)) == 5
+
+
+@pytest.mark.parametrize(
+    "finish, tokens, said",
+    [
+        ("length", 6, "cut (finish_reason length) at 6 tokens, before --max-tokens 12"),
+        ("stop", 40, "40 tokens, more than --max-tokens 12"),
+        ("content_filter", 5, "finish_reason 'content_filter'"),
+        (None, 5, "finish_reason None"),
+    ],
+)
+def test_an_answer_that_is_not_what_was_asked_stops_the_run(
+    tiny_model_dir, data_file, tmp_path, servers, capsys, finish, tokens, said
+):
+    """Finding: a server that cut samples short of --max-tokens (a shorter context or its own cap) had them
+    stored as `length` under the store's max_tokens; one that ran past max_tokens, or gave a finish reason
+    that says nothing of truncation, had its samples stored as finished (`stop`)."""
     a = servers(tiny_model_dir)
+    a.answer = lambda p: a.seeded_answer(p, finish, tokens)
+    out = tmp_path / "store"
+    assert run_eval(tiny_model_dir, data_file, out, [a.url], "--limit", "2") == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert said in err[-1] and a.url in err[-1]
+    assert not (out / "samples.jsonl").exists() or not stored(out)
+
+
+def test_an_aborted_answer_is_asked_again_not_stored_as_finished(
+    tiny_model_dir, data_file, tmp_path, servers
+):
+    """Finding: vLLM and SGLang answer `finish_reason: abort` for a request they gave up on part way; its
+    cut text was stored as a finished sample (`stop`) and graded. It is a failed request: tried again."""
+    a = servers(tiny_model_dir)
+    aborted: set[int] = set()
+
+    def abort_once(payload):
+        if payload["seed"] not in aborted:
+            aborted.add(payload["seed"])
+            return completion("cut sh", "abort", 2)
+        text, _ = seeded_text(payload["seed"], payload["prompt"])
+        finish = "length" if payload["seed"] % 2 else "stop"
+        return completion(text, finish, 12 if finish == "length" else 5)
+
+    a.answer = abort_once
+    out = tmp_path / "store"
+    assert run_eval(tiny_model_dir, data_file, out, [a.url], "--limit", "2", "--request-retries", "2") == 0
+    assert_each_sample_is_its_seeds(out, 4)
+    for r in stored(out):
+        seed = sample_seed(0, r["problem"], r["sample"])
+        assert (r["finish_reason"], r["tokens"]) == (("length", 12) if seed % 2 else ("stop", 5))
+
+
+def test_results_json_marks_a_server_that_ignores_seeds(tiny_model_dir, data_file, tmp_path, servers):
+    """Finding: a server found ignoring seeds was noted in meta.json only; results.json (what compare and
+    readers take) carried its pass@k with no mark of it, nor of the served model."""
+    a = servers(tiny_model_dir, root="/models/m")
+    a.answer = random_answer(3)
     out = tmp_path / "store"
     assert run_eval(tiny_model_dir, data_file, out, [a.url], "--limit", "2") == 0
-    assert a.payloads[0]["_auth"] == "Bearer sk-SECRET-1234"
-    captured = capsys.readouterr()
-    assert "SECRET" not in captured.out + captured.err
-    for f in out.iterdir():
-        assert b"SECRET" not in f.read_bytes(), f
+    server = json.loads((out / "results.json").read_text())["server"]
+    assert server == {
+        "served_model": tiny_model_dir,
+        "served_root": "/models/m",
+        "server_version": "0.31.0",
+        "api": "completions",
+        "server_ignores_seed": True,
+        "servers_disagree": None,
+    }
 
 
-def test_attack_surrogate(tiny_model_dir, data_file, tmp_path, servers, capsys):
+def test_a_run_that_fails_in_process_leaves_the_store_unlocked(
+    tiny_model_dir, data_file, tmp_path, servers, capsys
+):
+    """Finding: a run that stopped on an error (a dead server) kept the store's lock until the garbage
+    collector closed it, so a rerun in the same process (rlvr probe --watch, a notebook) was refused as
+    'being written by rlvr eval (pid <its own pid>)'."""
     a = servers(tiny_model_dir)
-    a.answer = lambda p: completion("\ud800 \x00 \u2028 \\boxed{1}")
+    a.answer = lambda p: (400, {"error": "maximum context length exceeded"})  # a 4xx stops the run
     out = tmp_path / "store"
-    rc = run_eval(tiny_model_dir, data_file, out, [a.url], "--limit", "2", "--temperature", "0", n=1)
-    print(capsys.readouterr().err)
-    assert rc == 0
-    assert stored(out)[0]["text"] == "\ud800 \x00 \u2028 \\boxed{1}"
-    assert len(stored(out)) == 2
+    import gc
 
-
-def test_attack_sequential(tiny_model_dir, data_file, tmp_path, servers):
-    import random
-    import time
-
-    from rlvr.evaluate.sequential import StopRule, stop_point
-
-    a = servers(tiny_model_dir)
-    rng = random.Random(4)
-
-    def slow(payload):
-        time.sleep(rng.random() * 0.02)
-        return a.seeded_answer(payload)
-
-    a.answer = slow
-    out = tmp_path / "store"
-    n, m = 24, 2
-    assert (
-        run_eval(
-            tiny_model_dir, data_file, out, [a.url], "--stop-at-correct", str(m), "--concurrency", "50", n=n
-        )
-        == 0
-    )
-    results = json.loads((out / "results.json").read_text())
-    prompts = problem_prompts(out)
-    rule = StopRule(m, n)
-    for pid, prompt in prompts.items():
-        flags = {s: seeded_text(sample_seed(0, pid, s), prompt)[1] for s in range(n)}
-        t, c = stop_point(flags, rule)
-        assert results["problems"][pid] == {"n": t, "correct": c}
-    for r in stored(out):
-        assert r["text"] == seeded_text(sample_seed(0, r["problem"], r["sample"]), prompts[r["problem"]])[0]
+    gc.disable()  # the lock must be released by the run, not by a collection that happens to run
+    try:
+        assert run_eval(tiny_model_dir, data_file, out, [a.url], "--limit", "2") == 2
+        a.answer = a.seeded_answer
+        assert run_eval(tiny_model_dir, data_file, out, [a.url], "--limit", "2") == 0, capsys.readouterr().err
+    finally:
+        gc.enable()
+    assert_each_sample_is_its_seeds(out, 4)
