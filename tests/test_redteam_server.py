@@ -39,6 +39,7 @@ class FakeServer:
         self.payloads: list[dict] = []
         self.lock = threading.Lock()
         self.answer = self.seeded_answer
+        self.on_models = lambda: None  # called on each GET /v1/models
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -55,6 +56,7 @@ class FakeServer:
 
             def do_GET(self) -> None:
                 if self.path == "/v1/models":
+                    server.on_models()
                     model = {"id": server.model_id, "object": "model"}
                     if server.root is not None:
                         model["root"] = server.root
@@ -346,3 +348,93 @@ def test_a_run_that_fails_in_process_leaves_the_store_unlocked(
     finally:
         gc.enable()
     assert_each_sample_is_its_seeds(out, 4)
+
+
+def test_a_server_restarted_mid_run_with_another_checkpoint_stops_the_run(
+    tiny_model_dir, data_file, tmp_path, servers, capsys
+):
+    """Finding: the served model was checked once, before the first request; a server that went down
+    mid-run and came back (retries reach it again) serving another checkpoint under the same name filled the
+    rest of the store with that model's samples. Now a URL that failed is asked what it serves before its next
+    request is sent and before an answer that was in flight across the failure is kept."""
+    a = servers("qwen", root="/ckpt/step-100")
+    state = {"answered": 0, "phase": "old"}  # old -> restarting (every request fails) -> new
+    lock = threading.Lock()
+
+    def restarted():
+        with lock:
+            if state["phase"] == "restarting":
+                a.root, state["phase"] = "/ckpt/step-200", "new"
+
+    def answer(payload):
+        with lock:
+            state["answered"] += 1
+            if state["answered"] == 20:
+                state["phase"] = "restarting"
+            phase = state["phase"]
+        if phase == "restarting":
+            return 503, {"error": "loading the model"}
+        if phase == "new":
+            return completion(f"new model {payload['seed']} \\boxed{{1}}")
+        return a.seeded_answer(payload)
+
+    a.answer, a.on_models = answer, restarted
+    out = tmp_path / "store"
+    extra = ("--served-model", "qwen", "--concurrency", "4", "--request-retries", "3")
+    assert run_eval(tiny_model_dir, data_file, out, [a.url], *extra, n=8) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert "now serves 'qwen' from /ckpt/step-200" in err[-1] and "from /ckpt/step-100" in err[-1]
+    assert state["phase"] == "new"
+    records = stored(out)
+    assert 0 < len(records) < 20 and not any(r["text"].startswith("new model") for r in records)
+    prompts = problem_prompts(out)
+    for r in records:  # what was stored is the old checkpoint's answer for the sample's own seed
+        assert r["text"] == seeded_text(sample_seed(0, r["problem"], r["sample"]), prompts[r["problem"]])[0]
+
+
+def test_an_answer_with_several_choices_stops_the_run(tiny_model_dir, data_file, tmp_path, servers, capsys):
+    """Finding: a server that ignored `n: 1` and answered two choices had the first one in the list stored,
+    whichever its index, without a word: a server that ignores n may ignore the other settings too."""
+    a = servers(tiny_model_dir)
+
+    def two(payload):
+        body = a.seeded_answer(payload)
+        body["choices"].insert(0, {"index": 1, "text": "another \\boxed{1}", "finish_reason": "stop"})
+        return body
+
+    a.answer = two
+    out = tmp_path / "store"
+    assert run_eval(tiny_model_dir, data_file, out, [a.url], "--limit", "2") == 2
+    assert "2 choices to a request for one" in capsys.readouterr().err
+    assert not (out / "samples.jsonl").exists() or not stored(out)
+
+
+@pytest.mark.timeout(300)  # before the fix the resume never ended
+def test_a_sequential_store_resumed_past_a_lost_sample_closes(
+    tiny_model_dir, data_file, tmp_path, servers, capsys
+):
+    """Finding: with --stop-at-correct, a server that died left a problem with its samples 1..3 stored (two
+    correct) and sample 0 lost. On the rerun the planner counted the m correct it already held and asked for
+    nothing more, while the stop, walked from index 0, waited for sample 0: the resume spun forever."""
+    seeds = {sample_seed(0, f"p{i}", s): (f"p{i}", s) for i in range(8) for s in range(8)}
+    a = servers(tiny_model_dir)
+    down = {"p3/0": True}
+
+    def answer(payload):
+        pid, s = seeds[payload["seed"]]
+        if (pid, s) == ("p3", 0) and down["p3/0"]:
+            return 503, {"error": "out of memory"}
+        x, y = (int(v) for v in PROBLEM.search(payload["prompt"]).groups())
+        return completion(f"sample {s}: \\boxed{{{x + y if s in (1, 2) else x + y + 1}}}")
+
+    a.answer = answer
+    out = tmp_path / "store"
+    rule = ("--stop-at-correct", "2")
+    assert run_eval(tiny_model_dir, data_file, out, [a.url], *rule, n=8) == 2
+    assert "did not answer after 2 tries" in capsys.readouterr().err
+    assert sorted(r["sample"] for r in stored(out) if r["problem"] == "p3") == [1, 2, 3]  # sample 0 lost
+    down["p3/0"] = False
+    assert run_eval(tiny_model_dir, data_file, out, [a.url], *rule, n=8) == 0
+    # every problem: sample 0 wrong, 1 and 2 correct, so the 2nd correct is at index 2: N = 3, c = 2
+    problems = json.loads((out / "results.json").read_text())["problems"]
+    assert problems == {f"p{i}": {"n": 3, "correct": 2} for i in range(8)}

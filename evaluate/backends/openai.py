@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable, Iterator
 
 from rlvr.evaluate.backends.base import Generation, SamplingSettings
 from rlvr.evaluate.backends.http_json import RequestRefused, RetryableError, request_json
-from rlvr.evaluate.backends.openai_server import ServerInfo, api_key
+from rlvr.evaluate.backends.openai_server import ServerChanged, ServerInfo, api_key, check_still_serving
 from rlvr.evaluate.plan import Request
 
 FINISHED_PER_BATCH = 64  # finished samples handed to grading and the store together
@@ -97,6 +97,8 @@ class OpenAIBackend:
         self._lock = threading.Lock()
         self._busy = {url: 0 for url in server.urls}
         self._down_until = {url: 0.0 for url in server.urls}
+        self._unchecked: set[str] = set()  # URLs that failed: asked what they serve before their next request
+        self._check_locks = {url: threading.Lock() for url in server.urls}
         self._stop = threading.Event()
         self._seed_checked = False
         # whether the tokenizer adds special tokens (a BOS) to plain text, as a server tokenizing the prompt would
@@ -142,8 +144,22 @@ class OpenAIBackend:
             self._busy[url] -= 1
             if failed:
                 self._down_until[url] = time.monotonic() + DOWN_FOR_S
+                self._unchecked.add(url)
+
+    def _check_still_serving(self, url: str) -> None:
+        """A URL that failed may have been restarted with another model: asked once, before its next request."""
+        if url not in self._unchecked:
+            return
+        with self._check_locks[url]:
+            if url in self._unchecked:
+                check_still_serving(url, self.server)
+                self._unchecked.discard(url)
 
     def _generation(self, answer: dict, max_tokens: int) -> Generation:
+        if len(answer["choices"]) != 1:
+            raise UnusableAnswer(
+                f"{len(answer['choices'])} choices to a request for one (n: 1): it does not honour n"
+            )
         choice = answer["choices"][0]
         text = choice["message"]["content"] if self.api == "chat" else choice["text"]
         text = text or ""
@@ -182,7 +198,9 @@ class OpenAIBackend:
                 break  # another request already ran out of tries: the run is stopping
             url = self._pick_url(avoid=url if error else None, only=only)
             try:
+                self._check_still_serving(url)
                 answer = request_json(f"{url}{path}", payload, self.api_key, self.request_timeout)
+                self._check_still_serving(url)  # it failed while this request ran: whose answer is this?
                 generation = self._generation(answer, settings.max_tokens)
             except RetryableError as exc:
                 self._release(url, failed=True)
@@ -196,6 +214,9 @@ class OpenAIBackend:
                     f"the server at {url} refused a request of problem {request.problem} ({exc}); "
                     "check --max-tokens against its context length and --api against what it serves"
                 ) from exc
+            except ServerChanged:
+                self._release(url, failed=False)
+                raise
             except UnusableAnswer as exc:
                 self._release(url, failed=False)
                 raise ValueError(
