@@ -438,3 +438,37 @@ def test_a_sequential_store_resumed_past_a_lost_sample_closes(
     # every problem: sample 0 wrong, 1 and 2 correct, so the 2nd correct is at index 2: N = 3, c = 2
     problems = json.loads((out / "results.json").read_text())["problems"]
     assert problems == {f"p{i}": {"n": 3, "correct": 2} for i in range(8)}
+
+
+@pytest.mark.parametrize("off_by", [0, 1, -3])
+def test_a_server_that_counts_the_prompt_otherwise_stops_the_run(
+    tiny_model_dir, data_file, tmp_path, servers, capsys, off_by
+):
+    """Finding: nothing tied the served model to --model's tokenizer: with --served-model NAME any model
+    could answer prompts rendered with --model's chat template, and a server that ignores
+    add_special_tokens (SGLang, llama.cpp) put a second BOS before a rendered prompt; both sampled silently.
+    The prompt's token count a server reports (usage.prompt_tokens) must be --model's tokenizer's."""
+    from transformers import AutoTokenizer
+
+    tokenizer, lock = AutoTokenizer.from_pretrained(tiny_model_dir), threading.Lock()
+
+    def counted(payload):
+        body = a.seeded_answer(payload)
+        with lock:
+            body["usage"]["prompt_tokens"] = len(
+                tokenizer(payload["prompt"], add_special_tokens=False)["input_ids"]
+            )
+        body["usage"]["prompt_tokens"] += off_by
+        return body
+
+    a = servers("default")
+    a.answer = counted
+    out = tmp_path / "store"
+    rc = run_eval(tiny_model_dir, data_file, out, [a.url], "--served-model", "default", "--limit", "2")
+    if off_by == 0:
+        assert rc == 0
+        assert_each_sample_is_its_seeds(out, 4)
+    else:
+        assert rc == 2
+        assert "prompt tokens where --model's tokenizer counts" in capsys.readouterr().err
+        assert not (out / "samples.jsonl").exists() or not stored(out)

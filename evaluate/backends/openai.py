@@ -13,7 +13,8 @@ back first (so stored), and the error says what resumes it. Before the first sam
 with the same seed to every URL: different texts from one URL mean it ignores `seed`, different texts from two
 URLs mean they sample differently; either is said once and noted in the store.
 
-An answer is stored only as what it is: cut at --max-tokens (`length`, and no fewer tokens than that where the
+A completion whose server counted the prompt's tokens otherwise than --model's tokenizer does stops the run
+(another model behind the name, or a BOS added twice). An answer is stored only as what it is: cut at --max-tokens (`length`, and no fewer tokens than that where the
 server counts them) or finished (`stop`); a server that gave up on a request (`abort`) is asked again, and one
 that cut a sample shorter, ran past --max-tokens, or gave a reason rlvr cannot read stops the run.
 """
@@ -102,6 +103,7 @@ class OpenAIBackend:
         self._stop = threading.Event()
         self._seed_checked = False
         # whether the tokenizer adds special tokens (a BOS) to plain text, as a server tokenizing the prompt would
+        self._prompt_lengths: dict[str, int] = {}
         self._adds_bos = (
             self.tokenizer("a")["input_ids"] != self.tokenizer("a", add_special_tokens=False)["input_ids"]
         )
@@ -155,7 +157,21 @@ class OpenAIBackend:
                 check_still_serving(url, self.server)
                 self._unchecked.discard(url)
 
-    def _generation(self, answer: dict, max_tokens: int) -> Generation:
+    def _prompt_tokens(self, prompt: str) -> int:
+        """The rendered prompt's length in --model's tokenizer, as a server honouring the request counts it."""
+        if prompt not in self._prompt_lengths:
+            self._prompt_lengths[prompt] = len(self.tokenizer(prompt, add_special_tokens=False)["input_ids"])
+        return self._prompt_lengths[prompt]
+
+    def _generation(self, answer: dict, max_tokens: int, prompt: str) -> Generation:
+        usage = answer.get("usage") or {}
+        said = usage.get("prompt_tokens")
+        if self.api == "completions" and said is not None and int(said) != self._prompt_tokens(prompt):
+            raise UnusableAnswer(
+                f"{int(said)} prompt tokens where --model's tokenizer counts {self._prompt_tokens(prompt)}: it "
+                "tokenizes the prompt otherwise, so it serves another model than --model, or added a BOS before "
+                "the rendered one (a server that ignores add_special_tokens); serve --model, or use --api chat"
+            )
         if len(answer["choices"]) != 1:
             raise UnusableAnswer(
                 f"{len(answer['choices'])} choices to a request for one (n: 1): it does not honour n"
@@ -170,7 +186,6 @@ class OpenAIBackend:
             raise UnusableAnswer(
                 f"finish_reason {reason!r}, neither a finished sample (stop) nor one cut at --max-tokens (length)"
             )
-        usage = answer.get("usage") or {}
         tokens = usage.get("completion_tokens")
         if tokens is not None and int(tokens) > max_tokens:
             raise UnusableAnswer(
@@ -201,7 +216,7 @@ class OpenAIBackend:
                 self._check_still_serving(url)
                 answer = request_json(f"{url}{path}", payload, self.api_key, self.request_timeout)
                 self._check_still_serving(url)  # it failed while this request ran: whose answer is this?
-                generation = self._generation(answer, settings.max_tokens)
+                generation = self._generation(answer, settings.max_tokens, request.prompt)
             except RetryableError as exc:
                 self._release(url, failed=True)
                 error = exc
