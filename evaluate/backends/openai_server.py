@@ -104,10 +104,16 @@ def discover(base_urls: list[str], model: str, model_dir: str, served_model: str
     )
 
 
-def _version(url: str, key: str | None) -> str | None:
+def _version(url: str, key: str | None, unanswered_is_none: bool = True) -> str | None:
+    """GET /version's version; None where the server has no such page (or, unless asked otherwise, does not
+    answer: a RetryableError is raised then)."""
     try:
         version = request_json(f"{url}/version", api_key=key, timeout=30).get("version")
-    except (RetryableError, RequestRefused, AttributeError):
+    except RetryableError:
+        if unanswered_is_none:
+            return None
+        raise
+    except (RequestRefused, AttributeError):
         return None
     return None if version is None else str(version)
 
@@ -126,7 +132,7 @@ def check_still_serving(url: str, info: ServerInfo) -> None:
         raise RetryableError(f"GET /v1/models: {exc}") from exc
     models = [m for m in listed if isinstance(m, dict) and m.get("id") == info.served_model]
     root = None if not models or models[0].get("root") is None else str(models[0]["root"])
-    version, was = _version(url, key), dict(info.url_versions).get(url)
+    version, was = _version(url, key, unanswered_is_none=False), dict(info.url_versions).get(url)
     if not models or root != info.root or version != was:
         now = f"{info.served_model!r} from {root}" if models else f"{[m.get('id') for m in listed]}"
         raise ServerChanged(
