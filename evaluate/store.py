@@ -269,14 +269,17 @@ class SampleStore:
 
     def note(self, key: str, value) -> None:
         """Record in meta.json something learnt while sampling (a server that ignores seeds). A flag once
-        true stays true: part of the store was sampled under it."""
+        true stays true: part of the store was sampled under it. Shards share meta.json and start together
+        (a SLURM array): the read and the write are one step under a lock, so no shard's note is lost."""
         meta_file = self.path / "meta.json"
-        meta = _read_meta(meta_file)
-        if meta.get(key) is True or meta.get(key) == value:
-            return
-        meta[key] = value
-        self.meta[key] = value
-        _write_atomic(meta_file, json.dumps(meta, indent=2))
+        with (self.path / "meta.json.lock").open("a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            meta = _read_meta(meta_file)
+            if meta.get(key) is True or meta.get(key) == value:
+                return
+            meta[key] = value
+            self.meta[key] = value
+            _write_atomic(meta_file, json.dumps(meta, indent=2))
 
     def close(self) -> None:
         if self._lock is not None:

@@ -472,3 +472,38 @@ def test_a_server_that_counts_the_prompt_otherwise_stops_the_run(
         assert rc == 2
         assert "prompt tokens where --model's tokenizer counts" in capsys.readouterr().err
         assert not (out / "samples.jsonl").exists() or not stored(out)
+
+
+def test_two_shards_noting_at_once_lose_neither_note(
+    tiny_model_dir, data_file, tmp_path, servers, monkeypatch
+):
+    """Finding: shards of one store (--shard i/N, each with its own servers, started together by a SLURM
+    array) each note their seed check in meta.json by read, change, write: a shard that read before the other
+    wrote put back meta.json without the other's note, so `server_ignores_seed: true` could vanish."""
+    import rlvr.evaluate.store as store_module
+    from rlvr.evaluate.store import SampleStore
+
+    a = servers(tiny_model_dir)
+    out = tmp_path / "store"
+    assert run_eval(tiny_model_dir, data_file, out, [a.url], "--limit", "2") == 0
+    first, second = SampleStore.open_existing(out), SampleStore.open_existing(out)
+    read_meta, second_read = store_module._read_meta, threading.Event()
+
+    def interleaved(path):  # the first shard's read waits (up to 5 s) for the second shard's read
+        meta = read_meta(path)
+        if threading.current_thread().name == "first":
+            second_read.wait(5)
+        else:
+            second_read.set()
+        return meta
+
+    monkeypatch.setattr(store_module, "_read_meta", interleaved)
+    threads = [
+        threading.Thread(target=first.note, args=("server_ignores_seed", True), name="first"),
+        threading.Thread(target=second.note, args=("servers_disagree", True), name="second"),
+    ]
+    threads[0].start()
+    threads[1].start()
+    for thread in threads:
+        thread.join()
+    assert (meta(out)["server_ignores_seed"], meta(out)["servers_disagree"]) == (True, True)
