@@ -532,90 +532,98 @@ def run_eval(cfg: EvalConfig) -> dict:
     check_same_weights(cfg.out, weights)
     store = SampleStore.create_or_resume(cfg.out, meta, rows, shard)
 
-    stored_records = store.records()
-    done = store.done(stored_records)
-    settings = SamplingSettings(
-        cfg.n, cfg.temperature, cfg.top_p, cfg.max_tokens, cfg.top_k, cfg.min_p, tuple(cfg.stop)
-    )
-    planner = None
-    if rule is not None:
-        owned = [p.id for i, p in enumerate(problems) if shard is None or i % shard[1] == shard[0]]
-        graded = graded_by_problem(stored_records)
-        planner = SequentialPlanner(
-            owned, rule, graded, prompts, lambda pid, s: sample_seed(cfg.seed, pid, s)
+    try:  # a failed run in this process (the probe, a notebook) must not leave the store locked
+        stored_records = store.records()
+        done = store.done(stored_records)
+        settings = SamplingSettings(
+            cfg.n, cfg.temperature, cfg.top_p, cfg.max_tokens, cfg.top_k, cfg.min_p, tuple(cfg.stop)
         )
-        units = []
-        stored = sum(len(graded.get(pid, {})) for pid in owned)
-        still_open = len(planner.open_problems())
-        if stored and still_open:
-            print(
-                f"resuming: {stored} samples stored, {still_open} of {len(owned)} problems "
-                f"still open under --stop-at-correct {rule.m}",
-                file=sys.stderr,
+        planner = None
+        if rule is not None:
+            owned = [p.id for i, p in enumerate(problems) if shard is None or i % shard[1] == shard[0]]
+            graded = graded_by_problem(stored_records)
+            planner = SequentialPlanner(
+                owned, rule, graded, prompts, lambda pid, s: sample_seed(cfg.seed, pid, s)
             )
-        to_sample = still_open > 0
-    else:
-        units = plan_units([p.id for p in problems], cfg.n, shard)
-        stored, planned = count_stored(units, done)
-        if 0 < stored < planned:
-            print(f"resuming: {stored} of {planned} samples stored", file=sys.stderr)
-        to_sample = stored < planned
-    if to_sample:
-        backend = make_backend(
-            backend_name,
-            model_dir,
-            cfg.dtype,
-            tensor_parallel_size=cfg.tensor_parallel_size,
-            gpu_memory_utilization=cfg.gpu_memory_utilization,
-            max_model_len=cfg.max_model_len,
-            server=server,
-            concurrency=cfg.concurrency,
-            api=cfg.api,
-            messages={p.id: messages_for(template, p.problem) for p in problems}
-            if cfg.api == "chat"
-            else None,
-            request_timeout=cfg.request_timeout,
-            retries=cfg.request_retries,
-            note=store.note,
-        )
-        if hasattr(grader, "start") and backend.device != "cpu":
-            grader.start()  # the verifiers import sympy on the cores a GPU's generation leaves idle
-        per_call = per_call_setting
-        if per_call is None:  # auto; with no context in the model's config the length check counted nothing
-            per_call = backend.samples_per_call(
-                longest_prompt or _longest_prompt(tokenizer, prompts), cfg.max_tokens
+            units = []
+            stored = sum(len(graded.get(pid, {})) for pid in owned)
+            still_open = len(planner.open_problems())
+            if stored and still_open:
+                print(
+                    f"resuming: {stored} samples stored, {still_open} of {len(owned)} problems "
+                    f"still open under --stop-at-correct {rule.m}",
+                    file=sys.stderr,
+                )
+            to_sample = still_open > 0
+        else:
+            units = plan_units([p.id for p in problems], cfg.n, shard)
+            stored, planned = count_stored(units, done)
+            if 0 < stored < planned:
+                print(f"resuming: {stored} of {planned} samples stored", file=sys.stderr)
+            to_sample = stored < planned
+        if to_sample:
+            backend = make_backend(
+                backend_name,
+                model_dir,
+                cfg.dtype,
+                tensor_parallel_size=cfg.tensor_parallel_size,
+                gpu_memory_utilization=cfg.gpu_memory_utilization,
+                max_model_len=cfg.max_model_len,
+                server=server,
+                concurrency=cfg.concurrency,
+                api=cfg.api,
+                messages={p.id: messages_for(template, p.problem) for p in problems}
+                if cfg.api == "chat"
+                else None,
+                request_timeout=cfg.request_timeout,
+                retries=cfg.request_retries,
+                note=store.note,
             )
-        rows_by_id = {row["id"]: row for row in rows}
-        if planner is None:
-            calls = pack_calls(units, done, per_call, prompts, lambda pid, s: sample_seed(cfg.seed, pid, s))
-            total = sum(len(r.samples) for call in calls for r in call)
-            chunk_size = None
-        else:  # made call by call from the grades so far; the bar's total is the most it can take
-            calls = planner.calls(per_call, wait_s=0.0 if getattr(backend, "polls_calls", False) else 0.05)
-            total = planner.samples_left()
-            chunk_size = per_call
+            if hasattr(grader, "start") and backend.device != "cpu":
+                grader.start()  # the verifiers import sympy on the cores a GPU's generation leaves idle
+            per_call = per_call_setting
+            if (
+                per_call is None
+            ):  # auto; with no context in the model's config the length check counted nothing
+                per_call = backend.samples_per_call(
+                    longest_prompt or _longest_prompt(tokenizer, prompts), cfg.max_tokens
+                )
+            rows_by_id = {row["id"]: row for row in rows}
+            if planner is None:
+                calls = pack_calls(
+                    units, done, per_call, prompts, lambda pid, s: sample_seed(cfg.seed, pid, s)
+                )
+                total = sum(len(r.samples) for call in calls for r in call)
+                chunk_size = None
+            else:  # made call by call from the grades so far; the bar's total is the most it can take
+                calls = planner.calls(
+                    per_call, wait_s=0.0 if getattr(backend, "polls_calls", False) else 0.05
+                )
+                total = planner.samples_left()
+                chunk_size = per_call
 
-        def grade_and_store(records: list[dict]) -> None:
-            _grade_and_store(grader, records, rows_by_id, store)
-            if planner is not None:
-                planner.record(records)
+            def grade_and_store(records: list[dict]) -> None:
+                _grade_and_store(grader, records, rows_by_id, store)
+                if planner is not None:
+                    planner.record(records)
 
-        from tqdm.auto import tqdm
+            from tqdm.auto import tqdm
 
-        with tqdm(
-            total=total,
-            unit="sample",
-            desc=f"eval {meta['label']} ({per_call}/call{f', stop at {rule.m} correct' if rule else ''})",
-            disable=not cfg.progress,
-            dynamic_ncols=True,
-        ) as bar:
-            sample_and_grade(backend, calls, settings, grade_and_store, bar, chunk_size)
-            if planner is not None:
-                bar.total = bar.n  # the problems closed before their n_max
-                bar.refresh()
-    records = store.records()
-    missing = store.missing(records)
-    store.close()
+            with tqdm(
+                total=total,
+                unit="sample",
+                desc=f"eval {meta['label']} ({per_call}/call{f', stop at {rule.m} correct' if rule else ''})",
+                disable=not cfg.progress,
+                dynamic_ncols=True,
+            ) as bar:
+                sample_and_grade(backend, calls, settings, grade_and_store, bar, chunk_size)
+                if planner is not None:
+                    bar.total = bar.n  # the problems closed before their n_max
+                    bar.refresh()
+        records = store.records()
+        missing = store.missing(records)
+    finally:
+        store.close()
     if missing and shard:
         return {"summary": {}, "missing": missing}
     if missing:  # every planned call ran, so a sample is missing only if the backend returned too few

@@ -63,14 +63,19 @@ class SequentialPlanner:
             return sum(self.rule.n_max - len(self.requested[pid]) for pid in self.order if self.is_open(pid))
 
     def _need(self, pid: str) -> int:
-        """Samples this problem still looks likely to need beyond those in flight."""
+        """Samples this problem still looks likely to need beyond those in flight. Gaps below the highest
+        index drawn are always needed: a resumed store can hold samples past one lost to a failure (a dead
+        server, a kill), and the stop is walked from index 0, so without them an open problem would already
+        count its m correct, ask for nothing more, and never close."""
         grades = self.graded[pid]
+        requested = self.requested[pid]
         correct = sum(grades.values())
         rate = (correct + 1) / (len(grades) + 2)  # Laplace: 1/2 before any grade
-        in_flight = len(self.requested[pid]) - len(grades)
+        in_flight = len(requested) - len(grades)
         to_mth = math.ceil(max(self.rule.m - correct, 0) / rate)
-        to_floor = self.rule.n_min - len(self.requested[pid])
-        return max(to_mth - in_flight, to_floor, 0)
+        to_floor = self.rule.n_min - len(requested)
+        gaps = max(requested) + 1 - len(requested) if requested else 0
+        return max(to_mth - in_flight, to_floor, gaps, 0)
 
     def next_call(self, per_call: int) -> list[Request] | None:
         """The next call: a list of requests, [] when every open problem waits on grades in flight, None

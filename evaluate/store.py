@@ -52,10 +52,22 @@ IDENTITY_KEYS = (
 # sampled_dtype is what `--dtype auto` became on the machine that sampled (fp32 on a CPU, the checkpoint's own
 # on a GPU): one store holds one precision's samples.
 # served_model: the name a server reported for the model (--backend openai): such a store resumes only through a
-# server of the same model, and api (completions or chat) only with the same kind of request.
+# server of the same model, and api (completions or chat) only with the same kind of request; served_root, the
+# path a server reported loading the model from (vLLM's `root`: any checkpoint can be served under one name), and
+# server_version (a server of another version samples a seed differently) likewise.
 # model_weights_sha256: a hash of the weight files' bytes (rlvr.model_identity), so that a checkpoint overwritten in
 # place is not resumed into its old samples; model_revision: the Hub revision pinned.
-OPTIONAL_IDENTITY_KEYS = ("sampled_dtype", "served_model", "api", "model_weights_sha256", "model_revision")
+OPTIONAL_IDENTITY_KEYS = (
+    "sampled_dtype",
+    "served_model",
+    "served_root",
+    "server_version",
+    "api",
+    "model_weights_sha256",
+    "model_revision",
+)
+SERVER_KEYS = ("served_model", "served_root", "server_version")
+SERVER_FIX = "resume through servers of the same model, path and version (GET /v1/models and /version)"
 # Sampling settings recorded since top-k, min-p and stop strings came in: a store made before sampled with them
 # off, so a key it lacks reads as that default (it resumes at the defaults and is refused at any other value).
 SETTING_DEFAULTS = {"top_k": 0, "min_p": 0.0, "stop": []}
@@ -219,9 +231,10 @@ class SampleStore:
                         f"continued with per-sample seeds: finish it with that version, or choose another --out"
                     )
                 if old.get(key) != meta.get(key):
+                    fix = SERVER_FIX if key in SERVER_KEYS else "rerun with the same settings to resume"
                     raise ValueError(
                         f"{path} holds a sample store made with {key}={old.get(key)!r}, not {meta.get(key)!r}; "
-                        f"rerun with the same settings to resume, or choose another --out"
+                        f"{fix}, or choose another --out"
                     )
             for key in SETTING_DEFAULTS:
                 if setting(old, key) != setting(meta, key):
@@ -291,14 +304,17 @@ class SampleStore:
 
     def note(self, key: str, value) -> None:
         """Record in meta.json something learnt while sampling (a server that ignores seeds). A flag once
-        true stays true: part of the store was sampled under it."""
+        true stays true: part of the store was sampled under it. Shards share meta.json and start together
+        (a SLURM array): the read and the write are one step under a lock, so no shard's note is lost."""
         meta_file = self.path / "meta.json"
-        meta = _read_meta(meta_file)
-        if meta.get(key) is True or meta.get(key) == value:
-            return
-        meta[key] = value
-        self.meta[key] = value
-        _write_atomic(meta_file, json.dumps(meta, indent=2))
+        with (self.path / "meta.json.lock").open("a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            meta = _read_meta(meta_file)
+            if meta.get(key) is True or meta.get(key) == value:
+                return
+            meta[key] = value
+            self.meta[key] = value
+            _write_atomic(meta_file, json.dumps(meta, indent=2))
 
     def close(self) -> None:
         if self._lock is not None:
@@ -529,6 +545,8 @@ class SampleStore:
                 "fraction": solved / len(counts.problems),
             },
         }
+        if (server := _server_results(self.meta)) is not None:
+            results["server"] = server
         floor = _chance_floor(self, records, counts.problems, k_max)
         if floor is not None:
             results["chance_floor"] = floor
@@ -549,6 +567,15 @@ def read_results(path: str | Path) -> dict:
             f"(pip install -U rlvr) to read it"
         )
     return results
+
+
+def _server_results(meta: dict) -> dict | None:
+    """What results.json says of the servers that sampled (--backend openai), the seed checks' findings
+    included: numbers from a server that ignores seeds must not travel without that mark. None in-process."""
+    if meta.get("backend") != "openai":
+        return None
+    keys = ("served_model", "served_root", "server_version", "api", "server_ignores_seed", "servers_disagree")
+    return {key: meta.get(key) for key in keys}
 
 
 def _prefix_length(indices: set[int]) -> int:

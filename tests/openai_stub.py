@@ -32,6 +32,11 @@ def stub_finish(seed: int) -> str:
     return "length" if seed % 3 == 0 else "stop"
 
 
+def stub_tokens(seed: int, text: str, max_tokens: int) -> int:
+    """A sample cut at max_tokens has max_tokens tokens, as a server that honours max_tokens reports."""
+    return max_tokens if stub_finish(seed) == "length" else min(len(text.split()), max_tokens)
+
+
 class StubServer:
     def __init__(
         self,
@@ -112,7 +117,8 @@ class StubServer:
                             self.connection.shutdown(2)
                             return
                         stub.answered += 1
-                    self._send(200, {"choices": [choice], "usage": {"completion_tokens": len(text.split())}})
+                    tokens = stub_tokens(seed, text, payload["max_tokens"])
+                    self._send(200, {"choices": [choice], "usage": {"completion_tokens": tokens}})
                 finally:
                     with stub._lock:
                         stub.in_flight -= 1

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from openai_stub import StubServer, stub_finish, stub_text
+from openai_stub import StubServer, stub_finish, stub_text, stub_tokens
 
 from rlvr.cli import main
 
@@ -70,7 +70,7 @@ def expected(out: Path) -> dict[tuple[str, int], tuple[str, str, int]]:
         (pid, s): (
             stub_text(seed_of(pid, s), prompt),
             stub_finish(seed_of(pid, s)),
-            len(stub_text(seed_of(pid, s), prompt).split()),
+            stub_tokens(seed_of(pid, s), stub_text(seed_of(pid, s), prompt), 16),
         )
         for pid, prompt in prompts.items()
         for s in range(N)
@@ -102,7 +102,7 @@ def test_two_servers_share_bounded_requests_and_each_sample_is_its_seeds_answer(
     assert main(args(tiny_model_dir, data_file, out, urls, "--concurrency", "3")) == 0
     assert as_served(out) == expected(out)  # 8 problems x 6 samples, each its own seed's text
     requests = servers[0].requests + servers[1].requests
-    assert len(requests) == 8 * N + 1  # one sample sent twice: the seed check
+    assert len(requests) == 8 * N + 3  # one sample sent twice to each URL: the seed check
     assert all(len(s.requests) > 0 for s in servers)
     assert (
         servers[0].most_in_flight + servers[1].most_in_flight <= 3 + 1

@@ -10,7 +10,13 @@ the in-process backends sample from), or /v1/chat/completions with the template'
 (`--api chat`), the server then applying its own chat template. A request that fails is retried with backoff,
 on another URL where there is one; when one runs out of tries the run stops: every finished sample is handed
 back first (so stored), and the error says what resumes it. Before the first sample, one request is sent twice
-with the same seed: different texts mean the server ignores `seed`, said once and noted in the store.
+with the same seed to every URL: different texts from one URL mean it ignores `seed`, different texts from two
+URLs mean they sample differently; either is said once and noted in the store.
+
+A completion whose server counted the prompt's tokens otherwise than --model's tokenizer does stops the run
+(another model behind the name, or a BOS added twice). An answer is stored only as what it is: cut at --max-tokens (`length`, and no fewer tokens than that where the
+server counts them) or finished (`stop`); a server that gave up on a request (`abort`) is asked again, and one
+that cut a sample shorter, ran past --max-tokens, or gave a reason rlvr cannot read stops the run.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from collections.abc import Callable, Iterable, Iterator
 
 from rlvr.evaluate.backends.base import Generation, SamplingSettings, extra_sampling
 from rlvr.evaluate.backends.http_json import RequestRefused, RetryableError, request_json
-from rlvr.evaluate.backends.openai_server import ServerInfo, api_key
+from rlvr.evaluate.backends.openai_server import ServerChanged, ServerInfo, api_key, check_still_serving
 from rlvr.evaluate.plan import Request
 from rlvr.evaluate.stop_strings import cut_at_stop
 
@@ -33,6 +39,12 @@ YIELD_EVERY_S = 1.0  # ... or sooner, once this long has passed since the last b
 IDLE_SLEEP_S = 0.05  # an empty call with nothing in flight: ask again after this
 DOWN_FOR_S = 10.0  # a URL that failed is passed over this long while another one is up
 APIS = ("completions", "chat")
+FINISHED = ("stop", "eos_token", "stop_sequence", "eos")  # the servers' words for a sample that ended itself
+GAVE_UP = ("abort", "error")  # the server dropped the request part way (vLLM, SGLang): its text is cut short
+
+
+class UnusableAnswer(ValueError):
+    """A server's answer that would store a sample as something it is not."""
 
 
 class ServerUnavailable(ValueError):
@@ -87,9 +99,12 @@ class OpenAIBackend:
         self._lock = threading.Lock()
         self._busy = {url: 0 for url in server.urls}
         self._down_until = {url: 0.0 for url in server.urls}
+        self._unchecked: set[str] = set()  # URLs that failed: asked what they serve before their next request
+        self._check_locks = {url: threading.Lock() for url in server.urls}
         self._stop = threading.Event()
         self._seed_checked = False
         # whether the tokenizer adds special tokens (a BOS) to plain text, as a server tokenizing the prompt would
+        self._prompt_lengths: dict[str, int] = {}
         self._adds_bos = (
             self.tokenizer("a")["input_ids"] != self.tokenizer("a", add_special_tokens=False)["input_ids"]
         )
@@ -117,8 +132,11 @@ class OpenAIBackend:
             payload["add_special_tokens"] = False  # vLLM's field
         return "/v1/completions", {**payload, "prompt": request.prompt}
 
-    def _pick_url(self, avoid: str | None) -> str:
+    def _pick_url(self, avoid: str | None, only: str | None = None) -> str:
         with self._lock:
+            if only is not None:
+                self._busy[only] += 1
+                return only
             now = time.monotonic()
             urls = [u for u in self.server.urls if u != avoid] or list(self.server.urls)
             up = [u for u in urls if self._down_until[u] <= now] or urls
@@ -131,33 +149,84 @@ class OpenAIBackend:
             self._busy[url] -= 1
             if failed:
                 self._down_until[url] = time.monotonic() + DOWN_FOR_S
+                self._unchecked.add(url)
 
-    def _generation(self, answer: dict, stop: tuple[str, ...] = ()) -> Generation:
+    def _check_still_serving(self, url: str) -> None:
+        """A URL that failed may have been restarted with another model: asked once, before its next request."""
+        if url not in self._unchecked:
+            return
+        with self._check_locks[url]:
+            if url in self._unchecked:
+                check_still_serving(url, self.server)
+                self._unchecked.discard(url)
+
+    def _prompt_tokens(self, prompt: str) -> int:
+        """The rendered prompt's length in --model's tokenizer, as a server honouring the request counts it."""
+        if prompt not in self._prompt_lengths:
+            self._prompt_lengths[prompt] = len(self.tokenizer(prompt, add_special_tokens=False)["input_ids"])
+        return self._prompt_lengths[prompt]
+
+    def _generation(
+        self, answer: dict, max_tokens: int, prompt: str, stop: tuple[str, ...] = ()
+    ) -> Generation:
+        usage = answer.get("usage") or {}
+        said = usage.get("prompt_tokens")
+        if self.api == "completions" and said is not None and int(said) != self._prompt_tokens(prompt):
+            raise UnusableAnswer(
+                f"{int(said)} prompt tokens where --model's tokenizer counts {self._prompt_tokens(prompt)}: it "
+                "tokenizes the prompt otherwise, so it serves another model than --model, or added a BOS before "
+                "the rendered one (a server that ignores add_special_tokens); serve --model, or use --api chat"
+            )
+        if len(answer["choices"]) != 1:
+            raise UnusableAnswer(
+                f"{len(answer['choices'])} choices to a request for one (n: 1): it does not honour n"
+            )
         choice = answer["choices"][0]
         text = choice["message"]["content"] if self.api == "chat" else choice["text"]
         text = text or ""
-        usage = answer.get("usage") or {}
+        reason = choice.get("finish_reason")
+        if reason in GAVE_UP:
+            raise RetryableError(f"finish_reason {reason!r}: the server gave up on the request")
+        if reason != "length" and reason not in FINISHED:
+            raise UnusableAnswer(
+                f"finish_reason {reason!r}, neither a finished sample (stop) nor one cut at --max-tokens (length)"
+            )
         tokens = usage.get("completion_tokens")
+        if tokens is not None and int(tokens) > max_tokens:
+            raise UnusableAnswer(
+                f"{int(tokens)} tokens, more than --max-tokens {max_tokens}: it does not honour max_tokens"
+            )
+        if tokens is not None and reason == "length" and int(tokens) < max_tokens:
+            raise UnusableAnswer(
+                f"a sample cut (finish_reason length) at {int(tokens)} tokens, before --max-tokens {max_tokens}: "
+                "its context or its own token limit is shorter, and the store would record a cut it did not ask "
+                "for; start it with a longer context (vLLM: --max-model-len), or lower --max-tokens"
+            )
         if tokens is None:
             tokens = len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
-        finish = "length" if choice.get("finish_reason") == "length" else "stop"
+        finish = "length" if reason == "length" else "stop"
         # vLLM cuts a stop string from the text; a server that keeps it (or ignores `stop`) is cut here alike
         before_stop = cut_at_stop(text, stop) if stop else None
         if before_stop is not None:
             text, finish = before_stop, "stop"
         return Generation(text, int(tokens), finish)
 
-    def _sample(self, request: Request, seed: int, settings: SamplingSettings) -> Generation:
-        """One sample, retried with backoff (on another URL where there is one) until it runs out of tries."""
+    def _sample(
+        self, request: Request, seed: int, settings: SamplingSettings, only: str | None = None
+    ) -> Generation:
+        """One sample, retried with backoff (on another URL where there is one, unless `only` names the URL)
+        until it runs out of tries."""
         path, payload = self._payload(request, seed, settings)
         url, error = None, None
         for attempt in range(self.retries + 1):
             if attempt and self._stop.is_set():
                 break  # another request already ran out of tries: the run is stopping
-            url = self._pick_url(avoid=url if error else None)
+            url = self._pick_url(avoid=url if error else None, only=only)
             try:
+                self._check_still_serving(url)
                 answer = request_json(f"{url}{path}", payload, self.api_key, self.request_timeout)
-                generation = self._generation(answer, settings.stop)
+                self._check_still_serving(url)  # it failed while this request ran: whose answer is this?
+                generation = self._generation(answer, settings.max_tokens, request.prompt, settings.stop)
             except RetryableError as exc:
                 self._release(url, failed=True)
                 error = exc
@@ -169,6 +238,14 @@ class OpenAIBackend:
                 raise ValueError(
                     f"the server at {url} refused a request of problem {request.problem} ({exc}); "
                     "check --max-tokens against its context length and --api against what it serves"
+                ) from exc
+            except ServerChanged:
+                self._release(url, failed=False)
+                raise
+            except UnusableAnswer as exc:
+                self._release(url, failed=False)
+                raise ValueError(
+                    f"the server at {url} answered a request of problem {request.problem} with {exc}"
                 ) from exc
             except (KeyError, IndexError, TypeError) as exc:
                 self._release(url, failed=False)
@@ -184,23 +261,56 @@ class OpenAIBackend:
         )
 
     def _check_seed(self, request: Request, seed: int, settings: SamplingSettings) -> Generation:
-        """The first sample twice with one seed, alone on the servers: two texts mean `seed` is ignored."""
-        first = self._sample(request, seed, settings)
-        if settings.temperature > 0:
-            again = self._sample(request, seed, settings)
-            ignored = again.text != first.text
-            if ignored:
+        """The first sample twice with one seed on every URL at once, alone on each: two texts from one URL
+        mean it ignores `seed`; two URLs with different texts sample the model differently (another build,
+        precision or GPU), so which URL drew a sample would decide it. Checking one URL only would miss a
+        replica that ignores seeds while the first honours them."""
+        urls = self.server.urls
+        tries = 2 if settings.temperature > 0 else 1
+        if tries == 1 and len(urls) == 1:
+            self._seed_checked = True
+            return self._sample(request, seed, settings)
+        texts: dict[str, list[Generation]] = {}
+        errors: list[BaseException] = []
+
+        def check(url: str) -> None:
+            try:
+                texts[url] = [self._sample(request, seed, settings, only=url) for _ in range(tries)]
+            except BaseException as exc:  # noqa: BLE001 - raised below, in the stream's thread
+                errors.append(exc)
+
+        threads = [threading.Thread(target=check, args=(url,), daemon=True) for url in urls]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if errors:
+            raise errors[0]
+        ignoring = [url for url in urls if len({g.text for g in texts[url]}) > 1]
+        if ignoring:
+            print(
+                f"rlvr: the server at {', '.join(ignoring)} gave two different samples for one seed: it ignores "
+                "`seed` (or samples nondeterministically), so this store's samples cannot be reproduced; "
+                "sampling goes on, and meta.json records server_ignores_seed",
+                file=sys.stderr,
+                flush=True,
+            )
+        if tries == 2 and self.note is not None:
+            self.note("server_ignores_seed", bool(ignoring))
+        if len(urls) > 1:
+            disagree = len({texts[url][0].text for url in urls if url not in ignoring}) > 1
+            if disagree:
                 print(
-                    f"rlvr: the server at {', '.join(self.server.urls)} gave two different samples for one seed: it "
-                    "ignores `seed` (or samples nondeterministically), so this store's samples cannot be "
-                    "reproduced; sampling goes on, and meta.json records server_ignores_seed",
+                    f"rlvr: the servers at {', '.join(urls)} gave different samples for one seed (another build, "
+                    "precision or GPU?): which server draws a sample decides it, so this store's samples cannot "
+                    "be reproduced; sampling goes on, and meta.json records servers_disagree",
                     file=sys.stderr,
                     flush=True,
                 )
             if self.note is not None:
-                self.note("server_ignores_seed", ignored)
+                self.note("servers_disagree", disagree)
         self._seed_checked = True
-        return first
+        return texts[urls[0]][0]
 
     # --- the stream ----------------------------------------------------------------------------------------
 

@@ -2,7 +2,10 @@
 
 Every URL must serve the same model: the one `--served-model` names, else the one whose id or root (vLLM
 reports the path it loaded as `root`) is `--model`. Guessing from a lone served model is refused, so that a
-server left running with another model (or another checkpoint, for the probe) never fills a store.
+server left running with another model (or another checkpoint, for the probe) never fills a store. Under one
+name, every URL must also report the same root: vLLM's `--served-model-name` gives any checkpoint any name, so
+the name alone does not say which weights answer; the store records the root beside the name. A URL that failed
+mid-run (a restart?) is asked again what it serves before it gets another request.
 """
 
 from __future__ import annotations
@@ -44,11 +47,15 @@ class ServerInfo:
     served_model: str  # the name requests carry
     version: str | None  # GET /version (vLLM); None where a server does not say
     owned_by: str | None = None  # /v1/models' owned_by of the served model ("vllm" for vLLM's server)
+    root: str | None = None  # the path the served model was loaded from (vLLM's `root`); None where not said
+    url_versions: tuple[tuple[str, str | None], ...] = ()  # (url, its /version) as found at the start
 
     def meta(self) -> dict:
-        """What the store records of the servers (served_model is part of its identity)."""
+        """What the store records of the servers (served_model, served_root and server_version are part of its
+        identity: store.OPTIONAL_IDENTITY_KEYS)."""
         return {
             "served_model": self.served_model,
+            "served_root": self.root,
             "server_version": self.version,
             "sent_when_off": list(OFF_SENT) if self.owned_by in FILLING_SERVERS else [],
         }
@@ -65,7 +72,7 @@ def _model_names(model: str, model_dir: str) -> set[str]:
 def discover(base_urls: list[str], model: str, model_dir: str, served_model: str | None = None) -> ServerInfo:
     """The served model's name and the servers' version; a ValueError naming the URL and the fix otherwise."""
     key = api_key()
-    chosen, versions, owners = None, set(), set()
+    chosen, versions, roots, owners = None, {}, {}, set()
     for url in base_urls:
         try:
             listed = request_json(f"{url}/v1/models", api_key=key, timeout=30).get("data", [])
@@ -92,15 +99,63 @@ def discover(base_urls: list[str], model: str, model_dir: str, served_model: str
         if chosen is not None and name != chosen:
             raise ValueError(f"--base-url {url} serves {name!r} but another URL serves {chosen!r}; one model")
         chosen = name
+        root = next((m.get("root") for m in listed if isinstance(m, dict) and m.get("id") == name), None)
         owners.add(
             next((m.get("owned_by") for m in listed if isinstance(m, dict) and m.get("id") == name), None)
         )
-        try:
-            versions.add(str(request_json(f"{url}/version", api_key=key, timeout=30).get("version")))
-        except (RetryableError, RequestRefused, AttributeError):
-            versions.add(None)
-    known = sorted(v for v in versions if v not in (None, "None"))
+        roots[url] = None if root is None else str(root)
+        versions[url] = _version(url, key)
+    if len(set(roots.values())) > 1:
+        said = ", ".join(f"{url} {root or 'no root'}" for url, root in roots.items())
+        raise ValueError(
+            f"the servers serve {chosen!r} from different roots ({said}): under one name they load other "
+            f"weights, and one store holds one model's samples; serve the same path at every URL"
+        )
+    known = sorted({v for v in versions.values() if v is not None})
     owner = owners.pop() if len(owners) == 1 else None
     return ServerInfo(
-        tuple(base_urls), chosen, ",".join(known) or None, owner if isinstance(owner, str) else None
+        tuple(base_urls),
+        chosen,
+        ",".join(known) or None,
+        owned_by=owner if isinstance(owner, str) else None,
+        root=next(iter(roots.values()), None),
+        url_versions=tuple(versions.items()),
     )
+
+
+def _version(url: str, key: str | None, unanswered_is_none: bool = True) -> str | None:
+    """GET /version's version; None where the server has no such page (or, unless asked otherwise, does not
+    answer: a RetryableError is raised then)."""
+    try:
+        version = request_json(f"{url}/version", api_key=key, timeout=30).get("version")
+    except RetryableError:
+        if unanswered_is_none:
+            return None
+        raise
+    except (RequestRefused, AttributeError):
+        return None
+    return None if version is None else str(version)
+
+
+class ServerChanged(ValueError):
+    """A URL now serves another model, checkpoint or version than when the run began."""
+
+
+def check_still_serving(url: str, info: ServerInfo) -> None:
+    """That `url`, which failed a request (it may have been restarted), serves what it served at the start: the
+    same name from the same root, at the same version. RetryableError while it does not answer."""
+    key = api_key()
+    try:
+        listed = request_json(f"{url}/v1/models", api_key=key, timeout=30).get("data", [])
+    except RequestRefused as exc:
+        raise RetryableError(f"GET /v1/models: {exc}") from exc
+    models = [m for m in listed if isinstance(m, dict) and m.get("id") == info.served_model]
+    root = None if not models or models[0].get("root") is None else str(models[0]["root"])
+    version, was = _version(url, key, unanswered_is_none=False), dict(info.url_versions).get(url)
+    if not models or root != info.root or version != was:
+        now = f"{info.served_model!r} from {root}" if models else f"{[m.get('id') for m in listed]}"
+        raise ServerChanged(
+            f"the server at {url} now serves {now} (version {version}), not {info.served_model!r} from "
+            f"{info.root} (version {was}) as when this run began: it was restarted with another model; every "
+            f"sample drawn before is stored: serve that model there again and rerun the same command to resume"
+        )
