@@ -40,6 +40,7 @@ class FakeServer:
         self.lock = threading.Lock()
         self.answer = self.seeded_answer
         self.on_models = lambda: None  # called on each GET /v1/models
+        self.models_body: object = None  # what GET /v1/models answers instead of the listing, when set
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -57,6 +58,9 @@ class FakeServer:
             def do_GET(self) -> None:
                 if self.path == "/v1/models":
                     server.on_models()
+                    if server.models_body is not None:
+                        self._send(200, server.models_body)
+                        return
                     model = {"id": server.model_id, "object": "model"}
                     if server.root is not None:
                         model["root"] = server.root
@@ -507,3 +511,15 @@ def test_two_shards_noting_at_once_lose_neither_note(
     for thread in threads:
         thread.join()
     assert (meta(out)["server_ignores_seed"], meta(out)["servers_disagree"]) == (True, True)
+
+
+@pytest.mark.parametrize("body", [["stub-model"], {"data": "stub-model"}, "ok"])
+def test_a_models_listing_that_is_not_one_is_one_line(
+    tiny_model_dir, data_file, tmp_path, servers, capsys, body
+):
+    """A proxy or another API at --base-url answers GET /v1/models with something else: one line, no traceback."""
+    server = servers("stub-model")
+    server.models_body = body
+    assert run_eval(tiny_model_dir, data_file, tmp_path / "s", [server.url]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "GET /v1/models answered" in err[0] and server.url in err[0]

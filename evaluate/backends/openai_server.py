@@ -69,19 +69,31 @@ def _model_names(model: str, model_dir: str) -> set[str]:
     return names
 
 
+def _listed_models(url: str, key: str | None) -> list[dict]:
+    """GET /v1/models' `data`: the models a server lists, as objects; one ValueError line for any other reply."""
+    answer = request_json(f"{url}/v1/models", api_key=key, timeout=30)
+    listed = answer.get("data", []) if isinstance(answer, dict) else None
+    if not isinstance(listed, list):
+        raise ValueError(
+            f"--base-url {url}: GET /v1/models answered {answer!r:.120} where an OpenAI-compatible server lists "
+            "{'data': [{'id': ...}, ...]}; point --base-url at the server's root (without /v1)"
+        )
+    return [m for m in listed if isinstance(m, dict)]
+
+
 def discover(base_urls: list[str], model: str, model_dir: str, served_model: str | None = None) -> ServerInfo:
     """The served model's name and the servers' version; a ValueError naming the URL and the fix otherwise."""
     key = api_key()
     chosen, versions, roots, owners = None, {}, {}, set()
     for url in base_urls:
         try:
-            listed = request_json(f"{url}/v1/models", api_key=key, timeout=30).get("data", [])
+            listed = _listed_models(url, key)
         except (RetryableError, RequestRefused) as exc:
             raise ValueError(
                 f"--base-url {url}: GET /v1/models failed ({exc}); start the server (or fix the URL / the key "
                 f"in RLVR_API_KEY or OPENAI_API_KEY) and rerun"
             ) from exc
-        ids = [m.get("id") for m in listed if isinstance(m, dict)]
+        ids = [m.get("id") for m in listed]
         if served_model is not None:
             name = served_model if served_model in ids else None
         else:
@@ -99,9 +111,9 @@ def discover(base_urls: list[str], model: str, model_dir: str, served_model: str
         if chosen is not None and name != chosen:
             raise ValueError(f"--base-url {url} serves {name!r} but another URL serves {chosen!r}; one model")
         chosen = name
-        root = next((m.get("root") for m in listed if isinstance(m, dict) and m.get("id") == name), None)
+        root = next((m.get("root") for m in listed if m.get("id") == name), None)
         owners.add(
-            next((m.get("owned_by") for m in listed if isinstance(m, dict) and m.get("id") == name), None)
+            next((m.get("owned_by") for m in listed if m.get("id") == name), None)
         )
         roots[url] = None if root is None else str(root)
         versions[url] = _version(url, key)
@@ -146,10 +158,10 @@ def check_still_serving(url: str, info: ServerInfo) -> None:
     same name from the same root, at the same version. RetryableError while it does not answer."""
     key = api_key()
     try:
-        listed = request_json(f"{url}/v1/models", api_key=key, timeout=30).get("data", [])
+        listed = _listed_models(url, key)
     except RequestRefused as exc:
         raise RetryableError(f"GET /v1/models: {exc}") from exc
-    models = [m for m in listed if isinstance(m, dict) and m.get("id") == info.served_model]
+    models = [m for m in listed if m.get("id") == info.served_model]
     root = None if not models or models[0].get("root") is None else str(models[0]["root"])
     version, was = _version(url, key, unanswered_is_none=False), dict(info.url_versions).get(url)
     if not models or root != info.root or version != was:
