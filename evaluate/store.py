@@ -21,6 +21,8 @@ import json
 import os
 import sys
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -205,69 +207,71 @@ class SampleStore:
         if path.exists() and not path.is_dir():
             raise ValueError(f"--out {path} is a file, not a sample store directory; choose another --out")
         path.mkdir(parents=True, exist_ok=True)
-        meta = {**meta, "problems_sha256": problems_sha256(problems)}
-        meta_file = path / "meta.json"
-        problems_file = path / "problems.jsonl"
-        if not meta_file.exists() and (
-            problems_file.exists() or any(f.stat().st_size for f in _sample_files(path))
-        ):
-            # meta.json is written first, so no kill leaves this: without it nothing says what the samples are
-            raise ValueError(
-                f"{path} holds samples or problems but no meta.json, so nothing says what made them; "
-                f"restore {meta_file}, or choose another --out"
-            )
-        if meta_file.exists():
-            old = _read_meta(meta_file)
-            for key in RULE_KEYS:
-                if old.get(key) != meta.get(key):
-                    raise ValueError(
-                        f"{path} holds a sample store made with {_rule_text(old)}, not {_rule_text(meta)}; rerun "
-                        f"with the same --stop-at-correct and --min-samples to resume, or choose another --out"
-                    )
-            for key in IDENTITY_KEYS + tuple(k for k in OPTIONAL_IDENTITY_KEYS if k in old):
-                if key == "sample_seeds" and old.get(key) is None:
-                    raise ValueError(
-                        f"{path} was made by an older rlvr that seeded whole generate calls; its samples cannot be "
-                        f"continued with per-sample seeds: finish it with that version, or choose another --out"
-                    )
-                if old.get(key) != meta.get(key):
-                    fix = SERVER_FIX if key in SERVER_KEYS else "rerun with the same settings to resume"
-                    raise ValueError(
-                        f"{path} holds a sample store made with {key}={old.get(key)!r}, not {meta.get(key)!r}; "
-                        f"{fix}, or choose another --out"
-                    )
-            for key in SETTING_DEFAULTS:
-                if setting(old, key) != setting(meta, key):
-                    raise ValueError(
-                        f"{path} holds a sample store made with {key}={setting(old, key)!r}, not "
-                        f"{setting(meta, key)!r}; rerun with the same settings to resume, or choose another --out"
-                    )
-            if "served_model" in old and old.get("sent_when_off", []) != meta.get("sent_when_off", []):
-                # a vLLM server not sent top_k/min_p sampled with the model's generation_config.json defaults
+        # checked and written as one step under meta.json.lock: shards of an array job start together
+        with _meta_lock(path):
+            meta = {**meta, "problems_sha256": problems_sha256(problems)}
+            meta_file = path / "meta.json"
+            problems_file = path / "problems.jsonl"
+            if not meta_file.exists() and (
+                problems_file.exists() or any(f.stat().st_size for f in _sample_files(path))
+            ):
+                # meta.json is written first, so no kill leaves this: without it nothing says what the samples are
                 raise ValueError(
-                    f"{path} holds samples from a server sent {old.get('sent_when_off') or 'no'} sampling settings "
-                    f"when off (an older rlvr, or a server other than vLLM), not {meta.get('sent_when_off') or 'none'}"
-                    f": vLLM fills one left out from the model's generation_config.json, so the samples would mix "
-                    f"two distributions; finish it with the rlvr that made it, or choose another --out"
+                    f"{path} holds samples or problems but no meta.json, so nothing says what made them; "
+                    f"restore {meta_file}, or choose another --out"
                 )
-            if old["problems_sha256"] != meta["problems_sha256"]:
-                changes = (
-                    _problem_changes(_read_problems(problems_file), problems)
-                    if problems_file.exists()
-                    else ""
-                )
-                raise ValueError(
-                    f"the problems differ from those the store {path} was made for"
-                    f"{f' ({changes})' if changes else ''}; to evaluate them, choose another --out "
-                    f"(or delete {path} to start over)"
-                )
-        else:
-            if meta.get("stop_at_correct") is not None:
-                meta["store_version"] = STORE_VERSION
-            _write_atomic(meta_file, json.dumps(meta, indent=2))
-        stored = _checked_problems(problems_file, meta) if problems_file.exists() else None
-        if stored is None:
-            _write_atomic(problems_file, "".join(json.dumps(p) + "\n" for p in problems))
+            if meta_file.exists():
+                old = _read_meta(meta_file)
+                for key in RULE_KEYS:
+                    if old.get(key) != meta.get(key):
+                        raise ValueError(
+                            f"{path} holds a sample store made with {_rule_text(old)}, not {_rule_text(meta)}; rerun "
+                            f"with the same --stop-at-correct and --min-samples to resume, or choose another --out"
+                        )
+                for key in IDENTITY_KEYS + tuple(k for k in OPTIONAL_IDENTITY_KEYS if k in old):
+                    if key == "sample_seeds" and old.get(key) is None:
+                        raise ValueError(
+                            f"{path} was made by an older rlvr that seeded whole generate calls; its samples cannot be "
+                            f"continued with per-sample seeds: finish it with that version, or choose another --out"
+                        )
+                    if old.get(key) != meta.get(key):
+                        fix = SERVER_FIX if key in SERVER_KEYS else "rerun with the same settings to resume"
+                        raise ValueError(
+                            f"{path} holds a sample store made with {key}={old.get(key)!r}, not {meta.get(key)!r}; "
+                            f"{fix}, or choose another --out"
+                        )
+                for key in SETTING_DEFAULTS:
+                    if setting(old, key) != setting(meta, key):
+                        raise ValueError(
+                            f"{path} holds a sample store made with {key}={setting(old, key)!r}, not "
+                            f"{setting(meta, key)!r}; rerun with the same settings to resume, or choose another --out"
+                        )
+                if "served_model" in old and old.get("sent_when_off", []) != meta.get("sent_when_off", []):
+                    # a vLLM server not sent top_k/min_p sampled with the model's generation_config.json defaults
+                    raise ValueError(
+                        f"{path} holds samples from a server sent {old.get('sent_when_off') or 'no'} sampling settings "
+                        f"when off (an older rlvr, or a server other than vLLM), not {meta.get('sent_when_off') or 'none'}"
+                        f": vLLM fills one left out from the model's generation_config.json, so the samples would mix "
+                        f"two distributions; finish it with the rlvr that made it, or choose another --out"
+                    )
+                if old["problems_sha256"] != meta["problems_sha256"]:
+                    changes = (
+                        _problem_changes(_read_problems(problems_file), problems)
+                        if problems_file.exists()
+                        else ""
+                    )
+                    raise ValueError(
+                        f"the problems differ from those the store {path} was made for"
+                        f"{f' ({changes})' if changes else ''}; to evaluate them, choose another --out "
+                        f"(or delete {path} to start over)"
+                    )
+            else:
+                if meta.get("stop_at_correct") is not None:
+                    meta["store_version"] = STORE_VERSION
+                _write_atomic(meta_file, json.dumps(meta, indent=2))
+            stored = _checked_problems(problems_file, meta) if problems_file.exists() else None
+            if stored is None:
+                _write_atomic(problems_file, "".join(json.dumps(p) + "\n" for p in problems))
         store = cls(path, meta, shard)
         store._problems = stored  # read and checked once (None: read back when first needed)
         store._acquire_lock()
@@ -307,8 +311,7 @@ class SampleStore:
         true stays true: part of the store was sampled under it. Shards share meta.json and start together
         (a SLURM array): the read and the write are one step under a lock, so no shard's note is lost."""
         meta_file = self.path / "meta.json"
-        with (self.path / "meta.json.lock").open("a") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
+        with _meta_lock(self.path):
             meta = _read_meta(meta_file)
             if meta.get(key) is True or meta.get(key) == value:
                 return
@@ -609,13 +612,29 @@ def _chance_floor(store: SampleStore, records: list[dict], problems: list[str], 
     return {str(k): float(curve[k - 1]) for k in range(1, k_max + 1)}
 
 
+@contextmanager
+def _meta_lock(path: Path) -> Iterator[None]:
+    """meta.json's readers-then-writers (a store's creation, a note) one at a time, across processes."""
+    with (path / "meta.json.lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
 def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    """Write `path` whole or not at all. The temporary file's name is this writer's own: shards of an array job
+    start together and write one meta.json, and a shared name let one rename the other's file away."""
+    import secrets
+
+    tmp = path.with_name(f"{path.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
+    try:
+        with tmp.open("w") as f:  # the umask's permissions, as any file the store writes
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def _read_json(path: Path) -> dict:

@@ -452,3 +452,38 @@ def test_records_outside_the_plan_are_set_aside_never_counted(full_run, tmp_path
     writer.close()
     assert (store_dir / "samples.jsonl.unreadable").read_text() == extra
     assert samples.read_text() == (full_run / "samples.jsonl").read_text()
+
+
+def _open_shard(path: str, shard: int, shards: int, start_at: float) -> str:
+    """One shard of an array job opening the store (a process of its own): '' or the error it met."""
+    import time as clock
+
+    from rlvr.evaluate.plan import SAMPLE_SEEDS
+    from rlvr.evaluate.store import SampleStore
+
+    meta = {"model": "m", "dataset": "d", "n": 4, "seed": 0, "max_tokens": 8, "sample_seeds": SAMPLE_SEEDS}
+    problems = [{"id": f"p{i}", "prompt": f"Q{i}", "answer": str(i)} for i in range(5)]
+    while clock.time() < start_at:  # every shard starts at once, as SLURM starts an array's tasks
+        pass
+    try:
+        SampleStore.create_or_resume(path, meta, problems, (shard, shards)).close()
+        return ""
+    except Exception as exc:  # noqa: BLE001 - the test reports whatever a shard met
+        return f"{type(exc).__name__}: {exc}"
+
+
+def test_shards_that_create_one_store_at_once_all_open_it(tmp_path):
+    """Shards start together and each finds no meta.json: the checks and writes are one step under a lock, and
+    each writer's temporary file is its own (a shared name let one shard rename another's file away)."""
+    import multiprocessing
+    import time
+
+    context = multiprocessing.get_context("spawn")
+    for attempt in range(4):
+        path = tmp_path / f"store-{attempt}"
+        with context.Pool(6) as pool:
+            start_at = time.time() + 3.0  # after every worker has imported the store
+            errors = pool.starmap(_open_shard, [(str(path), i, 6, start_at) for i in range(6)])
+        assert errors == [""] * 6
+        assert json.loads((path / "meta.json").read_text())["n"] == 4
+        assert not list(path.glob("*.tmp"))
