@@ -112,9 +112,7 @@ def discover(base_urls: list[str], model: str, model_dir: str, served_model: str
             raise ValueError(f"--base-url {url} serves {name!r} but another URL serves {chosen!r}; one model")
         chosen = name
         root = next((m.get("root") for m in listed if m.get("id") == name), None)
-        owners.add(
-            next((m.get("owned_by") for m in listed if m.get("id") == name), None)
-        )
+        owners.add(next((m.get("owned_by") for m in listed if m.get("id") == name), None))
         roots[url] = None if root is None else str(root)
         versions[url] = _version(url, key)
     if len(set(roots.values())) > 1:
