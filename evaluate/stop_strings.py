@@ -50,9 +50,9 @@ def prompt_suffix(tokenizer, prompt: list[int]) -> list[int]:
     return list(prompt)
 
 
-def generated_text(tokenizer, prompt: list[int], tokens: list[int]) -> str:
-    """The new tokens' text as it follows the prompt (as vLLM's detokenizer gives it), special tokens skipped."""
-    suffix = prompt_suffix(tokenizer, prompt)
+def generated_text(tokenizer, suffix: list[int], tokens: list[int]) -> str:
+    """The new tokens' text as it follows the prompt (as vLLM's detokenizer gives it), special tokens skipped;
+    `suffix` is the prompt's `prompt_suffix`, found once per prompt."""
     before = tokenizer.decode(suffix, skip_special_tokens=True)
     both = tokenizer.decode(suffix + list(tokens), skip_special_tokens=True)
     return (
@@ -64,21 +64,22 @@ class StopScanner:
     """Each row's text as its tokens arrive, decoded incrementally as vLLM's detokenizer does (tokenizers'
     DecodeStream primed with the prompt's suffix, special tokens skipped), and where it first holds a stop string:
     `ended[row]` is then the number of tokens the row keeps and `cut[row]` its text before the stop string. Called
-    once per step with the rows drawn at it (`sample_pruned`'s `ends`); `prompts` are the rows' prompt tokens."""
+    once per step with the rows drawn at it (`sample_pruned`'s `ends`); `suffixes` are the rows' prompt suffixes
+    (`prompt_suffix`)."""
 
-    def __init__(self, tokenizer, stops: Sequence[str], prompts: list[list[int]]) -> None:
+    def __init__(self, tokenizer, stops: Sequence[str], suffixes: list[list[int]]) -> None:
         self.tokenizer = tokenizer
         self.stops = tuple(stops)
         self._rust = getattr(tokenizer, "_tokenizer", None)  # a fast tokenizer's own; slow ones decode anew
-        self._suffixes = [prompt_suffix(tokenizer, p) for p in prompts]
+        self._suffixes = suffixes
         if self._rust is not None:
             from tokenizers.decoders import DecodeStream
 
-            self._streams = [DecodeStream(skip_special_tokens=True) for _ in prompts]
+            self._streams = [DecodeStream(skip_special_tokens=True) for _ in suffixes]
             for stream, suffix in zip(self._streams, self._suffixes):
                 for token in suffix:  # primed as vLLM primes it: the prompt's text is not the sample's
                     stream.step(self._rust, token)
-        rows = len(prompts)
+        rows = len(suffixes)
         self._tokens: list[list[int]] = [[] for _ in range(rows)]
         self._text = [""] * rows
         self.ended: dict[int, int] = {}

@@ -115,18 +115,21 @@ class HFBackend:
 
         from rlvr.evaluate.pruned_decode import sample_pruned
         from rlvr.evaluate.seeded_sampling import SeededSampler
-        from rlvr.evaluate.stop_strings import RowsEnded, StopScanner
+        from rlvr.evaluate.stop_strings import RowsEnded, StopScanner, prompt_suffix
 
         batch = self.tokenizer(
             [p for p, _ in rows], return_tensors="pt", padding=True, add_special_tokens=False
         ).to(self.device)
         prompt_length = batch["input_ids"].shape[1]
         seeds = [s for _, s in rows]
-        prompts = [
-            [t for t, m in zip(ids, mask) if m]
-            for ids, mask in zip(batch["input_ids"].tolist(), batch["attention_mask"].tolist())
-        ]
-        scanner = StopScanner(self.tokenizer, settings.stop, prompts) if settings.stop else None
+        found: dict[tuple[int, ...], list[int]] = {}  # a call repeats its prompts: each suffix found once
+        suffixes = []
+        for ids, mask in zip(batch["input_ids"].tolist(), batch["attention_mask"].tolist()):
+            prompt = tuple(t for t, m in zip(ids, mask) if m)
+            if prompt not in found:
+                found[prompt] = prompt_suffix(self.tokenizer, list(prompt))
+            suffixes.append(found[prompt])
+        scanner = StopScanner(self.tokenizer, settings.stop, suffixes) if settings.stop else None
         limits = {"top_k": settings.top_k, "min_p": settings.min_p}
         if self.prune_finished:
             new_tokens = sample_pruned(
@@ -159,9 +162,9 @@ class HFBackend:
                 pad_token_id=self.tokenizer.pad_token_id,
             )
             new_tokens = out[:, prompt_length:].tolist()
-        return [self._generation(i, row, scanner, prompts[i]) for i, row in enumerate(new_tokens)]
+        return [self._generation(i, row, scanner, suffixes[i]) for i, row in enumerate(new_tokens)]
 
-    def _generation(self, i: int, row: list[int], scanner, prompt: list[int]) -> Generation:
+    def _generation(self, i: int, row: list[int], scanner, suffix: list[int]) -> Generation:
         """Row i's tokens up to its end of sequence or stop string (whichever came first) as a Generation: its
         text as it follows the prompt (vLLM's), a stopped row's the scanner's, cut where vLLM cuts it
         (evaluate/stop_strings.py)."""
@@ -172,5 +175,5 @@ class HFBackend:
         if ended is not None and (length is None or ended < length):
             return Generation(scanner.cut[i], ended, "stop")
         kept = row[:length] if length is not None else row
-        text = generated_text(self.tokenizer, prompt, kept)
+        text = generated_text(self.tokenizer, suffix, kept)
         return Generation(text, len(kept), "stop" if length is not None else "length")
