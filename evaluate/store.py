@@ -228,23 +228,22 @@ class SampleStore:
                             f"{path} holds a sample store made with {_rule_text(old)}, not {_rule_text(meta)}; rerun "
                             f"with the same --stop-at-correct and --min-samples to resume, or choose another --out"
                         )
-                for key in IDENTITY_KEYS + tuple(k for k in OPTIONAL_IDENTITY_KEYS if k in old):
+                compared = (
+                    IDENTITY_KEYS
+                    + tuple(k for k in OPTIONAL_IDENTITY_KEYS if k in old)
+                    + tuple(SETTING_DEFAULTS)
+                )
+                for key in compared:
                     if key == "sample_seeds" and old.get(key) is None:
                         raise ValueError(
                             f"{path} was made by an older rlvr that seeded whole generate calls; its samples cannot be "
                             f"continued with per-sample seeds: finish it with that version, or choose another --out"
                         )
-                    if old.get(key) != meta.get(key):
+                    if setting(old, key) != setting(meta, key):
                         fix = SERVER_FIX if key in SERVER_KEYS else "rerun with the same settings to resume"
                         raise ValueError(
-                            f"{path} holds a sample store made with {key}={old.get(key)!r}, not {meta.get(key)!r}; "
-                            f"{fix}, or choose another --out"
-                        )
-                for key in SETTING_DEFAULTS:
-                    if setting(old, key) != setting(meta, key):
-                        raise ValueError(
                             f"{path} holds a sample store made with {key}={setting(old, key)!r}, not "
-                            f"{setting(meta, key)!r}; rerun with the same settings to resume, or choose another --out"
+                            f"{setting(meta, key)!r}; {fix}, or choose another --out"
                         )
                 if "served_model" in old and old.get("sent_when_off", []) != meta.get("sent_when_off", []):
                     # a vLLM server not sent top_k/min_p sampled with the model's generation_config.json defaults
