@@ -124,7 +124,7 @@ class OpenAIBackend:
             "top_p": settings.top_p,
             "max_tokens": settings.max_tokens,
             # top_k and min_p are vLLM's extra sampling parameters; servers that fill them are sent them off too
-            **extra_sampling(settings, explicit=bool(self.server.meta()["sent_when_off"])),
+            **extra_sampling(settings, explicit=self.server.fills_settings_left_out),
         }
         if self.api == "chat":
             return "/v1/chat/completions", {**payload, "messages": self.messages[request.problem]}

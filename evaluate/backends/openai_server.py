@@ -50,6 +50,12 @@ class ServerInfo:
     root: str | None = None  # the path the served model was loaded from (vLLM's `root`); None where not said
     url_versions: tuple[tuple[str, str | None], ...] = ()  # (url, its /version) as found at the start
 
+    @property
+    def fills_settings_left_out(self) -> bool:
+        """Whether the server fills a top_k or min_p left out of a request from its own defaults (OFF_SENT are
+        then sent even when off)."""
+        return self.owned_by in FILLING_SERVERS
+
     def meta(self) -> dict:
         """What the store records of the servers (served_model, served_root and server_version are part of its
         identity: store.OPTIONAL_IDENTITY_KEYS)."""
@@ -57,7 +63,7 @@ class ServerInfo:
             "served_model": self.served_model,
             "served_root": self.root,
             "server_version": self.version,
-            "sent_when_off": list(OFF_SENT) if self.owned_by in FILLING_SERVERS else [],
+            "sent_when_off": list(OFF_SENT) if self.fills_settings_left_out else [],
         }
 
 
@@ -111,9 +117,9 @@ def discover(base_urls: list[str], model: str, model_dir: str, served_model: str
         if chosen is not None and name != chosen:
             raise ValueError(f"--base-url {url} serves {name!r} but another URL serves {chosen!r}; one model")
         chosen = name
-        root = next((m.get("root") for m in listed if m.get("id") == name), None)
-        owners.add(next((m.get("owned_by") for m in listed if m.get("id") == name), None))
-        roots[url] = None if root is None else str(root)
+        entry = next(m for m in listed if m.get("id") == name)  # name is one of the listed ids
+        owners.add(entry.get("owned_by"))
+        roots[url] = None if entry.get("root") is None else str(entry["root"])
         versions[url] = _version(url, key)
     if len(set(roots.values())) > 1:
         said = ", ".join(f"{url} {root or 'no root'}" for url, root in roots.items())
