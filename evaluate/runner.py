@@ -582,9 +582,8 @@ def run_eval(cfg: EvalConfig) -> dict:
             if hasattr(grader, "start") and backend.device != "cpu":
                 grader.start()  # the verifiers import sympy on the cores a GPU's generation leaves idle
             per_call = per_call_setting
-            if (
-                per_call is None
-            ):  # auto; with no context in the model's config the length check counted nothing
+            # auto; with no context in the model's config the length check counted nothing
+            if per_call is None:
                 per_call = backend.samples_per_call(
                     longest_prompt or _longest_prompt(tokenizer, prompts), cfg.max_tokens
                 )
