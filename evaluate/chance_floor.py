@@ -57,10 +57,9 @@ def guess_probabilities(grader, records: list[dict], problems: list[dict]) -> di
         value = decimal_value(a)
         members.setdefault(a if value is None else by_value.setdefault(value, a), []).append(a)
     weight = {a: sum(total[m] for m in members[a]) for a in members}
-    pairs = _pairs_to_grade(grader, members, total, own, [by_id[pid]["answer"] for pid in ids], ids)
-    if (
-        len(pairs) > MAX_GRADED_PAIRS
-    ):  # the most frequent answers' pairs come first; the rest are taken as misses
+    pairs = _pairs_to_grade(grader, members, weight, total, own, [by_id[pid]["answer"] for pid in ids], ids)
+    # the most frequent answers' pairs come first; past the budget, the rest are taken as misses
+    if len(pairs) > MAX_GRADED_PAIRS:
         pairs = pairs[:MAX_GRADED_PAIRS]
         share = sum(weight[a] for a in {a for a, _ in pairs}) / max(1, sum(total.values()))
         print(
@@ -77,12 +76,12 @@ def guess_probabilities(grader, records: list[dict], problems: list[dict]) -> di
     return {pid: Fraction(hits[pid], pool - n[pid]) if pool > n[pid] else Fraction(0) for pid in ids}
 
 
-def _pairs_to_grade(grader, members, total, own, golds, ids) -> list[tuple[str, str]]:
+def _pairs_to_grade(grader, members, weight, total, own, golds, ids) -> list[tuple[str, str]]:
     """(answer, problem id) pairs that the grader could accept and that a guess from another problem reaches,
     the most frequent answers' first; read in chunks of answers, stopping past MAX_GRADED_PAIRS, so that many
     distinct expressions across many problems never hold all their pairs in memory."""
     reader = AnswerReader(grader)
-    answers = sorted(members, key=lambda a: -sum(total[m] for m in members[a]))
+    answers = sorted(members, key=lambda a: -weight[a])
     pairs: list[tuple[str, str]] = []
     for start in range(0, len(answers), _CHUNK):
         chunk = answers[start : start + _CHUNK]
